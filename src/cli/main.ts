@@ -1,0 +1,32 @@
+/**
+ * The `newsdesk` command: one commander program, one module per command group.
+ * Each group module exports a function returning its `Command`; register it below.
+ */
+import { Command } from 'commander';
+import { reportError } from './output.ts';
+
+const VERSION = '0.1.0';
+
+export function buildProgram(): Command {
+  const program = new Command('newsdesk')
+    .description('Compose a daily email briefing and send it to your subscribers, exactly once.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)');
+  return program;
+}
+
+/** Runs the command line; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const override = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  override(program);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    return reportError(err);
+  }
+}

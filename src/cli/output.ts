@@ -1,0 +1,44 @@
+/**
+ * How every command talks to its user: a one-line summary at the end, JSON when asked,
+ * errors as one clear line on stderr with a non-zero exit.
+ */
+import { NewsdeskError, ValidationError, formatProblem } from '../domain/errors.ts';
+
+export interface Output {
+  /** Human progress and summaries (stderr when --json, so stdout stays parseable). */
+  info(line: string): void;
+  /** The command's result: JSON or text on stdout. */
+  result(value: unknown, text?: string): void;
+  json: boolean;
+}
+
+export function createOutput(opts: { json?: boolean | undefined }): Output {
+  const json = !!opts.json;
+  return {
+    json,
+    info: (line) => (json ? process.stderr : process.stdout).write(`${line}\n`),
+    result: (value, text) => {
+      if (json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+      else if (text !== undefined) process.stdout.write(`${text}\n`);
+    },
+  };
+}
+
+/** Prints an error the way users should see it and returns the exit code. */
+export function reportError(err: unknown): number {
+  if (err instanceof ValidationError) {
+    process.stderr.write(`error: ${err.source}: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}\n`);
+    for (const p of err.problems) process.stderr.write(`  ${formatProblem(p)}\n`);
+    return 1;
+  }
+  if (err instanceof NewsdeskError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    return 1;
+  }
+  const e = err as { code?: string; message?: string };
+  if (e?.code === 'commander.helpDisplayed' || e?.code === 'commander.version') return 0;
+  if (typeof e?.code === 'string' && e.code.startsWith('commander.')) return 2;
+  // Not one of ours: a bug or an unexpected failure, so keep the stack for the report.
+  process.stderr.write(`error: ${e?.message ?? String(err)}\n${(err as Error)?.stack ?? ''}\n`);
+  return 1;
+}

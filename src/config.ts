@@ -1,0 +1,158 @@
+/**
+ * The only reader of `process.env`. Every setting newsdesk takes from its environment is parsed
+ * here with zod; a bad value is reported by its variable name, all of them at once.
+ */
+import { z } from 'zod';
+import { NewsdeskError } from './domain/errors.ts';
+
+/** Used when NEWSDESK_SECRET is unset outside production, so the demo runs with no setup. */
+export const DEV_SECRET = 'newsdesk-dev-secret-do-not-use-in-production';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+/** A URL whose scheme is one of `protocols` (e.g. `['redis:', 'rediss:']`). */
+const urlOf = (protocols: string[], hint: string) =>
+  z.string().refine((u) => {
+    try {
+      return protocols.includes(new URL(u).protocol);
+    } catch {
+      return false;
+    }
+  }, hint);
+
+const redisUrl = urlOf(['redis:', 'rediss:'], 'must be a URL like redis://host:6379/0').refine((u) => {
+  const path = URL.canParse(u) ? new URL(u).pathname.replace(/^\//, '') : '';
+  return path === '' || /^\d{1,2}$/.test(path);
+}, 'the path, if any, must be a database index such as /5');
+
+const smtpUrl = urlOf(['smtp:', 'smtps:'], 'must be a URL like smtp://user:pass@host:587 or smtps://…');
+
+const httpUrl = urlOf(['http:', 'https:'], 'must be a URL like https://news.example.com').transform((u) =>
+  u.replace(/\/+$/, ''),
+);
+
+/** The raw environment schema: variable name → rule. Defaults are the embedded dev setup. */
+const Env = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    /** Redis for the store and the queues; the path selects the database index (`/5`). */
+    REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+    /** Key prefix inside Redis so several installations or test runs share one server. */
+    NEWSDESK_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only, at most 64')
+      .default('newsdesk'),
+    /** Outgoing mail. Unset: the embedded dev outbox on loopback, saving .eml files. */
+    SMTP_URL: smtpUrl.optional(),
+    /** Connections in the SMTP pool of each worker process. */
+    SMTP_POOL_SIZE: int(1, 100).default(5),
+    /** Where the dev outbox writes messages when SMTP_URL is unset. */
+    OUTBOX_DIR: z.string().min(1).default('outbox'),
+    /** The public address of `newsdesk serve`, used in every link the composer writes. */
+    PUBLIC_URL: httpUrl.default('http://localhost:3000'),
+    /** Port `newsdesk serve` listens on. */
+    PORT: int(1, 65535).default(3000),
+    /** HMAC key for unsubscribe, view and confirmation tokens; at least 32 characters. */
+    NEWSDESK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** The previous secret, still accepted for verification during a rotation. */
+    NEWSDESK_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Folder holding `<id>.yaml` newsletter definitions. */
+    NEWSLETTERS_DIR: z.string().min(1).default('newsletters'),
+    /** Global send rate across all workers, messages per second; 0 means unlimited. */
+    SEND_RATE_PER_SECOND: int(0).default(0),
+    /** Optional global cap per rolling hour; 0 means none. */
+    SEND_RATE_PER_HOUR: int(0).default(0),
+    /** Attempts for a message that meets transient SMTP failures (4xx, network). */
+    SEND_ATTEMPTS: int(1, 50).default(8),
+    /** First retry delay in ms; each further attempt doubles it. */
+    SEND_BACKOFF_MS: int(10).default(30_000),
+    /** Recipients per send-batch job. */
+    SEND_BATCH_SIZE: int(1, 10_000).default(100),
+    /** DKIM signing; all three or none. */
+    DKIM_DOMAIN: z.string().min(1).optional(),
+    DKIM_SELECTOR: z.string().min(1).optional(),
+    /** PEM private key, or a path to a file holding it. */
+    DKIM_PRIVATE_KEY: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+
+/** Rules that tie variables together, checked on the raw values so they report alongside the rest. */
+function crossProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const dkim = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'];
+  if (dkim.some((n) => env[n]) && !dkim.every((n) => env[n])) {
+    for (const n of dkim) if (!env[n]) problems.push(`${n}: required when any DKIM_* variable is set`);
+  }
+  if (env.NODE_ENV === 'production' && !env.NEWSDESK_SECRET) problems.push('NEWSDESK_SECRET: required in production');
+  return problems;
+}
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  redis: { url: string; db: number; prefix: string };
+  /** Undefined: use the embedded dev outbox. */
+  smtp: { url: string | undefined; poolSize: number; outboxDir: string };
+  publicUrl: string;
+  port: number;
+  /** First is used to sign; all are accepted when verifying. */
+  secrets: string[];
+  /** True when NEWSDESK_SECRET was unset and the dev secret is in use. */
+  devSecret: boolean;
+  newslettersDir: string;
+  send: {
+    ratePerSecond: number;
+    ratePerHour: number;
+    attempts: number;
+    backoffMs: number;
+    batchSize: number;
+  };
+  dkim: { domain: string; selector: string; privateKey: string } | undefined;
+  logLevel: string;
+}
+
+/** Thrown when the environment does not parse; `problems` holds one line per bad variable. */
+export class ConfigError extends NewsdeskError {
+  constructor(readonly problems: string[]) {
+    super('config_invalid', `invalid environment: ${problems.join('; ')}`);
+  }
+}
+
+/**
+ * Parses an environment (default `process.env`) into a {@link Config}.
+ * @throws ConfigError naming every bad variable.
+ */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as unset, the way shells and .env files usually mean them.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = Env.safeParse(cleaned);
+  const problems = [
+    ...(parsed.error?.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message.replace(/^Invalid input: /, '')}`) ?? []),
+    ...crossProblems(cleaned),
+  ];
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
+  const e = parsed.data;
+  const dbPath = new URL(e.REDIS_URL).pathname.replace(/^\//, '');
+  const secrets = [e.NEWSDESK_SECRET ?? DEV_SECRET, e.NEWSDESK_SECRET_PREVIOUS].filter((s): s is string => !!s);
+  return {
+    env: e.NODE_ENV,
+    redis: { url: e.REDIS_URL, db: dbPath ? Number(dbPath) : 0, prefix: e.NEWSDESK_PREFIX },
+    smtp: { url: e.SMTP_URL, poolSize: e.SMTP_POOL_SIZE, outboxDir: e.OUTBOX_DIR },
+    publicUrl: e.PUBLIC_URL,
+    port: e.PORT,
+    secrets,
+    devSecret: !e.NEWSDESK_SECRET,
+    newslettersDir: e.NEWSLETTERS_DIR,
+    send: {
+      ratePerSecond: e.SEND_RATE_PER_SECOND,
+      ratePerHour: e.SEND_RATE_PER_HOUR,
+      attempts: e.SEND_ATTEMPTS,
+      backoffMs: e.SEND_BACKOFF_MS,
+      batchSize: e.SEND_BATCH_SIZE,
+    },
+    dkim:
+      e.DKIM_DOMAIN && e.DKIM_SELECTOR && e.DKIM_PRIVATE_KEY
+        ? { domain: e.DKIM_DOMAIN, selector: e.DKIM_SELECTOR, privateKey: e.DKIM_PRIVATE_KEY }
+        : undefined,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { AssetUrl, Link } from './link.ts';
+
+/** An address with an optional display name, as in From and Reply-To. */
+export const Mailbox = z.strictObject({
+  name: z.string().trim().min(1).max(200).optional(),
+  address: z.email({ message: 'must be an email address' }),
+});
+export type Mailbox = z.infer<typeof Mailbox>;
+
+/**
+ * A publication: who sends it, how it looks, where its readers can write to.
+ * Defined in `newsletters/<id>.yaml`.
+ */
+export const Newsletter = z.strictObject({
+  /** Slug the editions refer to (`newsletter: daily`). */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
+  name: z.string().trim().min(1).max(200),
+  /** One line under the name in the header, e.g. "Your morning briefing". */
+  tagline: z.string().trim().max(200).optional(),
+  from: Mailbox,
+  replyTo: Mailbox.optional(),
+  /** Shown in every footer (CAN-SPAM, and readers trust it). */
+  postalAddress: z.string().trim().min(1, 'required'),
+  /** The publication's website. */
+  website: Link,
+  brand: z
+    .strictObject({
+      /** Accent colour as #rrggbb. */
+      accent: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #c8102e').default('#c8102e'),
+      logo: z.strictObject({ src: AssetUrl, alt: z.string().trim().min(1, 'required'), width: z.number().int().positive().max(600).optional() }).optional(),
+    })
+    .default({ accent: '#c8102e' }),
+  /** Folder under `templates/`. */
+  template: z.string().regex(/^[a-z0-9-]+$/).default('briefing'),
+  /** Used in the greeting when a subscriber has no name: "Good morning, reader". */
+  greetingFallback: z.string().trim().min(1).max(40).default('there'),
+});
+export type Newsletter = z.infer<typeof Newsletter>;

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEV_SECRET, loadConfig } from '../../src/config.ts';
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults with nothing set', () => {
+    const c = loadConfig({});
+    expect(c.redis).toEqual({ url: 'redis://127.0.0.1:6379', db: 0, prefix: 'newsdesk' });
+    expect(c.smtp.url).toBeUndefined();
+    expect(c.secrets).toEqual([DEV_SECRET]);
+    expect(c.devSecret).toBe(true);
+    expect(c.dkim).toBeUndefined();
+  });
+
+  it('reads the database index from REDIS_URL and strips a trailing slash from PUBLIC_URL', () => {
+    const c = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/5', PUBLIC_URL: 'https://news.example.com/' });
+    expect(c.redis.db).toBe(5);
+    expect(c.publicUrl).toBe('https://news.example.com');
+  });
+
+  it('puts the signing secret first and accepts the previous one', () => {
+    const c = loadConfig({ NEWSDESK_SECRET: 'a'.repeat(32), NEWSDESK_SECRET_PREVIOUS: 'b'.repeat(32) });
+    expect(c.secrets).toEqual(['a'.repeat(32), 'b'.repeat(32)]);
+    expect(c.devSecret).toBe(false);
+  });
+
+  it('names every bad variable at once', () => {
+    let err: unknown;
+    try {
+      loadConfig({
+        REDIS_URL: 'http://localhost',
+        SMTP_URL: 'not a url',
+        SMTP_POOL_SIZE: 'lots',
+        NEWSDESK_SECRET: 'short',
+        DKIM_DOMAIN: 'example.com',
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const names = (err as ConfigError).problems.map((p) => p.split(':')[0]);
+    expect(names).toEqual(
+      expect.arrayContaining(['REDIS_URL', 'SMTP_URL', 'SMTP_POOL_SIZE', 'NEWSDESK_SECRET', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY']),
+    );
+  });
+
+  it('requires a real secret in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/NEWSDESK_SECRET: required in production/);
+  });
+
+  it('rejects a REDIS_URL path that is not a database index', () => {
+    expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/cache' })).toThrow(/REDIS_URL/);
+  });
+});
