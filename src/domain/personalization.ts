@@ -1,0 +1,47 @@
+/**
+ * Filling a compiled {@link Template} with one recipient's values: pure, allocation-light,
+ * shared by the composer (personalize) and the mail layer (MIME built once per campaign).
+ */
+import type { Recipient, Template, Token } from './compiled-email.ts';
+
+export type TokenValues = Record<Token, string>;
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(s: string): string {
+  return /[&<>"']/.test(s) ? s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string) : s;
+}
+
+/** The greeting name: the first word of the full name, or the newsletter's fallback. */
+export function firstNameOf(name: string | undefined, fallback: string): string {
+  const first = name?.trim().split(/\s+/)[0];
+  return first ? first : fallback;
+}
+
+/** The raw (unescaped) slot values for one recipient. */
+export function tokenValues(recipient: Recipient, greetingFallback: string): TokenValues {
+  return {
+    firstName: firstNameOf(recipient.name, greetingFallback),
+    email: recipient.email,
+    unsubscribeUrl: recipient.unsubscribeUrl,
+    viewUrl: recipient.viewUrl,
+  };
+}
+
+/** The same values escaped for HTML. */
+export function htmlTokenValues(values: TokenValues): TokenValues {
+  return {
+    firstName: escapeHtml(values.firstName),
+    email: escapeHtml(values.email),
+    unsubscribeUrl: escapeHtml(values.unsubscribeUrl),
+    viewUrl: escapeHtml(values.viewUrl),
+  };
+}
+
+/** Joins a template's parts with the recipient's values in its slots. */
+export function fillTemplate(t: Template, values: TokenValues): string {
+  let out = t.parts[0] as string;
+  for (let i = 0; i < t.slots.length; i++) out += values[t.slots[i] as Token] + (t.parts[i + 1] as string);
+  return out;
+}
