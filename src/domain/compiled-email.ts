@@ -29,6 +29,8 @@ export const CompiledEmail = z.strictObject({
   html: Template,
   /** Plain-text part; slots are filled with raw values. */
   text: Template,
+  /** First name used when a recipient has none, from the newsletter ("there"). */
+  greetingFallback: z.string(),
   compiledAt: z.string(),
 });
 export type CompiledEmail = z.infer<typeof CompiledEmail>;
