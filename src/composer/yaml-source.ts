@@ -1,0 +1,103 @@
+/**
+ * Reading an editor's YAML or JSON file so every problem can point at a line. JSON goes through
+ * the same YAML parser (JSON is YAML 1.2), so both get node positions.
+ */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { InputProblem } from '../domain/errors.ts';
+import { ValidationError } from '../domain/errors.ts';
+
+/** Files larger than this are refused before parsing: an edition is a few kilobytes. */
+export const SOURCE_MAX_BYTES = 1024 * 1024;
+
+/** At most this many problems are listed; a broken file otherwise buries the first, real one. */
+export const MAX_PROBLEMS = 50;
+
+/** A parsed file: its plain value and a way to find the line of any path in it. */
+export interface YamlSource {
+  value: unknown;
+  /**
+   * The 1-based line of the deepest node along `path` that exists: the key's line for a field,
+   * the parent's line for a missing field. With `needle`, the line where that text first occurs
+   * inside the node (a bad link in the middle of a long Markdown body).
+   */
+  lineOf(path: ReadonlyArray<PropertyKey>, needle?: string): number | undefined;
+}
+
+/**
+ * Parses YAML or JSON text.
+ * @param code the ValidationError code to throw with, e.g. `edition_invalid`
+ * @throws ValidationError listing every syntax error with its line
+ */
+export function parseYamlSource(text: string, source: string, code: string): YamlSource {
+  if (Buffer.byteLength(text) > SOURCE_MAX_BYTES) {
+    throw new ValidationError(code, source, [{ path: '', message: `file is larger than ${SOURCE_MAX_BYTES / 1024} KB` }]);
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ValidationError(
+      code,
+      source,
+      capProblems(
+        doc.errors.map((e) => ({
+          path: '',
+          // The parser's message ends with its own position; we give the line separately.
+          message: `YAML: ${e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '')}`,
+          line: lineCounter.linePos(e.pos[0]).line,
+        })),
+      ),
+    );
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ValidationError(code, source, [{ path: '', message: `YAML: ${(err as Error).message}` }]);
+  }
+  const lineAt = (offset: number) => lineCounter.linePos(offset).line;
+
+  return {
+    value,
+    lineOf(path, needle) {
+      let node: unknown = doc.contents;
+      let offset: number | undefined = (doc.contents as Node | null)?.range?.[0];
+      for (const key of path) {
+        if (isMap(node)) {
+          const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key));
+          if (!pair) break;
+          offset = (pair.key as Node).range?.[0] ?? offset;
+          node = pair.value;
+        } else if (isSeq(node) && typeof key === 'number') {
+          const item = node.items[key] as Node | undefined;
+          if (!item) break;
+          offset = item.range?.[0] ?? offset;
+          node = item;
+        } else {
+          break;
+        }
+      }
+      if (needle && node && (node as Node).range) {
+        const [start, end] = (node as Node).range as [number, number, number];
+        const at = text.indexOf(needle, start);
+        if (at >= 0 && at < end) return lineAt(at);
+      }
+      return offset === undefined ? undefined : lineAt(offset);
+    },
+  };
+}
+
+/** Keeps the first {@link MAX_PROBLEMS} problems and says how many more there were. */
+export function capProblems(problems: InputProblem[]): InputProblem[] {
+  if (problems.length <= MAX_PROBLEMS) return problems;
+  return [
+    ...problems.slice(0, MAX_PROBLEMS),
+    { path: '', message: `… and ${problems.length - MAX_PROBLEMS} more problems` },
+  ];
+}
+
+/** `watching[0].image.alt` → `['watching', 0, 'image', 'alt']` (the inverse of formatPath). */
+export function parsePath(path: string): PropertyKey[] {
+  const keys: PropertyKey[] = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) keys.push(m[2] !== undefined ? Number(m[2]) : (m[1] as string));
+  return keys;
+}
