@@ -1,0 +1,140 @@
+/**
+ * Edition → CompiledEmail, once per campaign (DESIGN.md invariant 1).
+ *
+ * The templates are rendered with a sentinel standing in for each per-recipient value; after
+ * MJML, the HTML, text and subject are split on those sentinels into the parts and slots of a
+ * {@link Template}. Personalizing a copy is then only string joins (see personalize.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import mjml2html from 'mjml';
+import { type CompiledEmail, type Template, type Token, TOKENS } from '../domain/compiled-email.ts';
+import { EDITOR_TOKEN, type Edition } from '../domain/edition.schema.ts';
+import { NewsdeskError } from '../domain/errors.ts';
+import type { Newsletter } from '../domain/newsletter.schema.ts';
+import { PACKAGE_TEMPLATES_DIR } from './package-dir.ts';
+import { createTemplateCache, type TemplateCache } from './templates.ts';
+
+/** Turns an MJML document into HTML. Must throw on invalid MJML. */
+export type MjmlRenderer = (mjml: string) => Promise<string>;
+
+export interface CompileOptions {
+  /** Folder holding the `<template>/` folders. Default: the package's own `templates/`. */
+  templatesDir?: string;
+  /**
+   * Compiled templates to reuse across calls. Default: a fresh cache per call (correct, but reads
+   * and parses the templates every time; pass one cache per process when compiling often).
+   */
+  templates?: TemplateCache;
+  /** Default: {@link renderMjmlStrict}. Injectable to count or replace MJML runs. */
+  renderMjml?: MjmlRenderer;
+  /** Clock for `compiledAt`. Default: the system clock. */
+  now?: () => Date;
+}
+
+/**
+ * MJML → HTML with strict validation. Our templates are the only MJML there is (editor text is
+ * escaped before it gets here), so an MJML error is a bug in a template and stops the compile.
+ * @throws NewsdeskError (`template_invalid`)
+ */
+export const renderMjmlStrict: MjmlRenderer = async (mjml) => {
+  try {
+    // No web fonts (no requests to font hosts from readers' inboxes); comments only cost bytes.
+    const result = await mjml2html(mjml, { validationLevel: 'strict', fonts: {}, keepComments: false });
+    return result.html;
+  } catch (err) {
+    throw new NewsdeskError('template_invalid', `template produced invalid MJML: ${(err as Error).message.trim()}`, {
+      cause: err,
+    });
+  }
+};
+
+/**
+ * Renders an edition once for all its recipients.
+ * @throws NewsdeskError (`template_invalid`, `template_missing`) on template faults
+ */
+export async function compile(edition: Edition, newsletter: Newsletter, opts: CompileOptions = {}): Promise<CompiledEmail> {
+  const templates = await (opts.templates ?? createTemplateCache()).get(
+    join(opts.templatesDir ?? PACKAGE_TEMPLATES_DIR, newsletter.template),
+  );
+  const renderMjml = opts.renderMjml ?? renderMjmlStrict;
+
+  // A fresh random marker per compile: editor text cannot guess it, so it cannot forge a slot.
+  const marker = `ndslot${randomBytes(8).toString('hex')}`;
+  const sentinel = (t: Token) => `${marker}${t}x`;
+  const slots = Object.fromEntries(TOKENS.map((t) => [t, sentinel(t)])) as Record<Token, string>;
+  const content = withSentinels(edition, sentinel);
+
+  const context = {
+    edition: content,
+    newsletter,
+    date: longDate(edition.date),
+    slots,
+  };
+  const html = await renderMjml(templates.layout(context));
+  const text = tidyText(templates.text(context));
+
+  const split = splitter(marker);
+  return {
+    newsletterId: newsletter.id,
+    editionDate: edition.date,
+    subject: split(content.subject, 'subject'),
+    preheader: edition.preheader ?? '',
+    html: split(html, 'html'),
+    text: split(text, 'text'),
+    greetingFallback: newsletter.greetingFallback,
+    compiledAt: (opts.now?.() ?? new Date()).toISOString(),
+  };
+}
+
+/** "Thursday, February 13, 2025": the date as a reader says it (the edition's own calendar day). */
+function longDate(isoDate: string): string {
+  return new Intl.DateTimeFormat('en-US', {
+    weekday: 'long',
+    month: 'long',
+    day: 'numeric',
+    year: 'numeric',
+    timeZone: 'UTC',
+  }).format(new Date(`${isoDate}T00:00:00Z`));
+}
+
+/** A copy of the edition with each editor-written `{{token}}` replaced by its sentinel. */
+function withSentinels(edition: Edition, sentinel: (t: Token) => string): Edition {
+  const swap = (value: unknown): unknown => {
+    if (typeof value === 'string') return value.replace(EDITOR_TOKEN, (whole, name: string) => ((TOKENS as readonly string[]).includes(name) ? sentinel(name as Token) : whole));
+    if (Array.isArray(value)) return value.map(swap);
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, swap(v)]));
+    }
+    return value;
+  };
+  return swap(edition) as Edition;
+}
+
+/** Trims trailing spaces and collapses runs of blank lines the template's conditionals leave. */
+function tidyText(text: string): string {
+  return `${text
+    .replace(/[ \t]+$/gm, '')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}\n`;
+}
+
+/** Splits rendered output on the sentinels; anything left that looks like a token is a bug. */
+function splitter(marker: string) {
+  const pattern = new RegExp(`${marker}(${TOKENS.join('|')})x`, 'g');
+  const leftover = new RegExp(`${marker}|\\{\\{`);
+  return (rendered: string, what: string): Template => {
+    // With one capture group, split alternates text and token names: p0 t0 p1 t1 … pn.
+    const pieces = rendered.split(pattern);
+    const parts = pieces.filter((_, i) => i % 2 === 0);
+    const slots = pieces.filter((_, i) => i % 2 === 1) as Token[];
+    for (const part of parts) {
+      const at = part.search(leftover);
+      if (at >= 0) {
+        const near = part.slice(Math.max(0, at - 20), at + 40);
+        throw new NewsdeskError('template_invalid', `the compiled ${what} still holds an unfilled token near "${near}"`);
+      }
+    }
+    return { parts, slots };
+  };
+}
