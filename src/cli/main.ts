@@ -3,6 +3,7 @@
  * Each group module exports a function returning its `Command`; register it below.
  */
 import { Command } from 'commander';
+import { composeCommand } from './compose.command.ts';
 import { reportError } from './output.ts';
 
 const VERSION = '0.1.0';
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .description('Compose a daily email briefing and send it to your subscribers, exactly once.')
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)');
+  program.addCommand(composeCommand());
   return program;
 }
 

@@ -1,0 +1,109 @@
+/**
+ * `newsdesk compose <edition>`: validate an edition, compile it, lint it, and write what one
+ * sample reader would get, so an editor can look before anything is sent.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { compile } from '../composer/compile.ts';
+import { loadEdition } from '../composer/edition.loader.ts';
+import { lint, type LintItem } from '../composer/lint.ts';
+import { newsletterDirs } from '../composer/newsletter.loader.ts';
+import { personalize } from '../composer/personalize.ts';
+import { type Config, loadConfig } from '../config.ts';
+import type { CompiledEmail, PersonalizedEmail, Recipient } from '../domain/compiled-email.ts';
+import type { Edition } from '../domain/edition.schema.ts';
+import type { Newsletter } from '../domain/newsletter.schema.ts';
+import { createOutput } from './output.ts';
+
+/** Everything known about the sample copy, for the writers of its files. */
+export interface SampleContext {
+  edition: Edition;
+  newsletter: Newsletter;
+  compiled: CompiledEmail;
+  recipient: Recipient;
+  /** The sample recipient's personalized subject, HTML and text. */
+  copy: PersonalizedEmail;
+  config: Config;
+}
+
+/** One file `compose` writes: its name inside `--out`, and its bytes. */
+export interface SampleFile {
+  name: string;
+  contents: string | Uint8Array;
+}
+
+/** Produces one output file. All run before anything is written, so a failure writes nothing. */
+export type SampleFileWriter = (ctx: SampleContext) => SampleFile | Promise<SampleFile>;
+
+/** `<date>.html` and `<date>.txt`: the sample reader's HTML and text parts. */
+export const DEFAULT_SAMPLE_FILES: readonly SampleFileWriter[] = [
+  (c) => ({ name: `${c.edition.date}.html`, contents: c.copy.html }),
+  (c) => ({ name: `${c.edition.date}.txt`, contents: c.copy.text }),
+];
+
+export interface ComposeCommandOptions {
+  /** The files to write. Default: {@link DEFAULT_SAMPLE_FILES}; add the `.eml` writer here. */
+  sampleFiles?: readonly SampleFileWriter[];
+  /** Default: {@link loadConfig} on the process environment. */
+  loadConfig?: () => Config;
+}
+
+/**
+ * The sample reader. Their links point at the configured public address with a placeholder
+ * token: real tokens are signed per subscriber when a campaign is sent.
+ */
+export function sampleRecipient(publicUrl: string): Recipient {
+  return {
+    email: 'reader@example.com',
+    name: 'Alex Reader',
+    unsubscribeUrl: `${publicUrl}/u/sample-token`,
+    viewUrl: `${publicUrl}/v/sample-token`,
+  };
+}
+
+/** Builds the `compose` command. */
+export function composeCommand(opts: ComposeCommandOptions = {}): Command {
+  const sampleFiles = opts.sampleFiles ?? DEFAULT_SAMPLE_FILES;
+  return new Command('compose')
+    .description('validate and compile an edition, lint it, and write a sample reader\'s copy')
+    .argument('<edition>', 'edition file (YAML or JSON)')
+    .option('--out <dir>', 'folder for the sample files', 'out')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, flags: { out: string; json?: boolean }) => {
+      const out = createOutput(flags);
+      const config = (opts.loadConfig ?? loadConfig)();
+      // Invalid input throws here, before any file is touched.
+      const { edition, newsletter } = await loadEdition(file, { newsletterDirs: newsletterDirs(config.newslettersDir) });
+      const compiled = await compile(edition, newsletter);
+      const report = lint(compiled, edition);
+
+      const recipient = sampleRecipient(config.publicUrl);
+      const ctx: SampleContext = { edition, newsletter, compiled, recipient, copy: personalize(compiled, recipient), config };
+      const files = await Promise.all(sampleFiles.map((write) => write(ctx)));
+      await mkdir(flags.out, { recursive: true });
+      const written: string[] = [];
+      for (const f of files) {
+        const path = join(flags.out, f.name);
+        await writeFile(path, f.contents);
+        written.push(path);
+      }
+
+      const line = (kind: string, i: LintItem) => `  ${kind.padEnd(7)} ${i.code}  ${i.path ? `${i.path}: ` : ''}${i.message}`;
+      out.result(
+        { ...report, files: written },
+        [
+          `${file}: ${newsletter.name}, ${edition.date}, template ${newsletter.template}`,
+          ...report.errors.map((i) => line('error', i)),
+          ...report.warnings.map((i) => line('warning', i)),
+          ...written.map((p) => `  wrote   ${p}`),
+        ].join('\n'),
+      );
+      const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+      out.info(
+        `compose: ${report.ok ? 'ok' : 'FAILED'}, ${plural(report.errors.length, 'error')}, ${plural(report.warnings.length, 'warning')}, ` +
+          `HTML ${(report.htmlBytes / 1024).toFixed(1)} KB of Gmail's 100 KB, ${plural(written.length, 'file')} in ${flags.out}`,
+      );
+      if (!report.ok) process.exitCode = 1;
+    });
+}
