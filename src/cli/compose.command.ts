@@ -12,6 +12,7 @@ import { newsletterDirs } from '../composer/newsletter.loader.ts';
 import { personalize } from '../composer/personalize.ts';
 import { type Config, loadConfig } from '../config.ts';
 import type { CompiledEmail, PersonalizedEmail, Recipient } from '../domain/compiled-email.ts';
+import { NewsdeskError } from '../domain/errors.ts';
 import type { Edition } from '../domain/edition.schema.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
 import { createOutput } from './output.ts';
@@ -81,12 +82,16 @@ export function composeCommand(opts: ComposeCommandOptions = {}): Command {
       const recipient = sampleRecipient(config.publicUrl);
       const ctx: SampleContext = { edition, newsletter, compiled, recipient, copy: personalize(compiled, recipient), config };
       const files = await Promise.all(sampleFiles.map((write) => write(ctx)));
-      await mkdir(flags.out, { recursive: true });
       const written: string[] = [];
-      for (const f of files) {
-        const path = join(flags.out, f.name);
-        await writeFile(path, f.contents);
-        written.push(path);
+      try {
+        await mkdir(flags.out, { recursive: true });
+        for (const f of files) {
+          const path = join(flags.out, f.name);
+          await writeFile(path, f.contents);
+          written.push(path);
+        }
+      } catch (err) {
+        throw new NewsdeskError('output_failed', `cannot write to ${flags.out}: ${(err as Error).message}`, { cause: err });
       }
 
       const line = (kind: string, i: LintItem) => `  ${kind.padEnd(7)} ${i.code}  ${i.path ? `${i.path}: ` : ''}${i.message}`;

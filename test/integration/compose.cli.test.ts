@@ -83,6 +83,13 @@ describe('newsdesk compose', () => {
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
+  it('says clearly when the output folder cannot be written', async () => {
+    await writeFile(join(dir, 'out'), 'a file where the folder should be');
+    const r = await newsdesk(dir, ['compose', EXAMPLE_EDITION_FILE, '--out', 'out']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: cannot write to out: /);
+  });
+
   it('exits 1 on a lint error but still writes the files to look at', async () => {
     const source = await readFile(EXAMPLE_EDITION_FILE, 'utf8');
     await writeFile(join(dir, 'unlabelled.yaml'), source.replace(/^ {2}label: Presented by Walmart\n/m, ''));
