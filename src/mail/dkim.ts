@@ -71,12 +71,11 @@ export function createDkimSigner(options: DkimOptions): DkimSigner {
 
   return {
     sign(raw) {
-      // latin1 maps bytes to chars one to one, so slicing and hashing strings keeps the exact bytes.
-      const message = raw.toString('latin1');
-      const split = message.indexOf('\r\n\r\n');
-      const head = split === -1 ? message : message.slice(0, split + 2);
-      const body = split === -1 ? '' : message.slice(split + 4);
-      const bodyHash = createHash('sha256').update(relaxedBody(body), 'latin1').digest('base64');
+      const split = raw.indexOf('\r\n\r\n');
+      // latin1 maps bytes to chars one to one, so the header strings keep the exact bytes.
+      const head = (split === -1 ? raw : raw.subarray(0, split + 2)).toString('latin1');
+      const body = split === -1 ? Buffer.alloc(0) : raw.subarray(split + 4);
+      const bodyHash = createHash('sha256').update(relaxedBody(body)).digest('base64');
 
       const fields = parseHeader(head);
       const names: string[] = [];
@@ -159,12 +158,37 @@ function relaxedValue(value: string): string {
 /**
  * Relaxed body (RFC 6376 §3.4.4): no whitespace at line ends, runs of whitespace as one
  * space, no empty lines at the end, and a CRLF after the last line of a non-empty body.
+ * One pass over the bytes: far cheaper than string searches and regex rewrites on ~50 KB.
  */
-export function relaxedBody(body: string): string {
-  let s = body;
-  // Skip the rewrite when nothing needs it (QP lines never end in whitespace).
-  if (/[ \t](?:\r\n|$)|\t| {2}/.test(s)) s = s.replace(/[ \t]+(?=\r\n|$)/g, '').replace(/[ \t]{2,}|\t/g, ' ');
-  let end = s.length;
-  while (end >= 2 && s.charCodeAt(end - 2) === 13 && s.charCodeAt(end - 1) === 10) end -= 2;
-  return end === 0 ? '' : `${s.slice(0, end)}\r\n`;
+export function relaxedBody(body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(body.length + 2);
+  let o = 0;
+  let pendingSpace = false;
+  let lineHasContent = false;
+  // Where the output ends if nothing but empty lines follows.
+  let contentEnd = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i] as number;
+    if (c === 32 || c === 9) {
+      pendingSpace = true;
+    } else if (c === 13 && body[i + 1] === 10) {
+      pendingSpace = false; // whitespace at a line end is dropped
+      out[o++] = 13;
+      out[o++] = 10;
+      i++;
+      if (lineHasContent) contentEnd = o;
+      lineHasContent = false;
+    } else {
+      if (pendingSpace) out[o++] = 32;
+      pendingSpace = false;
+      out[o++] = c;
+      lineHasContent = true;
+    }
+  }
+  if (lineHasContent) {
+    out[o++] = 13;
+    out[o++] = 10;
+    contentEnd = o;
+  }
+  return out.subarray(0, contentEnd);
 }
