@@ -50,6 +50,8 @@ export function encodeQuotedPrintable(text: string, openEnd = false): string {
       out += '=\r\n';
       col = 0;
     }
+    // A dot opening a line is escaped too: SMTP would have to dot-stuff it, and some relays get that wrong.
+    if (col === 0 && b === 0x2e) token = '=2E';
     out += token;
     col += token.length;
   }

@@ -80,7 +80,10 @@ describe('prepareCampaignMessage', () => {
     expect(text).not.toMatch(/\r(?!\n)|(?<!\r)\n/);
     expect(out.raw.every((b) => b < 128)).toBe(true);
     const [head, ...body] = text.split('\r\n\r\n');
-    for (const line of body.join('\r\n\r\n').split('\r\n')) expect(line.length).toBeLessThanOrEqual(76);
+    for (const line of body.join('\r\n\r\n').split('\r\n')) {
+      expect(line.length).toBeLessThanOrEqual(76);
+      expect(line.startsWith('.')).toBe(false); // nothing for SMTP to dot-stuff
+    }
     for (const line of (head as string).split('\r\n')) {
       if (line.length > 78) expect(line).toMatch(/^List-Unsubscribe: <https:\/\/[^ ]+>,$/);
       expect(line.length).toBeLessThanOrEqual(998);

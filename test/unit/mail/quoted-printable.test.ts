@@ -30,6 +30,7 @@ const samples = [
   '  leading and   inner   runs  ',
   '\n\n\nblank lines\n\n',
   '.dot at line start\n.\nFrom here',
+  `${'x'.repeat(75)}.wraps onto a new line`,
   `<td style="padding:0 0 0 0;">${'<b>long html</b> '.repeat(30)}</td>`,
 ];
 
@@ -41,7 +42,7 @@ describe('encodeQuotedPrintable', () => {
     }
   });
 
-  it.each(samples)('writes only short printable lines with no whitespace at their end: %j', (text) => {
+  it.each(samples)('writes short printable lines, none ending in whitespace or starting with a dot: %j', (text) => {
     for (const openEnd of [false, true]) {
       const qp = encodeQuotedPrintable(text, openEnd);
       expect(qp).toMatch(/^[\x20-\x7e\r\n]*$/);
@@ -49,6 +50,7 @@ describe('encodeQuotedPrintable', () => {
       for (const line of qp.split('\r\n')) {
         expect(line.length).toBeLessThanOrEqual(76);
         expect(line).not.toMatch(/[ \t]$/);
+        expect(line.startsWith('.')).toBe(false);
         // '=' only as an escape or a soft break
         expect(line.replace(/=[0-9A-F]{2}/g, '')).toMatch(/^[^=]*=?$/);
       }
