@@ -15,7 +15,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { CompiledEmail, Recipient, Template, Token } from '../domain/compiled-email.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
-import { fillTemplate, htmlTokenValues, tokenValues, type TokenValues } from '../domain/personalization.ts';
+import { fillTemplate, htmlTokenValues, tokenValues } from '../domain/personalization.ts';
 import { HeaderValueError, MAX_LINE, foldHeader, headerAddress, mailbox, phrase, singleLine, unstructuredHeader } from './mime-header.ts';
 import { encodeQuotedPrintable } from './quoted-printable.ts';
 import type { OutgoingMessage } from './transport.ts';
@@ -51,7 +51,11 @@ export interface RenderOptions {
 
 /** A campaign's message, ready to render for any number of recipients. */
 export interface CampaignMessage {
-  /** One recipient's complete message: raw bytes, envelope and Message-ID. Microseconds. */
+  /**
+   * One recipient's complete message: raw bytes, envelope and Message-ID. Microseconds.
+   * Throws {@link HeaderValueError} for an address or unsubscribe link that cannot be written
+   * into a header (it would break or forge header fields).
+   */
   render(recipient: Recipient, options?: RenderOptions): OutgoingMessage;
 }
 

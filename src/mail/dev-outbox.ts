@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SMTPServer } from 'smtp-server';
 import { NewsdeskError } from '../domain/errors.ts';
@@ -54,22 +55,31 @@ export async function startDevOutbox(options: DevOutboxOptions): Promise<DevOutb
     // Whatever credentials a configured client offers are fine: this is a local sink.
     onAuth: (auth, _session, callback) => callback(null, { user: auth.username ?? 'dev' }),
     onData(stream, _session, callback) {
-      const stamp = new Date().toISOString().replace(/[-:.]/g, '');
-      const name = `${stamp}-${String(++sequence).padStart(6, '0')}-${run}.eml`;
-      const partial = join(dir, `.${name}.partial`);
-      pipeline(stream, createWriteStream(partial))
-        .then(() => rename(partial, join(dir, name)))
-        .then(
-          () => callback(null, `Ok: saved as ${name}`),
-          async (err: Error) => {
-            await rm(partial, { force: true });
-            options.logger?.warn({ err, dir }, 'dev outbox could not save a message');
-            // 451: the client keeps the message and tries again later.
-            callback(Object.assign(new Error(`4.3.0 cannot save message: ${err.message}`), { responseCode: 451 }));
-          },
-        );
+      save(stream).then(
+        (name) => callback(null, `Ok: saved as ${name}`),
+        (err: Error) => {
+          options.logger?.warn({ err, dir }, 'dev outbox could not save a message');
+          // 451: the client keeps the message and tries again later.
+          callback(Object.assign(new Error(`4.3.0 cannot save message: ${err.message}`), { responseCode: 451 }));
+        },
+      );
     },
   });
+
+  /** Writes one message under a temporary name, then renames it into place. */
+  async function save(stream: Readable): Promise<string> {
+    const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+    const name = `${stamp}-${String(++sequence).padStart(6, '0')}-${run}.eml`;
+    const partial = join(dir, `.${name}.partial`);
+    try {
+      await pipeline(stream, createWriteStream(partial));
+      await rename(partial, join(dir, name));
+      return name;
+    } catch (err) {
+      await rm(partial, { force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
 
   const port = await new Promise<number>((resolvePort, reject) => {
     server.once('error', (err: Error) =>

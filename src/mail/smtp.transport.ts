@@ -61,9 +61,8 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       const info = await pool.sendMail({ envelope: msg.envelope, raw });
       return { status: 'sent', response: info.response, messageId: msg.messageId };
     } catch (err) {
-      const outcome = classifySmtpFailure(err as SmtpFailure);
-      options.logger?.warn({ to: msg.envelope.to, messageId: msg.messageId, ...outcome }, 'smtp send failed');
-      return outcome;
+      // Not logged here: the pipeline records every outcome with its delivery.
+      return classifySmtpFailure(err as SmtpFailure);
     }
   };
 
@@ -80,7 +79,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       try {
         await pool.verify();
       } catch (err) {
-        throw new NewsdeskError('smtp_unavailable', `SMTP server ${target} refused us: ${(err as Error).message}`, { cause: err });
+        throw new NewsdeskError('smtp_unavailable', `cannot use SMTP server ${target}: ${(err as Error).message}`, { cause: err });
       }
       options.logger?.info({ smtp: target }, 'smtp server ready');
     },
@@ -88,8 +87,11 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
     /** Lets messages already on a connection finish, fails queued ones as transient, then resolves. */
     async close(): Promise<void> {
       closed = true;
-      pool.close();
-      await Promise.allSettled([...inFlight]);
+      try {
+        pool.close();
+      } finally {
+        await Promise.allSettled([...inFlight]);
+      }
     },
   };
 }

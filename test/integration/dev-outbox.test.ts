@@ -66,6 +66,17 @@ describe('dev outbox', () => {
     expect(await refuses(port)).toBe(true);
   });
 
+  it('answers 451 (transient) when it cannot save, and leaves no partial file', async () => {
+    const dir = join(await tempDir(), 'gone');
+    const transport = await createMailTransport(loadConfig({ OUTBOX_DIR: dir }));
+    cleanups.push(() => transport.close());
+    await rm(dir, { recursive: true });
+    const outcome = await transport.send(message.render(recipient(1)));
+    expect(outcome).toMatchObject({ status: 'failed', kind: 'transient', code: 451 });
+    expect(outcome.response).toMatch(/^451 4\.3\.0 cannot save message/);
+    await expect(readdir(dir)).rejects.toThrow(/ENOENT/);
+  });
+
   it('listens on a given port, and a busy port is a clear error', async () => {
     const dir = await tempDir();
     const first = await startDevOutbox({ dir });

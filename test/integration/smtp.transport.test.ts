@@ -45,6 +45,17 @@ describe('SMTP transport', () => {
     expect((await simpleParser(got?.raw as Buffer)).messageId).toBe(msg.messageId);
   });
 
+  it('speaks TLS from the start on smtps://, refusing an unverifiable certificate unless told otherwise', async () => {
+    const smtp = await server({ secure: true, auth: { user: 'news', pass: 'pw' } });
+    expect(smtp.url.startsWith('smtps://')).toBe(true);
+    const strict = await transport({ url: smtp.url }).send(message.render(recipient(1)));
+    expect(strict).toMatchObject({ status: 'failed', kind: 'transient' });
+    expect(strict.response).toMatch(/certificate/i);
+    const lenient = await transport({ url: smtp.url, allowInvalidCertificate: true }).send(message.render(recipient(1)));
+    expect(lenient.status).toBe('sent');
+    expect(smtp.messages).toHaveLength(1);
+  });
+
   it('reports 421 as transient, and the next try on a fresh connection is sent', async () => {
     const smtp = await server({ reply: (e) => (e.stage === 'data' && e.attempt === 1 ? { code: 421, message: '4.7.0 Try again later' } : undefined) });
     const t = transport({ url: smtp.url, poolSize: 1 });
@@ -128,7 +139,7 @@ describe('SMTP transport', () => {
     const smtp = await server({ auth: { user: 'news', pass: 'right' } });
     const t = transport({ url: smtp.url.replace(':right@', ':wrong@') });
     const err = await t.verify().then(() => undefined, (e: Error) => e);
-    expect(err?.message).toMatch(/^SMTP server smtp:\/\/127\.0\.0\.1:\d+ refused us: .*535/);
+    expect(err?.message).toMatch(/^cannot use SMTP server smtp:\/\/127\.0\.0\.1:\d+: .*535/);
     expect(err?.message).not.toContain('wrong');
   });
 

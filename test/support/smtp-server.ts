@@ -50,11 +50,13 @@ export interface TestSmtpServerOptions {
   auth?: { user: string; pass: string };
   /** Port to listen on. Default 0 (any free port). */
   port?: number;
+  /** TLS from the start (`smtps://`), with smtp-server's self-signed test certificate. Default false. */
+  secure?: boolean;
 }
 
 export interface TestSmtpServer {
   port: number;
-  /** `smtp://127.0.0.1:<port>` (with the credentials when auth is on). */
+  /** `smtp://127.0.0.1:<port>` (`smtps://` when secure; with the credentials when auth is on). */
   url: string;
   /** Accepted messages, in arrival order. */
   messages: ReceivedMessage[];
@@ -108,6 +110,7 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
 
   const server = new SMTPServer({
     logger: false,
+    secure: options.secure ?? false,
     disabledCommands: options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
     authOptional: !options.auth,
     allowInsecureAuth: true,
@@ -168,7 +171,7 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
 
   return {
     port,
-    url: `smtp://${credentials}127.0.0.1:${port}`,
+    url: `${options.secure ? 'smtps' : 'smtp'}://${credentials}127.0.0.1:${port}`,
     messages,
     rcpts,
     dataReplies,
