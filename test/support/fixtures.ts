@@ -49,7 +49,7 @@ export const compiled: CompiledEmail = {
   ),
   text: template(
     [
-      'Good morning, {{firstName}}!',
+      '{{firstName}}, good morning!',
       '',
       longLine,
       'Crème brûlée — 🎉   ',
