@@ -1,0 +1,154 @@
+/**
+ * How fast one core turns a campaign into personalized raw messages (not a test: it prints).
+ *
+ *   npx tsx bench/message.ts [--n 100000] [--dkim] [--send smtp://127.0.0.1:2525 --connections 8 --send-n 20000]
+ *
+ * Builds a realistic ~40 KB daily-briefing HTML with MJML (once, as the composer will), then
+ * renders N messages for N different recipients and reports messages/s and MB/s. `--dkim`
+ * also signs every message (RSA-2048). `--send` additionally pushes messages through the SMTP
+ * adapter (nodemailer pool) to a server such as Postfix's `smtp-sink`, to see the adapter's ceiling.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import mjml2html from 'mjml';
+import type { CompiledEmail, Recipient, Template, Token } from '../src/domain/compiled-email.ts';
+import { Newsletter } from '../src/domain/newsletter.schema.ts';
+import { prepareCampaignMessage } from '../src/mail/campaign-message.ts';
+import { createDkimSigner } from '../src/mail/dkim.ts';
+import { createSmtpTransport } from '../src/mail/smtp.transport.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    n: { type: 'string', default: '100000' },
+    dkim: { type: 'boolean', default: false },
+    send: { type: 'string' },
+    connections: { type: 'string', default: '8' },
+    'send-n': { type: 'string', default: '20000' },
+  },
+});
+const n = Number(args.n);
+
+/** `%%token%%` markers → a Template, as the composer splits its rendered output. */
+function toTemplate(source: string): Template {
+  const pieces = source.split(/%%(firstName|email|unsubscribeUrl|viewUrl)%%/);
+  return { parts: pieces.filter((_, i) => i % 2 === 0), slots: pieces.filter((_, i) => i % 2 === 1) as Token[] };
+}
+
+const story = (i: number) => `
+  <mj-section padding="8px 24px"><mj-column>
+    <mj-text font-size="18px" font-weight="700" color="#111111">${i}. Council votes on the riverside plan — what changes for commuters</mj-text>
+    <mj-text font-size="15px" line-height="24px" color="#333333">The city council voted 7–2 on Tuesday night to approve the €48m riverside
+      redevelopment, ending a two-year fight over the old freight yards. Supporters say the plan adds 1,200 homes and a new
+      tram stop; opponents worry about flooding and rents. Here is what happens next, and when you will notice it.</mj-text>
+    <mj-button href="https://briefing.example.com/s/${i}?utm_source=newsletter&amp;utm_campaign=daily" background-color="#c8102e" align="left">Read more</mj-button>
+  </mj-column></mj-section>`;
+
+const mjmlSource = `<mjml><mj-head><mj-title>The Daily Briefing</mj-title><mj-preview>What we are watching today</mj-preview>
+  <mj-attributes><mj-all font-family="Georgia, serif" /></mj-attributes></mj-head><mj-body background-color="#f4f4f4">
+  <mj-section background-color="#ffffff"><mj-column>
+    <mj-image src="https://briefing.example.com/logo.png" alt="The Daily Briefing" width="180px" />
+    <mj-text font-size="16px">Good morning, %%firstName%%. Here is what we are watching on Thursday, 13 February.</mj-text>
+    <mj-text font-size="12px"><a href="%%viewUrl%%">View in your browser</a></mj-text>
+  </mj-column></mj-section>
+  <mj-section background-color="#ffffff"><mj-column>
+    <mj-image src="https://briefing.example.com/img/lead.jpg" alt="The riverside freight yards at dawn" />
+    <mj-text font-size="12px" color="#666666">The old freight yards at dawn. Photo: A. Photographer</mj-text>
+  </mj-column></mj-section>
+  ${Array.from({ length: 8 }, (_, i) => story(i + 1)).join('\n')}
+  <mj-section background-color="#fff7e6"><mj-column>
+    <mj-text font-size="40px" font-weight="700">10,000</mj-text>
+    <mj-text>The number of trees the city promises to plant along the river by 2030.</mj-text>
+  </mj-column></mj-section>
+  <mj-section background-color="#eeeeee"><mj-column>
+    <mj-text font-size="11px" color="#666666">SPONSORED · Brought to you by Example Bank. Savings that grow.</mj-text>
+  </mj-column></mj-section>
+  <mj-section><mj-column>
+    <mj-text font-size="11px" color="#666666">You get this because you subscribed as %%email%%.
+      <a href="%%unsubscribeUrl%%">Unsubscribe</a> · The Daily Briefing, 1 Press Row, Springfield</mj-text>
+  </mj-column></mj-section>
+</mj-body></mjml>`;
+
+const { html } = await mjml2html(mjmlSource, { validationLevel: 'soft' });
+const text = `Good morning, %%firstName%%.\n\n${Array.from({ length: 8 }, (_, i) => `${i + 1}. Council votes on the riverside plan\nhttps://briefing.example.com/s/${i + 1}\n`).join('\n')}\nView in your browser: %%viewUrl%%\nUnsubscribe: %%unsubscribeUrl%%\n`;
+
+const compiled: CompiledEmail = {
+  newsletterId: 'daily',
+  editionDate: '2025-02-13',
+  subject: toTemplate('%%firstName%%, the council said yes to the riverside plan — and 10,000 trees'),
+  preheader: 'What we are watching today',
+  html: toTemplate(html),
+  text: toTemplate(text),
+  greetingFallback: 'there',
+  compiledAt: new Date().toISOString(),
+};
+const newsletter = Newsletter.parse({
+  id: 'daily',
+  name: 'The Daily Briefing',
+  from: { name: 'The Daily Briefing', address: 'news@briefing.example.com' },
+  postalAddress: '1 Press Row, Springfield',
+  website: 'https://briefing.example.com',
+});
+const names = ['Ada Lovelace', 'Zoë Ångström', undefined, 'José Núñez', 'Grace Hopper'];
+const recipientAt = (i: number): Recipient => ({
+  email: `reader${i}@inbox.example.org`,
+  name: names[i % names.length],
+  unsubscribeUrl: `https://briefing.example.com/u/eyJzIjo${i.toString(36)}fQ.Zm9vYmFyYmF6cXV4cXV1eHh5enp5`,
+  viewUrl: `https://briefing.example.com/v/eyJzIjo${i.toString(36)}fQ.YmF6cXV4Zm9vYmFy`,
+});
+
+const t0 = performance.now();
+const message = prepareCampaignMessage({ compiled, newsletter, campaign: { id: 'bench', listId: 'main' } });
+const prepareMs = performance.now() - t0;
+const signer = args.dkim
+  ? createDkimSigner({
+      domain: 'briefing.example.com',
+      selector: 'bench',
+      privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    })
+  : undefined;
+
+console.log(`html ${(html.length / 1024).toFixed(1)} KB with ${compiled.html.slots.length} slots; text ${(text.length / 1024).toFixed(1)} KB; prepare ${prepareMs.toFixed(1)} ms`);
+
+// Warm up, then measure.
+for (let i = 0; i < 2_000; i++) message.render(recipientAt(i));
+let bytes = 0;
+const renderCpu = process.cpuUsage();
+const start = performance.now();
+for (let i = 0; i < n; i++) {
+  let raw = message.render(recipientAt(i)).raw;
+  if (signer) raw = signer.sign(raw);
+  bytes += raw.length;
+}
+const seconds = (performance.now() - start) / 1000;
+const cpuUsed = process.cpuUsage(renderCpu);
+console.log(
+  `rendered${signer ? ' + DKIM-signed' : ''} ${n.toLocaleString('en')} messages of ${(bytes / n / 1024).toFixed(1)} KB in ${seconds.toFixed(2)} s: ` +
+    `${Math.round(n / seconds).toLocaleString('en')} msg/s, ${(bytes / seconds / 1e6).toFixed(0)} MB/s, ${((seconds / n) * 1e6).toFixed(1)} µs/msg ` +
+    `(${((cpuUsed.user + cpuUsed.system) / n).toFixed(1)} µs CPU/msg, one core)`,
+);
+
+if (args.send) {
+  const sendN = Number(args['send-n']);
+  const transport = createSmtpTransport({ url: args.send, poolSize: Number(args.connections), dkim: signer });
+  await transport.verify();
+  const cpuStart = process.cpuUsage();
+  const sendStart = performance.now();
+  let next = 0;
+  let failed = 0;
+  // Keep a bounded number of messages in flight, as a worker's send loop would.
+  const lane = async () => {
+    while (next < sendN) {
+      const outcome = await transport.send(message.render(recipientAt(next++)));
+      if (outcome.status !== 'sent') failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: Number(args.connections) * 4 }, lane));
+  const sendSeconds = (performance.now() - sendStart) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  await transport.close();
+  console.log(
+    `sent ${sendN.toLocaleString('en')} messages over ${args.connections} connections in ${sendSeconds.toFixed(2)} s: ` +
+      `${Math.round(sendN / sendSeconds).toLocaleString('en')} msg/s, ${((cpu.user + cpu.system) / sendN).toFixed(0)} µs CPU/msg in this process` +
+      `${failed ? `, ${failed} failed` : ''}`,
+  );
+}

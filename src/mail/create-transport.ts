@@ -1,0 +1,53 @@
+/**
+ * Builds the mail transport from config: the SMTP adapter on SMTP_URL, or — when SMTP_URL is
+ * unset — on a dev outbox it starts and later closes. Both are the same adapter.
+ */
+import type { Config } from '../config.ts';
+import { startDevOutbox } from './dev-outbox.ts';
+import { createSmtpTransport, describeSmtpUrl, type MailLogger } from './smtp.transport.ts';
+import type { MailTransport } from './transport.ts';
+
+/** The transport, and where its messages go (for start-up lines and the demo's summary). */
+export interface ConfiguredMailTransport extends MailTransport {
+  target: { kind: 'smtp'; server: string } | { kind: 'outbox'; url: string; dir: string };
+}
+
+export interface CreateMailTransportOptions {
+  logger?: MailLogger | undefined;
+}
+
+/**
+ * Creates the transport `config` asks for. With no SMTP_URL it starts the dev outbox
+ * (`config.smtp.outboxDir`) on a free loopback port; `close()` stops both, each step even if
+ * another fails.
+ */
+export async function createMailTransport(
+  config: Pick<Config, 'smtp' | 'dkim'>,
+  options: CreateMailTransportOptions = {},
+): Promise<ConfiguredMailTransport> {
+  const common = { poolSize: config.smtp.poolSize, dkim: config.dkim, logger: options.logger };
+  if (config.smtp.url) {
+    const smtp = createSmtpTransport({ url: config.smtp.url, ...common });
+    return { ...smtp, target: { kind: 'smtp', server: describeSmtpUrl(config.smtp.url) } };
+  }
+  const outbox = await startDevOutbox({ dir: config.smtp.outboxDir, logger: options.logger });
+  let smtp: MailTransport;
+  try {
+    smtp = createSmtpTransport({ url: outbox.url, ...common });
+  } catch (err) {
+    await outbox.close();
+    throw err;
+  }
+  return {
+    send: (msg) => smtp.send(msg),
+    verify: () => smtp.verify(),
+    async close() {
+      // The pool first, so its connections say QUIT before the server stops waiting for them.
+      const results = await Promise.allSettled([smtp.close()]);
+      results.push(...(await Promise.allSettled([outbox.close()])));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+    target: { kind: 'outbox', url: outbox.url, dir: outbox.dir },
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * A scriptable SMTP server on loopback for tests: records every connection, RCPT and message,
+ * and answers each RCPT and DATA as a script says — a reply code, a delay, or a dropped
+ * connection. Shared by the mail, campaign and fault tests.
+ *
+ * ```ts
+ * const smtp = await startTestSmtpServer({
+ *   reply: (e) => (e.stage === 'data' && e.attempt === 1 ? { code: 421, message: '4.3.2 try later' } : undefined),
+ * });
+ * // … send to smtp.url …
+ * await smtp.waitForMessages(1);
+ * await smtp.close();
+ * ```
+ */
+import type { Socket } from 'node:net';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+
+/** What the server does at one RCPT or DATA: reply (after an optional delay) or drop the connection. */
+export type ScriptedReply =
+  | { code: number; message?: string; delayMs?: number }
+  | { drop: true; delayMs?: number };
+
+/** One RCPT or end-of-DATA, as the script sees it. */
+export interface SmtpEvent {
+  stage: 'rcpt' | 'data';
+  from: string;
+  /** At `rcpt` the one address; at `data` every accepted recipient. */
+  to: string[];
+  /** How many times these recipients reached this stage, counting this one (1 = first try). */
+  attempt: number;
+  /** 1-based number of the connection it arrived on. */
+  connection: number;
+  /** The message bytes, at `data`. */
+  raw?: Buffer;
+}
+
+export interface ReceivedMessage {
+  from: string;
+  to: string[];
+  raw: Buffer;
+  connection: number;
+  /** The reply the server gave (`250 …` when accepted). */
+  reply: string;
+}
+
+export interface TestSmtpServerOptions {
+  /** Decides each reply; `undefined` accepts. Default: accept everything. */
+  reply?: (event: SmtpEvent) => ScriptedReply | undefined;
+  /** Require AUTH PLAIN/LOGIN with these credentials. Default: no auth. */
+  auth?: { user: string; pass: string };
+  /** Port to listen on. Default 0 (any free port). */
+  port?: number;
+  /** TLS from the start (`smtps://`), with smtp-server's self-signed test certificate. Default false. */
+  secure?: boolean;
+}
+
+export interface TestSmtpServer {
+  port: number;
+  /** `smtp://127.0.0.1:<port>` (`smtps://` when secure; with the credentials when auth is on). */
+  url: string;
+  /** Accepted messages, in arrival order. */
+  messages: ReceivedMessage[];
+  /** Every RCPT with the code it got. */
+  rcpts: { to: string; connection: number; code: number }[];
+  /** Every DATA that was answered, accepted or not. */
+  dataReplies: { to: string[]; code: number; connection: number }[];
+  /** Connections opened so far. */
+  connections(): number;
+  /** Resolves once `n` messages were accepted; rejects after `timeoutMs` (default 5 s). */
+  waitForMessages(n: number, timeoutMs?: number): Promise<ReceivedMessage[]>;
+  close(): Promise<void>;
+}
+
+/** Starts a server on 127.0.0.1. */
+export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): Promise<TestSmtpServer> {
+  const messages: ReceivedMessage[] = [];
+  const rcpts: TestSmtpServer['rcpts'] = [];
+  const dataReplies: TestSmtpServer['dataReplies'] = [];
+  const attempts = new Map<string, number>();
+  const connectionOf = new Map<string, number>();
+  const sockets = new Map<number, Socket>();
+  const waiters: (() => void)[] = [];
+  let connections = 0;
+
+  const attempt = (key: string): number => {
+    const n = (attempts.get(key) ?? 0) + 1;
+    attempts.set(key, n);
+    return n;
+  };
+
+  /** Runs a scripted reply: calls back with an error (code ≥ 400), with success, or never (dropped). */
+  const act = (
+    session: SMTPServerSession,
+    scripted: ScriptedReply | undefined,
+    done: (code: number, message: string | undefined) => void,
+  ): void => {
+    const run = (): void => {
+      if (scripted && 'drop' in scripted) {
+        sockets.get(session.remotePort)?.destroy();
+        return;
+      }
+      done(scripted?.code ?? 250, scripted?.message);
+    };
+    if (scripted?.delayMs) setTimeout(run, scripted.delayMs);
+    else run();
+  };
+
+  const smtpError = (code: number, message: string | undefined): Error & { responseCode: number } =>
+    Object.assign(new Error(message ?? 'scripted failure'), { responseCode: code });
+
+  const server = new SMTPServer({
+    logger: false,
+    secure: options.secure ?? false,
+    disabledCommands: options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    authOptional: !options.auth,
+    allowInsecureAuth: true,
+    disableReverseLookup: true,
+    closeTimeout: 1_000,
+    onConnect(session, callback) {
+      connectionOf.set(session.id, ++connections);
+      callback();
+    },
+    onAuth(auth, _session, callback) {
+      if (auth.username === options.auth?.user && auth.password === options.auth?.pass) callback(null, { user: auth.username });
+      else callback(smtpError(535, '5.7.8 bad credentials'));
+    },
+    onRcptTo(address, session, callback) {
+      const connection = connectionOf.get(session.id) ?? 0;
+      const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+      const event: SmtpEvent = { stage: 'rcpt', from, to: [address.address], attempt: attempt(`rcpt:${address.address}`), connection };
+      act(session, options.reply?.(event), (code, message) => {
+        rcpts.push({ to: address.address, connection, code });
+        callback(code >= 400 ? smtpError(code, message) : null);
+      });
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const connection = connectionOf.get(session.id) ?? 0;
+        const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+        const to = session.envelope.rcptTo.map((r) => r.address);
+        const event: SmtpEvent = { stage: 'data', from, to, attempt: attempt(`data:${to.join(',')}`), connection, raw };
+        act(session, options.reply?.(event), (code, message) => {
+          dataReplies.push({ to, code, connection });
+          if (code >= 400) return callback(smtpError(code, message));
+          const reply = message ?? `OK: queued as ${messages.length + 1}`;
+          messages.push({ from, to, raw, connection, reply: `250 ${reply}` });
+          waiters.splice(0).forEach((wake) => wake());
+          callback(null, reply);
+        });
+      });
+    },
+  });
+  // Scripted drops need the raw socket; sessions are matched to it by the client's port.
+  server.server.on('connection', (socket: Socket) => {
+    const port = socket.remotePort ?? 0;
+    sockets.set(port, socket);
+    socket.on('close', () => sockets.delete(port));
+  });
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      const address = server.server.address();
+      resolve(typeof address === 'object' && address ? address.port : 0);
+    });
+  });
+  const credentials = options.auth ? `${encodeURIComponent(options.auth.user)}:${encodeURIComponent(options.auth.pass)}@` : '';
+
+  return {
+    port,
+    url: `${options.secure ? 'smtps' : 'smtp'}://${credentials}127.0.0.1:${port}`,
+    messages,
+    rcpts,
+    dataReplies,
+    connections: () => connections,
+    async waitForMessages(n, timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (messages.length < n) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`expected ${n} messages, got ${messages.length} within ${timeoutMs} ms`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left);
+          waiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      return messages.slice(0, n);
+    },
+    async close() {
+      for (const socket of sockets.values()) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
