@@ -15,6 +15,7 @@ import type { CompiledEmail, PersonalizedEmail, Recipient } from '../domain/comp
 import { NewsdeskError } from '../domain/errors.ts';
 import type { Edition } from '../domain/edition.schema.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
+import { prepareCampaignMessage } from '../mail/campaign-message.ts';
 import { createOutput } from './output.ts';
 
 /** Everything known about the sample copy, for the writers of its files. */
@@ -37,14 +38,28 @@ export interface SampleFile {
 /** Produces one output file. All run before anything is written, so a failure writes nothing. */
 export type SampleFileWriter = (ctx: SampleContext) => SampleFile | Promise<SampleFile>;
 
-/** `<date>.html` and `<date>.txt`: the sample reader's HTML and text parts. */
+/**
+ * `<date>.eml`: the complete message the sample reader would receive, built by the same code the
+ * workers send with (headers, List-Unsubscribe, MIME), so it opens in any mail client.
+ */
+export const emlFile: SampleFileWriter = (c) => {
+  const message = prepareCampaignMessage({
+    compiled: c.compiled,
+    newsletter: c.newsletter,
+    campaign: { id: `sample-${c.edition.date}`, listId: c.newsletter.id },
+  });
+  return { name: `${c.edition.date}.eml`, contents: message.render(c.recipient).raw };
+};
+
+/** `<date>.html`, `<date>.txt` and `<date>.eml`: the sample reader's parts and whole message. */
 export const DEFAULT_SAMPLE_FILES: readonly SampleFileWriter[] = [
   (c) => ({ name: `${c.edition.date}.html`, contents: c.copy.html }),
   (c) => ({ name: `${c.edition.date}.txt`, contents: c.copy.text }),
+  emlFile,
 ];
 
 export interface ComposeCommandOptions {
-  /** The files to write. Default: {@link DEFAULT_SAMPLE_FILES}; add the `.eml` writer here. */
+  /** The files to write. Default: {@link DEFAULT_SAMPLE_FILES}. */
   sampleFiles?: readonly SampleFileWriter[];
   /** Default: {@link loadConfig} on the process environment. */
   loadConfig?: () => Config;

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXAMPLE_EDITION_FILE, repoPath } from '../support/editions.ts';
 
@@ -39,9 +40,9 @@ describe('newsdesk compose', () => {
     const r = await newsdesk(dir, ['compose', EXAMPLE_EDITION_FILE, '--out', 'out', '--json']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ ok: true, errors: [], warnings: [], files: ['out/2025-02-13.html', 'out/2025-02-13.txt'] });
+    expect(report).toMatchObject({ ok: true, errors: [], warnings: [], files: ['out/2025-02-13.html', 'out/2025-02-13.txt', 'out/2025-02-13.eml'] });
     expect(report.htmlBytes).toBeGreaterThan(20_000);
-    expect(r.stderr).toMatch(/^compose: ok, 0 errors, 0 warnings, HTML [\d.]+ KB of Gmail's 100 KB, 2 files in out\n$/);
+    expect(r.stderr).toMatch(/^compose: ok, 0 errors, 0 warnings, HTML [\d.]+ KB of Gmail's 100 KB, 3 files in out\n$/);
 
     const html = await readFile(join(dir, 'out/2025-02-13.html'), 'utf8');
     const text = await readFile(join(dir, 'out/2025-02-13.txt'), 'utf8');
@@ -50,6 +51,19 @@ describe('newsdesk compose', () => {
     expect(html).toContain('Good morning, Alex.');
     expect(text).toContain('Unsubscribe: https://news.example.org/u/sample-token');
     expect(text).toContain('After a long Putin–Trump call');
+
+    // The .eml is the whole message: it parses into the same text and HTML, with the list headers.
+    const raw = await readFile(join(dir, 'out/2025-02-13.eml'));
+    const mail = await simpleParser(raw);
+    expect(mail.html).toBe(html);
+    expect(mail.text).toBe(text);
+    expect(mail.subject).toBe('Putin and Trump talk peace terms, and Ukraine waits by the phone');
+    expect(mail.to && !Array.isArray(mail.to) ? mail.to.text : '').toBe('reader@example.com');
+    const head = raw.toString('latin1').split('\r\n\r\n')[0] as string;
+    expect(head.match(/^List-Unsubscribe:/gm)).toHaveLength(1);
+    expect(head).toMatch(/^List-Unsubscribe: <https:\/\/news\.example\.org\/u\/sample-token>,\r\n <mailto:unsubscribe@news\.example\.com\?subject=unsubscribe>\r\n/m);
+    expect(head).toContain('\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n');
+    expect(head).toMatch(/\r\nList-Id: "Newsdesk Daily" <daily\.daily\.news\.example\.com>\r\n/);
   });
 
   it('prints a readable report and summary without --json, into out/ by default', async () => {
