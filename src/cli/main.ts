@@ -3,7 +3,9 @@
  * Each group module exports a function returning its `Command`; register it below.
  */
 import { Command } from 'commander';
+import { listsCommand } from './lists.command.ts';
 import { reportError } from './output.ts';
+import { subscribersCommand } from './subscribers.command.ts';
 
 const VERSION = '0.1.0';
 
@@ -12,6 +14,8 @@ export function buildProgram(): Command {
     .description('Compose a daily email briefing and send it to your subscribers, exactly once.')
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)');
+  program.addCommand(listsCommand());
+  program.addCommand(subscribersCommand());
   return program;
 }
 
