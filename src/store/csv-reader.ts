@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parse, type CsvError, type Options } from 'csv-parse';
+import { Parser, type CsvError, type Options } from 'csv-parse';
 import { NewsdeskError } from '../domain/errors.ts';
 
 /** Far above any real row (50 attributes of 1000 characters); small enough to stop a runaway quote early. */
@@ -121,38 +121,67 @@ function csvErrorReason(err: CsvError): string {
 }
 
 /**
- * Reads `file` record by record. Blank lines are skipped.
+ * csv-parse with line numbers, handing records on in arrays (one per chunk read) so the consumer
+ * pays for one async step per chunk, not per record.
+ *
+ * csv-parse pushes each record synchronously as it finishes parsing it, so counting the line
+ * breaks in the record's raw text here keeps `line` exact for the record being parsed when an
+ * error strikes. (csv-parse's own `on_record` hook would do the same, but builds an info object
+ * per record, which costs more than the parsing.)
+ */
+class LineCountingParser extends Parser {
+  line = 1;
+  private pending: CsvRecord[] = [];
+
+  constructor() {
+    // One array of records may wait to be read, not the stream default of 16: memory stays flat.
+    super({ bom: true, raw: true, relax_column_count: true, max_record_size: MAX_RECORD_BYTES, readableHighWaterMark: 1 } as Options);
+  }
+
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk === null) {
+      this.pushPending();
+      return super.push(null, encoding);
+    }
+    const { record, raw } = chunk as { record: string[]; raw: string };
+    const start = this.line;
+    this.line += raw.match(LINE_BREAK)?.length ?? 0;
+    if (!record.every((f) => f.trim() === '')) this.pending.push({ fields: record, line: start });
+    return true;
+  }
+
+  override _transform(chunk: Buffer, encoding: BufferEncoding, done: TransformCallback): void {
+    super._transform(chunk, encoding, (err?: Error | null) => {
+      if (!err) this.pushPending();
+      done(err);
+    });
+  }
+
+  private pushPending(): void {
+    if (!this.pending.length) return;
+    super.push(this.pending);
+    this.pending = [];
+  }
+}
+
+/**
+ * Reads `file`, a chunk's worth of records at a time. Blank lines are skipped.
  * @param onBytes called with each chunk's size as it is read (progress).
  * @throws CsvFormatError naming the line; NewsdeskError `file_unreadable` when the file cannot be opened.
  */
-export async function* readCsv(file: string, onBytes: (n: number) => void = () => {}): AsyncGenerator<CsvRecord> {
-  // Lines are counted as csv-parse finishes each record (on_record runs in parse order), so a
-  // parse error can name the line its record starts on even if earlier records were not consumed.
-  let line = 1;
-  const onRecord = ({ record, raw }: { record: string[]; raw: string }): CsvRecord | null => {
-    const start = line;
-    line += raw.match(LINE_BREAK)?.length ?? 0;
-    return record.every((f) => f.trim() === '') ? null : { fields: record, line: start };
-  };
-  const parser = parse({
-    bom: true,
-    raw: true,
-    relax_column_count: true,
-    max_record_size: MAX_RECORD_BYTES,
-    // With `raw`, csv-parse hands on_record `{ record, raw }`; its types only know the plain record.
-    on_record: onRecord as unknown as Options['on_record'],
-  });
+export async function* readCsv(file: string, onBytes: (n: number) => void = () => {}): AsyncGenerator<CsvRecord[]> {
+  const parser = new LineCountingParser();
   const source = createReadStream(file, { highWaterMark: 256 * 1024 });
   const flowing = pipeline(source, new TextCheck(file, onBytes), parser);
   // The for-await below sees the same error through the parser; this only keeps it from going unhandled.
   flowing.catch(() => {});
   try {
-    for await (const record of parser as AsyncIterable<CsvRecord>) yield record;
+    for await (const records of parser as AsyncIterable<CsvRecord[]>) yield records;
     await flowing;
   } catch (err) {
     if (err instanceof CsvFormatError) throw err;
     const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' && /^(CSV_|INVALID_)/.test(code)) throw new CsvFormatError(file, line, csvErrorReason(err as CsvError));
+    if (typeof code === 'string' && /^(CSV_|INVALID_)/.test(code)) throw new CsvFormatError(file, parser.line, csvErrorReason(err as CsvError));
     if ((err as NodeJS.ErrnoException).syscall) {
       throw new NewsdeskError('file_unreadable', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
     }

@@ -36,14 +36,25 @@ export function sortedAttributes(attributes: Attributes): Attributes {
   return out;
 }
 
+/** Imports encode thousands of records with the same times: remember the last one parsed. */
+let lastIso = '';
+let lastMs = 0;
+function ms(iso: string): number {
+  if (iso !== lastIso) {
+    lastMs = Date.parse(iso);
+    lastIso = iso;
+  }
+  return lastMs;
+}
+
 /** The stored text of a subscriber (everything but the id). */
 export function encodeRecord(s: Omit<Subscriber, 'id' | 'email'>): string {
-  const created = Date.parse(s.createdAt);
-  const changed = Date.parse(s.statusChangedAt);
+  const created = ms(s.createdAt);
+  const changed = ms(s.statusChangedAt);
   const r: StoredRecord = { e: s.emailDisplay, s: s.status, c: created };
   if (s.name !== undefined) r.n = s.name;
   if (Object.keys(s.attributes).length) r.a = sortedAttributes(s.attributes);
-  if (s.confirmedAt !== undefined) r.k = Date.parse(s.confirmedAt);
+  if (s.confirmedAt !== undefined) r.k = ms(s.confirmedAt);
   if (changed !== created) r.t = changed;
   if (s.statusReason !== undefined) r.r = s.statusReason;
   return JSON.stringify(r);

@@ -34,9 +34,14 @@ local function put(outcome, id, detail)
   out[#out + 1] = id
   out[#out + 1] = detail
 end
-for i = 7, #ARGV, 3 do
+-- One HMGET for the batch's suppression entries instead of one call per row.
+local emails = {}
+for i = 7, #ARGV, 3 do emails[#emails + 1] = ARGV[i] end
+local suppressed = redis.call('HMGET', KEYS[4], unpack(emails))
+for row = 1, #emails do
+  local i = 7 + (row - 1) * 3
   local email, emailKey, newRecord = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local suppression = redis.call('HGET', KEYS[4], email)
+  local suppression = suppressed[row]
   local id = redis.call('HGET', emailKey, email)
   if suppression then
     put('suppressed', id or '0', suppression)

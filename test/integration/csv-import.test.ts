@@ -148,6 +148,26 @@ describe('CSV import', () => {
     expect(await t().stores.subscribers.maxSubscriberId()).toBe(0);
   });
 
+  it('stops with the error when the list disappears mid-import, leaving no temporary keys', async () => {
+    const { lists, subscribers } = t().stores;
+    await lists.create({ id: 'daily' });
+    const rows = Array.from({ length: 20 }, (_, i) => `p${i}@example.com`).join('\n');
+    const path = await file('p.csv', `email\n${rows}\n`);
+    // The real store, with the list deleted just before its third batch.
+    let calls = 0;
+    const deleting: typeof subscribers = {
+      ...subscribers,
+      joinList: async (...args) => {
+        if (++calls === 3) await lists.delete('daily');
+        return subscribers.joinList(...args);
+      },
+    };
+    const error = await importCsv(path, { listId: 'daily' }, { subscribers: deleting, lists, batchSize: 3 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(await subscribers.maxSubscriberId()).toBe(6);
+    expect([...(await snapshot(t().redis, t().prefix)).keys()].filter((k) => k.includes(':import:'))).toEqual([]);
+  });
+
   it('keeps exact counts but lists at most MAX_REPORTED_ERRORS bad rows', async () => {
     await t().stores.lists.create({ id: 'daily' });
     const bad = MAX_REPORTED_ERRORS + 5;
