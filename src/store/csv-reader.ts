@@ -1,7 +1,7 @@
 /**
  * Streams the records of a CSV file with the line each starts on, refusing what is not a CSV
  * text file: invalid UTF-8, NUL bytes (binary data, UTF-16), unterminated quotes, stray quotes.
- * Memory stays flat: one chunk and one record at a time, and no record may exceed
+ * Memory stays flat: one chunk and its records at a time, and no record may exceed
  * {@link MAX_RECORD_BYTES} (an unterminated quote would otherwise swallow the rest of the file).
  */
 import { createReadStream } from 'node:fs';
