@@ -4,7 +4,9 @@
  */
 import { Command } from 'commander';
 import { composeCommand } from './compose.command.ts';
+import { listsCommand } from './lists.command.ts';
 import { reportError } from './output.ts';
+import { subscribersCommand } from './subscribers.command.ts';
 
 const VERSION = '0.1.0';
 
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)');
   program.addCommand(composeCommand());
+  program.addCommand(listsCommand());
+  program.addCommand(subscribersCommand());
   return program;
 }
 

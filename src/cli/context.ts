@@ -1,0 +1,65 @@
+/**
+ * What a command needs, built on first use: the config, a Redis connection, the stores.
+ * Commands that never touch Redis (compose) never connect; the connection is closed when the
+ * command ends, whatever happened.
+ */
+import type { Redis } from 'ioredis';
+import { loadConfig, type Config } from '../config.ts';
+import { connectRedis, createRedis } from '../store/redis.ts';
+import { createStores, type Stores } from '../store/stores.ts';
+
+export interface CommandContext {
+  /** The parsed environment. @throws ConfigError */
+  config(): Config;
+  /** The stores over a connected Redis. @throws RedisUnavailableError with one clear sentence. */
+  stores(): Promise<Stores>;
+  /** Closes the connection if one was opened. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface ContextOptions {
+  /** Environment to read. Default: `process.env` (through loadConfig). */
+  env?: Record<string, string | undefined>;
+}
+
+export function createContext(options: ContextOptions = {}): CommandContext {
+  let config: Config | undefined;
+  let redis: Redis | undefined;
+  let stores: Promise<Stores> | undefined;
+  const getConfig = () => (config ??= options.env ? loadConfig(options.env) : loadConfig());
+  return {
+    config: getConfig,
+    stores() {
+      stores ??= (async () => {
+        const { redis: settings } = getConfig();
+        // A command is one short run: fail at once rather than retry in the background forever.
+        redis = createRedis(settings, { retryStrategy: () => null, connectTimeout: 5_000, maxRetriesPerRequest: 1 });
+        // Failures reach the command as rejected calls; without a listener ioredis would also log them.
+        redis.on('error', () => {});
+        await connectRedis(redis, settings.url);
+        return createStores({ redis, prefix: settings.prefix });
+      })();
+      return stores;
+    },
+    async close() {
+      const r = redis;
+      redis = undefined;
+      if (!r || r.status === 'end') return;
+      try {
+        await r.quit();
+      } catch {
+        r.disconnect();
+      }
+    },
+  };
+}
+
+/** Runs `fn` with a fresh context and closes it afterwards. */
+export async function withContext<T>(fn: (ctx: CommandContext) => Promise<T>, options: ContextOptions = {}): Promise<T> {
+  const ctx = createContext(options);
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * `newsdesk lists …`: create, show, rename and delete subscriber lists.
+ */
+import { Command } from 'commander';
+import { withContext } from './context.ts';
+import { createOutput } from './output.ts';
+
+const count = (n: number) => n.toLocaleString('en-US');
+const plural = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
+
+/** Left-aligned columns for a small table. */
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+export function listsCommand(): Command {
+  const lists = new Command('lists').description('create and inspect subscriber lists');
+
+  lists
+    .command('create <id>')
+    .description('create a list (id: lower-case letters, digits, dashes)')
+    .option('--name <name>', 'display name (default: the id)')
+    .option('--double-opt-in', 'sign-ups join only after following a confirmation link')
+    .option('--newsletter <id>', 'the newsletter this list receives')
+    .option('--json', 'print the list as JSON')
+    .action(async (id: string, opts: { name?: string; doubleOptIn?: boolean; newsletter?: string; json?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        const { lists: store } = await ctx.stores();
+        const list = await store.create({
+          id,
+          doubleOptIn: !!opts.doubleOptIn,
+          ...(opts.name !== undefined ? { name: opts.name } : {}),
+          ...(opts.newsletter !== undefined ? { newsletter: opts.newsletter } : {}),
+        });
+        out.result(list);
+        out.info(`Created list ${list.id} ("${list.name}"), ${list.doubleOptIn ? 'double' : 'single'} opt-in.`);
+      });
+    });
+
+  lists
+    .command('ls')
+    .description('every list with its member count')
+    .option('--json', 'print the lists as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        const all = await (await ctx.stores()).lists.all();
+        const rows = [['ID', 'NAME', 'OPT-IN', 'MEMBERS', 'NEWSLETTER']];
+        for (const l of all) rows.push([l.id, l.name, l.doubleOptIn ? 'double' : 'single', count(l.members), l.newsletter ?? '-']);
+        out.result(all, all.length ? table(rows) : undefined);
+        const members = all.reduce((sum, l) => sum + l.members, 0);
+        out.info(`${plural(all.length, 'list')}, ${plural(members, 'membership')} in all.`);
+      });
+    });
+
+  lists
+    .command('rename <id> <name>')
+    .description('change the display name of a list')
+    .option('--json', 'print the list as JSON')
+    .action(async (id: string, name: string, opts: { json?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        const list = await (await ctx.stores()).lists.rename(id, name);
+        out.result(list);
+        out.info(`Renamed list ${list.id} to "${list.name}".`);
+      });
+    });
+
+  lists
+    .command('delete <id>')
+    .description('delete a list and its memberships; subscribers are kept')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        const { lists: store } = await ctx.stores();
+        const members = await store.countMembers((await store.require(id)).id);
+        await store.delete(id);
+        out.result({ deleted: id, members });
+        out.info(`Deleted list ${id} and its ${plural(members, 'membership')}; subscribers are kept.`);
+      });
+    });
+
+  return lists;
+}

@@ -1,0 +1,242 @@
+/**
+ * `newsdesk subscribers …`: import, add, show, unsubscribe and export.
+ */
+import { createWriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
+import { Command } from 'commander';
+import { NewsdeskError, NotFoundError, formatProblem } from '../domain/errors.ts';
+import { SubscriberInput, type Subscriber } from '../domain/subscriber.schema.ts';
+import { zodProblems } from '../domain/zod-problems.ts';
+import { exportCsv } from '../store/csv-export.ts';
+import { importCsv, type ImportSummary } from '../store/csv-import.ts';
+import type { JoinOutcome } from '../store/subscriber.store.ts';
+import { withContext } from './context.ts';
+import { createOutput } from './output.ts';
+import { createProgress } from './progress.ts';
+
+const count = (n: number) => n.toLocaleString('en-US');
+const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
+const day = (iso: string) => iso.slice(0, 10);
+
+/** Bad rows shown in the text summary; `--json` lists all of them. */
+const ERRORS_SHOWN = 20;
+
+function importLine(file: string, listId: string, s: ImportSummary, seconds: number): string {
+  return (
+    `Imported ${file} into ${listId} in ${seconds.toFixed(1)} s: ${count(s.rows)} rows, ${count(s.added)} added, ` +
+    `${count(s.updated)} updated, ${count(s.alreadyMember)} already members, ${count(s.invalid)} invalid, ` +
+    `${count(s.suppressed)} suppressed, ${count(s.duplicates)} duplicates.`
+  );
+}
+
+/** Why an admin add did not put the address on the list, or undefined when it did. */
+function refusal(o: JoinOutcome): string | undefined {
+  switch (o.kind) {
+    case 'suppressed':
+      return `the address is suppressed (${o.suppression.reason} on ${day(o.suppression.at)})`;
+    case 'ended':
+      return `the subscriber is ${o.status}; only their own confirmed opt-in brings them back`;
+    case 'left':
+      return `they left this list on ${day(o.leftAt.toISOString())}; only their own opt-in puts them back`;
+    default:
+      return undefined;
+  }
+}
+
+function describe(s: Subscriber, memberships: { member: string[]; left: { list: string; at: Date }[] }): string {
+  const lines = [
+    `${s.emailDisplay}${s.name ? ` (${s.name})` : ''}, subscriber ${s.id}`,
+    `status:     ${s.status} since ${s.statusChangedAt}${s.statusReason ? ` (${s.statusReason})` : ''}`,
+    `created:    ${s.createdAt}`,
+    `confirmed:  ${s.confirmedAt ?? '-'}`,
+    `lists:      ${memberships.member.join(', ') || '-'}`,
+  ];
+  if (memberships.left.length) lines.push(`left:       ${memberships.left.map((l) => `${l.list} (${day(l.at.toISOString())})`).join(', ')}`);
+  const attributes = Object.entries(s.attributes);
+  if (attributes.length) lines.push(`attributes: ${attributes.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
+  return lines.join('\n');
+}
+
+export function subscribersCommand(): Command {
+  const subscribers = new Command('subscribers').description('import, add, show, unsubscribe and export subscribers');
+
+  subscribers
+    .command('import <file>')
+    .description('add the rows of a CSV file (header with "email", optional "name", other columns are attributes) to a list')
+    .requiredOption('--list <id>', 'the list to add them to')
+    .option('--update', "overwrite existing subscribers' name and attributes with the file's")
+    .option('--json', 'print the summary as JSON')
+    .action(async (file: string, opts: { list: string; update?: boolean; json?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        const { subscribers: store, lists } = await ctx.stores();
+        const started = performance.now();
+        let bar: ReturnType<typeof createProgress> | undefined;
+        let phase = '';
+        try {
+          const summary = await importCsv(file, { listId: opts.list, update: !!opts.update }, {
+            subscribers: store,
+            lists,
+            onProgress: (p) => {
+              bar ??= createProgress(p.phase, p.totalBytes, mb);
+              bar.update(p.bytes, p.phase === phase ? undefined : (phase = p.phase));
+            },
+          });
+          bar?.stop();
+          if (!out.json) {
+            for (const e of summary.errors.slice(0, ERRORS_SHOWN)) out.info(`  line ${e.line}: ${e.reason}`);
+            const more = summary.errors.length + summary.errorsOmitted - ERRORS_SHOWN;
+            if (more > 0) out.info(`  … and ${count(more)} more skipped rows (--json lists them)`);
+          }
+          out.result(summary);
+          out.info(importLine(file, opts.list, summary, (performance.now() - started) / 1000));
+        } finally {
+          bar?.stop();
+        }
+      });
+    });
+
+  subscribers
+    .command('add <email>')
+    .description('add one address to a list (an existing subscriber keeps their name)')
+    .requiredOption('--list <id>', 'the list to add it to')
+    .option('--name <name>', 'full name')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (email: string, opts: { list: string; name?: string; json?: boolean }) => {
+      const out = createOutput(opts);
+      const parsed = SubscriberInput.safeParse({ email, ...(opts.name !== undefined ? { name: opts.name } : {}) });
+      if (!parsed.success) {
+        const problems = zodProblems(parsed.error).map((p) => (p.path === 'email' ? `${formatProblem(p)} (${JSON.stringify(email)})` : formatProblem(p)));
+        throw new NewsdeskError('subscriber_invalid', problems.join('; '));
+      }
+      await withContext(async (ctx) => {
+        const { subscribers: store, lists } = await ctx.stores();
+        await lists.require(opts.list);
+        const [outcome] = await store.joinList(opts.list, [parsed.data], { via: 'admin' });
+        if (!outcome) throw new NewsdeskError('store_error', 'the store answered nothing');
+        const refused = refusal(outcome);
+        if (refused) throw new NewsdeskError('not_added', `${parsed.data.email} was not added to ${opts.list}: ${refused}`);
+        out.result(outcome);
+        const id = 'id' in outcome ? outcome.id : 0;
+        if (outcome.kind === 'created') out.info(`Added ${parsed.data.email} to ${opts.list} as new subscriber ${id}.`);
+        else if (outcome.kind === 'joined') out.info(`Added existing subscriber ${id} (${parsed.data.email}) to ${opts.list}; name and attributes unchanged.`);
+        else out.info(`${parsed.data.email} is already on ${opts.list} (subscriber ${id}); nothing changed.`);
+      });
+    });
+
+  subscribers
+    .command('show <email>')
+    .description("a subscriber's record, lists and suppression")
+    .option('--json', 'print it as JSON')
+    .action(async (email: string, opts: { json?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        const { subscribers: store, lists, suppression } = await ctx.stores();
+        const [subscriber, suppressed] = await Promise.all([store.findByEmail(email), suppression.get(email)]);
+        if (!subscriber && !suppressed) throw new NotFoundError('subscriber', email.trim());
+        const memberships = subscriber ? await lists.membershipsOf(subscriber.id) : { member: [], left: [] };
+        const text = [
+          subscriber ? describe(subscriber, memberships) : `${email.trim()} is not a subscriber`,
+          `suppressed: ${suppressed ? `yes, ${suppressed.reason} on ${suppressed.at}${suppressed.detail ? ` (${suppressed.detail})` : ''}` : 'no'}`,
+        ].join('\n');
+        out.result(
+          { subscriber, lists: memberships.member, left: memberships.left.map((l) => ({ list: l.list, at: l.at.toISOString() })), suppression: suppressed },
+          text,
+        );
+        out.info(
+          subscriber
+            ? `${subscriber.email}: ${subscriber.status}, on ${memberships.member.length} list${memberships.member.length === 1 ? '' : 's'}${suppressed ? ', suppressed' : ''}.`
+            : `${suppressed?.email}: suppressed, not a subscriber.`,
+        );
+      });
+    });
+
+  subscribers
+    .command('unsubscribe <email>')
+    .description('without --list: from everything, and the address is suppressed; with --list: leave that list only')
+    .option('--list <id>', 'leave only this list (re-imports of it will skip the address)')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (email: string, opts: { list?: string; json?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        const { subscribers: store, lists, suppression } = await ctx.stores();
+        if (opts.list !== undefined) await lists.require(opts.list);
+        const subscriber = await store.findByEmail(email);
+        if (!subscriber) {
+          if (opts.list !== undefined) throw new NotFoundError('subscriber', email.trim());
+          // Someone who was never a subscriber can still ask never to be mailed.
+          const entry = await suppression.add(email, 'unsubscribe', 'unsubscribed by admin');
+          out.result({ kind: 'suppressed', suppression: entry });
+          out.info(`${entry.email} is not a subscriber; the address is suppressed so it is never mailed.`);
+          return;
+        }
+        const result = await store.unsubscribe(subscriber.id, {
+          reason: 'unsubscribed by admin',
+          ...(opts.list !== undefined ? { listId: opts.list } : {}),
+        });
+        out.result(result);
+        const who = subscriber.email;
+        switch (result.kind) {
+          case 'left-list':
+            out.info(
+              result.wasMember
+                ? `${who} left ${result.listId}; re-imports of ${result.listId} will skip them.`
+                : `${who} was not on ${result.listId}; recorded anyway, so re-imports of it will skip them.`,
+            );
+            break;
+          case 'changed':
+            out.info(`${who} is unsubscribed from everything and suppressed.`);
+            break;
+          case 'unchanged':
+            out.info(`${who} was already unsubscribed; nothing changed.`);
+            break;
+          case 'refused':
+            out.info(`${who} stays ${result.subscriber.status} (${result.reason}); the address remains suppressed.`);
+            break;
+        }
+      });
+    });
+
+  subscribers
+    .command('export')
+    .description("write a list's members as CSV (formula-safe)")
+    .requiredOption('--list <id>', 'the list to export')
+    .option('--out <file>', 'write here instead of stdout (replaced only when the export is complete)')
+    .action(async (opts: { list: string; out?: string }) => {
+      await withContext(async (ctx) => {
+        const stores = await ctx.stores();
+        await stores.lists.require(opts.list);
+        const temp = opts.out ? `${opts.out}.${process.pid}.tmp` : undefined;
+        const sink = temp ? createWriteStream(temp) : process.stdout;
+        let bar: ReturnType<typeof createProgress> | undefined;
+        try {
+          const { rows } = await exportCsv(opts.list, sink, {
+            ...stores,
+            onProgress: (done, total) => {
+              bar ??= createProgress('exporting', total, count);
+              bar.update(done);
+            },
+          });
+          bar?.stop();
+          if (temp && opts.out) {
+            sink.end();
+            await finished(sink);
+            await rename(temp, opts.out);
+          }
+          // stdout may be the CSV itself, so the summary goes to stderr.
+          process.stderr.write(`Exported ${count(rows)} member${rows === 1 ? '' : 's'} of ${opts.list} to ${opts.out ?? 'stdout'}.\n`);
+        } catch (err) {
+          if (temp) {
+            sink.destroy();
+            await unlink(temp).catch(() => {});
+          }
+          throw err;
+        } finally {
+          bar?.stop();
+        }
+      });
+    });
+
+  return subscribers;
+}

@@ -1,0 +1,30 @@
+/** A list: a set of subscribers that campaigns are sent to. Deleting one never deletes subscribers. */
+import { z } from 'zod';
+
+/** Slug used in commands, URLs, tokens and Redis keys: lower-case letters, digits and dashes. */
+export const ListId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes, starting with a letter or digit, at most 63');
+export type ListId = z.infer<typeof ListId>;
+
+export const ListName = z.string().trim().min(1, 'required').max(200, 'at most 200 characters');
+
+export const List = z.strictObject({
+  id: ListId,
+  name: ListName,
+  /** The newsletter this list receives, when it is tied to one. */
+  newsletter: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a newsletter id').optional(),
+  /** Double opt-in: a sign-up joins only after the confirmation link is followed. */
+  doubleOptIn: z.boolean(),
+  createdAt: z.iso.datetime(),
+});
+export type List = z.infer<typeof List>;
+
+/** What `lists create` supplies; the name defaults to the id. */
+export const ListInput = z.strictObject({
+  id: ListId,
+  name: ListName.optional(),
+  newsletter: List.shape.newsletter,
+  doubleOptIn: z.boolean().default(false),
+});
+export type ListInput = z.input<typeof ListInput>;

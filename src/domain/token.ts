@@ -1,0 +1,110 @@
+/**
+ * Signed tokens for unsubscribe, view-in-browser and opt-in confirmation links (DESIGN.md
+ * invariant 5). A token names a subscriber, what it may be used for and its scope (a list or a
+ * campaign), and carries an HMAC-SHA256 so an altered or forged one is rejected.
+ *
+ * Form: `<purpose><kind>.<subscriber id>.<scope id>.<issued at>.<mac>`, e.g.
+ * `ul.2n9c.daily.m5x8k0ab.Q2hlY2tzdW0tZXhhbXBsZQ` — ids and time in base 36, the MAC truncated to
+ * 128 bits in base64url. Every character is URL-safe, so tokens go into paths unescaped.
+ *
+ * node:crypto is a platform module, not an I/O adapter, so the domain may use it here.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+
+export const TOKEN_PURPOSES = ['unsubscribe', 'view', 'confirm'] as const;
+export const TokenPurpose = z.enum(TOKEN_PURPOSES);
+export type TokenPurpose = z.infer<typeof TokenPurpose>;
+
+/** Scope ids must survive the `.`-separated form untouched, so they are restricted to URL-safe characters. */
+const ScopeId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only, at most 64');
+
+export const TokenScope = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('list'), id: ScopeId }),
+  z.strictObject({ kind: z.literal('campaign'), id: ScopeId }),
+]);
+export type TokenScope = z.infer<typeof TokenScope>;
+
+export const TokenPayload = z.strictObject({
+  subscriberId: z.number().int().positive(),
+  purpose: TokenPurpose,
+  scope: TokenScope,
+  /** Milliseconds since the epoch; lets a confirmation expire and be compared with later changes. */
+  issuedAt: z.number().int().nonnegative(),
+});
+export type TokenPayload = z.infer<typeof TokenPayload>;
+
+/** Confirmation links older than this are refused: an opt-in must be fresh. */
+export const CONFIRM_TOKEN_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
+
+const PURPOSE_CODE: Record<TokenPurpose, string> = { unsubscribe: 'u', view: 'v', confirm: 'c' };
+const KIND_CODE: Record<TokenScope['kind'], string> = { list: 'l', campaign: 'c' };
+const PURPOSE_BY_CODE = new Map(Object.entries(PURPOSE_CODE).map(([k, v]) => [v, k as TokenPurpose]));
+const KIND_BY_CODE = new Map(Object.entries(KIND_CODE).map(([k, v]) => [v, k as TokenScope['kind']]));
+
+/** 128 bits of HMAC-SHA256 is ample against forgery and keeps links short (22 characters). */
+const MAC_BYTES = 16;
+const MAC_CHARS = 22;
+/** Domain separation: the key might one day sign other things; those can never pass as tokens. */
+const MAC_CONTEXT = 'newsdesk-token-v1\n';
+
+function mac(body: string, secret: string): string {
+  return createHmac('sha256', secret).update(MAC_CONTEXT).update(body).digest().subarray(0, MAC_BYTES).toString('base64url');
+}
+
+/**
+ * Signs a token for one subscriber, purpose and scope with the current secret.
+ * @param payload `issuedAt` defaults to now.
+ * @param secret the first of `config.secrets`.
+ */
+export function signToken(payload: Omit<TokenPayload, 'issuedAt'> & { issuedAt?: number }, secret: string): string {
+  const p = TokenPayload.parse({ ...payload, issuedAt: payload.issuedAt ?? Date.now() });
+  const body = [
+    PURPOSE_CODE[p.purpose] + KIND_CODE[p.scope.kind],
+    p.subscriberId.toString(36),
+    p.scope.id,
+    p.issuedAt.toString(36),
+  ].join('.');
+  return `${body}.${mac(body, secret)}`;
+}
+
+export interface VerifyOptions {
+  /** Refuse tokens issued longer ago than this. Default: no limit (unsubscribe links must keep working). */
+  maxAgeMs?: number;
+  /** The current time in ms. Default: `Date.now()`. */
+  now?: number;
+}
+
+const BASE36 = /^[0-9a-z]{1,11}$/;
+const MAC_TEXT = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * Checks a token against every accepted secret (current first, then the previous one during a
+ * rotation) in constant time per comparison.
+ * @returns the payload, or `null` for anything altered, forged, malformed or too old.
+ */
+export function verifyToken(token: string, secrets: readonly string[], options: VerifyOptions = {}): TokenPayload | null {
+  const parts = token.split('.');
+  if (parts.length !== 5) return null;
+  const [codes, id36, scopeId, issued36, given] = parts as [string, string, string, string, string];
+  if (!MAC_TEXT.test(given) || !BASE36.test(id36) || !BASE36.test(issued36)) return null;
+  // The MAC covers the exact text, so a changed character anywhere in the body fails here, and
+  // comparing the base64url text (not decoded bytes) rejects changes in the MAC's unused low bits.
+  const body = token.slice(0, token.length - MAC_CHARS - 1);
+  const givenBytes = Buffer.from(given);
+  let valid = false;
+  for (const secret of secrets) {
+    if (timingSafeEqual(givenBytes, Buffer.from(mac(body, secret)))) valid = true;
+  }
+  if (!valid) return null;
+  const parsed = TokenPayload.safeParse({
+    subscriberId: parseInt(id36, 36),
+    purpose: PURPOSE_BY_CODE.get(codes[0] ?? ''),
+    scope: { kind: KIND_BY_CODE.get(codes[1] ?? ''), id: scopeId },
+    issuedAt: parseInt(issued36, 36),
+  });
+  if (!parsed.success || codes.length !== 2) return null;
+  const now = options.now ?? Date.now();
+  if (options.maxAgeMs !== undefined && now - parsed.data.issuedAt > options.maxAgeMs) return null;
+  return parsed.data;
+}

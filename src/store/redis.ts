@@ -1,0 +1,184 @@
+/**
+ * The Redis connection and the names of every key newsdesk keeps.
+ *
+ * Every key sits under one hash tag, `{<prefix>}`, so all of them live in one Redis Cluster slot:
+ * Lua scripts and multi-key commands may touch any of them, and BullMQ queues use the same tag.
+ */
+import { createHash } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import { NewsdeskError } from '../domain/errors.ts';
+
+/** The `redis` part of {@link Config}. */
+export interface RedisSettings {
+  url: string;
+  db: number;
+  prefix: string;
+}
+
+/**
+ * Opens an ioredis client for `settings.url`, on the database index the URL names (`/5`).
+ * The client connects lazily; call {@link connectRedis} to connect and get a clear error.
+ * @param overrides ioredis options, e.g. `{ retryStrategy: () => null }` for a one-shot command.
+ */
+export function createRedis(settings: RedisSettings, overrides: RedisOptions = {}): Redis {
+  return new Redis(settings.url, { db: settings.db, lazyConnect: true, ...overrides });
+}
+
+/** Redis did not answer; the message names the server (without its password) and the cause. */
+export class RedisUnavailableError extends NewsdeskError {
+  constructor(url: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super('redis_unavailable', `Redis is not answering at ${redactUrl(url)} (${why}); is it running, and is REDIS_URL right?`, {
+      cause,
+    });
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Connects a lazily created client and checks it answers.
+ * @throws RedisUnavailableError with one clear sentence when it does not.
+ */
+export async function connectRedis(redis: Redis, url: string): Promise<Redis> {
+  // ioredis rejects with "Connection is closed."; the socket error it emitted first says why.
+  let cause: unknown;
+  const remember = (err: unknown) => (cause ??= err);
+  redis.on('error', remember);
+  try {
+    if (redis.status === 'wait') await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (err) {
+    // An ended client has nothing to close; disconnect() would arm a 2 s timer that delays exit.
+    if (redis.status !== 'end') redis.disconnect();
+    throw new RedisUnavailableError(url, cause ?? err);
+  } finally {
+    redis.off('error', remember);
+  }
+}
+
+/**
+ * Fixed number of email-index buckets. Small hashes stay in Redis's compact listpack encoding up
+ * to 512 entries, so 16,384 buckets hold about 8 million addresses compactly. It can never change
+ * without moving every entry: the bucket is part of the key.
+ */
+export const EMAIL_BUCKETS = 16_384;
+
+/** Subscriber records per bucket hash (`{p}:sub:<id div 100>`). */
+export const RECORDS_PER_BUCKET = 100;
+
+/** FNV-1a over UTF-16 code units: stable, fast, and only ever computed here. */
+export function emailBucketOf(email: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < email.length; i++) {
+    h ^= email.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % EMAIL_BUCKETS;
+}
+
+/** The name of every key newsdesk's store uses. */
+export interface Keys {
+  /** `{prefix}`: the hash tag. BullMQ queues use it as their prefix. */
+  readonly tag: string;
+  /** `{prefix}:*`, for SCAN MATCH. */
+  readonly pattern: string;
+  /** String: the last subscriber id handed out (INCR). */
+  readonly subscriberSeq: string;
+  /** Start of a record bucket key; Lua scripts append `<id div 100>`. */
+  readonly subscriberBucketPrefix: string;
+  /** Hash: `<id>` → compact JSON record, for ids `bucket*100 … bucket*100+99`. */
+  subscriberBucket(id: number): string;
+  /** Hash: normalized email → id, one of {@link EMAIL_BUCKETS}. */
+  emailBucket(email: string): string;
+  /** Hash: normalized email → suppression JSON. */
+  readonly suppression: string;
+  /** Hash: list id → list JSON. */
+  readonly lists: string;
+  /** Start of per-list keys; Lua scripts append `<list id>:members` and `<list id>:left`. */
+  readonly listPrefix: string;
+  /** Bitmap: bit `<subscriber id>` set for each member. */
+  listMembers(listId: string): string;
+  /** Sorted set: subscriber id scored by when they left the list. */
+  listLeft(listId: string): string;
+  /** Bitmap of ids an import run has seen, to count in-file duplicates once. Temporary. */
+  importSeen(runId: string): string;
+}
+
+/** Builds the key names for one installation's prefix (`config.redis.prefix`). */
+export function createKeys(prefix: string): Keys {
+  const tag = `{${prefix}}`;
+  return {
+    tag,
+    pattern: `${tag}:*`,
+    subscriberSeq: `${tag}:sub:seq`,
+    subscriberBucketPrefix: `${tag}:sub:`,
+    subscriberBucket: (id) => `${tag}:sub:${Math.floor(id / RECORDS_PER_BUCKET)}`,
+    emailBucket: (email) => `${tag}:email:${emailBucketOf(email)}`,
+    suppression: `${tag}:suppressed`,
+    lists: `${tag}:lists`,
+    listPrefix: `${tag}:list:`,
+    listMembers: (listId) => `${tag}:list:${listId}:members`,
+    listLeft: (listId) => `${tag}:list:${listId}:left`,
+    importSeen: (runId) => `${tag}:import:${runId}:seen`,
+  };
+}
+
+/**
+ * A Lua script run by SHA, sent in full only when Redis does not have it cached yet.
+ * Scripts build some key names from the prefix they are given; that is safe on Redis Cluster
+ * because every key shares the one hash tag, so they all live in the slot of the declared keys.
+ */
+export class LuaScript {
+  readonly sha: string;
+
+  constructor(
+    readonly name: string,
+    readonly source: string,
+  ) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!isNoScript(err)) throw err;
+      return redis.eval(this.source, keys.length, ...keys, ...args);
+    }
+  }
+
+  /**
+   * Runs the script once per call in one pipelined round trip; replies (or errors) in order.
+   * Loads the script first if Redis has forgotten it (a restart flushes the cache).
+   */
+  async runMany(redis: Redis, calls: readonly { keys: readonly string[]; args: readonly (string | number)[] }[]): Promise<(unknown | Error)[]> {
+    const send = async (batch: typeof calls) => {
+      const pipeline = redis.pipeline();
+      for (const c of batch) pipeline.evalsha(this.sha, c.keys.length, ...c.keys, ...c.args);
+      return ((await pipeline.exec()) ?? []).map(([err, reply]) => err ?? reply);
+    };
+    if (!calls.length) return [];
+    const replies = await send(calls);
+    const missing = replies.flatMap((r, i) => (isNoScript(r) ? [i] : []));
+    if (missing.length) {
+      await redis.script('LOAD', this.source);
+      const retried = await send(missing.map((i) => calls[i] as (typeof calls)[number]));
+      missing.forEach((i, j) => (replies[i] = retried[j]));
+    }
+    return replies;
+  }
+}
+
+function isNoScript(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('NOSCRIPT');
+}

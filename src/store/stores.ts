@@ -1,0 +1,32 @@
+/** Builds the subscriber, list and suppression stores over one connection and one key prefix. */
+import type { Redis } from 'ioredis';
+import { createListStore, type ListStore } from './list.store.ts';
+import { createKeys, type Keys } from './redis.ts';
+import { createSubscriberStore, type SubscriberStore } from './subscriber.store.ts';
+import { createSuppressionStore, type SuppressionStore } from './suppression.store.ts';
+
+export interface StoresOptions {
+  redis: Redis;
+  /** `config.redis.prefix`; every key lives under `{prefix}`. */
+  prefix: string;
+  /** Clock in ms. Default: `Date.now`. */
+  now?: () => number;
+}
+
+export interface Stores {
+  keys: Keys;
+  subscribers: SubscriberStore;
+  lists: ListStore;
+  suppression: SuppressionStore;
+}
+
+export function createStores(options: StoresOptions): Stores {
+  const keys = createKeys(options.prefix);
+  const deps = { redis: options.redis, keys, ...(options.now ? { now: options.now } : {}) };
+  return {
+    keys,
+    subscribers: createSubscriberStore(deps),
+    lists: createListStore(deps),
+    suppression: createSuppressionStore(deps),
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * The suppression set: normalized addresses that must never be mailed again (hard bounce,
+ * complaint, unsubscribe-all, manual). One hash, address → JSON entry. It blocks imports and
+ * sends whether or not the address belongs to a subscriber.
+ *
+ * Subscriber status changes write their suppression entry in the same Lua script as the status
+ * (see subscriber.store.ts); this store reads the set and handles addresses directly.
+ */
+import type { Redis } from 'ioredis';
+import { NewsdeskError } from '../domain/errors.ts';
+import { normalizeEmail } from '../domain/subscriber.schema.ts';
+import { Suppression, type SuppressionReason } from '../domain/suppression.schema.ts';
+import type { Keys } from './redis.ts';
+
+export interface SuppressionStoreOptions {
+  redis: Redis;
+  keys: Keys;
+  /** Clock in ms. Default: `Date.now`. */
+  now?: () => number;
+}
+
+export interface SuppressionStore {
+  /** Suppresses an address (normalized here). Keeps an existing entry: the first reason stands. */
+  add(email: string, reason: SuppressionReason, detail?: string): Promise<Suppression>;
+  /** Lifts a suppression; only a confirmed opt-in should lead here. Returns whether one existed. */
+  remove(email: string): Promise<boolean>;
+  get(email: string): Promise<Suppression | null>;
+  isSuppressed(email: string): Promise<boolean>;
+  /** One round trip for a send batch; answers in the order given. */
+  areSuppressed(emails: readonly string[]): Promise<boolean[]>;
+  count(): Promise<number>;
+}
+
+/** The stored text of an entry (the address is the hash field, not repeated). */
+export function encodeSuppression(entry: Suppression): string {
+  const { email: _email, ...rest } = entry;
+  return JSON.stringify(rest);
+}
+
+/** Parses a stored entry back; the address is the hash field. */
+export function decodeSuppression(email: string, text: string): Suppression {
+  const parsed = Suppression.safeParse({ ...(JSON.parse(text) as object), email });
+  if (!parsed.success) throw new NewsdeskError('record_corrupt', `suppression of ${email}: stored entry is unreadable`);
+  return parsed.data;
+}
+
+/** Creates the suppression store. */
+export function createSuppressionStore(options: SuppressionStoreOptions): SuppressionStore {
+  const { redis, keys } = options;
+  const now = options.now ?? Date.now;
+  const get = async (email: string): Promise<Suppression | null> => {
+    const normalized = normalizeEmail(email);
+    const text = await redis.hget(keys.suppression, normalized);
+    return text === null ? null : decodeSuppression(normalized, text);
+  };
+  return {
+    get,
+    async add(email, reason, detail) {
+      const entry = Suppression.parse({
+        email: normalizeEmail(email),
+        reason,
+        ...(detail !== undefined ? { detail: detail.slice(0, 500) } : {}),
+        at: new Date(now()).toISOString(),
+      });
+      if (await redis.hsetnx(keys.suppression, entry.email, encodeSuppression(entry))) return entry;
+      return (await get(entry.email)) ?? entry;
+    },
+    async remove(email) {
+      return (await redis.hdel(keys.suppression, normalizeEmail(email))) === 1;
+    },
+    async isSuppressed(email) {
+      return (await redis.hexists(keys.suppression, normalizeEmail(email))) === 1;
+    },
+    async areSuppressed(emails) {
+      if (!emails.length) return [];
+      const values = await redis.hmget(keys.suppression, ...emails.map(normalizeEmail));
+      return values.map((v) => v !== null);
+    },
+    count: () => redis.hlen(keys.suppression),
+  };
+}

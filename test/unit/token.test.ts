@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIRM_TOKEN_MAX_AGE_MS, signToken, verifyToken, type TokenPayload } from '../../src/domain/token.ts';
+
+const SECRET = 'a-test-secret-that-is-long-enough-0001';
+const PREVIOUS = 'the-previous-secret-that-is-long-enough';
+const payload: TokenPayload = { subscriberId: 123_456, purpose: 'unsubscribe', scope: { kind: 'campaign', id: '2025-02-13-daily' }, issuedAt: 1_739_440_000_000 };
+
+/** Every character a token may contain, plus a few it may not. */
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~%+/= é';
+
+describe('signToken / verifyToken', () => {
+  it('round-trips every purpose and scope kind', () => {
+    for (const purpose of ['unsubscribe', 'view', 'confirm'] as const) {
+      for (const scope of [{ kind: 'list', id: 'daily' }, { kind: 'campaign', id: 'c_01HZX' }] as const) {
+        const p = { ...payload, purpose, scope };
+        expect(verifyToken(signToken(p, SECRET), [SECRET])).toEqual(p);
+      }
+    }
+  });
+
+  it('is URL-safe and short', () => {
+    const token = signToken(payload, SECRET);
+    expect(encodeURIComponent(token)).toBe(token);
+    expect(token.length).toBeLessThanOrEqual(64);
+  });
+
+  it('rejects every single-character alteration', () => {
+    const token = signToken(payload, SECRET);
+    let tried = 0;
+    for (let i = 0; i < token.length; i++) {
+      for (const c of ALPHABET) {
+        if (c === token[i]) continue;
+        const altered = token.slice(0, i) + c + token.slice(i + 1);
+        expect(verifyToken(altered, [SECRET]), altered).toBeNull();
+        tried++;
+      }
+    }
+    expect(tried).toBeGreaterThan(1000);
+  });
+
+  it('rejects a token with a character removed or inserted', () => {
+    const token = signToken(payload, SECRET);
+    for (let i = 0; i <= token.length; i++) {
+      if (i < token.length) expect(verifyToken(token.slice(0, i) + token.slice(i + 1), [SECRET])).toBeNull();
+      expect(verifyToken(`${token.slice(0, i)}a${token.slice(i)}`, [SECRET])).toBeNull();
+    }
+  });
+
+  it('rejects a MAC moved from another valid token', () => {
+    const a = signToken(payload, SECRET);
+    const b = signToken({ ...payload, subscriberId: 7 }, SECRET);
+    const forged = `${b.slice(0, b.lastIndexOf('.'))}${a.slice(a.lastIndexOf('.'))}`;
+    expect(verifyToken(forged, [SECRET])).toBeNull();
+  });
+
+  it('rejects a token signed with another secret', () => {
+    expect(verifyToken(signToken(payload, 'someone-elses-secret-that-is-long-enough'), [SECRET])).toBeNull();
+  });
+
+  it('accepts the previous secret during a rotation, and stops when it is dropped', () => {
+    const old = signToken(payload, PREVIOUS);
+    expect(verifyToken(old, [SECRET, PREVIOUS])).toEqual(payload);
+    expect(verifyToken(old, [SECRET])).toBeNull();
+    expect(verifyToken(signToken(payload, SECRET), [SECRET, PREVIOUS])).toEqual(payload);
+  });
+
+  it('expires confirmation links when asked to', () => {
+    const issuedAt = 1_000_000;
+    const token = signToken({ ...payload, purpose: 'confirm', issuedAt }, SECRET);
+    const opts = (now: number) => ({ maxAgeMs: CONFIRM_TOKEN_MAX_AGE_MS, now });
+    expect(verifyToken(token, [SECRET], opts(issuedAt + CONFIRM_TOKEN_MAX_AGE_MS))).not.toBeNull();
+    expect(verifyToken(token, [SECRET], opts(issuedAt + CONFIRM_TOKEN_MAX_AGE_MS + 1))).toBeNull();
+  });
+
+  it('answers null, without throwing, for garbage', () => {
+    for (const junk of ['', '.', '....', 'ul.1.daily.1', 'ul.1.daily.1.x', `xx.1.daily.1.${'A'.repeat(22)}`, 'é'.repeat(40), `ul.1.a.b.${'é'.repeat(22)}`]) {
+      expect(verifyToken(junk, [SECRET])).toBeNull();
+    }
+  });
+
+  it('refuses to sign a scope id that would not survive in a URL', () => {
+    expect(() => signToken({ ...payload, scope: { kind: 'list', id: 'has.dot' } }, SECRET)).toThrow();
+    expect(() => signToken({ ...payload, scope: { kind: 'list', id: 'a/b' } }, SECRET)).toThrow();
+  });
+});
