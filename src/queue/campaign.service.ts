@@ -1,0 +1,176 @@
+/**
+ * The campaign lifecycle an editor drives: create (with the compiled email frozen in), schedule,
+ * reschedule, pause, resume, cancel, status, test send. Sending itself happens in the workers.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { Campaign, CampaignStatus } from '../domain/campaign.schema.ts';
+import type { CompiledEmail } from '../domain/compiled-email.ts';
+import { NewsdeskError, NotFoundError } from '../domain/errors.ts';
+import type { Newsletter } from '../domain/newsletter.schema.ts';
+import type { MailTransport, SendOutcome } from '../mail/transport.ts';
+import type { CampaignStore } from '../store/campaign.store.ts';
+import type { JobParking } from './parking.ts';
+import type { StartCampaignJob } from './queues.ts';
+import type { MessagePreparer } from './send-batch.job.ts';
+
+/** The lists a campaign may name. */
+export interface ListDirectory {
+  exists(listId: string): Promise<boolean>;
+}
+
+/** A campaign command that does not fit the campaign's status (e.g. pause a sent campaign). */
+export class CampaignStateError extends NewsdeskError {
+  constructor(id: string, action: string, status: CampaignStatus | 'missing') {
+    super('campaign_state', `cannot ${action} campaign ${id}: it is ${status}`);
+  }
+}
+
+export interface CampaignServiceOptions {
+  campaigns: CampaignStore;
+  lists: ListDirectory;
+  campaignQueue: Queue<StartCampaignJob>;
+  parking: JobParking;
+  /** For test sends; opened lazily by the caller if it is expensive. */
+  transport?: () => Promise<MailTransport>;
+  preparer?: MessagePreparer;
+  /** Attempts for the start (fan-out) job. Default 10. */
+  startAttempts?: number;
+  now?: () => Date;
+}
+
+/** Campaign status with the figures a person watching it wants. */
+export interface CampaignProgress {
+  campaign: Campaign;
+  /** Messages finished (sent, failed or skipped) per second since the start. */
+  rate: number;
+  /** Seconds left at that rate, when it can be told. */
+  etaSeconds: number | undefined;
+  /** Share of recipients finished, 0..1 (0 until the fan-out has counted anyone). */
+  progress: number;
+}
+
+export class CampaignService {
+  private readonly now: () => Date;
+
+  constructor(private readonly opts: CampaignServiceOptions) {
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /**
+   * Creates a campaign from an already compiled edition and schedules it (`at` in the future) or
+   * starts it at once. The compiled email and newsletter are stored with it.
+   */
+  async create(input: {
+    compiled: CompiledEmail;
+    newsletter: Newsletter;
+    /** The subject as written, for listings. */
+    subject: string;
+    lists: string[];
+    at?: Date | undefined;
+  }): Promise<Campaign> {
+    const lists = [...new Set(input.lists)];
+    if (lists.length === 0) throw new NewsdeskError('campaign_invalid', 'a campaign needs at least one --list');
+    for (const l of lists) if (!(await this.opts.lists.exists(l))) throw new NotFoundError('list', l);
+    const now = this.now();
+    const at = input.at && input.at > now ? input.at : now;
+    const campaign: Campaign = {
+      id: `${input.newsletter.id}-${input.compiled.editionDate}-${randomBytes(3).toString('hex')}`,
+      status: 'scheduled',
+      newsletterId: input.newsletter.id,
+      editionDate: input.compiled.editionDate,
+      subject: input.subject,
+      lists,
+      createdAt: now.toISOString(),
+      scheduledAt: at.toISOString(),
+      cursor: 0,
+      fanoutDone: false,
+      counts: { total: 0, sent: 0, failed: 0, skipped: 0, pending: 0 },
+    };
+    await this.opts.campaigns.create(campaign, { compiled: input.compiled, newsletter: input.newsletter });
+    await this.schedule(campaign.id, at);
+    return campaign;
+  }
+
+  /** Adds the start job (job id = campaign id, so doing it twice is harmless). */
+  private async schedule(id: string, at: Date): Promise<void> {
+    await this.opts.campaignQueue.add(
+      'start',
+      { campaignId: id },
+      {
+        jobId: id,
+        delay: Math.max(0, at.getTime() - this.now().getTime()),
+        attempts: this.opts.startAttempts ?? 10,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: { age: 7 * 24 * 3600 },
+        removeOnFail: { age: 30 * 24 * 3600 },
+      },
+    );
+  }
+
+  /** Moves the start of a scheduled campaign. */
+  async reschedule(id: string, at: Date): Promise<Campaign> {
+    const r = await this.opts.campaigns.transition(id, ['scheduled'], 'scheduled', { scheduledAt: at.toISOString() });
+    if (!r.moved) throw new CampaignStateError(id, 'reschedule', r.previous);
+    const job = await this.opts.campaignQueue.getJob(id);
+    const delay = Math.max(0, at.getTime() - this.now().getTime());
+    if (job && (await job.isDelayed())) {
+      await job.changeDelay(delay);
+    } else if (!job) {
+      await this.schedule(id, at);
+    }
+    return this.opts.campaigns.get(id);
+  }
+
+  /** Stops sending within a couple of seconds: every worker checks before each message. */
+  async pause(id: string): Promise<Campaign> {
+    const r = await this.opts.campaigns.transition(id, ['sending'], 'paused', { pausedAt: this.now().toISOString() });
+    if (!r.moved) throw new CampaignStateError(id, 'pause', r.previous);
+    return this.opts.campaigns.get(id);
+  }
+
+  /** Continues a paused campaign where it stopped. */
+  async resume(id: string): Promise<Campaign> {
+    const r = await this.opts.campaigns.transition(id, ['paused'], 'sending');
+    if (!r.moved) throw new CampaignStateError(id, 'resume', r.previous);
+    await this.opts.parking.wake(id);
+    return this.opts.campaigns.get(id);
+  }
+
+  /** Cancels a campaign that has not finished: nothing more is sent. */
+  async cancel(id: string): Promise<Campaign> {
+    const r = await this.opts.campaigns.transition(id, ['draft', 'scheduled', 'sending', 'paused'], 'cancelled', {
+      finishedAt: this.now().toISOString(),
+    });
+    if (!r.moved) throw new CampaignStateError(id, 'cancel', r.previous);
+    const job = await this.opts.campaignQueue.getJob(id);
+    if (job && (await job.isDelayed())) await job.remove();
+    // Parked batches wake, see the cancel and end.
+    await this.opts.parking.wake(id);
+    return this.opts.campaigns.get(id);
+  }
+
+  /** The campaign with rate, ETA and progress. */
+  async progress(id: string): Promise<CampaignProgress> {
+    const campaign = await this.opts.campaigns.get(id);
+    const c = campaign.counts;
+    const done = c.sent + c.failed + c.skipped;
+    const start = campaign.startedAt ? Date.parse(campaign.startedAt) : undefined;
+    const end = campaign.finishedAt ? Date.parse(campaign.finishedAt) : this.now().getTime();
+    const seconds = start !== undefined ? Math.max(0.001, (end - start) / 1000) : 0;
+    const rate = seconds > 0 ? done / seconds : 0;
+    const etaSeconds = rate > 0 && campaign.status === 'sending' ? c.pending / rate : undefined;
+    return { campaign, rate, etaSeconds, progress: c.total > 0 ? done / c.total : campaign.status === 'sent' ? 1 : 0 };
+  }
+
+  /** Sends one personalized copy, subject prefixed `[TEST]`, to `to`. Counts nowhere. */
+  async testSend(id: string, to: string): Promise<SendOutcome> {
+    if (!this.opts.transport || !this.opts.preparer) throw new NewsdeskError('not_configured', 'test sends need a mail transport');
+    const campaign = await this.opts.campaigns.get(id);
+    const content = await this.opts.campaigns.content(id);
+    const prepared = this.opts.preparer.prepare(campaign, content);
+    const message = prepared.render({ subscriberId: 0, email: to }, { subjectPrefix: '[TEST] ' });
+    const transport = await this.opts.transport();
+    return transport.send(message);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * What the send engine needs to know about subscribers: two narrow questions, answered by the
+ * subscriber store (adapter in `recipients.adapter.ts`), so the engine can be read on its own.
+ */
+import type { SkipReason } from '../domain/campaign.schema.ts';
+
+/** The members a campaign walks, by id, in pages. */
+export interface MemberSource {
+  /** The highest subscriber id now: the campaign's snapshot at start. */
+  maxSubscriberId(): Promise<number>;
+  /** Member ids of a list with `after < id <= upTo`, ascending, at most `limit`. */
+  pageMembers(listId: string, range: { after: number; upTo: number; limit: number }): Promise<number[]>;
+}
+
+/** Who a recipient is, when they may be mailed. */
+export interface Addressee {
+  subscriberId: number;
+  email: string;
+  name?: string | undefined;
+}
+
+export type Eligibility = { ok: true; addressee: Addressee } | { ok: false; reason: SkipReason };
+
+/** Asked right before each message: is this subscriber still someone we may mail? */
+export interface RecipientGate {
+  /** Active, unsuppressed and still on one of `lists` at this moment (DESIGN.md invariant 3). */
+  check(subscriberId: number, lists: readonly string[]): Promise<Eligibility>;
+  /** A hard bounce: the subscriber becomes `bounced` and the address is suppressed. */
+  markBounced(subscriberId: number, reply: string): Promise<void>;
+}
+
+/**
+ * Merges one page from several lists into the next ids of their union, ascending and unique.
+ * A list whose page came back full may have more members just past its last id, so the merged page
+ * stops at the smallest such last id: nothing beyond it can be trusted to be complete.
+ */
+export function mergePages(pages: readonly number[][], limit: number): number[] {
+  let boundary = Infinity;
+  for (const p of pages) if (p.length >= limit && p.length > 0) boundary = Math.min(boundary, p[p.length - 1] as number);
+  const ids = new Set<number>();
+  for (const p of pages) for (const id of p) if (id <= boundary) ids.add(id);
+  return [...ids].sort((a, b) => a - b).slice(0, limit);
+}

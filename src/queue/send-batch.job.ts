@@ -1,0 +1,214 @@
+/**
+ * The `send-batch` job: a few dozen recipients of one campaign, each sent at most once.
+ *
+ * For each recipient, in this order: claim the delivery in Redis (which also checks the campaign
+ * is still sending), wait for the global rate limit, check the subscriber may still be mailed,
+ * render their copy, send, record. The claim comes before the send, so a re-run job cannot send
+ * twice; the eligibility check comes last before the send, so someone who unsubscribed while the
+ * campaign ran is skipped.
+ *
+ * Transient failures (4xx, network) leave the delivery queued and make the job fail, so BullMQ
+ * retries it with exponential backoff; recipients already final are passed over on the retry.
+ * On the job's last attempt they fail for good with the server's last reply.
+ */
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Campaign } from '../domain/campaign.schema.ts';
+import { NotFoundError } from '../domain/errors.ts';
+import type { MailTransport, OutgoingMessage, SendFailed } from '../mail/transport.ts';
+import type { CampaignContent, CampaignStore } from '../store/campaign.store.ts';
+import type { SendRateLimiter } from '../store/send-rate.limiter.ts';
+import { SendBatchJob } from './queues.ts';
+import type { Addressee, RecipientGate } from './recipients.ts';
+
+/** One campaign made ready to render copies: built once per campaign per process. */
+export interface PreparedCampaign {
+  /** One recipient's complete message. `subjectPrefix` marks test sends (`[TEST] `). */
+  render(addressee: Addressee, opts?: { subjectPrefix?: string }): OutgoingMessage;
+}
+
+/** Builds a {@link PreparedCampaign} (message template, signed links) from the frozen content. */
+export interface MessagePreparer {
+  prepare(campaign: Campaign, content: CampaignContent): PreparedCampaign;
+}
+
+/** Parks a job until its paused campaign resumes (see CampaignService.resume). */
+export interface Parking {
+  park(campaignId: string, job: Job, token: string): Promise<void>;
+}
+
+export interface SendBatchDeps {
+  campaigns: CampaignStore;
+  gate: RecipientGate;
+  preparer: MessagePreparer;
+  transport: MailTransport;
+  limiter: SendRateLimiter;
+  parking: Parking;
+  logger: Logger;
+  /** How long a claim protects a delivery from other jobs; longer than one SMTP send can take. */
+  leaseMs: number;
+  /** Stop the batch after this many transient failures in a row: the server is down, not the recipient. */
+  maxConsecutiveTransient?: number;
+  /** Aborted when the worker shuts down: the batch stops between messages and goes back to the queue. */
+  signal?: AbortSignal;
+}
+
+export interface BatchResult {
+  sent: number;
+  failed: number;
+  skipped: number;
+  /** Already final when the job reached them (a retry, or a re-run after a crash). */
+  alreadyDone: number;
+  /** Left queued for a retry (transient failures, or held by another job). */
+  retry: number;
+  /** The campaign stopped the batch (cancelled or gone). */
+  stopped?: string;
+  /** True when this batch recorded the campaign's last delivery. */
+  finished: boolean;
+}
+
+/** Thrown to make BullMQ retry the batch later; carries the last transient reply. */
+export class TransientBatchError extends Error {
+  constructor(readonly left: number, reply: string) {
+    super(`${left} recipient(s) to retry: ${reply}`);
+    this.name = 'TransientBatchError';
+  }
+}
+
+const CACHE_SIZE = 8;
+
+/** Caches prepared campaigns per process, a few at a time (bounded memory). */
+export class PreparedCampaigns {
+  private readonly cache = new Map<string, Promise<{ campaign: Campaign; prepared: PreparedCampaign }>>();
+
+  constructor(private readonly deps: { campaigns: CampaignStore; preparer: MessagePreparer }) {}
+
+  get(campaignId: string): Promise<{ campaign: Campaign; prepared: PreparedCampaign }> {
+    let entry = this.cache.get(campaignId);
+    if (!entry) {
+      entry = (async () => {
+        const campaign = await this.deps.campaigns.get(campaignId);
+        const content = await this.deps.campaigns.content(campaignId);
+        return { campaign, prepared: this.deps.preparer.prepare(campaign, content) };
+      })();
+      entry.catch(() => this.cache.delete(campaignId));
+      this.cache.set(campaignId, entry);
+      if (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value as string);
+    }
+    return entry;
+  }
+}
+
+/** Processes one send-batch job. */
+export async function runSendBatch(
+  job: Job,
+  token: string,
+  deps: SendBatchDeps & { prepared: PreparedCampaigns },
+): Promise<BatchResult> {
+  const data = SendBatchJob.parse(job.data);
+  const { campaigns, gate, transport, limiter, logger } = deps;
+  let loaded: { campaign: Campaign; prepared: PreparedCampaign };
+  try {
+    loaded = await deps.prepared.get(data.campaignId);
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new UnrecoverableError(err.message);
+    throw err;
+  }
+  const { campaign, prepared } = loaded;
+  const result: BatchResult = { sent: 0, failed: 0, skipped: 0, alreadyDone: 0, retry: 0, finished: false };
+  const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  const transientFailures: Array<{ subscriberId: number; outcome: SendFailed }> = [];
+  let consecutiveTransient = 0;
+  const holder = { jobId: job.id ?? 'unknown', token, leaseMs: deps.leaseMs };
+  const note = (r: { finished: boolean }) => {
+    if (r.finished) result.finished = true;
+  };
+
+  for (const [index, subscriberId] of data.subscriberIds.entries()) {
+    if (deps.signal?.aborted) {
+      // Shutting down: what is left goes back to the queue at once, without using up an attempt.
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
+    const claim = await campaigns.claim(campaign.id, subscriberId, holder);
+    if (claim.kind === 'done') {
+      result.alreadyDone++;
+      continue;
+    }
+    if (claim.kind === 'held') {
+      // A job with an overlapping batch holds it; that job (or its own re-run) finishes it.
+      result.alreadyDone++;
+      continue;
+    }
+    if (claim.kind === 'not-sending') {
+      if (claim.status === 'paused') {
+        await deps.parking.park(campaign.id, job, token);
+        throw new DelayedError();
+      }
+      result.stopped = claim.status;
+      return result;
+    }
+
+    await limiter.acquire(deps.signal ? { signal: deps.signal } : {});
+    const eligible = await gate.check(subscriberId, campaign.lists);
+    if (!eligible.ok) {
+      note(await campaigns.record(campaign.id, subscriberId, { state: 'skipped', reason: eligible.reason }));
+      result.skipped++;
+      continue;
+    }
+
+    const message = prepared.render(eligible.addressee);
+    const outcome = await transport.send(message);
+    if (outcome.status === 'sent') {
+      consecutiveTransient = 0;
+      note(await campaigns.record(campaign.id, subscriberId, { state: 'sent', messageId: outcome.messageId, reply: outcome.response }));
+      result.sent++;
+    } else if (outcome.kind === 'permanent') {
+      consecutiveTransient = 0;
+      if (outcome.hardBounce) await gate.markBounced(subscriberId, outcome.response);
+      note(await campaigns.record(campaign.id, subscriberId, { state: 'failed', reply: outcome.response }));
+      result.failed++;
+    } else {
+      transientFailures.push({ subscriberId, outcome });
+      if (lastAttempt) {
+        note(await campaigns.record(campaign.id, subscriberId, { state: 'failed', reply: outcome.response }));
+        result.failed++;
+      } else {
+        await campaigns.release(campaign.id, subscriberId, outcome.response);
+        result.retry++;
+      }
+      if (++consecutiveTransient >= (deps.maxConsecutiveTransient ?? 5)) {
+        logger.warn({ campaignId: campaign.id, jobId: job.id, reply: outcome.response }, 'server trouble: batch stops early');
+        const rest = data.subscriberIds.slice(index + 1);
+        if (lastAttempt) {
+          const reply = `not attempted after ${consecutiveTransient} transient failures in a row: ${outcome.response}`;
+          for (const id of rest) result.failed += await failUnattempted(campaign.id, id, reply, holder, deps, note);
+        } else {
+          // The rest stay queued; the retry picks them up.
+          result.retry += rest.length;
+        }
+        break;
+      }
+    }
+  }
+
+  if (result.retry > 0) {
+    throw new TransientBatchError(result.retry, transientFailures.at(-1)?.outcome.response ?? 'transient failure');
+  }
+  return result;
+}
+
+/** On a last attempt, marks a recipient the batch gave up on as failed (if it is still ours to mark). */
+async function failUnattempted(
+  campaignId: string,
+  subscriberId: number,
+  reply: string,
+  holder: { jobId: string; token: string; leaseMs: number },
+  deps: SendBatchDeps,
+  note: (r: { finished: boolean }) => void,
+): Promise<number> {
+  const claim = await deps.campaigns.claim(campaignId, subscriberId, holder);
+  if (claim.kind !== 'claimed') return 0;
+  note(await deps.campaigns.record(campaignId, subscriberId, { state: 'failed', reply }));
+  return 1;
+}

@@ -1,0 +1,121 @@
+/**
+ * The BullMQ workers: one on the campaign queue (start → fan-out), one on the send queue
+ * (send-batch). Each job name has exactly one handler; an unknown name fails the job for good.
+ */
+import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { CampaignStore } from '../store/campaign.store.ts';
+import { type FanoutDeps, runFanout } from './fanout.job.ts';
+import { CAMPAIGN_QUEUE, SEND_QUEUE, StartCampaignJob } from './queues.ts';
+import { PreparedCampaigns, runSendBatch, type SendBatchDeps } from './send-batch.job.ts';
+
+export interface WorkerOptions {
+  /** A connection factory: BullMQ workers need their own blocking connections. */
+  connection: () => Redis;
+  /** Queue prefix: the installation's hash tag. */
+  prefix: string;
+  /** Send-batch jobs processed at once by this process. Default 8. */
+  concurrency?: number;
+  /** Run only some of the workers (tests). Default both. */
+  queues?: Array<typeof CAMPAIGN_QUEUE | typeof SEND_QUEUE>;
+}
+
+export interface WorkerDeps {
+  campaigns: CampaignStore;
+  logger: Logger;
+  fanout: Omit<FanoutDeps, 'campaigns' | 'logger'>;
+  send: Omit<SendBatchDeps, 'campaigns' | 'logger' | 'signal'>;
+}
+
+export interface RunningWorkers {
+  workers: Worker[];
+  /** Resolves when no job is active or waiting on this process's queues (for --exit-when-idle). */
+  idle(opts: { sendQueue: Queue; campaignQueue: Queue; pollMs?: number }): Promise<void>;
+  /** Finishes in-flight messages, then closes. Safe to call twice; runs every step even if one fails. */
+  close(): Promise<void>;
+}
+
+export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWorkers {
+  const { campaigns, logger } = deps;
+  const stop = new AbortController();
+  const prepared = new PreparedCampaigns({ campaigns, preparer: deps.send.preparer });
+  const which = new Set(opts.queues ?? [CAMPAIGN_QUEUE, SEND_QUEUE]);
+  const workers: Worker[] = [];
+
+  const handlers: Record<string, Record<string, (job: Job, token: string) => Promise<unknown>>> = {
+    [CAMPAIGN_QUEUE]: {
+      start: async (job) => {
+        const { campaignId } = StartCampaignJob.parse(job.data);
+        const r = await runFanout(campaignId, { ...deps.fanout, campaigns, logger });
+        if (r.kind === 'done' && r.finished) logger.info({ campaignId }, 'campaign sent');
+        return r;
+      },
+    },
+    [SEND_QUEUE]: {
+      'send-batch': async (job, token) => {
+        const r = await runSendBatch(job, token, { ...deps.send, campaigns, logger, prepared, signal: stop.signal });
+        if (r.finished) logger.info({ campaignId: (job.data as { campaignId: string }).campaignId }, 'campaign sent');
+        return r;
+      },
+    },
+  };
+
+  for (const queue of which) {
+    const byName = handlers[queue] as Record<string, (job: Job, token: string) => Promise<unknown>>;
+    const worker = new Worker(
+      queue,
+      async (job, token) => {
+        const handler = byName[job.name];
+        if (!handler) throw new UnrecoverableError(`no handler for job ${job.name} on queue ${queue}`);
+        return handler(job, token ?? '');
+      },
+      {
+        connection: opts.connection(),
+        prefix: opts.prefix,
+        concurrency: queue === SEND_QUEUE ? (opts.concurrency ?? 8) : 1,
+        // Long SMTP waits must not look like a dead worker.
+        lockDuration: 60_000,
+        maxStalledCount: 100,
+      },
+    );
+    worker.on('failed', (job, err) => {
+      if (!job) return;
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
+      logger[final ? 'error' : 'warn']({ queue, jobId: job.id, attempt: job.attemptsMade, err: err.message }, 'job failed');
+      if (final && queue === CAMPAIGN_QUEUE) {
+        const { campaignId } = job.data as { campaignId: string };
+        void campaigns
+          .transition(campaignId, ['scheduled', 'sending', 'paused'], 'failed', { error: err.message, finishedAt: new Date().toISOString() })
+          .catch((e: unknown) => logger.error({ campaignId, err: String(e) }, 'could not mark campaign failed'));
+      }
+    });
+    worker.on('error', (err) => logger.error({ queue, err: err.message }, 'worker error'));
+    workers.push(worker);
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    workers,
+    async idle({ sendQueue, campaignQueue, pollMs = 250 }) {
+      for (;;) {
+        const [a, b] = await Promise.all([
+          sendQueue.getJobCounts('active', 'waiting', 'delayed', 'prioritized'),
+          // Start jobs delayed to a future time are scheduled campaigns, not work in hand.
+          campaignQueue.getJobCounts('active', 'waiting', 'prioritized'),
+        ]);
+        const busy = Object.values(a).reduce((x, y) => x + y, 0) + Object.values(b).reduce((x, y) => x + y, 0);
+        if (busy === 0) return;
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+    },
+    close() {
+      closing ??= (async () => {
+        stop.abort();
+        const results = await Promise.allSettled(workers.map((w) => w.close()));
+        for (const r of results) if (r.status === 'rejected') logger.error({ err: String(r.reason) }, 'worker close failed');
+      })();
+      return closing;
+    },
+  };
+}

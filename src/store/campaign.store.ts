@@ -1,0 +1,402 @@
+/**
+ * Campaigns and their deliveries in Redis.
+ *
+ * Layout (all under the installation's hash tag, so every script is Redis-Cluster safe):
+ * - `campaign:<id>`            hash: the campaign's fields and counters
+ * - `campaign:<id>:content`    string: JSON of the compiled email and the newsletter, frozen at create
+ * - `campaign:<id>:d`          hash: subscriber id → delivery record (see {@link parseDelivery})
+ * - `campaigns`                sorted set: campaign ids by creation time
+ *
+ * Every state change of a delivery is one Lua script, so two workers can never both claim,
+ * and the campaign turns `sent` exactly once: in the script that records its last delivery.
+ */
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import {
+  Campaign,
+  type CampaignCounts,
+  type CampaignStatus,
+  CampaignStatus as CampaignStatusSchema,
+  type Delivery,
+  type DeliveryState,
+  type SkipReason,
+} from '../domain/campaign.schema.ts';
+import { CompiledEmail } from '../domain/compiled-email.ts';
+import { NotFoundError } from '../domain/errors.ts';
+import { Newsletter } from '../domain/newsletter.schema.ts';
+import { luaScript } from './lua.ts';
+import type { Keyspace } from './keyspace.ts';
+
+/** What a campaign sends, frozen when it is created: later edits of the file change nothing. */
+export const CampaignContent = z.strictObject({ compiled: CompiledEmail, newsletter: Newsletter });
+export type CampaignContent = z.infer<typeof CampaignContent>;
+
+/** The answer to "may I send to this recipient now?". */
+export type ClaimResult =
+  | { kind: 'claimed'; attempts: number }
+  /** Already sent, failed or skipped: nothing to do. */
+  | { kind: 'done' }
+  /** Another live job holds it (its lease has not run out). */
+  | { kind: 'held' }
+  /** The campaign is not sending (paused, cancelled, …). */
+  | { kind: 'not-sending'; status: CampaignStatus };
+
+/** A delivery's final outcome, as the send step records it. */
+export type DeliveryOutcome =
+  | { state: 'sent'; messageId: string; reply: string }
+  | { state: 'failed'; reply: string }
+  | { state: 'skipped'; reason: SkipReason };
+
+// The finish check shared by every script that can complete a campaign. Runs inside the script
+// that changes the last counter, so exactly one caller sees `1`.
+const FINISH = `
+local function finish_if_done(ck, now)
+  local f = redis.call('HMGET', ck, 'status', 'fanoutDone', 'total', 'sent', 'failed', 'skipped')
+  if (f[1] == 'sending' or f[1] == 'paused') and f[2] == '1'
+     and tonumber(f[3]) == tonumber(f[4]) + tonumber(f[5]) + tonumber(f[6]) then
+    redis.call('HSET', ck, 'status', 'sent', 'finishedAt', now)
+    return 1
+  end
+  return 0
+end
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+// KEYS: campaign hash, deliveries hash. ARGV: subscriber ids…  → how many were new.
+const REGISTER = luaScript(`
+local added = 0
+for i = 1, #ARGV do
+  added = added + redis.call('HSETNX', KEYS[2], ARGV[i], 'q')
+end
+if added > 0 then redis.call('HINCRBY', KEYS[1], 'total', added) end
+return added
+`);
+
+// KEYS: campaign hash, deliveries hash. ARGV: subscriber id, job id, job token, lease ms.
+const CLAIM = luaScript(`${FINISH}
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'sending' then return {'not-sending', status or 'missing'} end
+local v = redis.call('HGET', KEYS[2], ARGV[1])
+local now = now_ms()
+local attempts = 0
+if v == false or string.sub(v, 1, 1) == 'q' then
+  if v and #v > 1 then attempts = tonumber(string.match(v, '^q|(%d+)')) or 0 end
+elseif string.sub(v, 1, 1) == 'p' then
+  -- p|jobId|token|leaseUntil|attempts: a claim nobody released. Take it over when it is our own job
+  -- (BullMQ gave up the earlier run's lock, so that run is gone) or when its lease ran out.
+  local job, lease, a = string.match(v, '^p|([^|]*)|[^|]*|(%d+)|(%d+)$')
+  if job ~= ARGV[2] and tonumber(lease) > now then return {'held'} end
+  attempts = tonumber(a) or 0
+else
+  return {'done'}
+end
+redis.call('HSET', KEYS[2], ARGV[1], 'p|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. (now + tonumber(ARGV[4])) .. '|' .. attempts)
+return {'claimed', tostring(attempts)}
+`);
+
+// KEYS: campaign hash, deliveries hash. ARGV: subscriber id, counter field, record, finish time.
+const RECORD = luaScript(`${FINISH}
+local v = redis.call('HGET', KEYS[2], ARGV[1])
+if v == false then return -1 end
+local kind = string.sub(v, 1, 1)
+if kind == 's' or kind == 'f' or kind == 'k' then return -1 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
+return finish_if_done(KEYS[1], ARGV[4])
+`);
+
+// KEYS: campaign hash, deliveries hash. ARGV: subscriber id, reply. Puts a claimed delivery back
+// in the queue after a transient failure, counting the attempt.
+const RELEASE = luaScript(`
+local v = redis.call('HGET', KEYS[2], ARGV[1])
+if v == false or string.sub(v, 1, 1) ~= 'p' then return 0 end
+local a = tonumber(string.match(v, '|(%d+)$')) or 0
+redis.call('HSET', KEYS[2], ARGV[1], 'q|' .. (a + 1) .. '|' .. ARGV[2])
+return 1
+`);
+
+// KEYS: campaign hash. ARGV: finish time.
+const FINISH_FANOUT = luaScript(`${FINISH}
+redis.call('HSET', KEYS[1], 'fanoutDone', '1')
+return finish_if_done(KEYS[1], ARGV[1])
+`);
+
+// KEYS: campaign hash. ARGV: new status, then field/value pairs to set, then allowed current statuses.
+// ARGV[2] is the number of field/value pairs.
+const TRANSITION = luaScript(`
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == false then return {0, 'missing'} end
+local pairs_n = tonumber(ARGV[2])
+local first_from = 3 + pairs_n * 2
+for i = first_from, #ARGV do
+  if ARGV[i] == status then
+    redis.call('HSET', KEYS[1], 'status', ARGV[1])
+    for j = 0, pairs_n - 1 do
+      redis.call('HSET', KEYS[1], ARGV[3 + j * 2], ARGV[4 + j * 2])
+    end
+    return {1, status}
+  end
+end
+return {0, status}
+`);
+
+const STATE_BY_CODE: Record<string, DeliveryState> = { q: 'queued', p: 'sending', s: 'sent', f: 'failed', k: 'skipped' };
+
+/**
+ * Reads a delivery record. Encodings (the last field may itself contain `|`):
+ * `q` · `q|attempts|lastReply` · `p|jobId|token|leaseUntil|attempts` · `s|at|messageId|reply` ·
+ * `f|at|reply` · `k|at|reason`.
+ */
+export function parseDelivery(subscriberId: number, raw: string): Delivery {
+  const code = raw[0] ?? 'q';
+  const state = STATE_BY_CODE[code] ?? 'queued';
+  const fields = raw.split('|');
+  const rest = (from: number) => fields.slice(from).join('|') || undefined;
+  switch (code) {
+    case 'q':
+      return { subscriberId, state, attempts: Number(fields[1] ?? 0), detail: rest(2) };
+    case 'p':
+      return { subscriberId, state, attempts: Number(fields[4] ?? 0) };
+    case 's':
+      return { subscriberId, state, at: Number(fields[1]), messageId: fields[2], detail: rest(3) };
+    default:
+      return { subscriberId, state, at: Number(fields[1]), detail: rest(2) };
+  }
+}
+
+export interface CampaignStoreOptions {
+  redis: Redis;
+  keys: Keyspace;
+}
+
+/** Campaigns, their frozen content and their deliveries. */
+export class CampaignStore {
+  private readonly redis: Redis;
+  private readonly keys: Keyspace;
+
+  constructor(opts: CampaignStoreOptions) {
+    this.redis = opts.redis;
+    this.keys = opts.keys;
+  }
+
+  private hashKey(id: string): string {
+    return this.keys.key('campaign', id);
+  }
+
+  private deliveriesKey(id: string): string {
+    return this.keys.key('campaign', id, 'd');
+  }
+
+  /** Stores a new campaign with its content. Fails if the id exists. */
+  async create(campaign: Campaign, content: CampaignContent): Promise<void> {
+    const key = this.hashKey(campaign.id);
+    const created = await this.redis.hsetnx(key, 'id', campaign.id);
+    if (!created) throw new Error(`campaign ${campaign.id} already exists`);
+    await this.redis
+      .multi()
+      .hset(key, toFields(campaign))
+      .set(this.keys.key('campaign', campaign.id, 'content'), JSON.stringify(CampaignContent.parse(content)))
+      .zadd(this.keys.key('campaigns'), Date.parse(campaign.createdAt), campaign.id)
+      .exec();
+  }
+
+  /** The campaign, or null when there is none with that id. */
+  async find(id: string): Promise<Campaign | null> {
+    const fields = await this.redis.hgetall(this.hashKey(id));
+    return fields.status ? fromFields(fields) : null;
+  }
+
+  /** The campaign; throws NotFoundError when there is none. */
+  async get(id: string): Promise<Campaign> {
+    const c = await this.find(id);
+    if (!c) throw new NotFoundError('campaign', id);
+    return c;
+  }
+
+  /** The compiled email and newsletter frozen with the campaign. */
+  async content(id: string): Promise<CampaignContent> {
+    const raw = await this.redis.get(this.keys.key('campaign', id, 'content'));
+    if (!raw) throw new NotFoundError('campaign', id);
+    return CampaignContent.parse(JSON.parse(raw));
+  }
+
+  /** Campaigns, newest first. */
+  async list(limit = 50): Promise<Campaign[]> {
+    const ids = await this.redis.zrevrange(this.keys.key('campaigns'), 0, limit - 1);
+    const found = await Promise.all(ids.map((id) => this.find(id)));
+    return found.filter((c): c is Campaign => c !== null);
+  }
+
+  /**
+   * Moves the campaign to `to` if its status is one of `from`, setting `fields` in the same step.
+   * Returns whether it moved and the status it had.
+   */
+  async transition(
+    id: string,
+    from: readonly CampaignStatus[],
+    to: CampaignStatus,
+    fields: Record<string, string | number> = {},
+  ): Promise<{ moved: boolean; previous: CampaignStatus | 'missing' }> {
+    const pairs = Object.entries(fields).flatMap(([k, v]) => [k, String(v)]);
+    const [moved, previous] = (await TRANSITION.run(
+      this.redis,
+      [this.hashKey(id)],
+      [to, pairs.length / 2, ...pairs, ...from],
+    )) as [number, string];
+    return { moved: moved === 1, previous: previous === 'missing' ? 'missing' : CampaignStatusSchema.parse(previous) };
+  }
+
+  /** Sets plain fields (e.g. the fan-out cursor) without touching the status. */
+  async setFields(id: string, fields: Record<string, string | number>): Promise<void> {
+    await this.redis.hset(this.hashKey(id), fields);
+  }
+
+  /** Records subscriber ids as queued deliveries; ids already known are left alone. Returns how many were new. */
+  async registerDeliveries(id: string, subscriberIds: readonly number[]): Promise<number> {
+    if (subscriberIds.length === 0) return 0;
+    return Number(await REGISTER.run(this.redis, [this.hashKey(id), this.deliveriesKey(id)], [...subscriberIds]));
+  }
+
+  /** Marks the fan-out complete. True when that completed the campaign (every delivery was already final). */
+  async finishFanout(id: string, now = new Date()): Promise<boolean> {
+    return Number(await FINISH_FANOUT.run(this.redis, [this.hashKey(id)], [now.toISOString()])) === 1;
+  }
+
+  /**
+   * Claims a delivery for sending: atomically checks the campaign is sending and the delivery is
+   * not final or held by another live job, and marks it `sending` with a lease.
+   */
+  async claim(id: string, subscriberId: number, holder: { jobId: string; token: string; leaseMs: number }): Promise<ClaimResult> {
+    const r = (await CLAIM.run(
+      this.redis,
+      [this.hashKey(id), this.deliveriesKey(id)],
+      [subscriberId, holder.jobId, holder.token.replaceAll('|', '_'), holder.leaseMs],
+    )) as string[];
+    switch (r[0]) {
+      case 'claimed':
+        return { kind: 'claimed', attempts: Number(r[1]) };
+      case 'held':
+        return { kind: 'held' };
+      case 'not-sending':
+        return { kind: 'not-sending', status: r[1] === 'missing' ? 'cancelled' : CampaignStatusSchema.parse(r[1]) };
+      default:
+        return { kind: 'done' };
+    }
+  }
+
+  /**
+   * Records a final outcome for a delivery and counts it. Returns `finished: true` for exactly one
+   * caller: the one whose record completed the campaign. A delivery already final is left alone.
+   */
+  async record(id: string, subscriberId: number, outcome: DeliveryOutcome, now = new Date()): Promise<{ recorded: boolean; finished: boolean }> {
+    const at = now.getTime();
+    const [counter, value] =
+      outcome.state === 'sent'
+        ? ['sent', `s|${at}|${outcome.messageId}|${oneLine(outcome.reply)}`]
+        : outcome.state === 'failed'
+          ? ['failed', `f|${at}|${oneLine(outcome.reply)}`]
+          : ['skipped', `k|${at}|${outcome.reason}`];
+    const r = Number(
+      await RECORD.run(this.redis, [this.hashKey(id), this.deliveriesKey(id)], [subscriberId, counter, value, now.toISOString()]),
+    );
+    return { recorded: r >= 0, finished: r === 1 };
+  }
+
+  /** Puts a claimed delivery back after a transient failure, keeping the reply and counting the attempt. */
+  async release(id: string, subscriberId: number, reply: string): Promise<void> {
+    await RELEASE.run(this.redis, [this.hashKey(id), this.deliveriesKey(id)], [subscriberId, oneLine(reply)]);
+  }
+
+  /** One delivery's record, or null when the subscriber is not a recipient. */
+  async delivery(id: string, subscriberId: number): Promise<Delivery | null> {
+    const raw = await this.redis.hget(this.deliveriesKey(id), String(subscriberId));
+    return raw === null ? null : parseDelivery(subscriberId, raw);
+  }
+
+  /**
+   * Walks the deliveries (HSCAN), optionally only those in one state. `limit` caps the result; the
+   * walk itself reads in pages so memory stays bounded.
+   */
+  async deliveries(id: string, opts: { state?: DeliveryState; limit?: number } = {}): Promise<Delivery[]> {
+    const limit = opts.limit ?? 100;
+    const out: Delivery[] = [];
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(this.deliveriesKey(id), cursor, 'COUNT', 1000);
+      cursor = next;
+      for (let i = 0; i + 1 < flat.length && out.length < limit; i += 2) {
+        const d = parseDelivery(Number(flat[i]), flat[i + 1] as string);
+        if (!opts.state || d.state === opts.state) out.push(d);
+      }
+    } while (cursor !== '0' && out.length < limit);
+    return out;
+  }
+
+  /** Removes everything stored for the campaign (tests and `campaign delete`). */
+  async delete(id: string): Promise<void> {
+    await this.redis
+      .multi()
+      .del(this.hashKey(id), this.deliveriesKey(id), this.keys.key('campaign', id, 'content'))
+      .zrem(this.keys.key('campaigns'), id)
+      .exec();
+  }
+}
+
+/** SMTP replies can span lines; a record keeps one. */
+function oneLine(s: string): string {
+  return s.replace(/[\r\n]+/g, ' ').trim().slice(0, 500);
+}
+
+function toFields(c: Campaign): Record<string, string> {
+  const f: Record<string, string> = {
+    id: c.id,
+    status: c.status,
+    newsletterId: c.newsletterId,
+    editionDate: c.editionDate,
+    subject: c.subject,
+    lists: JSON.stringify(c.lists),
+    createdAt: c.createdAt,
+    scheduledAt: c.scheduledAt,
+    cursor: String(c.cursor),
+    fanoutDone: c.fanoutDone ? '1' : '0',
+    total: String(c.counts.total),
+    sent: String(c.counts.sent),
+    failed: String(c.counts.failed),
+    skipped: String(c.counts.skipped),
+  };
+  for (const k of ['startedAt', 'pausedAt', 'finishedAt', 'error'] as const) if (c[k] !== undefined) f[k] = c[k] as string;
+  if (c.snapshotMaxId !== undefined) f.snapshotMaxId = String(c.snapshotMaxId);
+  return f;
+}
+
+function fromFields(f: Record<string, string>): Campaign {
+  const n = (k: string) => Number(f[k] ?? 0);
+  const counts: CampaignCounts = {
+    total: n('total'),
+    sent: n('sent'),
+    failed: n('failed'),
+    skipped: n('skipped'),
+    pending: Math.max(0, n('total') - n('sent') - n('failed') - n('skipped')),
+  };
+  return Campaign.parse({
+    id: f.id,
+    status: f.status,
+    newsletterId: f.newsletterId,
+    editionDate: f.editionDate,
+    subject: f.subject,
+    lists: JSON.parse(f.lists ?? '[]'),
+    createdAt: f.createdAt,
+    scheduledAt: f.scheduledAt,
+    startedAt: f.startedAt,
+    pausedAt: f.pausedAt,
+    finishedAt: f.finishedAt,
+    snapshotMaxId: f.snapshotMaxId === undefined ? undefined : Number(f.snapshotMaxId),
+    cursor: n('cursor'),
+    fanoutDone: f.fanoutDone === '1',
+    counts,
+    error: f.error,
+  });
+}

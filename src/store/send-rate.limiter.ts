@@ -1,0 +1,91 @@
+/**
+ * The global send rate, shared by every worker through Redis (DESIGN.md: "enforced in Redis, not
+ * per process"). Messages per second use GCRA (a smooth token bucket in one timestamp); the
+ * optional hourly cap is a counter per clock hour. Both live in one hash so the script declares
+ * its only key.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { luaScript } from './lua.ts';
+import type { Keyspace } from './keyspace.ts';
+
+// KEYS: the limiter hash. ARGV: interval µs (0 = no per-second limit), burst µs, hourly cap (0 = none).
+// Returns 0 when a send may go now (and counts it), else how many ms to wait before asking again.
+const ACQUIRE = luaScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval, burst, per_hour = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local f = redis.call('HMGET', KEYS[1], 'tat', 'hour', 'count')
+if per_hour > 0 then
+  local hour = math.floor(now / 3600000000)
+  if tonumber(f[2]) == hour and tonumber(f[3]) >= per_hour then
+    return math.ceil(((hour + 1) * 3600000000 - now) / 1000)
+  end
+end
+if interval > 0 then
+  local tat = tonumber(f[1]) or now
+  if tat < now then tat = now end
+  if tat - burst > now then return math.max(1, math.ceil((tat - burst - now) / 1000)) end
+  redis.call('HSET', KEYS[1], 'tat', tat + interval)
+end
+if per_hour > 0 then
+  local hour = math.floor(now / 3600000000)
+  if tonumber(f[2]) == hour then
+    redis.call('HINCRBY', KEYS[1], 'count', 1)
+  else
+    redis.call('HSET', KEYS[1], 'hour', hour, 'count', 1)
+  end
+end
+redis.call('PEXPIRE', KEYS[1], 7200000)
+return 0
+`);
+
+export interface SendRate {
+  /** Messages per second across all workers; 0 = unlimited. */
+  perSecond: number;
+  /** Messages per clock hour across all workers; 0 = unlimited. */
+  perHour: number;
+}
+
+export interface SendRateLimiterOptions {
+  redis: Redis;
+  keys: Keyspace;
+  rate: SendRate;
+}
+
+export class SendRateLimiter {
+  private readonly redis: Redis;
+  private readonly key: string;
+  private readonly rate: SendRate;
+
+  constructor(opts: SendRateLimiterOptions) {
+    this.redis = opts.redis;
+    this.key = opts.keys.key('rate');
+    this.rate = opts.rate;
+  }
+
+  get unlimited(): boolean {
+    return this.rate.perSecond <= 0 && this.rate.perHour <= 0;
+  }
+
+  /** Asks once: 0 means go (the send is counted), otherwise the ms to wait before asking again. */
+  async tryAcquire(): Promise<number> {
+    if (this.unlimited) return 0;
+    const interval = this.rate.perSecond > 0 ? Math.floor(1_000_000 / this.rate.perSecond) : 0;
+    // A tenth of a second's worth of burst keeps workers busy without breaking the average.
+    const burst = interval * Math.max(1, Math.floor(this.rate.perSecond / 10));
+    return Number(await ACQUIRE.run(this.redis, [this.key], [interval, burst, this.rate.perHour]));
+  }
+
+  /**
+   * Waits until a send may go. `signal` aborts the wait (a worker shutting down); `maxWaitMs` bounds
+   * one wait so a pause elsewhere is noticed.
+   */
+  async acquire(opts: { signal?: AbortSignal; maxWaitMs?: number } = {}): Promise<void> {
+    for (;;) {
+      const wait = await this.tryAcquire();
+      if (wait === 0) return;
+      await sleep(Math.min(wait, opts.maxWaitMs ?? 1000), undefined, { signal: opts.signal });
+    }
+  }
+}
