@@ -17,6 +17,8 @@ export interface Addressee {
   subscriberId: number;
   email: string;
   name?: string | undefined;
+  /** The campaign list they are on (the first, if several): names the List-Id. */
+  listId?: string | undefined;
 }
 
 export type Eligibility = { ok: true; addressee: Addressee } | { ok: false; reason: SkipReason };
