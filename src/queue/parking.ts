@@ -7,7 +7,7 @@
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CampaignStore } from '../store/campaign.store.ts';
-import type { Keyspace } from '../store/keyspace.ts';
+import type { Keys } from '../store/redis.ts';
 import type { Parking } from './send-batch.job.ts';
 
 /** How long a parked job sleeps if nobody wakes it. */
@@ -15,7 +15,7 @@ export const PARK_MS = 10 * 60_000;
 
 export interface JobParkingOptions {
   redis: Redis;
-  keys: Keyspace;
+  keys: Keys;
   sendQueue: Queue;
   campaigns: CampaignStore;
 }
@@ -24,7 +24,7 @@ export class JobParking implements Parking {
   constructor(private readonly opts: JobParkingOptions) {}
 
   private key(campaignId: string): string {
-    return this.opts.keys.key('campaign', campaignId, 'parked');
+    return this.opts.keys.campaignParked(campaignId);
   }
 
   async park(campaignId: string, job: Job, token: string): Promise<void> {

@@ -24,8 +24,7 @@ import {
 import { CompiledEmail } from '../domain/compiled-email.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import { Newsletter } from '../domain/newsletter.schema.ts';
-import { luaScript } from './lua.ts';
-import type { Keyspace } from './keyspace.ts';
+import { type Keys, LuaScript } from './redis.ts';
 
 /** What a campaign sends, frozen when it is created: later edits of the file change nothing. */
 export const CampaignContent = z.strictObject({ compiled: CompiledEmail, newsletter: Newsletter });
@@ -66,7 +65,7 @@ end
 `;
 
 // KEYS: campaign hash, deliveries hash. ARGV: subscriber ids…  → how many were new.
-const REGISTER = luaScript(`
+const REGISTER = new LuaScript('campaign-register', `
 local added = 0
 for i = 1, #ARGV do
   added = added + redis.call('HSETNX', KEYS[2], ARGV[i], 'q')
@@ -76,7 +75,7 @@ return added
 `);
 
 // KEYS: campaign hash, deliveries hash. ARGV: subscriber id, job id, job token, lease ms.
-const CLAIM = luaScript(`${FINISH}
+const CLAIM = new LuaScript('campaign-claim', `${FINISH}
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'sending' then return {'not-sending', status or 'missing'} end
 local v = redis.call('HGET', KEYS[2], ARGV[1])
@@ -98,7 +97,7 @@ return {'claimed', tostring(attempts)}
 `);
 
 // KEYS: campaign hash, deliveries hash. ARGV: subscriber id, counter field, record, finish time.
-const RECORD = luaScript(`${FINISH}
+const RECORD = new LuaScript('campaign-record', `${FINISH}
 local v = redis.call('HGET', KEYS[2], ARGV[1])
 if v == false then return -1 end
 local kind = string.sub(v, 1, 1)
@@ -110,7 +109,7 @@ return finish_if_done(KEYS[1], ARGV[4])
 
 // KEYS: campaign hash, deliveries hash. ARGV: subscriber id, reply. Puts a claimed delivery back
 // in the queue after a transient failure, counting the attempt.
-const RELEASE = luaScript(`
+const RELEASE = new LuaScript('campaign-release', `
 local v = redis.call('HGET', KEYS[2], ARGV[1])
 if v == false or string.sub(v, 1, 1) ~= 'p' then return 0 end
 local a = tonumber(string.match(v, '|(%d+)$')) or 0
@@ -119,14 +118,14 @@ return 1
 `);
 
 // KEYS: campaign hash. ARGV: finish time.
-const FINISH_FANOUT = luaScript(`${FINISH}
+const FINISH_FANOUT = new LuaScript('campaign-finish-fanout', `${FINISH}
 redis.call('HSET', KEYS[1], 'fanoutDone', '1')
 return finish_if_done(KEYS[1], ARGV[1])
 `);
 
 // KEYS: campaign hash. ARGV: new status, then field/value pairs to set, then allowed current statuses.
 // ARGV[2] is the number of field/value pairs.
-const TRANSITION = luaScript(`
+const TRANSITION = new LuaScript('campaign-transition', `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status == false then return {0, 'missing'} end
 local pairs_n = tonumber(ARGV[2])
@@ -169,13 +168,13 @@ export function parseDelivery(subscriberId: number, raw: string): Delivery {
 
 export interface CampaignStoreOptions {
   redis: Redis;
-  keys: Keyspace;
+  keys: Keys;
 }
 
 /** Campaigns, their frozen content and their deliveries. */
 export class CampaignStore {
   private readonly redis: Redis;
-  private readonly keys: Keyspace;
+  private readonly keys: Keys;
 
   constructor(opts: CampaignStoreOptions) {
     this.redis = opts.redis;
@@ -183,11 +182,11 @@ export class CampaignStore {
   }
 
   private hashKey(id: string): string {
-    return this.keys.key('campaign', id);
+    return this.keys.campaign(id);
   }
 
   private deliveriesKey(id: string): string {
-    return this.keys.key('campaign', id, 'd');
+    return this.keys.campaignDeliveries(id);
   }
 
   /** Stores a new campaign with its content. Fails if the id exists. */
@@ -198,8 +197,8 @@ export class CampaignStore {
     await this.redis
       .multi()
       .hset(key, toFields(campaign))
-      .set(this.keys.key('campaign', campaign.id, 'content'), JSON.stringify(CampaignContent.parse(content)))
-      .zadd(this.keys.key('campaigns'), Date.parse(campaign.createdAt), campaign.id)
+      .set(this.keys.campaignContent(campaign.id), JSON.stringify(CampaignContent.parse(content)))
+      .zadd(this.keys.campaigns, Date.parse(campaign.createdAt), campaign.id)
       .exec();
   }
 
@@ -218,14 +217,14 @@ export class CampaignStore {
 
   /** The compiled email and newsletter frozen with the campaign. */
   async content(id: string): Promise<CampaignContent> {
-    const raw = await this.redis.get(this.keys.key('campaign', id, 'content'));
+    const raw = await this.redis.get(this.keys.campaignContent(id));
     if (!raw) throw new NotFoundError('campaign', id);
     return CampaignContent.parse(JSON.parse(raw));
   }
 
   /** Campaigns, newest first. */
   async list(limit = 50): Promise<Campaign[]> {
-    const ids = await this.redis.zrevrange(this.keys.key('campaigns'), 0, limit - 1);
+    const ids = await this.redis.zrevrange(this.keys.campaigns, 0, limit - 1);
     const found = await Promise.all(ids.map((id) => this.find(id)));
     return found.filter((c): c is Campaign => c !== null);
   }
@@ -339,8 +338,8 @@ export class CampaignStore {
   async delete(id: string): Promise<void> {
     await this.redis
       .multi()
-      .del(this.hashKey(id), this.deliveriesKey(id), this.keys.key('campaign', id, 'content'))
-      .zrem(this.keys.key('campaigns'), id)
+      .del(this.hashKey(id), this.deliveriesKey(id), this.keys.campaignContent(id))
+      .zrem(this.keys.campaigns, id)
       .exec();
   }
 }

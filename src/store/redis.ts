@@ -112,6 +112,18 @@ export interface Keys {
   listLeft(listId: string): string;
   /** Bitmap of ids an import run has seen, to count in-file duplicates once. Temporary. */
   importSeen(runId: string): string;
+  /** Hash: a campaign's fields and counters. */
+  campaign(id: string): string;
+  /** String: JSON of the compiled email and newsletter frozen with the campaign. */
+  campaignContent(id: string): string;
+  /** Hash: subscriber id → delivery record. */
+  campaignDeliveries(id: string): string;
+  /** Set: ids of send-batch jobs parked while the campaign is paused. */
+  campaignParked(id: string): string;
+  /** Sorted set: campaign ids by creation time. */
+  readonly campaigns: string;
+  /** Hash: the global send-rate limiter's state. */
+  readonly sendRate: string;
 }
 
 /** Builds the key names for one installation's prefix (`config.redis.prefix`). */
@@ -130,6 +142,12 @@ export function createKeys(prefix: string): Keys {
     listMembers: (listId) => `${tag}:list:${listId}:members`,
     listLeft: (listId) => `${tag}:list:${listId}:left`,
     importSeen: (runId) => `${tag}:import:${runId}:seen`,
+    campaign: (id) => `${tag}:campaign:${id}`,
+    campaignContent: (id) => `${tag}:campaign:${id}:content`,
+    campaignDeliveries: (id) => `${tag}:campaign:${id}:d`,
+    campaignParked: (id) => `${tag}:campaign:${id}:parked`,
+    campaigns: `${tag}:campaigns`,
+    sendRate: `${tag}:rate`,
   };
 }
 

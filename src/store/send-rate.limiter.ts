@@ -6,12 +6,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { luaScript } from './lua.ts';
-import type { Keyspace } from './keyspace.ts';
+import { type Keys, LuaScript } from './redis.ts';
 
 // KEYS: the limiter hash. ARGV: interval µs (0 = no per-second limit), burst µs, hourly cap (0 = none).
 // Returns 0 when a send may go now (and counts it), else how many ms to wait before asking again.
-const ACQUIRE = luaScript(`
+const ACQUIRE = new LuaScript('send-rate-acquire', `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval, burst, per_hour = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -49,7 +48,7 @@ export interface SendRate {
 
 export interface SendRateLimiterOptions {
   redis: Redis;
-  keys: Keyspace;
+  keys: Keys;
   rate: SendRate;
 }
 
@@ -60,7 +59,7 @@ export class SendRateLimiter {
 
   constructor(opts: SendRateLimiterOptions) {
     this.redis = opts.redis;
-    this.key = opts.keys.key('rate');
+    this.key = opts.keys.sendRate;
     this.rate = opts.rate;
   }
 

@@ -3,7 +3,7 @@ import type { Campaign } from '../../src/domain/campaign.schema.ts';
 import type { CompiledEmail } from '../../src/domain/compiled-email.ts';
 import { Newsletter } from '../../src/domain/newsletter.schema.ts';
 import { CampaignStore } from '../../src/store/campaign.store.ts';
-import { type TestRedis, testRedis } from '../support/redis.ts';
+import { type TestRedis, openTestRedis } from '../support/redis.ts';
 
 const compiled: CompiledEmail = {
   newsletterId: 'daily',
@@ -46,7 +46,7 @@ describe('CampaignStore', () => {
   let t: TestRedis;
   let store: CampaignStore;
   beforeEach(async () => {
-    t = await testRedis();
+    t = await openTestRedis();
     store = new CampaignStore({ redis: t.redis, keys: t.keys });
   });
   afterEach(() => t.cleanup());

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SendRateLimiter } from '../../src/store/send-rate.limiter.ts';
-import { type TestRedis, testRedis } from '../support/redis.ts';
+import { type TestRedis, openTestRedis } from '../support/redis.ts';
 
 describe('SendRateLimiter', () => {
   let t: TestRedis;
   beforeEach(async () => {
-    t = await testRedis();
+    t = await openTestRedis();
   });
   afterEach(() => t.cleanup());
 
@@ -40,6 +40,6 @@ describe('SendRateLimiter', () => {
   it('never waits when no rate is set', async () => {
     const limiter = new SendRateLimiter({ redis: t.redis, keys: t.keys, rate: { perSecond: 0, perHour: 0 } });
     for (let i = 0; i < 100; i++) expect(await limiter.tryAcquire()).toBe(0);
-    expect(await t.redis.exists(t.keys.key('rate'))).toBe(0);
+    expect(await t.redis.exists(t.keys.sendRate)).toBe(0);
   });
 });
