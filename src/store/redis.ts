@@ -88,8 +88,13 @@ export function emailBucketOf(email: string): number {
 
 /** The name of every key newsdesk's store uses. */
 export interface Keys {
-  /** `{prefix}`: the hash tag. BullMQ queues use it as their prefix. */
+  /** `{prefix}`: the hash tag. */
   readonly tag: string;
+  /**
+   * `{prefix}:bull`: the BullMQ queue prefix. Same hash tag (cluster-safe), own namespace: BullMQ's
+   * job hash for queue `campaign` and a job id equal to a campaign id would otherwise be our key.
+   */
+  readonly queuePrefix: string;
   /** `{prefix}:*`, for SCAN MATCH. */
   readonly pattern: string;
   /** String: the last subscriber id handed out (INCR). */
@@ -132,6 +137,7 @@ export function createKeys(prefix: string): Keys {
   return {
     tag,
     pattern: `${tag}:*`,
+    queuePrefix: `${tag}:bull`,
     subscriberSeq: `${tag}:sub:seq`,
     subscriberBucketPrefix: `${tag}:sub:`,
     subscriberBucket: (id) => `${tag}:sub:${Math.floor(id / RECORDS_PER_BUCKET)}`,

@@ -1,0 +1,158 @@
+/**
+ * The composition root: builds every adapter from config once, hands each part its
+ * dependencies, and closes them all in order. The CLI, the workers and the HTTP server start here.
+ */
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config.ts';
+import { type ConfiguredMailTransport, createMailTransport } from './mail/create-transport.ts';
+import { CampaignService } from './queue/campaign.service.ts';
+import { createMessagePreparer } from './queue/message.preparer.ts';
+import { JobParking } from './queue/parking.ts';
+import { CAMPAIGN_QUEUE, SEND_QUEUE, type SendBatchJob, type StartCampaignJob } from './queue/queues.ts';
+import { createRecipients, type Recipients } from './queue/recipients.adapter.ts';
+import type { MessagePreparer } from './queue/send-batch.job.ts';
+import { type RunningWorkers, startWorkers } from './queue/workers.ts';
+import { CampaignStore } from './store/campaign.store.ts';
+import { connectRedis, createRedis } from './store/redis.ts';
+import { SendRateLimiter } from './store/send-rate.limiter.ts';
+import { createStores, type Stores } from './store/stores.ts';
+
+/** How long a claim keeps other jobs off a delivery: longer than one SMTP send can take. */
+const CLAIM_LEASE_MS = 5 * 60_000;
+
+export interface App {
+  config: Config;
+  logger: Logger;
+  redis: Redis;
+  stores: Stores;
+  campaigns: CampaignStore;
+  recipients: Recipients;
+  queues: { campaign: Queue<StartCampaignJob>; send: Queue<SendBatchJob> };
+  parking: JobParking;
+  preparer: MessagePreparer;
+  service: CampaignService;
+  /** The mail transport, opened on first use (the dev outbox starts then). */
+  transport(): Promise<ConfiguredMailTransport>;
+  /** Starts fan-out and send workers in this process. */
+  startWorkers(opts?: { concurrency?: number }): Promise<RunningWorkers>;
+  /** Closes workers, queues, transport and Redis, each step even if another fails. Safe twice. */
+  close(): Promise<void>;
+}
+
+export interface CreateAppOptions {
+  logger?: Logger;
+  /** Extra ioredis options for the main connection (the CLI fails fast instead of retrying). */
+  redisOptions?: Parameters<typeof createRedis>[1];
+}
+
+/** Builds the app: connects to Redis (clear error if it does not answer); nothing else starts yet. */
+export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
+  const logger = opts.logger ?? pino({ level: config.logLevel }, pino.destination(2));
+  const redis = await connectRedis(createRedis(config.redis, { maxRetriesPerRequest: null, ...opts.redisOptions }), config.redis.url);
+  const stores = createStores({ redis, prefix: config.redis.prefix });
+  const campaigns = new CampaignStore({ redis, keys: stores.keys });
+  const recipients = createRecipients(stores);
+  const prefix = stores.keys.queuePrefix;
+  const queues = {
+    campaign: new Queue<StartCampaignJob>(CAMPAIGN_QUEUE, { connection: redis, prefix }),
+    send: new Queue<SendBatchJob>(SEND_QUEUE, { connection: redis, prefix }),
+  };
+  for (const q of Object.values(queues)) q.on('error', (err) => logger.error({ err: err.message }, 'queue error'));
+  const parking = new JobParking({ redis, keys: stores.keys, sendQueue: queues.send, campaigns });
+  const preparer = createMessagePreparer({ publicUrl: config.publicUrl, secret: config.secrets[0] as string });
+
+  let transport: Promise<ConfiguredMailTransport> | undefined;
+  const getTransport = () => (transport ??= createMailTransport(config, { logger }));
+  const service = new CampaignService({ campaigns, lists: recipients, campaignQueue: queues.campaign, parking, transport: getTransport, preparer });
+  const running: RunningWorkers[] = [];
+  const extraConnections: Redis[] = [];
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    logger,
+    redis,
+    stores,
+    campaigns,
+    recipients,
+    queues,
+    parking,
+    preparer,
+    service,
+    transport: getTransport,
+    async startWorkers(workerOpts = {}) {
+      const mail = await getTransport();
+      const workers = startWorkers(
+        {
+          campaigns,
+          logger,
+          fanout: {
+            members: recipients,
+            batchSize: config.send.batchSize,
+            sink: {
+              async addBatches(batches) {
+                await queues.send.addBulk(
+                  batches.map((b) => ({
+                    name: 'send-batch',
+                    data: b.data,
+                    opts: {
+                      jobId: b.jobId,
+                      attempts: config.send.attempts,
+                      backoff: { type: 'exponential', delay: config.send.backoffMs },
+                      removeOnComplete: true,
+                      removeOnFail: { age: 7 * 24 * 3600 },
+                    },
+                  })),
+                );
+              },
+            },
+          },
+          send: {
+            gate: recipients,
+            preparer,
+            transport: mail,
+            limiter: new SendRateLimiter({
+              redis,
+              keys: stores.keys,
+              rate: { perSecond: config.send.ratePerSecond, perHour: config.send.ratePerHour },
+            }),
+            parking,
+            leaseMs: CLAIM_LEASE_MS,
+          },
+        },
+        {
+          connection: () => {
+            const c = createRedis(config.redis, { maxRetriesPerRequest: null });
+            extraConnections.push(c);
+            return c;
+          },
+          prefix,
+          concurrency: workerOpts.concurrency ?? config.smtp.poolSize,
+        },
+      );
+      running.push(workers);
+      return workers;
+    },
+    close() {
+      closing ??= (async () => {
+        const steps: Array<() => Promise<unknown>> = [
+          () => Promise.all(running.map((w) => w.close())),
+          () => Promise.all(Object.values(queues).map((q) => q.close())),
+          async () => transport && (await (await transport).close()),
+          async () => extraConnections.forEach((c) => c.disconnect()),
+          () => redis.quit(),
+        ];
+        for (const step of steps) {
+          try {
+            await step();
+          } catch (err) {
+            logger.warn({ err: String(err) }, 'close step failed');
+          }
+        }
+      })();
+      return closing;
+    },
+  };
+}
