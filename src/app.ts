@@ -41,6 +41,29 @@ export interface App {
   close(): Promise<void>;
 }
 
+/**
+ * What Redis must be set to for a production install (DESIGN.md: BullMQ needs `noeviction`, and
+ * `appendonly yes` keeps queued work across a restart). Returns one warning per setting that is off.
+ */
+export async function checkRedisSettings(redis: Redis): Promise<string[]> {
+  const warnings: string[] = [];
+  const get = async (name: string) => {
+    try {
+      return ((await redis.config('GET', name)) as string[])[1];
+    } catch {
+      return undefined; // CONFIG may be disabled on managed Redis; nothing to say then.
+    }
+  };
+  const [policy, aof] = await Promise.all([get('maxmemory-policy'), get('appendonly')]);
+  if (policy !== undefined && policy !== 'noeviction') {
+    warnings.push(`Redis maxmemory-policy is ${policy}: set it to noeviction, or Redis may drop queued jobs and deliveries under memory pressure`);
+  }
+  if (aof !== undefined && aof !== 'yes') {
+    warnings.push('Redis appendonly is off: a Redis restart would lose queued work; set appendonly yes in production');
+  }
+  return warnings;
+}
+
 export interface CreateAppOptions {
   logger?: Logger;
   /** Extra ioredis options for the main connection (the CLI fails fast instead of retrying). */
@@ -50,7 +73,10 @@ export interface CreateAppOptions {
 /** Builds the app: connects to Redis (clear error if it does not answer); nothing else starts yet. */
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
   const logger = opts.logger ?? pino({ level: config.logLevel }, pino.destination(2));
-  const redis = await connectRedis(createRedis(config.redis, { maxRetriesPerRequest: null, ...opts.redisOptions }), config.redis.url);
+  const client = createRedis(config.redis, { maxRetriesPerRequest: null, ...opts.redisOptions });
+  // Reconnects are ioredis's job; a listener keeps it from printing every failed attempt itself.
+  client.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
+  const redis = await connectRedis(client, config.redis.url);
   const stores = createStores({ redis, prefix: config.redis.prefix });
   const campaigns = new CampaignStore({ redis, keys: stores.keys });
   const recipients = createRecipients(stores);

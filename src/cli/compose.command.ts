@@ -5,9 +5,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { compile } from '../composer/compile.ts';
-import { loadEdition } from '../composer/edition.loader.ts';
-import { lint, type LintItem } from '../composer/lint.ts';
+import { composeEditionFile } from '../composer/compose-edition.ts';
+import type { LintItem } from '../composer/lint.ts';
 import { newsletterDirs } from '../composer/newsletter.loader.ts';
 import { personalize } from '../composer/personalize.ts';
 import { type Config, loadConfig } from '../config.ts';
@@ -90,9 +89,9 @@ export function composeCommand(opts: ComposeCommandOptions = {}): Command {
       const out = createOutput(flags);
       const config = (opts.loadConfig ?? loadConfig)();
       // Invalid input throws here, before any file is touched.
-      const { edition, newsletter } = await loadEdition(file, { newsletterDirs: newsletterDirs(config.newslettersDir) });
-      const compiled = await compile(edition, newsletter);
-      const report = lint(compiled, edition);
+      const { edition, newsletter, compiled, report } = await composeEditionFile(file, {
+        newsletterDirs: newsletterDirs(config.newslettersDir),
+      });
 
       const recipient = sampleRecipient(config.publicUrl);
       const ctx: SampleContext = { edition, newsletter, compiled, recipient, copy: personalize(compiled, recipient), config };

@@ -4,6 +4,8 @@
  * command ends, whatever happened.
  */
 import type { Redis } from 'ioredis';
+import pino from 'pino';
+import { type App, createApp } from '../app.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { connectRedis, createRedis } from '../store/redis.ts';
 import { createStores, type Stores } from '../store/stores.ts';
@@ -13,6 +15,8 @@ export interface CommandContext {
   config(): Config;
   /** The stores over a connected Redis. @throws RedisUnavailableError with one clear sentence. */
   stores(): Promise<Stores>;
+  /** The whole app (stores, campaigns, queues) over one fail-fast connection. */
+  app(): Promise<App>;
   /** Closes the connection if one was opened. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -26,6 +30,7 @@ export function createContext(options: ContextOptions = {}): CommandContext {
   let config: Config | undefined;
   let redis: Redis | undefined;
   let stores: Promise<Stores> | undefined;
+  let app: Promise<App> | undefined;
   const getConfig = () => (config ??= options.env ? loadConfig(options.env) : loadConfig());
   return {
     config: getConfig,
@@ -41,7 +46,20 @@ export function createContext(options: ContextOptions = {}): CommandContext {
       })();
       return stores;
     },
+    app() {
+      app ??= createApp(getConfig(), {
+        // A command's log lines would bury its output; warnings and errors still show.
+        logger: pino({ level: 'warn' }, pino.destination(2)),
+        redisOptions: { retryStrategy: () => null, connectTimeout: 5_000 },
+      });
+      return app;
+    },
     async close() {
+      if (app) {
+        const a = app;
+        app = undefined;
+        await a.then((x) => x.close()).catch(() => {});
+      }
       const r = redis;
       redis = undefined;
       if (!r || r.status === 'end') return;

@@ -3,10 +3,13 @@
  * Each group module exports a function returning its `Command`; register it below.
  */
 import { Command } from 'commander';
+import { campaignCommand } from './campaign.command.ts';
 import { composeCommand } from './compose.command.ts';
+import { demoCommand } from './demo.command.ts';
 import { listsCommand } from './lists.command.ts';
 import { reportError } from './output.ts';
 import { subscribersCommand } from './subscribers.command.ts';
+import { workerCommand } from './worker.command.ts';
 
 const VERSION = '0.1.0';
 
@@ -15,9 +18,12 @@ export function buildProgram(): Command {
     .description('Compose a daily email briefing and send it to your subscribers, exactly once.')
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)');
+  program.addCommand(demoCommand());
   program.addCommand(composeCommand());
   program.addCommand(listsCommand());
   program.addCommand(subscribersCommand());
+  program.addCommand(campaignCommand());
+  program.addCommand(workerCommand());
   return program;
 }
 

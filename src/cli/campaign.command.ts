@@ -1,0 +1,238 @@
+/**
+ * `newsdesk campaign …`: create (compile now, send now or at a time), reschedule, pause, resume,
+ * cancel, watch the progress, list, test-send, and read the delivery record.
+ */
+import { Command } from 'commander';
+import { composeEditionFile } from '../composer/compose-edition.ts';
+import { newsletterDirs } from '../composer/newsletter.loader.ts';
+import type { Campaign, DeliveryState } from '../domain/campaign.schema.ts';
+import { DeliveryState as DeliveryStateSchema } from '../domain/campaign.schema.ts';
+import { NewsdeskError, ValidationError } from '../domain/errors.ts';
+import type { CampaignProgress } from '../queue/campaign.service.ts';
+import { type CommandContext, withContext } from './context.ts';
+import { createOutput, type Output } from './output.ts';
+import { createProgress } from './progress.ts';
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** Left-aligned columns for a small table. */
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+/** `--at`: an ISO 8601 time with its offset, so "6 am" means the editor's 6 am, not the server's. */
+export function parseAt(value: string): Date {
+  const ok = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value));
+  if (!ok) {
+    throw new ValidationError('invalid_option', '--at', [
+      { path: '--at', message: `"${value}" is not an ISO 8601 time with an offset, e.g. 2025-02-13T06:00:00-05:00 or 2025-02-13T11:00:00Z` },
+    ]);
+  }
+  return new Date(value);
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** One line about a campaign's state, for summaries and `--watch`. */
+export function describeProgress(p: CampaignProgress): string {
+  const c = p.campaign.counts;
+  const parts = [
+    `${p.campaign.id}: ${p.campaign.status}`,
+    `${count(c.sent)} sent, ${count(c.failed)} failed, ${count(c.skipped)} skipped, ${count(c.pending)} pending of ${count(c.total)}`,
+  ];
+  if (p.rate > 0) parts.push(`${p.rate.toFixed(0)}/s`);
+  if (p.etaSeconds !== undefined) parts.push(`ETA ${Math.ceil(p.etaSeconds)} s`);
+  return parts.join(', ');
+}
+
+function summary(c: Campaign): Record<string, unknown> {
+  return { id: c.id, status: c.status, scheduledAt: c.scheduledAt, lists: c.lists };
+}
+
+const FINAL = new Set(['sent', 'cancelled', 'failed']);
+
+async function watch(ctx: CommandContext, id: string, out: Output): Promise<CampaignProgress> {
+  const { service } = await ctx.app();
+  let p = await service.progress(id);
+  const bar = createProgress('sending', Math.max(1, p.campaign.counts.total));
+  try {
+    while (!FINAL.has(p.campaign.status)) {
+      if (!process.stderr.isTTY) out.info(describeProgress(p));
+      await new Promise((r) => setTimeout(r, process.stderr.isTTY ? 250 : 2000));
+      p = await service.progress(id);
+      const c = p.campaign.counts;
+      bar.update(c.sent + c.failed + c.skipped, `${p.campaign.status} ${p.rate.toFixed(0)}/s`);
+    }
+  } finally {
+    bar.stop();
+  }
+  return p;
+}
+
+export function campaignCommand(): Command {
+  const campaign = new Command('campaign').description('send an edition to lists: create, schedule, pause, resume, cancel, watch');
+
+  campaign
+    .command('create <edition>')
+    .description('compile an edition now and send it to lists, at once or at --at')
+    .requiredOption('--list <id>', 'a list to send to (repeat for several)', collect)
+    .option('--at <time>', 'start time, ISO 8601 with offset (default: now)')
+    .option('--json', 'print { id, status, scheduledAt, lists } as JSON')
+    .action(async (file: string, opts: { list: string[]; at?: string; json?: boolean }) => {
+      const out = createOutput(opts);
+      const at = opts.at === undefined ? undefined : parseAt(opts.at);
+      await withContext(async (ctx) => {
+        const config = ctx.config();
+        // Errors stop here, before anything is stored: the edition, then its lint report.
+        const { edition, newsletter, compiled, report } = await composeEditionFile(file, {
+          newsletterDirs: newsletterDirs(config.newslettersDir),
+        });
+        if (!report.ok) {
+          throw new ValidationError(
+            'edition_lint_failed',
+            file,
+            report.errors.map((e) => ({ path: e.path ?? '', message: `${e.code}: ${e.message}` })),
+          );
+        }
+        const app = await ctx.app();
+        const created = await app.service.create({ compiled, newsletter, subject: edition.subject, lists: opts.list, at });
+        out.result(summary(created), created.id);
+        const workers = await app.queues.campaign.getWorkers();
+        const when = at && at > new Date() ? `scheduled for ${created.scheduledAt}` : 'starting now';
+        out.info(
+          `Created campaign ${created.id}: ${edition.subject} → ${created.lists.join(', ')}, ${when}.` +
+            (workers.length ? '' : ' No worker is running: start one with `newsdesk worker`.'),
+        );
+      });
+    });
+
+  campaign
+    .command('status <id>')
+    .description('counts, rate and ETA; --watch follows it to the end with a progress bar')
+    .option('--watch', 'follow until the campaign is sent, cancelled or failed')
+    .option('--json', 'print the status as JSON')
+    .action(async (id: string, opts: { watch?: boolean; json?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        const p = opts.watch ? await watch(ctx, id, out) : await (await ctx.app()).service.progress(id);
+        const failures = await (await ctx.app()).campaigns.deliveries(id, { state: 'failed', limit: 10 });
+        out.result(
+          { ...p.campaign, rate: p.rate, etaSeconds: p.etaSeconds ?? null, progress: p.progress, failures },
+          [
+            `${p.campaign.id}  ${p.campaign.subject}`,
+            `  status     ${p.campaign.status}`,
+            `  lists      ${p.campaign.lists.join(', ')}`,
+            `  scheduled  ${p.campaign.scheduledAt}`,
+            ...(p.campaign.startedAt ? [`  started    ${p.campaign.startedAt}`] : []),
+            ...(p.campaign.finishedAt ? [`  finished   ${p.campaign.finishedAt}`] : []),
+            ...(p.campaign.error ? [`  error      ${p.campaign.error}`] : []),
+            ...failures.map((f) => `  failed     subscriber ${f.subscriberId}: ${f.detail ?? ''}`),
+          ].join('\n'),
+        );
+        out.info(describeProgress(p));
+      });
+    });
+
+  campaign
+    .command('ls')
+    .description('recent campaigns, newest first')
+    .option('--limit <n>', 'how many', '20')
+    .option('--json', 'print them as JSON')
+    .action(async (opts: { limit: string; json?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        const all = await (await ctx.app()).campaigns.list(Math.max(1, Number(opts.limit) || 20));
+        const rows = [['ID', 'STATUS', 'SCHEDULED', 'LISTS', 'SENT', 'FAILED', 'SKIPPED', 'TOTAL']];
+        for (const c of all) {
+          rows.push([c.id, c.status, c.scheduledAt, c.lists.join(','), count(c.counts.sent), count(c.counts.failed), count(c.counts.skipped), count(c.counts.total)]);
+        }
+        out.result(all, all.length ? table(rows) : undefined);
+        out.info(`${count(all.length)} campaign${all.length === 1 ? '' : 's'}.`);
+      });
+    });
+
+  campaign
+    .command('test <id>')
+    .description('send one personalized copy, subject prefixed [TEST], counted nowhere')
+    .requiredOption('--to <email>', 'where to send it')
+    .option('--json', 'print the SMTP outcome as JSON')
+    .action(async (id: string, opts: { to: string; json?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        const outcome = await (await ctx.app()).service.testSend(id, opts.to);
+        out.result(outcome);
+        if (outcome.status !== 'sent') throw new NewsdeskError('test_send_failed', `test copy to ${opts.to} not sent: ${outcome.response}`);
+        out.info(`Sent a test copy of ${id} to ${opts.to}: ${outcome.response}`);
+      });
+    });
+
+  campaign
+    .command('reschedule <id>')
+    .description('move the start of a scheduled campaign')
+    .requiredOption('--at <time>', 'new start time, ISO 8601 with offset')
+    .option('--json', 'print the campaign as JSON')
+    .action(async (id: string, opts: { at: string; json?: boolean }) => {
+      const out = createOutput(opts);
+      const at = parseAt(opts.at);
+      await withContext(async (ctx) => {
+        const c = await (await ctx.app()).service.reschedule(id, at);
+        out.result(summary(c));
+        out.info(`Campaign ${id} now starts at ${c.scheduledAt}.`);
+      });
+    });
+
+  for (const [action, verb, done] of [
+    ['pause', 'stop sending within seconds; resume continues where it stopped', 'paused'],
+    ['resume', 'continue a paused campaign', 'resumed'],
+    ['cancel', 'stop for good (before or during the send)', 'cancelled'],
+  ] as const) {
+    campaign
+      .command(`${action} <id>`)
+      .description(verb)
+      .option('--json', 'print the campaign as JSON')
+      .action(async (id: string, opts: { json?: boolean }) => {
+        const out = createOutput(opts);
+        await withContext(async (ctx) => {
+          const { service } = await ctx.app();
+          const c = await service[action](id);
+          const p = await service.progress(id);
+          out.result(summary(c));
+          out.info(`Campaign ${id} ${done}: ${describeProgress(p)}`);
+        });
+      });
+  }
+
+  campaign
+    .command('deliveries <id>')
+    .description('the delivery record: who was sent, failed (with the SMTP reply) or skipped (and why)')
+    .option('--state <state>', 'only queued, sending, sent, failed or skipped')
+    .option('--limit <n>', 'at most this many', '100')
+    .option('--json', 'print them as JSON')
+    .action(async (id: string, opts: { state?: string; limit: string; json?: boolean }) => {
+      const out = createOutput(opts);
+      let state: DeliveryState | undefined;
+      if (opts.state !== undefined) {
+        const parsed = DeliveryStateSchema.safeParse(opts.state);
+        if (!parsed.success) {
+          throw new ValidationError('invalid_option', '--state', [{ path: '--state', message: `must be one of ${DeliveryStateSchema.options.join(', ')}` }]);
+        }
+        state = parsed.data;
+      }
+      await withContext(async (ctx) => {
+        const app = await ctx.app();
+        await app.campaigns.get(id);
+        const rows = await app.campaigns.deliveries(id, { ...(state ? { state } : {}), limit: Math.max(1, Number(opts.limit) || 100) });
+        const subscribers = await app.stores.subscribers.getMany(rows.map((d) => d.subscriberId));
+        const lines = [['SUBSCRIBER', 'EMAIL', 'STATE', 'AT', 'DETAIL']];
+        const json = rows.map((d, i) => ({ ...d, email: subscribers[i]?.emailDisplay ?? null }));
+        for (const d of json) lines.push([String(d.subscriberId), d.email ?? '-', d.state, d.at ? new Date(d.at).toISOString() : '-', d.detail ?? '']);
+        out.result(json, rows.length ? table(lines) : undefined);
+        out.info(`${count(rows.length)} deliver${rows.length === 1 ? 'y' : 'ies'}${state ? ` ${state}` : ''} shown.`);
+      });
+    });
+
+  return campaign;
+}
