@@ -156,6 +156,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           },
           prefix,
           concurrency: workerOpts.concurrency ?? config.smtp.poolSize,
+          lockMs: config.send.lockMs,
         },
       );
       running.push(workers);

@@ -68,6 +68,11 @@ const Env = z
     SEND_BACKOFF_MS: int(10).default(30_000),
     /** Recipients per send-batch job. */
     SEND_BATCH_SIZE: int(1, 10_000).default(100),
+    /**
+     * How long a worker's hold on a job lasts without renewal (ms): after a worker dies, its jobs
+     * are taken over within about twice this. Renewed every half of it while the worker lives.
+     */
+    WORKER_LOCK_MS: int(1_000, 600_000).default(30_000),
     /** DKIM signing; all three or none. */
     DKIM_DOMAIN: z.string().min(1).optional(),
     DKIM_SELECTOR: z.string().min(1).optional(),
@@ -105,6 +110,8 @@ export interface Config {
     attempts: number;
     backoffMs: number;
     batchSize: number;
+    /** See WORKER_LOCK_MS. */
+    lockMs: number;
   };
   dkim: { domain: string; selector: string; privateKey: string } | undefined;
   logLevel: string;
@@ -148,6 +155,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       attempts: e.SEND_ATTEMPTS,
       backoffMs: e.SEND_BACKOFF_MS,
       batchSize: e.SEND_BATCH_SIZE,
+      lockMs: e.WORKER_LOCK_MS,
     },
     dkim:
       e.DKIM_DOMAIN && e.DKIM_SELECTOR && e.DKIM_PRIVATE_KEY

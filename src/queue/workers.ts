@@ -2,6 +2,7 @@
  * The BullMQ workers: one on the campaign queue (start → fan-out), one on the send queue
  * (send-batch). Each job name has exactly one handler; an unknown name fails the job for good.
  */
+import { hostname } from 'node:os';
 import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -19,6 +20,8 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Run only some of the workers (tests). Default both. */
   queues?: Array<typeof CAMPAIGN_QUEUE | typeof SEND_QUEUE>;
+  /** Job lock (ms): a dead worker's jobs are taken over after about twice this. Default 30 s. */
+  lockMs?: number;
 }
 
 export interface WorkerDeps {
@@ -55,6 +58,7 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
     [SEND_QUEUE]: {
       'send-batch': async (job, token) => {
         const r = await runSendBatch(job, token, { ...deps.send, campaigns, logger, prepared, signal: stop.signal });
+        logger.debug({ jobId: job.id, ...r }, 'batch done');
         if (r.finished) logger.info({ campaignId: (job.data as { campaignId: string }).campaignId }, 'campaign sent');
         return r;
       },
@@ -74,9 +78,13 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
         connection: opts.connection(),
         prefix: opts.prefix,
         concurrency: queue === SEND_QUEUE ? (opts.concurrency ?? 8) : 1,
-        // Long SMTP waits must not look like a dead worker.
-        lockDuration: 60_000,
-        maxStalledCount: 100,
+        // Renewed every lockMs / 2 while this process lives; checked for dead workers as often.
+        lockDuration: opts.lockMs ?? 30_000,
+        stalledInterval: opts.lockMs ?? 30_000,
+        // A job stalls when its worker dies (a crash, a deploy). That must never fail the
+        // campaign: the claims make re-running it safe.
+        maxStalledCount: 1_000,
+        name: `${hostname()}:${process.pid}`,
       },
     );
     worker.on('failed', (job, err) => {
