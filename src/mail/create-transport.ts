@@ -3,7 +3,6 @@
  * unset — on a dev outbox it starts and later closes. Both are the same adapter.
  */
 import type { Config } from '../config.ts';
-import { startDevOutbox } from './dev-outbox.ts';
 import { createSmtpTransport, describeSmtpUrl, type MailLogger } from './smtp.transport.ts';
 import type { MailTransport } from './transport.ts';
 
@@ -30,6 +29,8 @@ export async function createMailTransport(
     const smtp = createSmtpTransport({ url: config.smtp.url, ...common });
     return { ...smtp, target: { kind: 'smtp', server: describeSmtpUrl(config.smtp.url) } };
   }
+  // Loaded only here: the SMTP server package is of no use to a worker sending to SMTP_URL.
+  const { startDevOutbox } = await import('./dev-outbox.ts');
   const outbox = await startDevOutbox({ dir: config.smtp.outboxDir, logger: options.logger });
   let smtp: MailTransport;
   try {
