@@ -149,7 +149,15 @@ export async function runSendBatch(
       return result;
     }
 
-    await limiter.acquire(deps.signal ? { signal: deps.signal } : {});
+    try {
+      await limiter.acquire(deps.signal ? { signal: deps.signal } : {});
+    } catch (err) {
+      if (!deps.signal?.aborted) throw err;
+      // Shut down while waiting for the rate limit: back to the queue; this job's re-run takes
+      // over the claim (same job id).
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
     const eligible = await gate.check(subscriberId, campaign.lists);
     if (!eligible.ok) {
       note(await campaigns.record(campaign.id, subscriberId, { state: 'skipped', reason: eligible.reason }));
@@ -157,7 +165,16 @@ export async function runSendBatch(
       continue;
     }
 
-    const message = prepared.render(eligible.addressee);
+    let message: OutgoingMessage;
+    try {
+      message = prepared.render(eligible.addressee);
+    } catch (err) {
+      // An address or link that cannot be written into a header: no retry can fix it, and it must
+      // not hold up the rest of the batch.
+      note(await campaigns.record(campaign.id, subscriberId, { state: 'failed', reply: `not sent: ${(err as Error).message}` }));
+      result.failed++;
+      continue;
+    }
     const outcome = await transport.send(message);
     if (outcome.status === 'sent') {
       consecutiveTransient = 0;
