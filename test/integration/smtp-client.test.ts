@@ -1,6 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { prepareCampaignMessage } from '../../src/mail/campaign-message.ts';
+import { createMailTransport } from '../../src/mail/create-transport.ts';
 import { createSmtpClient, type SmtpClient, type SmtpClientOptions } from '../../src/mail/smtp-client.ts';
 import { SmtpError } from '../../src/mail/smtp-reply.ts';
 import { classifySmtpFailure } from '../../src/mail/transport.ts';
@@ -297,5 +299,20 @@ describe('newsdesk SMTP client: failures and the pool', () => {
     expect(smtp.openConnections()).toBe(0);
     await expect(c.send(envelopeOf(3), raw(3))).rejects.toThrow(/after close/);
     await c.close();
+  });
+});
+
+describe('SMTP_CLIENT', () => {
+  // Told apart by how they close: newsdesk's client says QUIT, nodemailer's pool just hangs up.
+  it.each([
+    ['newsdesk', true],
+    ['nodemailer', false],
+  ] as const)('%s is the client createMailTransport builds (says QUIT on close: %s)', async (name, quits) => {
+    const smtp = await server();
+    const transport = await createMailTransport(loadConfig({ SMTP_URL: smtp.url, SMTP_CLIENT: name }));
+    expect((await transport.send(message.render(recipient(1)))).status).toBe('sent');
+    await transport.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(smtp.clientBytes(1).text.endsWith('QUIT\r\n')).toBe(quits);
   });
 });
