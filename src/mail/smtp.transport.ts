@@ -2,8 +2,8 @@
  * The SMTP adapter: a connection pool sending pre-built raw messages. The message bytes are
  * final when they get here (built by `campaign-message.ts`, signed by `dkim.ts`); the client
  * underneath only speaks SMTP. Two clients fit: newsdesk's own (`smtp-client.ts`, the default:
- * about a tenth of nodemailer's CPU per message) and nodemailer's pool, kept selectable
- * (`SMTP_CLIENT=nodemailer`) as a known-good fallback.
+ * about a quarter of nodemailer's CPU per message, see `bench/message.ts --send`) and
+ * nodemailer's pool, kept selectable (`SMTP_CLIENT=nodemailer`) as a known-good fallback.
  */
 import nodemailer from 'nodemailer';
 import { NewsdeskError } from '../domain/errors.ts';
