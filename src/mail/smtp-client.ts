@@ -59,6 +59,7 @@ export interface SmtpClient {
   close(): Promise<void>;
 }
 
+/** Connect 30 s, greeting 30 s, each command 60 s, the reply after the message 120 s. */
 export const DEFAULT_SMTP_TIMEOUTS: SmtpTimeouts = { connectMs: 30_000, greetingMs: 30_000, commandMs: 60_000, dataMs: 120_000 };
 
 interface Job {

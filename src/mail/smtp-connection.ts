@@ -54,7 +54,8 @@ interface Waiter {
   reject(err: SmtpError): void;
 }
 
-const CRLF_DOT_CRLF_TAIL = Buffer.from('.\r\n');
+// Ends the data; the message itself ends with CRLF (smtp-data.ts sees to it).
+const DOT_CRLF = Buffer.from('.\r\n');
 // QUIT is a courtesy: a server slow to say goodbye must not hold up a shutdown.
 const QUIT_WAIT_MS = 5_000;
 // Envelope addresses go inside `<…>` on a command line: no controls, spaces or angle brackets.
@@ -187,22 +188,23 @@ export class SmtpConnection {
       if (rcpt?.code === 250 || rcpt?.code === 251) dataReply = await this.command('DATA\r\n', 'DATA', commandMs);
     }
 
-    if (mail.code !== 250 || (rcpt?.code !== 250 && rcpt?.code !== 251) || dataReply?.code !== 354) {
+    const envelopeTaken = mail.code === 250 && (rcpt?.code === 250 || rcpt?.code === 251);
+    if (!envelopeTaken || dataReply?.code !== 354) {
       // A server that answered 354 despite a refused MAIL or RCPT waits for a message: end an
       // empty one so the connection stays in step (RFC 2920 §3.1); it cannot deliver anywhere.
-      if (dataReply?.code === 354 && (mail.code !== 250 || (rcpt?.code !== 250 && rcpt?.code !== 251))) {
-        this.socket.write(CRLF_DOT_CRLF_TAIL);
+      if (dataReply?.code === 354) {
+        this.socket.write(DOT_CRLF);
         await this.expect('DATA', dataMs);
       }
       if (mail.code !== 250) throw new SmtpError('EENVELOPE', 'MAIL FROM refused', { command: 'MAIL FROM', reply: mail });
-      if (rcpt && rcpt.code !== 250 && rcpt.code !== 251) throw new SmtpError('EENVELOPE', 'RCPT TO refused', { command: 'RCPT TO', reply: rcpt });
+      if (!envelopeTaken) throw new SmtpError('EENVELOPE', 'RCPT TO refused', { command: 'RCPT TO', reply: rcpt });
       throw new SmtpError('EMESSAGE', 'DATA refused', { command: 'DATA', reply: dataReply });
     }
 
     // Corked, the message and its terminator leave in one writev.
     this.socket.cork();
     this.socket.write(data);
-    this.socket.write(CRLF_DOT_CRLF_TAIL);
+    this.socket.write(DOT_CRLF);
     this.socket.uncork();
     const done = await this.expect('DATA', dataMs);
     if (done.code !== 250) throw new SmtpError('EMESSAGE', 'message refused', { command: 'DATA', reply: done });
