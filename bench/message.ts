@@ -1,21 +1,31 @@
 /**
  * How fast one core turns a campaign into personalized raw messages (not a test: it prints).
  *
- *   npx tsx bench/message.ts [--n 100000] [--dkim] [--send smtp://127.0.0.1:2525 --connections 8 --send-n 20000]
+ *   npx tsx bench/message.ts [--n 100000] [--dkim]
+ *   npx tsx bench/message.ts --n 2000 --send smtp://127.0.0.1:2525 [--client both|newsdesk|nodemailer]
+ *       [--connections 8] [--send-n 20000] [--rounds 3] [--smtp-source]
  *
  * Builds a realistic ~40 KB daily-briefing HTML with MJML (once, as the composer will), then
  * renders N messages for N different recipients and reports messages/s and MB/s. `--dkim`
- * also signs every message (RSA-2048). `--send` additionally pushes messages through the SMTP
- * adapter (nodemailer pool) to a server such as Postfix's `smtp-sink`, to see the adapter's ceiling.
+ * also signs every message (RSA-2048).
+ *
+ * `--send` then pushes pre-rendered messages through the SMTP adapter to a server such as
+ * Postfix's sink (`smtp-sink -u root 127.0.0.1:2525 1000`), with each client in turn, `--rounds`
+ * times, and prints messages/s and CPU µs per message in this process (signing included with
+ * `--dkim`, rendering not). `--smtp-source` adds Postfix's own generator sending messages of the
+ * same size over as many connections: the ceiling of the machine (it does not pipeline). The
+ * machine is shared, so read the ranges, not one figure.
  */
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import mjml2html from 'mjml';
 import type { CompiledEmail, Recipient, Template, Token } from '../src/domain/compiled-email.ts';
 import { Newsletter } from '../src/domain/newsletter.schema.ts';
 import { prepareCampaignMessage } from '../src/mail/campaign-message.ts';
 import { createDkimSigner } from '../src/mail/dkim.ts';
-import { createSmtpTransport } from '../src/mail/smtp.transport.ts';
+import { createSmtpTransport, type SmtpClientKind } from '../src/mail/smtp.transport.ts';
+import type { OutgoingMessage } from '../src/mail/transport.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,6 +34,9 @@ const { values: args } = parseArgs({
     send: { type: 'string' },
     connections: { type: 'string', default: '8' },
     'send-n': { type: 'string', default: '20000' },
+    client: { type: 'string', default: 'both' },
+    rounds: { type: 'string', default: '3' },
+    'smtp-source': { type: 'boolean', default: false },
   },
 });
 const n = Number(args.n);
@@ -128,27 +141,74 @@ console.log(
 );
 
 if (args.send) {
+  const url = args.send;
   const sendN = Number(args['send-n']);
-  const transport = createSmtpTransport({ url: args.send, poolSize: Number(args.connections), dkim: signer });
-  await transport.verify();
-  const cpuStart = process.cpuUsage();
-  const sendStart = performance.now();
-  let next = 0;
-  let failed = 0;
-  // Keep a bounded number of messages in flight, as a worker's send loop would.
-  const lane = async () => {
-    while (next < sendN) {
-      const outcome = await transport.send(message.render(recipientAt(next++)));
-      if (outcome.status !== 'sent') failed++;
-    }
+  const connections = Number(args.connections);
+  if (!['both', 'newsdesk', 'nodemailer'].includes(args.client)) throw new Error(`--client must be both, newsdesk or nodemailer, got ${args.client}`);
+  const clients: SmtpClientKind[] = args.client === 'both' ? ['newsdesk', 'nodemailer'] : [args.client as SmtpClientKind];
+  // Rendering is measured above; here messages are ready, as the send worker hands them over.
+  const ready: OutgoingMessage[] = Array.from({ length: 500 }, (_, i) => message.render(recipientAt(i)));
+  const size = Math.round(ready.reduce((sum, m) => sum + m.raw.length, 0) / ready.length);
+  const results = new Map<string, { rate: number; cpu?: number }[]>();
+  const record = (name: string, rate: number, cpu?: number) => results.set(name, [...(results.get(name) ?? []), { rate, cpu }]);
+
+  /** Sends `count` messages through one client, `connections × 4` at a time as a worker would. */
+  const run = async (client: SmtpClientKind, count: number) => {
+    const transport = createSmtpTransport({ url, client, poolSize: connections, dkim: signer });
+    await transport.verify();
+    const cpuStart = process.cpuUsage();
+    const start = performance.now();
+    let next = 0;
+    let failed = 0;
+    const lane = async () => {
+      while (next < count) {
+        const outcome = await transport.send(ready[next++ % ready.length] as OutgoingMessage);
+        if (outcome.status !== 'sent') failed++;
+      }
+    };
+    await Promise.all(Array.from({ length: connections * 4 }, lane));
+    const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    await transport.close();
+    return { rate: count / seconds, cpu: (cpu.user + cpu.system) / count, failed };
   };
-  await Promise.all(Array.from({ length: Number(args.connections) * 4 }, lane));
-  const sendSeconds = (performance.now() - sendStart) / 1000;
-  const cpu = process.cpuUsage(cpuStart);
-  await transport.close();
-  console.log(
-    `sent ${sendN.toLocaleString('en')} messages over ${args.connections} connections in ${sendSeconds.toFixed(2)} s: ` +
-      `${Math.round(sendN / sendSeconds).toLocaleString('en')} msg/s, ${((cpu.user + cpu.system) / sendN).toFixed(0)} µs CPU/msg in this process` +
-      `${failed ? `, ${failed} failed` : ''}`,
-  );
+
+  /** Postfix's smtp-source: same count, size and sessions; its CPU from the shell's `times`. */
+  const smtpSource = async () => {
+    const target = new URL(url);
+    const start = performance.now();
+    const { stdout } = await promisify(execFile)('bash', [
+      '-c',
+      `/usr/sbin/smtp-source -d -s ${connections} -m ${sendN} -l ${size} -f news@briefing.example.com -t reader@inbox.example.org ${target.hostname}:${target.port} && times`,
+    ]);
+    const seconds = (performance.now() - start) / 1000;
+    // `times` prints the shell's, then its children's, user and system time: `0m1.234s 0m0.567s`.
+    const child = stdout.trim().split('\n').pop() ?? '';
+    const cpuSeconds = [...child.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0);
+    return { rate: sendN / seconds, cpu: (cpuSeconds * 1e6) / sendN };
+  };
+
+  console.log(`sending ${sendN.toLocaleString('en')} messages of ${(size / 1024).toFixed(1)} KB over ${connections} connections to ${url}${signer ? ', DKIM-signed' : ''}, ${args.rounds} rounds`);
+  for (const client of clients) await run(client, 1_000); // warm up the JIT and the server
+  for (let round = 1; round <= Number(args.rounds); round++) {
+    for (const client of clients) {
+      const r = await run(client, sendN);
+      record(client, r.rate, r.cpu);
+      console.log(`  round ${round} ${client.padEnd(10)} ${Math.round(r.rate).toLocaleString('en').padStart(6)} msg/s  ${r.cpu.toFixed(0).padStart(5)} µs CPU/msg${r.failed ? `  ${r.failed} FAILED` : ''}`);
+    }
+    if (args['smtp-source']) {
+      const r = await smtpSource();
+      record('smtp-source', r.rate, r.cpu);
+      console.log(`  round ${round} ${'smtp-source'.padEnd(10)} ${Math.round(r.rate).toLocaleString('en').padStart(6)} msg/s  ${r.cpu.toFixed(0).padStart(5)} µs CPU/msg (Postfix, no pipelining)`);
+    }
+  }
+  const range = (values: number[], digits = 0) => {
+    const lo = Math.min(...values).toFixed(digits);
+    const hi = Math.max(...values).toFixed(digits);
+    return lo === hi ? lo : `${lo}–${hi}`;
+  };
+  for (const [name, runs] of results) {
+    const cpu = runs.flatMap((r) => (r.cpu === undefined ? [] : [r.cpu]));
+    console.log(`${name}: ${range(runs.map((r) => r.rate))} msg/s, ${range(cpu)} µs CPU/msg`);
+  }
 }

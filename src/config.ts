@@ -46,6 +46,8 @@ const Env = z
     SMTP_URL: smtpUrl.optional(),
     /** Connections in the SMTP pool of each worker process. */
     SMTP_POOL_SIZE: int(1, 100).default(5),
+    /** The SMTP client: newsdesk's own (fast, the default) or nodemailer's pool (the fallback). */
+    SMTP_CLIENT: z.enum(['newsdesk', 'nodemailer']).default('newsdesk'),
     /** Where the dev outbox writes messages when SMTP_URL is unset. */
     OUTBOX_DIR: z.string().min(1).default('outbox'),
     /** The public address of `newsdesk serve`, used in every link the composer writes. */
@@ -96,7 +98,7 @@ export interface Config {
   env: 'development' | 'production' | 'test';
   redis: { url: string; db: number; prefix: string };
   /** Undefined: use the embedded dev outbox. */
-  smtp: { url: string | undefined; poolSize: number; outboxDir: string };
+  smtp: { url: string | undefined; poolSize: number; client: 'newsdesk' | 'nodemailer'; outboxDir: string };
   publicUrl: string;
   port: number;
   /** First is used to sign; all are accepted when verifying. */
@@ -143,7 +145,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   return {
     env: e.NODE_ENV,
     redis: { url: e.REDIS_URL, db: dbPath ? Number(dbPath) : 0, prefix: e.NEWSDESK_PREFIX },
-    smtp: { url: e.SMTP_URL, poolSize: e.SMTP_POOL_SIZE, outboxDir: e.OUTBOX_DIR },
+    smtp: { url: e.SMTP_URL, poolSize: e.SMTP_POOL_SIZE, client: e.SMTP_CLIENT, outboxDir: e.OUTBOX_DIR },
     publicUrl: e.PUBLIC_URL,
     port: e.PORT,
     secrets,

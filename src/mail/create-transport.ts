@@ -24,7 +24,7 @@ export async function createMailTransport(
   config: Pick<Config, 'smtp' | 'dkim'>,
   options: CreateMailTransportOptions = {},
 ): Promise<ConfiguredMailTransport> {
-  const common = { poolSize: config.smtp.poolSize, dkim: config.dkim, logger: options.logger };
+  const common = { client: config.smtp.client, poolSize: config.smtp.poolSize, dkim: config.dkim, logger: options.logger };
   if (config.smtp.url) {
     const smtp = createSmtpTransport({ url: config.smtp.url, ...common });
     return { ...smtp, target: { kind: 'smtp', server: describeSmtpUrl(config.smtp.url) } };

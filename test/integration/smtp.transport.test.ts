@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prepareCampaignMessage } from '../../src/mail/campaign-message.ts';
-import { createSmtpTransport } from '../../src/mail/smtp.transport.ts';
+import { createSmtpTransport, type SmtpClientKind } from '../../src/mail/smtp.transport.ts';
 import type { MailTransport } from '../../src/mail/transport.ts';
 import { signedHeaderNames, verifyDkim } from '../support/dkim.ts';
 import { compiled, newsletter, recipient } from '../support/fixtures.ts';
@@ -23,14 +23,17 @@ async function server(options: Parameters<typeof startTestSmtpServer>[0] = {}): 
   cleanups.push(() => smtp.close());
   return smtp;
 }
-function transport(options: Parameters<typeof createSmtpTransport>[0]): MailTransport {
-  const t = createSmtpTransport(options);
-  cleanups.push(() => t.close());
-  return t;
-}
 const addressOf = (n: number) => recipient(n).email;
+const clients: SmtpClientKind[] = ['newsdesk', 'nodemailer'];
 
-describe('SMTP transport', () => {
+// The same behaviour whichever client speaks SMTP underneath.
+describe.each(clients)('SMTP transport (%s client)', (client) => {
+  function transport(options: Parameters<typeof createSmtpTransport>[0]): MailTransport {
+    const t = createSmtpTransport({ client, ...options });
+    cleanups.push(() => t.close());
+    return t;
+  }
+
   it('sends the raw message byte for byte and reports the server’s reply and the Message-ID', async () => {
     const smtp = await server({ auth: { user: 'news', pass: 's3cret:/@' } });
     const t = transport({ url: smtp.url });
@@ -145,7 +148,7 @@ describe('SMTP transport', () => {
 
   it('closes twice without complaint and refuses to send afterwards', async () => {
     const smtp = await server();
-    const t = createSmtpTransport({ url: smtp.url });
+    const t = createSmtpTransport({ client, url: smtp.url });
     expect((await t.send(message.render(recipient(1)))).status).toBe('sent');
     await t.close();
     await t.close();

@@ -1,7 +1,9 @@
 /**
- * A scriptable SMTP server on loopback for tests: records every connection, RCPT and message,
- * and answers each RCPT and DATA as a script says — a reply code, a delay, or a dropped
- * connection. Shared by the mail, campaign and fault tests.
+ * A scriptable SMTP server on loopback for tests: records every connection, MAIL FROM, RCPT,
+ * login and message (and, for protocol tests, the bytes each client sent), and answers each
+ * MAIL FROM, RCPT and DATA as a script says — a reply code, a delay, or a dropped connection.
+ * It can also offer or hide extensions (STARTTLS, PIPELINING, SIZE, AUTH mechanisms, EHLO
+ * itself). Shared by the mail, campaign and fault tests.
  *
  * ```ts
  * const smtp = await startTestSmtpServer({
@@ -15,16 +17,16 @@
 import type { Socket } from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 
-/** What the server does at one RCPT or DATA: reply (after an optional delay) or drop the connection. */
+/** What the server does at one MAIL FROM, RCPT or DATA: reply (after an optional delay) or drop the connection. */
 export type ScriptedReply =
   | { code: number; message?: string; delayMs?: number }
   | { drop: true; delayMs?: number };
 
-/** One RCPT or end-of-DATA, as the script sees it. */
+/** One MAIL FROM, RCPT or end-of-DATA, as the script sees it. */
 export interface SmtpEvent {
-  stage: 'rcpt' | 'data';
+  stage: 'mail' | 'rcpt' | 'data';
   from: string;
-  /** At `rcpt` the one address; at `data` every accepted recipient. */
+  /** At `mail` none; at `rcpt` the one address; at `data` every accepted recipient. */
   to: string[];
   /** How many times these recipients reached this stage, counting this one (1 = first try). */
   attempt: number;
@@ -41,6 +43,8 @@ export interface ReceivedMessage {
   connection: number;
   /** The reply the server gave (`250 …` when accepted). */
   reply: string;
+  /** True when the message came over TLS (smtps or after STARTTLS). */
+  secure: boolean;
 }
 
 export interface TestSmtpServerOptions {
@@ -52,6 +56,16 @@ export interface TestSmtpServerOptions {
   port?: number;
   /** TLS from the start (`smtps://`), with smtp-server's self-signed test certificate. Default false. */
   secure?: boolean;
+  /** Offer STARTTLS (same self-signed certificate). Default false. */
+  starttls?: boolean;
+  /** Leave PIPELINING out of the EHLO reply (clients must then wait for each reply). Default false. */
+  hidePipelining?: boolean;
+  /** Announce `SIZE <n>` and refuse a MAIL FROM whose SIZE= is larger. Default: no SIZE. */
+  size?: number;
+  /** AUTH mechanisms offered when `auth` is set. Default PLAIN and LOGIN. */
+  authMethods?: ('PLAIN' | 'LOGIN')[];
+  /** Answer EHLO with 500 "not recognized", like a server that only knows HELO. Default false. */
+  refuseEhlo?: boolean;
 }
 
 export interface TestSmtpServer {
@@ -64,8 +78,19 @@ export interface TestSmtpServer {
   rcpts: { to: string; connection: number; code: number }[];
   /** Every DATA that was answered, accepted or not. */
   dataReplies: { to: string[]; code: number; connection: number }[];
+  /** Every login attempt. */
+  auths: { method: string; user: string; ok: boolean; connection: number }[];
   /** Connections opened so far. */
   connections(): number;
+  /** Connections open right now. */
+  openConnections(): number;
+  /** Most connections open at the same time so far. */
+  peakConnections(): number;
+  /**
+   * Every byte a connection's client sent, as latin1 text, and how it arrived in socket reads
+   * (`chunks`, to see what was pipelined). After STARTTLS, or on smtps, the bytes are ciphertext.
+   */
+  clientBytes(connection: number): { text: string; chunks: string[] };
   /** Resolves once `n` messages were accepted; rejects after `timeoutMs` (default 5 s). */
   waitForMessages(n: number, timeoutMs?: number): Promise<ReceivedMessage[]>;
   close(): Promise<void>;
@@ -80,7 +105,13 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
   const connectionOf = new Map<string, number>();
   const sockets = new Map<number, Socket>();
   const waiters: (() => void)[] = [];
+  const auths: TestSmtpServer['auths'] = [];
+  /** Client bytes by the client's port; connections are mapped to ports at onConnect. */
+  const chunksByPort = new Map<number, Buffer[]>();
+  const portOf = new Map<number, number>();
   let connections = 0;
+  let open = 0;
+  let peak = 0;
 
   const attempt = (key: string): number => {
     const n = (attempts.get(key) ?? 0) + 1;
@@ -108,21 +139,38 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
   const smtpError = (code: number, message: string | undefined): Error & { responseCode: number } =>
     Object.assign(new Error(message ?? 'scripted failure'), { responseCode: code });
 
+  const disabledCommands = [
+    ...(options.starttls ? [] : ['STARTTLS']),
+    ...(options.auth ? [] : ['AUTH']),
+    ...(options.refuseEhlo ? ['EHLO'] : []),
+  ];
   const server = new SMTPServer({
     logger: false,
     secure: options.secure ?? false,
-    disabledCommands: options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    disabledCommands,
+    authMethods: options.authMethods ?? ['PLAIN', 'LOGIN'],
     authOptional: !options.auth,
     allowInsecureAuth: true,
     disableReverseLookup: true,
+    hidePIPELINING: options.hidePipelining ?? false,
+    ...(options.size ? { size: options.size } : {}),
     closeTimeout: 1_000,
     onConnect(session, callback) {
-      connectionOf.set(session.id, ++connections);
+      const connection = ++connections;
+      connectionOf.set(session.id, connection);
+      portOf.set(connection, session.remotePort);
       callback();
     },
-    onAuth(auth, _session, callback) {
-      if (auth.username === options.auth?.user && auth.password === options.auth?.pass) callback(null, { user: auth.username });
+    onAuth(auth, session, callback) {
+      const ok = auth.username === options.auth?.user && auth.password === options.auth?.pass;
+      auths.push({ method: auth.method, user: auth.username ?? '', ok, connection: connectionOf.get(session.id) ?? 0 });
+      if (ok) callback(null, { user: auth.username });
       else callback(smtpError(535, '5.7.8 bad credentials'));
+    },
+    onMailFrom(address, session, callback) {
+      const connection = connectionOf.get(session.id) ?? 0;
+      const event: SmtpEvent = { stage: 'mail', from: address.address, to: [], attempt: attempt(`mail:${address.address}`), connection };
+      act(session, options.reply?.(event), (code, message) => callback(code >= 400 ? smtpError(code, message) : null));
     },
     onRcptTo(address, session, callback) {
       const connection = connectionOf.get(session.id) ?? 0;
@@ -146,7 +194,7 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
           dataReplies.push({ to, code, connection });
           if (code >= 400) return callback(smtpError(code, message));
           const reply = message ?? `OK: queued as ${messages.length + 1}`;
-          messages.push({ from, to, raw, connection, reply: `250 ${reply}` });
+          messages.push({ from, to, raw, connection, reply: `250 ${reply}`, secure: session.secure });
           waiters.splice(0).forEach((wake) => wake());
           callback(null, reply);
         });
@@ -157,7 +205,14 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
   server.server.on('connection', (socket: Socket) => {
     const port = socket.remotePort ?? 0;
     sockets.set(port, socket);
-    socket.on('close', () => sockets.delete(port));
+    const chunks: Buffer[] = [];
+    chunksByPort.set(port, chunks);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    peak = Math.max(peak, ++open);
+    socket.on('close', () => {
+      open--;
+      sockets.delete(port);
+    });
   });
 
   const port = await new Promise<number>((resolve, reject) => {
@@ -175,7 +230,14 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
     messages,
     rcpts,
     dataReplies,
+    auths,
     connections: () => connections,
+    openConnections: () => open,
+    peakConnections: () => peak,
+    clientBytes(connection) {
+      const chunks = chunksByPort.get(portOf.get(connection) ?? -1) ?? [];
+      return { text: Buffer.concat(chunks).toString('latin1'), chunks: chunks.map((c) => c.toString('latin1')) };
+    },
     async waitForMessages(n, timeoutMs = 5_000) {
       const deadline = Date.now() + timeoutMs;
       while (messages.length < n) {

@@ -43,6 +43,12 @@ describe('loadConfig', () => {
     );
   });
 
+  it('uses newsdesk\'s SMTP client unless SMTP_CLIENT asks for nodemailer, and names a bad value', () => {
+    expect(loadConfig({}).smtp.client).toBe('newsdesk');
+    expect(loadConfig({ SMTP_CLIENT: 'nodemailer' }).smtp.client).toBe('nodemailer');
+    expect(() => loadConfig({ SMTP_CLIENT: 'postfix' })).toThrow(/SMTP_CLIENT: .*newsdesk.*nodemailer/);
+  });
+
   it('requires a real secret in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/NEWSDESK_SECRET: required in production/);
   });
