@@ -156,13 +156,13 @@ export class SmtpConnection {
     if (ext.size !== undefined && data.length > ext.size) {
       // Refused here, before any byte is sent: the server said it would refuse it (RFC 1870).
       throw new SmtpError('EMESSAGE', 'message too large', {
-        command: 'MAIL FROM',
+        command: 'SIZE',
         reply: { code: 552, text: `552 5.3.4 message of ${data.length} bytes exceeds the server's SIZE limit of ${ext.size} bytes`, lines: [] },
       });
     }
     const international = NON_ASCII.test(envelope.from) || NON_ASCII.test(envelope.to);
     if (international && !ext.smtpUtf8) {
-      throw new SmtpError('EENVELOPE', `the server does not take non-ASCII addresses (no SMTPUTF8): ${envelope.to}`, { command: 'MAIL FROM' });
+      throw new SmtpError('EENVELOPE', `the server does not take non-ASCII addresses (no SMTPUTF8): ${envelope.to}`, { command: 'RCPT TO' });
     }
     let params = ext.sizeAnnounced ? ` SIZE=${data.length}` : '';
     if (ext.eightBitMime && !isAscii(data)) params += ' BODY=8BITMIME';

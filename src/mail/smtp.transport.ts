@@ -5,7 +5,6 @@
  * about a quarter of nodemailer's CPU per message, see `bench/message.ts --send`) and
  * nodemailer's pool, kept selectable (`SMTP_CLIENT=nodemailer`) as a known-good fallback.
  */
-import nodemailer from 'nodemailer';
 import { NewsdeskError } from '../domain/errors.ts';
 import { createDkimSigner, type DkimOptions, type DkimSigner } from './dkim.ts';
 import { createSmtpClient } from './smtp-client.ts';
@@ -115,7 +114,8 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
 
 /** nodemailer's pool behind the same small interface. */
 function nodemailerClient(options: SmtpTransportOptions): RawSmtpClient {
-  const pool = nodemailer.createTransport({
+  // Imported only when chosen: about 15 MB that a worker on the default client has no use for.
+  const pending = import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport({
     pool: true,
     url: options.url,
     maxConnections: options.poolSize ?? 5,
@@ -128,14 +128,14 @@ function nodemailerClient(options: SmtpTransportOptions): RawSmtpClient {
     socketTimeout: options.timeouts?.socketMs ?? 60_000,
     tls: { rejectUnauthorized: !options.allowInvalidCertificate },
     logger: false,
-  });
+  }));
   return {
-    send: async (envelope, raw) => (await pool.sendMail({ envelope, raw })).response,
+    send: async (envelope, raw) => (await (await pending).sendMail({ envelope, raw })).response,
     verify: async () => {
-      await pool.verify();
+      await (await pending).verify();
     },
     // nodemailer fails its queued messages and closes; the adapter waits for those in flight.
-    close: async () => pool.close(),
+    close: async () => (await pending).close(),
   };
 }
 

@@ -80,18 +80,22 @@ export function enhancedCodeOf(response: string | undefined): string | undefined
 /**
  * Maps an SMTP failure to an outcome: 5xx permanent; 4xx, timeouts and network errors
  * transient; a permanent reply with enhanced status 5.1.x (bad mailbox or domain) is a
- * hard bounce. Replies during the greeting and sender-side problems (login, TLS) stay
- * transient: they say nothing about this recipient.
+ * hard bounce. Replies during the greeting, a server's refusal of MAIL FROM (our sender
+ * address) and sender-side problems (login, TLS) stay transient: they say nothing about
+ * this recipient, and failing or suppressing every subscriber for them would be wrong.
  */
 export function classifySmtpFailure(err: SmtpFailure): SendFailed {
   const response = (err.response ?? err.message ?? 'unknown error').trim();
   const code = err.responseCode ?? (Number(/^([2-5]\d\d)\b/.exec(response)?.[1]) || undefined);
   const enhancedCode = enhancedCodeOf(err.response);
+  // A refusal of MAIL FROM is about our sender address, whatever its enhanced code says.
+  const senderRefused = err.command === 'MAIL FROM';
   const permanent =
     code !== undefined &&
     code >= 500 &&
     code < 600 &&
     err.command !== 'CONN' &&
+    !senderRefused &&
     !SENDER_SIDE.has(err.code ?? '');
   // nodemailer refuses a malformed envelope itself, before any server sees it: no retry can fix that.
   const localReject = code === undefined && err.code === 'EENVELOPE';

@@ -27,6 +27,7 @@ const table: [string, SmtpFailure, Expect][] = [
   ['DNS failure', { code: 'EDNS', message: 'getaddrinfo EAI_AGAIN smtp.example.com' }, { kind: 'transient', hardBounce: false }],
   ['login refused (our settings, not the recipient)', { code: 'EAUTH', command: 'AUTH PLAIN', responseCode: 535, response: '535 5.7.8 Authentication credentials invalid' }, { kind: 'transient', hardBounce: false, code: 535, enhancedCode: '5.7.8' }],
   ['TLS failure', { code: 'ETLS', message: 'self-signed certificate' }, { kind: 'transient', hardBounce: false }],
+  ['553 5.1.8 at MAIL FROM: our sender is refused, not the recipient', { code: 'EENVELOPE', command: 'MAIL FROM', responseCode: 553, response: '553 5.1.8 <news@example.com>: Sender address rejected: Domain not found' }, { kind: 'transient', hardBounce: false, code: 553, enhancedCode: '5.1.8' }],
   ['envelope refused before any server saw it', { code: 'EENVELOPE', message: 'No recipients defined' }, { kind: 'permanent', hardBounce: false }],
   ['an error with nothing known about it', { message: 'something odd' }, { kind: 'transient', hardBounce: false }],
 ];
