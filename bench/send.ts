@@ -98,8 +98,11 @@ try {
   // Workers first, so the clock measures sending, not process start-up.
   const startAt = new Date(Date.now() + 4000);
   const workers = Array.from({ length: workerCount }, () =>
-    // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the workers.
-    spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'bin/newsdesk.js', 'worker', '--concurrency', String(concurrency)], { env, stdio: 'inherit' }),
+    // Run as users run it (`npx newsdesk worker`): through the bin's shebang and its Node flags.
+    // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" runs node with those flags instead.
+    process.env.BENCH_NODE_ARGS
+      ? spawn(process.execPath, [...process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean), 'bin/newsdesk.js', 'worker', '--concurrency', String(concurrency)], { env, stdio: 'inherit' })
+      : spawn('bin/newsdesk.js', ['worker', '--concurrency', String(concurrency)], { env, stdio: 'inherit' }),
   );
   const campaign = await app.service.create({ compiled, newsletter, subject: edition.subject, lists: ['bench'], at: startAt });
   const peaks = workers.map(() => 0);
