@@ -10,16 +10,10 @@ import { DeliveryState as DeliveryStateSchema } from '../domain/campaign.schema.
 import { NewsdeskError, ValidationError } from '../domain/errors.ts';
 import type { CampaignProgress } from '../queue/campaign.service.ts';
 import { type CommandContext, withContext } from './context.ts';
-import { createOutput, type Output } from './output.ts';
+import { count, createOutput, type Output, table } from './output.ts';
 import { createProgress } from './progress.ts';
 
-const count = (n: number) => n.toLocaleString('en-US');
 
-/** Left-aligned columns for a small table. */
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
-}
 
 /** `--at`: an ISO 8601 time with its offset, so "6 am" means the editor's 6 am, not the server's. */
 export function parseAt(value: string): Date {

@@ -3,16 +3,9 @@
  */
 import { Command } from 'commander';
 import { withContext } from './context.ts';
-import { createOutput } from './output.ts';
+import { count, createOutput, plural, table } from './output.ts';
 
-const count = (n: number) => n.toLocaleString('en-US');
-const plural = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
 
-/** Left-aligned columns for a small table. */
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
-}
 
 export function listsCommand(): Command {
   const lists = new Command('lists').description('create and inspect subscriber lists');

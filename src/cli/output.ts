@@ -42,3 +42,15 @@ export function reportError(err: unknown): number {
   process.stderr.write(`error: ${e?.message ?? String(err)}\n${(err as Error)?.stack ?? ''}\n`);
   return 1;
 }
+
+/** A whole number as people read it: `12,345`. */
+export const count = (n: number): string => n.toLocaleString('en-US');
+
+/** `1 list`, `3 lists`, `1,000 memberships`. */
+export const plural = (n: number, one: string, many = `${one}s`): string => `${count(n)} ${n === 1 ? one : many}`;
+
+/** Left-aligned columns for a small table; the first row is the header. */
+export function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
+}

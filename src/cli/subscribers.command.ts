@@ -12,10 +12,9 @@ import { exportCsv } from '../store/csv-export.ts';
 import { importCsv, type ImportSummary } from '../store/csv-import.ts';
 import type { JoinOutcome } from '../store/subscriber.store.ts';
 import { withContext } from './context.ts';
-import { createOutput } from './output.ts';
+import { count, createOutput } from './output.ts';
 import { createProgress } from './progress.ts';
 
-const count = (n: number) => n.toLocaleString('en-US');
 const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
 const day = (iso: string) => iso.slice(0, 10);
 
