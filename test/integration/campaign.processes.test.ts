@@ -69,6 +69,34 @@ describe('campaigns across worker processes', () => {
     expect(sentBy(a) + sentBy(b)).toBe(400);
   });
 
+  it('a worker stopped with SIGTERM mid-campaign finishes what it holds and exits 0; the next one repeats nothing', async () => {
+    p = await startPipeline({
+      workers: false,
+      smtp: { reply: (e) => (e.stage === 'data' ? { code: 250, delayMs: 10 } : undefined) },
+      env: { SEND_BATCH_SIZE: '10', WORKER_LOCK_MS: '1000', SMTP_POOL_SIZE: '4' },
+    });
+    await p.addSubscribers('daily', 200);
+    const c = await p.createCampaign(['daily']);
+    const first = spawnWorker(p.env);
+    workers.push(first);
+    await p.waitFor(c.id, (x) => x.counts.sent >= 40, 30_000);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain('"worker stopped"');
+    // Nothing was left claimed: every delivery is either final or back in the queue.
+    expect(await p.app.campaigns.deliveries(c.id, { state: 'sending' })).toEqual([]);
+    const stoppedAt = (await p.app.campaigns.get(c.id)).counts;
+    expect(stoppedAt.pending).toBeGreaterThan(0);
+
+    const second = spawnWorker(p.env, ['--exit-when-idle']);
+    workers.push(second);
+    expect(await second.exited).toBe(0);
+    const done = await p.waitForStatus(c.id, 'sent', 5_000);
+    expect(done.counts).toEqual({ total: 200, sent: 200, failed: 0, skipped: 0, pending: 0 });
+    expect(p.received().size).toBe(200);
+    expect([...p.received().values()].filter((n) => n > 1)).toEqual([]);
+  });
+
   it('a worker killed with SIGKILL mid-campaign and replaced loses nothing and repeats at most what was in flight', async () => {
     const concurrency = 4;
     p = await startPipeline({
