@@ -8,7 +8,9 @@ import { composeCommand } from './compose.command.ts';
 import { demoCommand } from './demo.command.ts';
 import { listsCommand } from './lists.command.ts';
 import { reportError } from './output.ts';
+import { serveCommand } from './serve.command.ts';
 import { subscribersCommand } from './subscribers.command.ts';
+import { tokensCommand } from './tokens.command.ts';
 import { workerCommand } from './worker.command.ts';
 
 const VERSION = '0.1.0';
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   program.addCommand(subscribersCommand());
   program.addCommand(campaignCommand());
   program.addCommand(workerCommand());
+  program.addCommand(serveCommand());
+  program.addCommand(tokensCommand());
   return program;
 }
 
