@@ -53,8 +53,6 @@ export function buildServer(app: App, opts: ServerOptions = {}): FastifyInstance
     // Believe X-Forwarded-For from as many hops as TRUST_PROXY says, no further.
     trustProxy: config.http.trustProxy > 0 ? (_address: string, hop: number) => hop < config.http.trustProxy : false,
     bodyLimit: 2 * 1024 * 1024,
-    // The answer for a request that never gets a reply is worse than a prompt 408.
-    requestTimeout: 120_000,
   });
   server.setValidatorCompiler(zodValidatorCompiler);
   server.setSerializerCompiler(serializerCompiler);

@@ -50,14 +50,18 @@ export interface SubscriberRoutesOptions {
 
 const TokenParams = z.strictObject({ token: z.string().min(1).max(200) });
 
-/** What the unsubscribe page's buttons (and one-click clients) send; other fields are ignored. */
-const UnsubscribeBody = z
-  .object({
+/**
+ * What the unsubscribe page's buttons (and one-click clients) send. Deliberately forgiving: a
+ * request to stop mail must not fail on a client's odd body, so anything else means one-click.
+ */
+const UnsubscribeBody = z.preprocess(
+  (v) => (v !== null && typeof v === 'object' && !Buffer.isBuffer(v) ? v : {}),
+  z.object({
     /** `lists` (the default, and what one-click means) or `all`. */
-    scope: z.enum(['lists', 'all']).optional(),
-    'List-Unsubscribe': z.string().max(100).optional(),
-  })
-  .optional();
+    scope: z.enum(['lists', 'all']).optional().catch(undefined),
+    'List-Unsubscribe': z.string().max(100).optional().catch(undefined),
+  }),
+);
 
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
@@ -78,6 +82,8 @@ export const subscriberRoutes: FastifyPluginAsync<SubscriberRoutesOptions> = asy
   await server.register(formbody, { bodyLimit: 16 * 1024 });
   // One-click clients may post multipart/form-data (RFC 8058 allows both); no files are taken.
   await server.register(multipart, { attachFieldsToBody: 'keyValues', limits: { files: 0, fields: 20, fieldSize: 4096 } });
+  // Any other type still reaches the handlers (as text): an unsubscribe must not fail with a 415.
+  server.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => done(null, body));
 
   // Subscribers get a page; scripts that posted JSON get JSON.
   server.setErrorHandler((err, req, reply) => {
@@ -106,8 +112,8 @@ export const subscriberRoutes: FastifyPluginAsync<SubscriberRoutesOptions> = asy
     const payload = links.read(req.params.token, 'unsubscribe');
     const ctx = payload && (await unsubscribeContext(app, payload));
     if (!ctx) return sendNotFoundPage(reply);
-    const scope = req.body?.scope ?? 'lists';
-    const via = req.body?.['List-Unsubscribe'] === 'One-Click' ? 'one-click unsubscribe' : 'unsubscribe page';
+    const scope = req.body.scope ?? 'lists';
+    const via = req.body['List-Unsubscribe'] === 'One-Click' ? 'one-click unsubscribe' : 'unsubscribe page';
     const outcome = await unsubscribe(app, ctx, scope, via);
     req.log.info({ subscriber: ctx.subscriber.id, scope, via, outcome: outcome.kind }, 'unsubscribed');
     return page(reply, unsubscribedPage(ctx, outcome, `/u/${req.params.token}`));

@@ -68,7 +68,9 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
   ) {
     const { csrf, frame: f } = frame(req, reply, `Preview: ${composed.edition.subject}`, 'new');
     const lists = await app.stores.lists.all();
-    const selected = new Set(extra.selected ?? lists.filter((l) => l.newsletter === composed.newsletter.id).map((l) => l.id));
+    // Preselected only when one list obviously fits: sending to more lists than meant cannot be undone.
+    const fitting = lists.filter((l) => l.newsletter === composed.newsletter.id);
+    const selected = new Set(extra.selected ?? (fitting.length === 1 ? fitting.map((l) => l.id) : []));
     const copy = sampleCopy(composed.compiled, app.config.publicUrl);
     const body = previewView({
       csrf,

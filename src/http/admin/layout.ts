@@ -69,11 +69,11 @@ export function statusBadge(status: CampaignStatus): SafeHtml {
 }
 
 /** A native progress bar (no inline style, so the CSP needs none) the page script keeps current. */
-export function progressBar(c: Campaign): SafeHtml {
+export function progressBar(c: Campaign, opts: { wide?: boolean } = {}): SafeHtml {
   const done = c.counts.sent + c.counts.failed + c.counts.skipped;
   const max = Math.max(1, c.counts.total);
   const pct = c.counts.total > 0 ? Math.floor((100 * done) / c.counts.total) : c.status === 'sent' ? 100 : 0;
-  return html`<span class="progress"><progress max="${max}" value="${c.status === 'sent' && c.counts.total === 0 ? max : done}" data-field="bar"></progress>
+  return html`<span class="progress${opts.wide ? ' wide' : ''}"><progress max="${max}" value="${c.status === 'sent' && c.counts.total === 0 ? max : done}" data-field="bar"></progress>
 <span class="pct" data-field="pct">${pct}%</span></span>`;
 }
 

@@ -3,7 +3,7 @@
  * through the same MailTransport as campaigns (so DKIM and the SMTP settings apply). It has no
  * List-Unsubscribe: it is not a newsletter, and ignoring it is the way to say no.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Newsletter } from '../../domain/newsletter.schema.ts';
 import { foldHeader, headerAddress, mailbox, unstructuredHeader } from '../../mail/mime-header.ts';
 import { encodeQuotedPrintable } from '../../mail/quoted-printable.ts';
@@ -28,7 +28,7 @@ export function buildConfirmationEmail(input: ConfirmationEmailInput): OutgoingM
   const from = headerAddress('newsletter.from.address', newsletter.from.address);
   const to = headerAddress('to', input.to);
   const domain = (from.split('@')[1] as string).toLowerCase();
-  const messageId = `<confirm.${randomUUID()}@${domain}>`;
+  const messageId = `<c.${randomBytes(12).toString('hex')}@${domain}>`;
   const boundary = `=_ndc_${randomBytes(12).toString('hex')}`;
   const subject = `Confirm your subscription to ${newsletter.name}`;
   const what = listName === newsletter.name ? newsletter.name : `${newsletter.name} (${listName})`;

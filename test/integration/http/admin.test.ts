@@ -116,6 +116,17 @@ describe('new campaign', () => {
     expect(res.body).toMatch(/<input type="checkbox" name="lists" value="daily" checked>/);
   });
 
+  it('preselects a list only when it is the one list of the edition\'s newsletter', async () => {
+    await h.addSubscribers('daily', 1);
+    await h.app.stores.lists.create({ id: 'weekend', name: 'Weekend', newsletter: 'daily' });
+    const d = dashboard(h.server);
+    await d.signIn(PASSWORD);
+    const res = await d.post('/admin/campaigns/preview', { edition: exampleYaml }, { from: '/admin/campaigns/new' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toMatch(/<input type="checkbox" name="lists" value="daily">/);
+    expect(res.body).toMatch(/<input type="checkbox" name="lists" value="weekend">/);
+  });
+
   it('shows every problem of a broken edition with its line, keeping the text', async () => {
     const d = dashboard(h.server);
     await d.signIn(PASSWORD);

@@ -84,6 +84,23 @@ describe('POST /u/:token (RFC 8058 one-click)', () => {
     });
   }
 
+  it('unsubscribes whatever the body: empty, text/plain, or a value it does not know', async () => {
+    const ids = await h.addSubscribers('daily', 4, 100);
+    for (const [i, extra] of [
+      {},
+      { payload: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'text/plain' } },
+      { payload: 'x', headers: { 'content-type': 'application/octet-stream' } },
+      form({ scope: 'sideways' }),
+    ].entries()) {
+      const id = ids[i] as number;
+      expect(await h.app.stores.lists.isMember('daily', id)).toBe(true);
+      const res = await h.server.inject({ method: 'POST', url: `/u/${tokenFor(id)}`, ...extra });
+      expect(res.statusCode, JSON.stringify(extra)).toBe(200);
+      expect(await h.app.stores.lists.isMember('daily', id), JSON.stringify(extra)).toBe(false);
+      expect((await h.app.stores.subscribers.get(id))?.status).toBe('active');
+    }
+  });
+
   it("leaves every list of the campaign the subscriber is on, and only those", async () => {
     await h.app.stores.lists.create({ id: 'evening', name: 'Evening', newsletter: 'daily' });
     await h.app.stores.subscribers.joinList('evening', [{ email: 'reader1@example.org', attributes: {} }], { via: 'admin' });
