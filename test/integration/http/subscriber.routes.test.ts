@@ -2,11 +2,14 @@
  * The subscriber endpoints over the real stores, campaigns and a loopback SMTP server:
  * unsubscribe (page and RFC 8058 one-click), view in browser, sign-up with double opt-in.
  */
+import { Writable } from 'node:stream';
 import { simpleParser } from 'mailparser';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Campaign } from '../../../src/domain/campaign.schema.ts';
 import { signToken } from '../../../src/domain/token.ts';
 import { createLinkSigner, type LinkSigner } from '../../../src/http/links.ts';
+import { buildServer } from '../../../src/http/server.ts';
 import { SUBSCRIBE_ANSWER } from '../../../src/http/subscriber/pages.ts';
 import { type HttpHarness, form, multipartForm, startHttp } from '../../support/http.ts';
 import { snapshot } from '../../support/store-fixtures.ts';
@@ -301,5 +304,35 @@ describe('test-copy links', () => {
       expect(res.body).toContain('This is a test copy');
     }
     expect(await snapshot(h.t.redis, h.t.prefix)).toEqual(before);
+  });
+});
+
+describe('request logs', () => {
+  it('record every request without the token of a subscriber link', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logged = buildServer(h.app, { logger: pino({ level: 'info' }, sink) });
+    try {
+      const token = tokenFor(reader1());
+      await logged.inject({ url: `/u/${token}` });
+      await logged.inject({ method: 'POST', url: `/u/${token}`, ...form({ 'List-Unsubscribe': 'One-Click' }) });
+      await logged.inject({ url: `/v/${tokenFor(reader1(), 'view')}?utm=x` });
+      const requests = lines.map((l) => JSON.parse(l) as { msg: string; url?: string; status?: number }).filter((l) => l.msg === 'request');
+      expect(requests.map((r) => [r.url, r.status])).toEqual([
+        ['/u/…', 200],
+        ['/u/…', 200],
+        ['/v/…?utm=x', 200],
+      ]);
+      const all = lines.join('');
+      expect(all).not.toContain(token);
+      expect(all).not.toContain(token.slice(-22));
+    } finally {
+      await logged.close();
+    }
   });
 });
