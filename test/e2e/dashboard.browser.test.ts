@@ -118,7 +118,16 @@ describe('the dashboard in a real browser', () => {
     expect(existsSync(join(ARTIFACTS, 'preview-600.png')) && existsSync(join(ARTIFACTS, 'preview-375.png'))).toBe(true);
     expect(await page.textContent('[data-tz]')).toBe('America/New_York');
 
+    // A send time is read in the editor's time zone and sent with its offset.
+    await page.fill('input[name=local]', '2031-02-13T06:00');
+    expect(await page.isChecked('input[name=when][value=at]')).toBe(true);
+    expect(await page.inputValue('input[name=at]')).toBe('2031-02-13T06:00:00-05:00');
+    await page.fill('input[name=local]', '2031-07-01T06:30');
+    expect(await page.inputValue('input[name=at]')).toBe('2031-07-01T06:30:00-04:00');
+
     // Schedule it for now and watch it go.
+    await page.check('input[name=when][value=now]');
+    expect(await page.inputValue('input[name=at]')).toBe('');
     expect(await page.isChecked('input[name=lists][value=daily]')).toBe(true);
     expect(await page.isChecked('input[name=when][value=now]')).toBe(true);
     await Promise.all([page.waitForURL(/\/admin\/campaigns\/daily-2025-02-13-[0-9a-f]{6}$/), page.click('button:has-text("Schedule")')]);
