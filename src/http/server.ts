@@ -6,7 +6,7 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { App } from '../app.ts';
@@ -54,7 +54,7 @@ export function buildServer(app: App, opts: ServerOptions = {}): FastifyInstance
     trustProxy: config.http.trustProxy > 0 ? (_address: string, hop: number) => hop < config.http.trustProxy : false,
     bodyLimit: 2 * 1024 * 1024,
     // Fastify's own request lines would log token URLs; ours below leaves the tokens out.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   server.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, url: withoutTokens(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
