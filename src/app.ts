@@ -68,6 +68,8 @@ export interface CreateAppOptions {
   logger?: Logger;
   /** Extra ioredis options for the main connection (the CLI fails fast instead of retrying). */
   redisOptions?: Parameters<typeof createRedis>[1];
+  /** Wraps the mail transport when it opens, e.g. to count sends for /metrics. Default: none. */
+  wrapTransport?: (transport: ConfiguredMailTransport) => ConfiguredMailTransport;
 }
 
 /** Builds the app: connects to Redis (clear error if it does not answer); nothing else starts yet. */
@@ -90,7 +92,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const preparer = createMessagePreparer({ publicUrl: config.publicUrl, secret: config.secrets[0] as string });
 
   let transport: Promise<ConfiguredMailTransport> | undefined;
-  const getTransport = () => (transport ??= createMailTransport(config, { logger }));
+  const getTransport = () =>
+    (transport ??= createMailTransport(config, { logger }).then((t) => (opts.wrapTransport ? opts.wrapTransport(t) : t)));
   const service = new CampaignService({ campaigns, lists: recipients, campaignQueue: queues.campaign, parking, transport: getTransport, preparer });
   const running: RunningWorkers[] = [];
   const extraConnections: Redis[] = [];

@@ -81,6 +81,12 @@ const Env = z
     /** PEM private key, or a path to a file holding it. */
     DKIM_PRIVATE_KEY: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Password for the dashboard (`/admin`); unset, only API tokens sign in. */
+    NEWSDESK_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(200, 'at most 200 characters').optional(),
+    /** Reverse proxies in front of `newsdesk serve` whose X-Forwarded-For is believed (client IPs for rate limits). */
+    TRUST_PROXY: int(0, 10).default(0),
+    /** Sign-ups (`POST /subscribe`) one IP address may make per minute. */
+    SUBSCRIBE_RATE_PER_MINUTE: int(1, 10_000).default(10),
   })
 
 /** Rules that tie variables together, checked on the raw values so they report alongside the rest. */
@@ -117,6 +123,8 @@ export interface Config {
   };
   dkim: { domain: string; selector: string; privateKey: string } | undefined;
   logLevel: string;
+  /** `newsdesk serve`: see NEWSDESK_ADMIN_PASSWORD, TRUST_PROXY, SUBSCRIBE_RATE_PER_MINUTE. */
+  http: { adminPassword: string | undefined; trustProxy: number; subscribeRatePerMinute: number };
 }
 
 /** Thrown when the environment does not parse; `problems` holds one line per bad variable. */
@@ -164,5 +172,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         ? { domain: e.DKIM_DOMAIN, selector: e.DKIM_SELECTOR, privateKey: e.DKIM_PRIVATE_KEY }
         : undefined,
     logLevel: e.LOG_LEVEL,
+    http: { adminPassword: e.NEWSDESK_ADMIN_PASSWORD, trustProxy: e.TRUST_PROXY, subscribeRatePerMinute: e.SUBSCRIBE_RATE_PER_MINUTE },
   };
 }

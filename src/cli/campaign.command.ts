@@ -8,6 +8,7 @@ import { newsletterDirs } from '../composer/newsletter.loader.ts';
 import type { Campaign, DeliveryState } from '../domain/campaign.schema.ts';
 import { DeliveryState as DeliveryStateSchema } from '../domain/campaign.schema.ts';
 import { NewsdeskError, ValidationError } from '../domain/errors.ts';
+import { SEND_TIME_HINT, SendTime } from '../domain/send-time.ts';
 import type { CampaignProgress } from '../queue/campaign.service.ts';
 import { type CommandContext, withContext } from './context.ts';
 import { count, createOutput, type Output, table } from './output.ts';
@@ -17,13 +18,11 @@ import { createProgress } from './progress.ts';
 
 /** `--at`: an ISO 8601 time with its offset, so "6 am" means the editor's 6 am, not the server's. */
 export function parseAt(value: string): Date {
-  const ok = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value));
-  if (!ok) {
-    throw new ValidationError('invalid_option', '--at', [
-      { path: '--at', message: `"${value}" is not an ISO 8601 time with an offset, e.g. 2025-02-13T06:00:00-05:00 or 2025-02-13T11:00:00Z` },
-    ]);
+  const parsed = SendTime.safeParse(value);
+  if (!parsed.success) {
+    throw new ValidationError('invalid_option', '--at', [{ path: '--at', message: `"${value}" is not ${SEND_TIME_HINT}` }]);
   }
-  return new Date(value);
+  return parsed.data;
 }
 
 function collect(value: string, previous: string[] = []): string[] {

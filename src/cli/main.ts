@@ -19,6 +19,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   subscribers: async () => (await import('./subscribers.command.ts')).subscribersCommand(),
   campaign: async () => (await import('./campaign.command.ts')).campaignCommand(),
   worker: async () => (await import('./worker.command.ts')).workerCommand(),
+  serve: async () => (await import('./serve.command.ts')).serveCommand(),
+  tokens: async () => (await import('./tokens.command.ts')).tokensCommand(),
 };
 
 /** The program with the command groups `argv` needs (all of them unless it names one). */

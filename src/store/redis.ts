@@ -129,6 +129,12 @@ export interface Keys {
   readonly campaigns: string;
   /** Hash: the global send-rate limiter's state. */
   readonly sendRate: string;
+  /** Hash: API token id → token record (with the token's hash, never the token). */
+  readonly apiTokens: string;
+  /** Hash: API token name → id, so names stay unique. */
+  readonly apiTokenNames: string;
+  /** String with a TTL: a dashboard session, keyed by the hash of its cookie value. */
+  session(hash: string): string;
 }
 
 /** Builds the key names for one installation's prefix (`config.redis.prefix`). */
@@ -154,6 +160,9 @@ export function createKeys(prefix: string): Keys {
     campaignParked: (id) => `${tag}:campaign:${id}:parked`,
     campaigns: `${tag}:campaigns`,
     sendRate: `${tag}:rate`,
+    apiTokens: `${tag}:api-tokens`,
+    apiTokenNames: `${tag}:api-token-names`,
+    session: (hash) => `${tag}:session:${hash}`,
   };
 }
 

@@ -1,7 +1,9 @@
-/** Builds the subscriber, list and suppression stores over one connection and one key prefix. */
+/** Builds the stores (subscribers, lists, suppression, API tokens, sessions) over one connection and one key prefix. */
 import type { Redis } from 'ioredis';
+import { createApiTokenStore, type ApiTokenStore } from './api-token.store.ts';
 import { createListStore, type ListStore } from './list.store.ts';
 import { createKeys, type Keys } from './redis.ts';
+import { createSessionStore, type SessionStore } from './session.store.ts';
 import { createSubscriberStore, type SubscriberStore } from './subscriber.store.ts';
 import { createSuppressionStore, type SuppressionStore } from './suppression.store.ts';
 
@@ -18,6 +20,9 @@ export interface Stores {
   subscribers: SubscriberStore;
   lists: ListStore;
   suppression: SuppressionStore;
+  apiTokens: ApiTokenStore;
+  /** Dashboard sessions. */
+  sessions: SessionStore;
 }
 
 export function createStores(options: StoresOptions): Stores {
@@ -28,5 +33,7 @@ export function createStores(options: StoresOptions): Stores {
     subscribers: createSubscriberStore(deps),
     lists: createListStore(deps),
     suppression: createSuppressionStore(deps),
+    apiTokens: createApiTokenStore(deps),
+    sessions: createSessionStore(deps),
   };
 }

@@ -1,0 +1,114 @@
+/**
+ * The dashboard under `/admin`: server-rendered pages with a little script, for an editor on
+ * deadline. Sign in with an API token or the admin password; the session is an httpOnly,
+ * SameSite=Strict cookie (path /admin) backed by Redis; every form carries a CSRF token bound
+ * to the session. Bull Board sits behind the same sign-in at `/admin/queues`.
+ */
+import { createHmac } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import type { FastifyPluginAsync } from 'fastify';
+import type { App } from '../../app.ts';
+import type { TemplateCache } from '../../composer/templates.ts';
+import { describeError } from '../http-errors.ts';
+import { html } from '../html.ts';
+import { adminAssets } from './assets.ts';
+import { adminCampaignRoutes } from './campaigns.routes.ts';
+import { CSRF_COOKIE, csrfUserInfo } from './csrf.ts';
+import { flash, problemList, sendAdminPage } from './layout.ts';
+import { adminListRoutes } from './lists.routes.ts';
+import { adminOutboxRoutes } from './outbox.routes.ts';
+import { bullBoardPlugin } from './queues.ts';
+import { signInRoutes } from './signin.routes.ts';
+
+export interface AdminPluginOptions {
+  app: App;
+  newsletterDirs: string[];
+  templates: TemplateCache;
+  /** The dev outbox folder; undefined hides the Outbox page. */
+  outboxDir: string | undefined;
+}
+
+export const SESSION_COOKIE = 'newsdesk_session';
+
+export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (server, opts) => {
+  const { app } = opts;
+  const secure = app.config.publicUrl.startsWith('https:');
+  // Separate keys per use, derived from the one secret: a cookie signature is never a valid CSRF key.
+  const derive = (purpose: string) => createHmac('sha256', app.config.secrets[0] as string).update(`newsdesk-${purpose}`).digest('base64url');
+
+  await server.register(cookie, { secret: derive('cookie') });
+  await server.register(csrf, {
+    cookieKey: CSRF_COOKIE,
+    cookieOpts: { path: '/admin', sameSite: 'strict', httpOnly: true, secure, signed: true },
+    getUserInfo: csrfUserInfo,
+    csrfOpts: { hmacKey: derive('csrf') },
+    getToken: (req) => (req.body as { _csrf?: string } | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined),
+  });
+  server.decorateRequest('adminSession', null);
+  await server.register(formbody, { bodyLimit: 2 * 1024 * 1024 });
+
+  server.addHook('onRequest', async (req) => {
+    const id = req.cookies[SESSION_COOKIE];
+    if (!id) return;
+    const session = await app.stores.sessions.get(id);
+    if (!session) return;
+    if (session.subject.kind === 'token') {
+      // Revoking a token ends the sessions it opened.
+      if (!(await app.stores.apiTokens.get(session.subject.tokenId))) return;
+      req.adminSession = { id, session, who: session.subject.name };
+    } else {
+      req.adminSession = { id, session, who: 'admin' };
+    }
+  });
+
+  server.setErrorHandler((err, req, reply) => {
+    const e = err as { code?: string; statusCode?: number };
+    if (e.code === 'FST_CSRF_INVALID_TOKEN' || e.code === 'FST_CSRF_MISSING_SECRET') {
+      return sendAdminPage(
+        reply,
+        { title: 'Form expired', section: 'none' },
+        html`<h1>This form has expired</h1><p>Go back, reload the page and try again.</p><p><a href="/admin/campaigns">Campaigns</a></p>`,
+        403,
+      );
+    }
+    const known = describeError(err);
+    if (!known) req.log.error({ err }, 'unexpected error');
+    const status = known?.status ?? 500;
+    const body = known?.body.problems ? problemList(known.body.problems) : flash('error', known?.body.error ?? 'Something went wrong on our side.');
+    return sendAdminPage(reply, { title: 'Error', section: 'none' }, html`<h1>${status === 404 ? 'Not found' : 'That did not work'}</h1>${body}`, status);
+  });
+
+  await server.register(adminAssets);
+  await server.register(signInRoutes, { app, secure, sessionCookie: SESSION_COOKIE });
+
+  // Everything below needs a signed-in editor.
+  await server.register(async (guarded) => {
+    guarded.addHook('onRequest', async (req, reply) => {
+      if (req.adminSession) return;
+      if (req.method === 'GET' && !req.url.startsWith('/admin/queues/api')) {
+        return reply.redirect(`/admin/login?next=${encodeURIComponent(req.url)}`, 303);
+      }
+      return reply.code(401).type('application/json; charset=utf-8').send({ error: 'sign in first', code: 'unauthorized' });
+    });
+
+    await guarded.register(async (pages) => {
+      await pages.register(multipart, { attachFieldsToBody: 'keyValues', limits: { files: 1, fileSize: 1024 * 1024, fields: 50 } });
+      // After the body is parsed (the token travels in it), before any handler changes anything.
+      pages.addHook('preValidation', (req, reply, done) => {
+        if (req.method === 'GET' || req.method === 'HEAD') return done();
+        pages.csrfProtection(req, reply, done);
+      });
+      await pages.register(adminCampaignRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates, outbox: opts.outboxDir !== undefined });
+      await pages.register(adminListRoutes, { app, outbox: opts.outboxDir !== undefined });
+      if (opts.outboxDir !== undefined) await pages.register(adminOutboxRoutes, { dir: opts.outboxDir });
+      pages.get('/', async (_req, reply) => reply.redirect('/admin/campaigns', 303));
+    });
+
+    // Bull Board's own API calls carry no CSRF token; the SameSite=Strict session cookie keeps
+    // other sites from making them.
+    await guarded.register(bullBoardPlugin, { app, prefix: '/queues' });
+  });
+};

@@ -1,0 +1,179 @@
+/** The dashboard's campaign pages: list, detail, new (editor) and preview. */
+import type { LintReport } from '../../composer/lint.ts';
+import type { Campaign, Delivery } from '../../domain/campaign.schema.ts';
+import type { InputProblem } from '../../domain/errors.ts';
+import type { ListWithCount } from '../../store/list.store.ts';
+import type { CampaignProgress } from '../../queue/campaign.service.ts';
+import { html, type SafeHtml } from '../html.ts';
+import { count, localTime, problemList, progressBar, statusBadge } from './layout.ts';
+
+const FINAL = new Set(['sent', 'cancelled', 'failed']);
+
+export function campaignListView(campaigns: Campaign[]): SafeHtml {
+  if (!campaigns.length) {
+    return html`<div class="row"><h1>Campaigns</h1><span class="spacer"></span><a class="button" href="/admin/campaigns/new">New campaign</a></div>
+<div class="card"><p>No campaigns yet.</p><p><a class="button" href="/admin/campaigns/new">Compose the first one</a></p></div>`;
+  }
+  const rows = campaigns.map(
+    (c) => html`<tr data-campaign="${c.id}" data-status="${c.status}">
+  <td><a href="/admin/campaigns/${c.id}"><strong>${c.subject}</strong></a><span class="sub">${c.id}</span></td>
+  <td>${statusBadge(c.status)}</td>
+  <td>${progressBar(c)}</td>
+  <td class="num"><span data-count="sent">${count(c.counts.sent)}</span> / <span data-count="total">${count(c.counts.total)}</span></td>
+  <td class="num" data-count="failed">${count(c.counts.failed)}</td>
+  <td>${c.lists.join(', ')}</td>
+  <td>${localTime(c.scheduledAt)}</td>
+</tr>`,
+  );
+  return html`<div class="row"><h1>Campaigns</h1><span class="spacer"></span><a class="button" href="/admin/campaigns/new">New campaign</a></div>
+<table><thead><tr><th>Subject</th><th>Status</th><th>Progress</th><th class="num">Sent</th><th class="num">Failed</th><th>Lists</th><th>Starts</th></tr></thead>
+<tbody>${rows}</tbody></table>`;
+}
+
+export interface DetailData {
+  p: CampaignProgress;
+  failures: (Delivery & { email: string | null })[];
+  skipped: (Delivery & { email: string | null })[];
+  csrf: string;
+  flash?: SafeHtml | undefined;
+}
+
+export function campaignDetailView(d: DetailData): SafeHtml {
+  const c = d.p.campaign;
+  const action = (name: string, label: string, cls = 'secondary', confirm?: string) =>
+    html`<form class="inline" method="post" action="/admin/campaigns/${c.id}/${name}"${confirm ? html` data-confirm="${confirm}"` : ''}>
+<input type="hidden" name="_csrf" value="${d.csrf}"><button class="${cls}" type="submit">${label}</button></form>`;
+  const actions = [
+    c.status === 'sending' && action('pause', 'Pause'),
+    c.status === 'paused' && action('resume', 'Resume', ''),
+    !FINAL.has(c.status) && action('cancel', 'Cancel campaign', 'danger', 'Cancel this campaign? Nothing more will be sent.'),
+  ];
+  const stat = (key: string, label: string, value: number) => html`<div class="stat"><b data-count="${key}">${count(value)}</b><span>${label}</span></div>`;
+  const deliveryRows = (rows: DetailData['failures']) =>
+    rows.map(
+      (f) => html`<tr><td>${f.email ?? html`<span class="muted">deleted</span>`}<span class="sub">subscriber ${f.subscriberId}</span></td>
+<td class="reply">${f.detail ?? ''}</td><td>${f.at ? localTime(new Date(f.at).toISOString()) : ''}</td></tr>`,
+    );
+  return html`${d.flash}
+<section data-campaign="${c.id}" data-status="${c.status}" data-reload-on-change>
+<div class="row"><h1>${c.subject}</h1>${statusBadge(c.status)}<span class="spacer"></span>${actions}</div>
+<div class="row">${progressBar(c, { wide: true })}<span class="muted">rate <span data-field="rate">${d.p.rate > 0 ? `${Math.round(d.p.rate)}/s` : '–'}</span>,
+ETA <span data-field="eta">${d.p.etaSeconds === undefined ? '–' : `${Math.ceil(d.p.etaSeconds)} s`}</span></span></div>
+<div class="stats">
+${stat('sent', 'sent (accepted by SMTP)', c.counts.sent)}${stat('failed', 'failed', c.counts.failed)}${stat('skipped', 'skipped', c.counts.skipped)}
+${stat('pending', 'pending', c.counts.pending)}${stat('total', 'recipients', c.counts.total)}
+</div>
+</section>
+<div class="card"><dl class="facts">
+<dt>Campaign</dt><dd><code>${c.id}</code></dd>
+<dt>Lists</dt><dd>${c.lists.join(', ')}</dd>
+<dt>Edition</dt><dd>${c.newsletterId}, ${c.editionDate}</dd>
+<dt>Created</dt><dd>${localTime(c.createdAt)}</dd>
+<dt>Starts</dt><dd>${localTime(c.scheduledAt)}</dd>
+<dt>Started</dt><dd>${localTime(c.startedAt)}</dd>
+<dt>Finished</dt><dd>${localTime(c.finishedAt)}</dd>
+${c.error && html`<dt>Error</dt><dd>${c.error}</dd>`}
+</dl></div>
+${c.status === 'scheduled' && html`<h2>Reschedule</h2>
+<form class="card row" method="post" action="/admin/campaigns/${c.id}/reschedule" data-send-time>
+<input type="hidden" name="_csrf" value="${d.csrf}"><input type="hidden" name="when" value="at"><input type="hidden" name="at" value="">
+<label class="check">New start (<span data-tz>your time zone</span>)</label><input type="datetime-local" name="local" required>
+<button type="submit">Reschedule</button></form>`}
+<h2>Failures</h2>
+${d.failures.length
+  ? html`<table><thead><tr><th>Recipient</th><th>SMTP reply</th><th>When</th></tr></thead><tbody>${deliveryRows(d.failures)}</tbody></table>`
+  : html`<p class="muted">No failures.</p>`}
+${d.skipped.length > 0 &&
+  html`<h2>Skipped</h2><p class="muted">Not mailed because of their status when their turn came.</p>
+<table><thead><tr><th>Recipient</th><th>Reason</th><th>When</th></tr></thead><tbody>${deliveryRows(d.skipped)}</tbody></table>`}`;
+}
+
+export function editorView(opts: { csrf: string; text: string; problems?: InputProblem[] }): SafeHtml {
+  return html`<h1>New campaign</h1>
+${problemList(opts.problems ?? [])}
+<form method="post" action="/admin/campaigns/preview" enctype="multipart/form-data" class="editor">
+<input type="hidden" name="_csrf" value="${opts.csrf}">
+<div><label for="edition">Edition (YAML)</label>
+<textarea id="edition" name="edition" spellcheck="false" placeholder="newsletter: daily&#10;date: 2025-02-13&#10;subject: …">${opts.text}</textarea></div>
+<div class="side"><div class="card">
+<label for="editionFile">…or upload a file</label>
+<input id="editionFile" name="editionFile" type="file" accept=".yaml,.yml,.json,text/yaml,application/json" data-load-into="edition">
+<p class="muted">The edition is checked, rendered once and linted; nothing is saved until you schedule it.</p>
+<button type="submit">Preview</button></div></div>
+</form>`;
+}
+
+export interface PreviewData {
+  csrf: string;
+  text: string;
+  subject: string;
+  html: string;
+  report: LintReport;
+  lists: ListWithCount[];
+  selected: Set<string>;
+  problems?: InputProblem[] | undefined;
+  flash?: SafeHtml | undefined;
+  testTo?: string | undefined;
+}
+
+function lintView(report: LintReport): SafeHtml {
+  const items = [
+    ...report.errors.map((e) => ({ ...e, level: 'error' })),
+    ...report.warnings.map((w) => ({ ...w, level: 'warning' })),
+  ];
+  const size = `${(report.htmlBytes / 1024).toFixed(1)} KB of HTML`;
+  if (!items.length) return html`<p class="lint-ok">Lint: no problems, ${size}.</p>`;
+  return html`<ul class="lint">${items.map(
+    (i) => html`<li class="${i.level}"><strong>${i.level}</strong> ${i.path ? html`<code>${i.path}</code> ` : ''}${i.message}</li>`,
+  )}</ul><p class="muted">${size}</p>`;
+}
+
+/** The email in a frame that can run nothing; its links open in a new tab. */
+export function emailFrame(document: string, cls: string, title: string): SafeHtml {
+  const withBase = /<head[^>]*>/i.test(document)
+    ? document.replace(/<head[^>]*>/i, (h) => `${h}<base target="_blank">`)
+    : `<base target="_blank">${document}`;
+  return html`<iframe class="${cls}" sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" title="${title}" srcdoc="${withBase}"></iframe>`;
+}
+
+export function previewView(d: PreviewData): SafeHtml {
+  const sendable = d.report.ok;
+  const hiddenEdition = html`<textarea name="edition" hidden>${d.text}</textarea><input type="hidden" name="_csrf" value="${d.csrf}">`;
+  const listChoices = d.lists.length
+    ? d.lists.map(
+        (l) => html`<label class="check"><input type="checkbox" name="lists" value="${l.id}"${d.selected.has(l.id) ? html` checked` : ''}>
+${l.name} <span class="muted">(${count(l.members)})</span></label>`,
+      )
+    : html`<p class="muted">No lists yet: create one with <code>newsdesk lists create</code>.</p>`;
+  return html`${d.flash}
+<div class="row"><h1>${d.subject}</h1><span class="spacer"></span>
+<form method="post" action="/admin/campaigns/edit">${hiddenEdition}<button class="secondary" type="submit">Edit</button></form></div>
+${problemList(d.problems ?? [])}
+<div class="preview-layout">
+<div>
+<div class="card">${lintView(d.report)}</div>
+<div class="previews">
+<div class="preview"><h3>Desktop, 600 px</h3>${emailFrame(d.html, 'w600', 'Preview at 600 px')}</div>
+<div class="preview"><h3>Phone, 375 px</h3>${emailFrame(d.html, 'w375', 'Preview at 375 px')}</div>
+</div>
+</div>
+<div class="side">
+<form class="card" method="post" action="/admin/campaigns" data-send-time>
+${hiddenEdition}
+<fieldset><legend>Send to</legend>${listChoices}</fieldset>
+<fieldset><legend>When</legend>
+<label class="check"><input type="radio" name="when" value="now" checked> Now</label>
+<label class="check"><input type="radio" name="when" value="at"> At <span class="muted">(<span data-tz>your time zone</span>)</span></label>
+<input type="datetime-local" name="local" aria-label="Send time"><input type="hidden" name="at" value="">
+</fieldset>
+<button type="submit" ${sendable ? '' : html`disabled`}>Schedule</button>
+${!sendable && html`<p class="muted">Fix the lint errors to schedule.</p>`}
+</form>
+<form class="card" method="post" action="/admin/campaigns/test">
+${hiddenEdition}
+<label for="testTo">Send a test to</label>
+<div class="row"><input id="testTo" type="email" name="to" required value="${d.testTo ?? ''}" placeholder="you@example.com"><button class="secondary" type="submit">Send test</button></div>
+</form>
+</div>
+</div>`;
+}

@@ -1,0 +1,41 @@
+/**
+ * The editors' API under `/api`: bearer tokens, JSON in and out, zod schemas for every body and
+ * query (documented at `/api/docs`), a 400 naming each bad field.
+ */
+import multipart from '@fastify/multipart';
+import type { FastifyPluginAsync } from 'fastify';
+import type { App } from '../../app.ts';
+import type { TemplateCache } from '../../composer/templates.ts';
+import { jsonErrorHandler } from '../http-errors.ts';
+import { bearerAuth } from './auth.ts';
+import { campaignRoutes } from './campaigns.routes.ts';
+import { editionRoutes } from './editions.routes.ts';
+import { listRoutes } from './lists.routes.ts';
+import { subscriberApiRoutes } from './subscribers.routes.ts';
+
+export interface ApiPluginOptions {
+  app: App;
+  newsletterDirs: string[];
+  templates: TemplateCache;
+  /** Largest CSV accepted by an import. Default 512 MB. */
+  maxImportBytes?: number;
+}
+
+export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (server, opts) => {
+  const { app } = opts;
+  server.setErrorHandler(jsonErrorHandler);
+  server.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: `no such endpoint: ${req.method} ${req.url.split('?')[0]} (see /api/docs)`, code: 'not_found' }),
+  );
+  server.addHook('onRequest', bearerAuth(app.stores.apiTokens));
+
+  // Editions may be posted as YAML text, so problems can name their line.
+  server.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // CSV uploads stream from a multipart part; nothing is buffered.
+  await server.register(multipart, { limits: { files: 1, fields: 10 } });
+
+  await server.register(listRoutes, { app, ...(opts.maxImportBytes ? { maxImportBytes: opts.maxImportBytes } : {}) });
+  await server.register(subscriberApiRoutes, { app });
+  await server.register(editionRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates });
+  await server.register(campaignRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates });
+};

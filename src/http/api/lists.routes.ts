@@ -1,0 +1,137 @@
+/**
+ * `/api/lists`: create, read, rename and delete lists; import a CSV into one (the same import and
+ * summary as `newsdesk subscribers import`); export its members as CSV.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { App } from '../../app.ts';
+import { NewsdeskError, ValidationError } from '../../domain/errors.ts';
+import { ListId, ListInput, ListName } from '../../domain/list.schema.ts';
+import { exportCsv } from '../../store/csv-export.ts';
+import { importCsv } from '../../store/csv-import.ts';
+import { CsvFormatError } from '../../store/csv-reader.ts';
+
+export interface ListRoutesOptions {
+  app: App;
+  /** Largest CSV accepted for an import. Default 512 MB (about five million rows). */
+  maxImportBytes?: number;
+}
+
+const ListParams = z.strictObject({ id: ListId });
+const ImportQuery = z.strictObject({
+  /** Let the file's names and attributes replace existing subscribers' (the CLI's --update). */
+  update: z.stringbool().default(false),
+});
+
+/** Where the CSV of an import request is: a multipart `file` part, or the body itself (text/csv). */
+async function csvStream(req: FastifyRequest, maxBytes: number): Promise<Readable> {
+  if (req.isMultipart()) {
+    const part = await req.file({ limits: { fileSize: maxBytes, files: 1 } });
+    if (!part) throw new ValidationError('request_invalid', 'upload', [{ path: 'file', message: 'required: a CSV file in the "file" field' }]);
+    if (part.fieldname !== 'file') throw new ValidationError('request_invalid', 'upload', [{ path: part.fieldname, message: 'unknown field: send the CSV as "file"' }]);
+    return part.file;
+  }
+  if (req.body && typeof (req.body as Readable).pipe === 'function') return req.body as Readable;
+  throw new ValidationError('request_invalid', 'upload', [{ path: 'file', message: 'required: send the CSV as text/csv or as a multipart "file" field' }]);
+}
+
+export const listRoutes: FastifyPluginAsync<ListRoutesOptions> = async (instance, opts) => {
+  const { app } = opts;
+  const { lists, subscribers } = app.stores;
+  const server = instance.withTypeProvider<ZodTypeProvider>();
+  const maxImportBytes = opts.maxImportBytes ?? 512 * 1024 * 1024;
+
+  // The CSV body is streamed to a temporary file, never held in memory.
+  server.addContentTypeParser(['text/csv', 'application/csv'], { bodyLimit: maxImportBytes }, (_req, payload, done) => done(null, payload));
+
+  server.get('/lists', { schema: { tags: ['lists'], summary: 'Every list with its member count' } }, async () => lists.all());
+
+  server.post('/lists', { schema: { tags: ['lists'], summary: 'Create a list', body: ListInput } }, async (req, reply) => {
+    return reply.code(201).send(await lists.create(req.body));
+  });
+
+  server.get('/lists/:id', { schema: { tags: ['lists'], summary: 'One list with its member count', params: ListParams } }, async (req) => {
+    const list = await lists.require(req.params.id);
+    return { ...list, members: await lists.countMembers(list.id) };
+  });
+
+  server.patch(
+    '/lists/:id',
+    { schema: { tags: ['lists'], summary: 'Rename a list', params: ListParams, body: z.strictObject({ name: ListName }) } },
+    async (req) => lists.rename(req.params.id, req.body.name),
+  );
+
+  server.delete('/lists/:id', { schema: { tags: ['lists'], summary: 'Delete a list and its memberships (subscribers stay)', params: ListParams } }, async (req) => {
+    const members = await lists.countMembers((await lists.require(req.params.id)).id);
+    await lists.delete(req.params.id);
+    return { deleted: req.params.id, members };
+  });
+
+  server.post(
+    '/lists/:id/import',
+    {
+      bodyLimit: maxImportBytes,
+      schema: {
+        tags: ['lists'],
+        summary: 'Import a CSV (header with "email", optional "name", other columns are attributes)',
+        description:
+          'Send the file as `text/csv`, or as the `file` field of a multipart form. The whole file is checked before anything is written; ' +
+          'the answer is the same summary as `newsdesk subscribers import --json`.',
+        params: ListParams,
+        querystring: ImportQuery,
+      },
+    },
+    async (req) => {
+      await lists.require(req.params.id);
+      const dir = await mkdtemp(join(tmpdir(), 'newsdesk-import-'));
+      const file = join(dir, `${randomBytes(6).toString('hex')}.csv`);
+      try {
+        const source = await csvStream(req, maxImportBytes);
+        await pipeline(source, createWriteStream(file));
+        if ((source as Readable & { truncated?: boolean }).truncated) {
+          throw new ValidationError('request_invalid', 'upload', [{ path: 'file', message: `larger than ${maxImportBytes} bytes` }]);
+        }
+        const started = performance.now();
+        const summary = await importCsv(file, { listId: req.params.id, update: req.query.update }, { subscribers, lists });
+        req.log.info({ list: req.params.id, rows: summary.rows, added: summary.added, ms: Math.round(performance.now() - started) }, 'csv import');
+        return summary;
+      } catch (err) {
+        // The reader names the temporary file; the caller knows it as the upload.
+        if (err instanceof CsvFormatError) throw new ValidationError('csv_malformed', 'upload', [{ path: 'file', line: err.line, message: err.reason }]);
+        throw err;
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  server.get(
+    '/lists/:id/export',
+    { schema: { tags: ['lists'], summary: "The list's members as CSV (formula-safe), as `newsdesk subscribers export`", params: ListParams } },
+    async (req, reply) => {
+      await lists.require(req.params.id);
+      const out = new PassThrough();
+      // Headers go out with the first row; a failure after that can only cut the download short.
+      exportCsv(req.params.id, out, { subscribers, lists }).then(
+        () => out.end(),
+        (err: unknown) => {
+          req.log.error({ err: String(err) }, 'export failed');
+          out.destroy(err instanceof Error ? err : new NewsdeskError('export_failed', String(err)));
+        },
+      );
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${req.params.id}.csv"`)
+        .send(out);
+    },
+  );
+};
+

@@ -1,0 +1,130 @@
+/**
+ * `/api/subscribers` and list memberships: look a subscriber up (by address or id), add one to a
+ * list (as `subscribers add`), take one off a list, unsubscribe from everything.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { App } from '../../app.ts';
+import { NewsdeskError, NotFoundError } from '../../domain/errors.ts';
+import { ListId } from '../../domain/list.schema.ts';
+import { Attributes, EmailAddress, SubscriberId, SubscriberName, type Subscriber } from '../../domain/subscriber.schema.ts';
+import type { JoinOutcome } from '../../store/subscriber.store.ts';
+
+const day = (iso: string) => iso.slice(0, 10);
+
+/** Why an admin add did not put the address on the list, or undefined when it did. */
+function refusal(o: JoinOutcome): string | undefined {
+  switch (o.kind) {
+    case 'suppressed':
+      return `the address is suppressed (${o.suppression.reason} on ${day(o.suppression.at)})`;
+    case 'ended':
+      return `the subscriber is ${o.status}; only their own confirmed opt-in brings them back`;
+    case 'left':
+      return `they left this list on ${day(o.leftAt.toISOString())}; only their own opt-in puts them back`;
+    default:
+      return undefined;
+  }
+}
+
+const IdParams = z.strictObject({ id: z.coerce.number().pipe(SubscriberId) });
+const MemberParams = z.strictObject({ id: ListId, subscriberId: z.coerce.number().pipe(SubscriberId) });
+const LookupQuery = z.strictObject({ email: EmailAddress });
+
+/** An admin add: the CLI's `subscribers add`, with attributes and `update` (the import's --update). */
+export const AddSubscriberBody = z.strictObject({
+  email: EmailAddress,
+  name: SubscriberName.optional(),
+  attributes: Attributes.default({}),
+  /** Let this name and these attributes replace an existing subscriber's. Default false. */
+  update: z.boolean().default(false),
+});
+
+const UnsubscribeBody = z
+  .strictObject({
+    /** Leave only this list; without it, unsubscribe from everything (and suppress the address). */
+    list: ListId.optional(),
+  })
+  .default({});
+
+export const subscriberApiRoutes: FastifyPluginAsync<{ app: App }> = async (instance, { app }) => {
+  const { subscribers, lists, suppression } = app.stores;
+  const server = instance.withTypeProvider<ZodTypeProvider>();
+
+  async function describe(subscriber: Subscriber) {
+    const [memberships, suppressed] = await Promise.all([lists.membershipsOf(subscriber.id), suppression.get(subscriber.email)]);
+    return {
+      subscriber,
+      lists: memberships.member,
+      left: memberships.left.map((l) => ({ list: l.list, at: l.at.toISOString() })),
+      suppression: suppressed,
+    };
+  }
+
+  server.get(
+    '/subscribers',
+    { schema: { tags: ['subscribers'], summary: 'Find a subscriber by address: record, lists, departures, suppression', querystring: LookupQuery } },
+    async (req) => {
+      const [subscriber, suppressed] = await Promise.all([subscribers.findByEmail(req.query.email), suppression.get(req.query.email)]);
+      if (subscriber) return describe(subscriber);
+      if (suppressed) return { subscriber: null, lists: [], left: [], suppression: suppressed };
+      throw new NotFoundError('subscriber', req.query.email);
+    },
+  );
+
+  server.get('/subscribers/:id', { schema: { tags: ['subscribers'], summary: 'One subscriber by id', params: IdParams } }, async (req) => {
+    const subscriber = await subscribers.get(req.params.id);
+    if (!subscriber) throw new NotFoundError('subscriber', String(req.params.id));
+    return describe(subscriber);
+  });
+
+  server.post(
+    '/lists/:id/subscribers',
+    {
+      schema: {
+        tags: ['subscribers'],
+        summary: 'Add one address to a list',
+        description: '201 when the address joined, 200 when it was already on the list, 409 when it may not be added (suppressed, ended, left).',
+        params: z.strictObject({ id: ListId }),
+        body: AddSubscriberBody,
+      },
+    },
+    async (req, reply) => {
+      await lists.require(req.params.id);
+      const { update, ...row } = req.body;
+      const [outcome] = await subscribers.joinList(req.params.id, [row], { via: 'admin', update });
+      if (!outcome) throw new NewsdeskError('store_error', 'the store answered nothing');
+      const refused = refusal(outcome);
+      if (refused) throw new NewsdeskError('not_added', `${row.email} was not added to ${req.params.id}: ${refused}`);
+      return reply.code(outcome.kind === 'created' || outcome.kind === 'joined' ? 201 : 200).send(outcome);
+    },
+  );
+
+  server.delete(
+    '/lists/:id/subscribers/:subscriberId',
+    { schema: { tags: ['subscribers'], summary: 'Take a subscriber off a list (later imports of it skip them)', params: MemberParams } },
+    async (req) => {
+      await lists.require(req.params.id);
+      return subscribers.unsubscribe(req.params.subscriberId, { listId: req.params.id, reason: 'removed by admin' });
+    },
+  );
+
+  server.post(
+    '/subscribers/:id/unsubscribe',
+    {
+      schema: {
+        tags: ['subscribers'],
+        summary: 'Unsubscribe from everything (suppressing the address), or from one list with { "list": … }',
+        params: IdParams,
+        body: UnsubscribeBody,
+      },
+    },
+    async (req) => {
+      if (req.body.list !== undefined) await lists.require(req.body.list);
+      return subscribers.unsubscribe(req.params.id, {
+        reason: 'unsubscribed by admin',
+        ...(req.body.list !== undefined ? { listId: req.body.list } : {}),
+      });
+    },
+  );
+};

@@ -1,0 +1,36 @@
+/**
+ * The links newsdesk puts in front of subscribers, signed the way the message preparer signs
+ * them (src/queue/message.preparer.ts), and the one place tokens from a URL are checked.
+ */
+import { type TokenPayload, type TokenPurpose, type TokenScope, signToken, verifyToken } from '../domain/token.ts';
+
+/** The path segment of links in test copies: not a token, answered with a harmless page. */
+export const TEST_SEND_TOKEN = 'test-send';
+
+const PATH: Record<TokenPurpose, string> = { unsubscribe: 'u', view: 'v', confirm: 'confirm' };
+
+export interface LinkSigner {
+  /** `${PUBLIC_URL}/<u|v|confirm>/<token>` for one subscriber and scope. */
+  link(purpose: TokenPurpose, subscriberId: number, scope: TokenScope): string;
+  /**
+   * The payload of a token from a URL when it is genuine, of `purpose`, and (with `maxAgeMs`)
+   * fresh enough; null for anything else, which callers answer with a bare 404.
+   */
+  read(token: string, purpose: TokenPurpose, opts?: { maxAgeMs?: number }): TokenPayload | null;
+}
+
+/** Signs with the first secret, accepts all (a secret rotation keeps old links working). */
+export function createLinkSigner(opts: { publicUrl: string; secrets: readonly string[] }): LinkSigner {
+  const secret = opts.secrets[0];
+  if (!secret) throw new Error('createLinkSigner: no secret');
+  return {
+    link(purpose, subscriberId, scope) {
+      return `${opts.publicUrl}/${PATH[purpose]}/${signToken({ subscriberId, purpose, scope }, secret)}`;
+    },
+    read(token, purpose, readOpts = {}) {
+      if (token.length > 200) return null;
+      const payload = verifyToken(token, opts.secrets, readOpts.maxAgeMs === undefined ? {} : { maxAgeMs: readOpts.maxAgeMs });
+      return payload && payload.purpose === purpose ? payload : null;
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * The HTTP server: subscriber endpoints, health and metrics, the editors' API and the dashboard,
+ * over one {@link App}. `buildServer` only builds: tests drive it with `inject`, `newsdesk serve`
+ * calls `listen`.
+ */
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { App } from '../app.ts';
+import { newsletterDirs as defaultNewsletterDirs } from '../composer/newsletter.loader.ts';
+import { createTemplateCache } from '../composer/templates.ts';
+import { adminPlugin } from './admin/admin.plugin.ts';
+import { apiPlugin } from './api/api.plugin.ts';
+import { bearerAuth } from './api/auth.ts';
+import { healthRoutes } from './health.routes.ts';
+import { jsonErrorHandler } from './http-errors.ts';
+import { createLinkSigner } from './links.ts';
+import { createMetrics, type SendMetrics } from './metrics.ts';
+import { sendNotFoundPage } from './public-page.ts';
+import { createConfirmationMailer } from './subscriber/confirmation.mailer.ts';
+import { subscriberRoutes } from './subscriber.routes.ts';
+import { zodValidatorCompiler } from './validation.ts';
+
+const VERSION = '0.1.0';
+
+export interface ServerOptions {
+  /** Folders searched for `<newsletter>.yaml`. Default: from NEWSLETTERS_DIR, then the package's own. */
+  newsletterDirs?: string[];
+  /** Sign-ups per IP per minute. Default: SUBSCRIBE_RATE_PER_MINUTE. */
+  subscribeRatePerMinute?: number;
+  /** Request logging. Default: the app's logger. `false` logs nothing. */
+  logger?: Logger | false;
+  /** SMTP counters of this process, when it runs workers (see metrics.ts). */
+  sendMetrics?: SendMetrics | undefined;
+  /**
+   * The dev outbox folder the dashboard lists. Default: OUTBOX_DIR when SMTP_URL is unset (dev
+   * mode), else none (no outbox page).
+   */
+  outboxDir?: string | undefined;
+  /** Largest CSV an API import accepts, in bytes. Default 512 MB. */
+  maxImportBytes?: number;
+}
+
+/** Builds the whole server over `app`; it closes nothing of `app` (its owner does that). */
+export function buildServer(app: App, opts: ServerOptions = {}): FastifyInstance {
+  const { config } = app;
+  const logger = opts.logger === undefined ? app.logger : opts.logger;
+  const server = Fastify({
+    ...(logger ? { loggerInstance: logger as FastifyBaseLogger } : { logger: false }),
+    // Believe X-Forwarded-For from as many hops as TRUST_PROXY says, no further.
+    trustProxy: config.http.trustProxy > 0 ? (_address: string, hop: number) => hop < config.http.trustProxy : false,
+    bodyLimit: 2 * 1024 * 1024,
+    // Fastify's own request lines would log token URLs; ours below leaves the tokens out.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  server.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, url: withoutTokens(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+  server.setValidatorCompiler(zodValidatorCompiler);
+  server.setSerializerCompiler(serializerCompiler);
+  server.setErrorHandler(jsonErrorHandler);
+  server.setNotFoundHandler((req, reply) => {
+    if (req.url.startsWith('/api/')) return reply.code(404).send({ error: 'no such endpoint', code: 'not_found' });
+    return sendNotFoundPage(reply);
+  });
+
+  const newsletterDirs = opts.newsletterDirs ?? defaultNewsletterDirs(config.newslettersDir);
+  const templates = createTemplateCache();
+  const links = createLinkSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
+  const mailer = createConfirmationMailer({ transport: () => app.transport(), links, newsletterDirs, logger: app.logger });
+  const metrics = createMetrics(app, { send: opts.sendMetrics });
+  const outboxDir = opts.outboxDir ?? (config.smtp.url ? undefined : config.smtp.outboxDir);
+  server.addHook('onClose', async () => mailer.drain());
+
+  // Counted in Redis, so every serve process shares one budget per client address.
+  void server.register(rateLimit, { global: false, redis: app.redis, nameSpace: `${app.stores.keys.tag}:ratelimit:` });
+
+  void server.register(swagger, {
+    openapi: {
+      info: {
+        title: 'newsdesk editors API',
+        version: VERSION,
+        description: 'Lists, subscribers, editions and campaigns. Authenticate with `Authorization: Bearer <token>` (newsdesk tokens create <name>).',
+      },
+      servers: [{ url: config.publicUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    // Only the API is documented; subscriber pages and the dashboard are not an interface.
+    transform: (doc) => (doc.url.startsWith('/api/') ? jsonSchemaTransform(doc) : { schema: { ...doc.schema, hide: true }, url: doc.url }),
+  });
+  void server.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  void server.register(subscriberRoutes, { app, links, mailer, subscribeRatePerMinute: opts.subscribeRatePerMinute ?? config.http.subscribeRatePerMinute });
+  // Metrics name campaigns and lists: they are for the operator's Prometheus (with a token), not the public.
+  void server.register(healthRoutes, { app, metrics, authorizeMetrics: bearerAuth(app.stores.apiTokens) });
+  void server.register(apiPlugin, { prefix: '/api', app, newsletterDirs, templates, ...(opts.maxImportBytes ? { maxImportBytes: opts.maxImportBytes } : {}) });
+  void server.register(adminPlugin, { prefix: '/admin', app, newsletterDirs, templates, outboxDir });
+  server.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin', 302));
+  return server;
+}
+
+/**
+ * A URL fit for a log: the token of a subscriber link is as good as the subscriber's password
+ * for that link (unsubscribe, their copy), so it never reaches the logs.
+ */
+export function withoutTokens(url: string): string {
+  return url.replace(/^\/(u|v|confirm)\/[^/?#]+/, (_all, kind: string) => `/${kind}/…`);
+}

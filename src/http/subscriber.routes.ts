@@ -1,0 +1,204 @@
+/**
+ * The public endpoints subscribers reach from their inbox (DESIGN.md invariant 5):
+ *
+ * - `GET /u/:token` shows what the link would do and changes nothing (scanners prefetch links);
+ * - `POST /u/:token` unsubscribes: RFC 8058 one-click (`List-Unsubscribe=One-Click` as a
+ *   urlencoded or multipart form) or the page's own buttons. No cookie, no auth beyond the
+ *   token, 200 and never a redirect, harmless to repeat, done before the answer is sent;
+ * - `GET /v/:token` the personalized edition, never indexed;
+ * - `POST /subscribe` sign-up (form or JSON), one answer for every address, rate-limited per IP;
+ * - `GET /confirm/:token` a confirm button, `POST /confirm/:token` the confirmation.
+ *
+ * A forged, altered, expired or wrong-purpose token gets the same bare 404 as an unknown one.
+ */
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { App } from '../app.ts';
+import { personalize } from '../composer/personalize.ts';
+import { ValidationError } from '../domain/errors.ts';
+import { ListId } from '../domain/list.schema.ts';
+import { EmailAddress, SubscriberName } from '../domain/subscriber.schema.ts';
+import { CONFIRM_TOKEN_MAX_AGE_MS } from '../domain/token.ts';
+import { describeError } from './http-errors.ts';
+import { type LinkSigner, TEST_SEND_TOKEN } from './links.ts';
+import { PUBLIC_PAGE_HEADERS, sendNotFoundPage, sendPublicPage } from './public-page.ts';
+import type { ConfirmationMailer } from './subscriber/confirmation.mailer.ts';
+import {
+  type Page,
+  SUBSCRIBE_ANSWER,
+  confirmPage,
+  confirmRefusedPage,
+  confirmedPage,
+  problemsPage,
+  subscribeAnswerPage,
+  testCopyPage,
+  unsubscribePage,
+  unsubscribedPage,
+} from './subscriber/pages.ts';
+import { unsubscribe, unsubscribeContext } from './subscriber/unsubscribe.ts';
+
+export interface SubscriberRoutesOptions {
+  app: App;
+  links: LinkSigner;
+  mailer: ConfirmationMailer;
+  /** Sign-ups per IP address per minute. */
+  subscribeRatePerMinute: number;
+}
+
+const TokenParams = z.strictObject({ token: z.string().min(1).max(200) });
+
+/**
+ * What the unsubscribe page's buttons (and one-click clients) send. Deliberately forgiving: a
+ * request to stop mail must not fail on a client's odd body, so anything else means one-click.
+ */
+const UnsubscribeBody = z.preprocess(
+  (v) => (v !== null && typeof v === 'object' && !Buffer.isBuffer(v) ? v : {}),
+  z.object({
+    /** `lists` (the default, and what one-click means) or `all`. */
+    scope: z.enum(['lists', 'all']).optional().catch(undefined),
+    'List-Unsubscribe': z.string().max(100).optional().catch(undefined),
+  }),
+);
+
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+/** A sign-up: the form's fields or a JSON body. Unknown fields (a submit button's name) are ignored. */
+export const SubscribeBody = z.object({
+  email: EmailAddress,
+  list: ListId,
+  name: z.preprocess(blankToUndefined, SubscriberName.optional()),
+});
+
+const isJson = (req: FastifyRequest) => /^application\/json\b/i.test(req.headers['content-type'] ?? '');
+
+const page = (reply: FastifyReply, p: Page, status = 200) => sendPublicPage(reply, status, p.title, p.body);
+
+export const subscriberRoutes: FastifyPluginAsync<SubscriberRoutesOptions> = async (instance, opts) => {
+  const { app, links, mailer } = opts;
+  const server = instance.withTypeProvider<ZodTypeProvider>();
+  await server.register(formbody, { bodyLimit: 16 * 1024 });
+  // One-click clients may post multipart/form-data (RFC 8058 allows both); no files are taken.
+  await server.register(multipart, { attachFieldsToBody: 'keyValues', limits: { files: 0, fields: 20, fieldSize: 4096 } });
+  // Any other type still reaches the handlers (as text): an unsubscribe must not fail with a 415.
+  server.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => done(null, body));
+
+  // Subscribers get a page; scripts that posted JSON get JSON.
+  server.setErrorHandler((err, req, reply) => {
+    const known = describeError(err);
+    if (!known) {
+      req.log.error({ err }, 'unexpected error');
+      return sendPublicPage(reply, 500, 'Something went wrong', problemsPage([{ path: '', message: 'something went wrong on our side; please try again' }]).body);
+    }
+    if (isJson(req)) return reply.code(known.status).send(known.body);
+    const problems = known.body.problems ?? [{ path: '', message: known.body.error }];
+    return page(reply, problemsPage(problems), known.status);
+  });
+
+  // Unsubscribe ------------------------------------------------------------------------------
+
+  server.get('/u/:token', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
+    if (req.params.token === TEST_SEND_TOKEN) return page(reply, testCopyPage());
+    const payload = links.read(req.params.token, 'unsubscribe');
+    const ctx = payload && (await unsubscribeContext(app, payload));
+    if (!ctx) return sendNotFoundPage(reply);
+    return page(reply, unsubscribePage(ctx, `/u/${req.params.token}`));
+  });
+
+  server.post('/u/:token', { schema: { params: TokenParams, body: UnsubscribeBody, hide: true } }, async (req, reply) => {
+    if (req.params.token === TEST_SEND_TOKEN) return page(reply, testCopyPage());
+    const payload = links.read(req.params.token, 'unsubscribe');
+    const ctx = payload && (await unsubscribeContext(app, payload));
+    if (!ctx) return sendNotFoundPage(reply);
+    const scope = req.body.scope ?? 'lists';
+    const via = req.body['List-Unsubscribe'] === 'One-Click' ? 'one-click unsubscribe' : 'unsubscribe page';
+    const outcome = await unsubscribe(app, ctx, scope, via);
+    req.log.info({ subscriber: ctx.subscriber.id, scope, via, outcome: outcome.kind }, 'unsubscribed');
+    return page(reply, unsubscribedPage(ctx, outcome, `/u/${req.params.token}`));
+  });
+
+  // View in browser ----------------------------------------------------------------------------
+
+  server.get('/v/:token', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
+    if (req.params.token === TEST_SEND_TOKEN) return page(reply, testCopyPage());
+    const payload = links.read(req.params.token, 'view');
+    if (!payload || payload.scope.kind !== 'campaign') return sendNotFoundPage(reply);
+    const campaignId = payload.scope.id;
+    const [subscriber, content] = await Promise.all([
+      app.stores.subscribers.get(payload.subscriberId),
+      app.campaigns.content(campaignId).catch(() => null),
+    ]);
+    if (!subscriber || !content) return sendNotFoundPage(reply);
+    const scope = { kind: 'campaign', id: campaignId } as const;
+    const copy = personalize(content.compiled, {
+      email: subscriber.emailDisplay,
+      name: subscriber.name,
+      unsubscribeUrl: links.link('unsubscribe', subscriber.id, scope),
+      viewUrl: links.link('view', subscriber.id, scope),
+    });
+    return reply
+      .headers({
+        ...PUBLIC_PAGE_HEADERS,
+        // The edition's own markup and images; never script, never a form.
+        'content-security-policy': "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; font-src https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      })
+      .type('text/html; charset=utf-8')
+      .send(withNoindex(copy.html));
+  });
+
+  // Sign-up and confirmation -------------------------------------------------------------------
+
+  server.post(
+    '/subscribe',
+    {
+      schema: { body: SubscribeBody, hide: true },
+      config: { rateLimit: { max: opts.subscribeRatePerMinute, timeWindow: 60_000 } },
+    },
+    async (req, reply) => {
+      const list = await app.stores.lists.get(req.body.list);
+      // Which lists exist is no secret (they are in every sign-up form); a typo should say so.
+      if (!list) throw new ValidationError('request_invalid', 'form', [{ path: 'list', message: 'no such list' }]);
+      const result = await app.stores.subscribers.subscribe(list, {
+        email: req.body.email,
+        attributes: {},
+        ...(req.body.name !== undefined ? { name: req.body.name } : {}),
+      });
+      if (result.kind === 'confirmation-needed') mailer.send(list, result.subscriber);
+      req.log.info({ list: list.id, outcome: result.kind }, 'sign-up');
+      // The same bytes whatever happened: a stranger cannot tell known addresses from new ones.
+      if (isJson(req)) return reply.code(200).send({ ok: true, message: SUBSCRIBE_ANSWER });
+      return page(reply, subscribeAnswerPage());
+    },
+  );
+
+  server.get('/confirm/:token', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
+    const found = await confirmTarget(req.params.token);
+    if (!found) return sendNotFoundPage(reply);
+    const member = await app.stores.lists.isMember(found.list.id, found.subscriber.id);
+    return page(reply, confirmPage(found.list, found.subscriber, `/confirm/${req.params.token}`, member));
+  });
+
+  server.post('/confirm/:token', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
+    const found = await confirmTarget(req.params.token);
+    if (!found) return sendNotFoundPage(reply);
+    const result = await app.stores.subscribers.confirm(found.subscriber.id, found.list, new Date(found.issuedAt));
+    req.log.info({ list: found.list.id, subscriber: found.subscriber.id, outcome: result.kind }, 'confirmation');
+    if (result.kind === 'confirmed') return page(reply, confirmedPage(found.list, result.subscriber));
+    return page(reply, confirmRefusedPage());
+  });
+
+  async function confirmTarget(token: string) {
+    const payload = links.read(token, 'confirm', { maxAgeMs: CONFIRM_TOKEN_MAX_AGE_MS });
+    if (!payload || payload.scope.kind !== 'list') return null;
+    const [list, subscriber] = await Promise.all([app.stores.lists.get(payload.scope.id), app.stores.subscribers.get(payload.subscriberId)]);
+    return list && subscriber ? { list, subscriber, issuedAt: payload.issuedAt } : null;
+  }
+};
+
+/** Adds `noindex` to the edition's head, so "view in browser" pages stay out of search engines. */
+function withNoindex(document: string): string {
+  const meta = '<meta name="robots" content="noindex, nofollow">';
+  return /<head[^>]*>/i.test(document) ? document.replace(/<head[^>]*>/i, (h) => h + meta) : meta + document;
+}
