@@ -90,6 +90,9 @@ export async function startDevOutbox(options: DevOutboxOptions): Promise<DevOutb
       resolvePort(typeof address === 'object' && address ? address.port : 0);
     });
   });
+  // smtp-server reports a client's broken connection (a reset, a killed worker) as an 'error'
+  // event on the server; unheard, it would crash the process the outbox runs in.
+  server.on('error', (err: Error) => options.logger?.warn({ err: err.message }, 'dev outbox: a connection failed'));
   const url = `smtp://127.0.0.1:${port}`;
   options.logger?.info({ url, dir }, 'dev outbox listening');
 

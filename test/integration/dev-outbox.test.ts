@@ -55,6 +55,38 @@ describe('dev outbox', () => {
     expect(outcomes[0]).toMatchObject({ response: `250 Ok: saved as ${files[0]}` });
   });
 
+  it('survives a client that resets its connection mid-message, saves nothing of it, and keeps serving', async () => {
+    const dir = await tempDir();
+    const warnings: string[] = [];
+    const logger = { info: () => {}, warn: (_: object, msg?: string) => warnings.push(msg ?? '') };
+    const outbox = await startDevOutbox({ dir, logger });
+    cleanups.push(() => outbox.close());
+    const port = Number(new URL(outbox.url).port);
+
+    // A client killed half-way through DATA (a SIGKILLed worker): the kernel sends a reset.
+    const socket = connect(port, '127.0.0.1');
+    let heard = '';
+    socket.on('data', (d: Buffer) => (heard += d.toString()));
+    const reply = async (code: string) => {
+      while (!new RegExp(`(^|\\n)${code} `).test(heard)) await new Promise((r) => setTimeout(r, 5));
+    };
+    await reply('220');
+    socket.write('EHLO x\r\n');
+    await reply('250');
+    socket.write('MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n');
+    await reply('354');
+    socket.write('Subject: half\r\n\r\nonly the first line');
+    await new Promise((r) => setTimeout(r, 50));
+    socket.resetAndDestroy();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(warnings).toContain('dev outbox: a connection failed');
+
+    const transport = await createMailTransport(loadConfig({ SMTP_URL: outbox.url }));
+    cleanups.push(() => transport.close());
+    expect((await transport.send(message.render(recipient(9)))).status).toBe('sent');
+    expect((await readdir(dir)).filter((f) => f.endsWith('.eml'))).toHaveLength(1);
+  });
+
   it('stops listening when the transport closes, and closing twice is fine', async () => {
     const dir = await tempDir();
     const transport = await createMailTransport(loadConfig({ OUTBOX_DIR: dir }));

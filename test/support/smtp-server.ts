@@ -74,6 +74,8 @@ export interface TestSmtpServer {
   url: string;
   /** Accepted messages, in arrival order. */
   messages: ReceivedMessage[];
+  /** Connections that failed on the client's side (resets, a killed client), in order. */
+  connectionErrors: Error[];
   /** Every RCPT with the code it got. */
   rcpts: { to: string; connection: number; code: number }[];
   /** Every DATA that was answered, accepted or not. */
@@ -99,6 +101,7 @@ export interface TestSmtpServer {
 /** Starts a server on 127.0.0.1. */
 export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): Promise<TestSmtpServer> {
   const messages: ReceivedMessage[] = [];
+  const connectionErrors: Error[] = [];
   const rcpts: TestSmtpServer['rcpts'] = [];
   const dataReplies: TestSmtpServer['dataReplies'] = [];
   const attempts = new Map<string, number>();
@@ -222,12 +225,16 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
       resolve(typeof address === 'object' && address ? address.port : 0);
     });
   });
+  // A client that dies mid-transaction (a SIGKILLed worker) surfaces as a server 'error' event;
+  // it is part of what the fault tests do, so it is recorded, not thrown.
+  server.on('error', (err: Error) => connectionErrors.push(err));
   const credentials = options.auth ? `${encodeURIComponent(options.auth.user)}:${encodeURIComponent(options.auth.pass)}@` : '';
 
   return {
     port,
     url: `${options.secure ? 'smtps' : 'smtp'}://${credentials}127.0.0.1:${port}`,
     messages,
+    connectionErrors,
     rcpts,
     dataReplies,
     auths,
