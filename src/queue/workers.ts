@@ -4,7 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.ts';
 import type { Logger } from 'pino';
 import type { CampaignStore } from '../store/campaign.store.ts';
 import { type FanoutDeps, runFanout } from './fanout.job.ts';
@@ -13,7 +13,7 @@ import { PreparedCampaigns, runSendBatch, type SendBatchDeps } from './send-batc
 
 export interface WorkerOptions {
   /** A connection factory: BullMQ workers need their own blocking connections. */
-  connection: () => Redis;
+  connection: () => RedisClient;
   /** Queue prefix: the installation's hash tag. */
   prefix: string;
   /** Send-batch jobs processed at once by this process. Default 8. */

@@ -10,7 +10,6 @@
  * Every state change of a delivery is one Lua script, so two workers can never both claim,
  * and the campaign turns `sent` exactly once: in the script that records its last delivery.
  */
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import {
   Campaign,
@@ -24,7 +23,7 @@ import {
 import { CompiledEmail } from '../domain/compiled-email.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import { Newsletter } from '../domain/newsletter.schema.ts';
-import { type Keys, LuaScript } from './redis.ts';
+import { type Keys, LuaScript, type RedisClient } from './redis.ts';
 
 /** What a campaign sends, frozen when it is created: later edits of the file change nothing. */
 export const CampaignContent = z.strictObject({ compiled: CompiledEmail, newsletter: Newsletter });
@@ -167,13 +166,13 @@ export function parseDelivery(subscriberId: number, raw: string): Delivery {
 }
 
 export interface CampaignStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
 }
 
 /** Campaigns, their frozen content and their deliveries. */
 export class CampaignStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly keys: Keys;
 
   constructor(opts: CampaignStoreOptions) {

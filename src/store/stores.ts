@@ -1,12 +1,11 @@
 /** Builds the subscriber, list and suppression stores over one connection and one key prefix. */
-import type { Redis } from 'ioredis';
 import { createListStore, type ListStore } from './list.store.ts';
-import { createKeys, type Keys } from './redis.ts';
+import { createKeys, type Keys, type RedisClient } from './redis.ts';
 import { createSubscriberStore, type SubscriberStore } from './subscriber.store.ts';
 import { createSuppressionStore, type SuppressionStore } from './suppression.store.ts';
 
 export interface StoresOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** `config.redis.prefix`; every key lives under `{prefix}`. */
   prefix: string;
   /** Clock in ms. Default: `Date.now`. */
