@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { Campaign } from '../domain/campaign.schema.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import type { MailTransport, OutgoingMessage, SendFailed } from '../mail/transport.ts';
-import type { CampaignContent, CampaignStore } from '../store/campaign.store.ts';
+import type { CampaignContent, CampaignStore, ClaimHolder } from '../store/campaign.store.ts';
 import type { SendRateLimiter } from '../store/send-rate.limiter.ts';
 import { SendBatchJob } from './queues.ts';
 import type { Addressee, RecipientGate } from './recipients.ts';
@@ -75,6 +75,14 @@ export class TransientBatchError extends Error {
   }
 }
 
+/** Thrown when a batch's job lock is gone: the run stops before claiming anyone else. */
+export class LostLockError extends Error {
+  constructor(jobId: string) {
+    super(`job ${jobId} lost its lock; another run of it finishes the batch`);
+    this.name = 'LostLockError';
+  }
+}
+
 const CACHE_SIZE = 8;
 
 /** Caches prepared campaigns per process, a few at a time (bounded memory). */
@@ -119,7 +127,8 @@ export async function runSendBatch(
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const transientFailures: Array<{ subscriberId: number; outcome: SendFailed }> = [];
   let consecutiveTransient = 0;
-  const holder = { jobId: job.id ?? 'unknown', token, leaseMs: deps.leaseMs };
+  // BullMQ keeps a job's lock at `<prefix>:<queue>:<job id>:lock`, holding the running token.
+  const holder: ClaimHolder = { jobId: job.id ?? 'unknown', token, leaseMs: deps.leaseMs, lockKey: `${job.queueQualifiedName}:${job.id}:lock` };
   const note = (r: { finished: boolean }) => {
     if (r.finished) result.finished = true;
   };
@@ -139,6 +148,11 @@ export async function runSendBatch(
       // A job with an overlapping batch holds it; that job (or its own re-run) finishes it.
       result.alreadyDone++;
       continue;
+    }
+    if (claim.kind === 'lost-lock') {
+      // This run was written off (its lock lapsed while Redis or this process was away) and the
+      // job may already run again elsewhere; that run finishes the batch. Sending on would race it.
+      throw new LostLockError(job.id ?? 'unknown');
     }
     if (claim.kind === 'not-sending') {
       if (claim.status === 'paused') {
@@ -220,11 +234,12 @@ async function failUnattempted(
   campaignId: string,
   subscriberId: number,
   reply: string,
-  holder: { jobId: string; token: string; leaseMs: number },
+  holder: ClaimHolder,
   deps: SendBatchDeps,
   note: (r: { finished: boolean }) => void,
 ): Promise<number> {
   const claim = await deps.campaigns.claim(campaignId, subscriberId, holder);
+  if (claim.kind === 'lost-lock') throw new LostLockError(holder.jobId);
   if (claim.kind !== 'claimed') return 0;
   note(await deps.campaigns.record(campaignId, subscriberId, { state: 'failed', reply }));
   return 1;

@@ -55,7 +55,10 @@ export async function openTestRedis(options: { now?: () => number; redisEnv?: Re
   // `redisEnv` points a test at its own server or cluster (REDIS_URL, REDIS_CLUSTER_NODES).
   const config = options.redisEnv ? loadConfig({ REDIS_URL: process.env.REDIS_URL, ...options.redisEnv }) : loadConfig();
   const prefix = `t-${randomBytes(5).toString('hex')}`;
-  const redis = await connectRedis(createRedis({ ...config.redis, prefix }), describeRedis(config.redis));
+  const client = createRedis({ ...config.redis, prefix });
+  // Fault tests restart Redis under this connection; ioredis reconnects, and says so only here.
+  client.on('error', () => {});
+  const redis = await connectRedis(client, describeRedis(config.redis));
   let closed = false;
   return {
     redis,

@@ -222,6 +222,9 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
       resolve(typeof address === 'object' && address ? address.port : 0);
     });
   });
+  // A client that dies mid-session (a killed worker) resets its socket; smtp-server reports that
+  // as a server error, which must not take the test process down.
+  server.on('error', () => {});
   const credentials = options.auth ? `${encodeURIComponent(options.auth.user)}:${encodeURIComponent(options.auth.pass)}@` : '';
 
   return {
