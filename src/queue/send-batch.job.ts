@@ -18,6 +18,7 @@ import { NotFoundError } from '../domain/errors.ts';
 import type { MailTransport, OutgoingMessage, SendFailed } from '../mail/transport.ts';
 import type { CampaignContent, CampaignStore, ClaimHolder } from '../store/campaign.store.ts';
 import type { SendRateLimiter } from '../store/send-rate.limiter.ts';
+import type { SendBreaker } from './send-breaker.ts';
 import { SendBatchJob } from './queues.ts';
 import type { Addressee, RecipientGate } from './recipients.ts';
 
@@ -49,6 +50,8 @@ export interface SendBatchDeps {
   leaseMs: number;
   /** Stop the batch after this many transient failures in a row: the server is down, not the recipient. */
   maxConsecutiveTransient?: number;
+  /** This process's breaker for the SMTP server (see send-breaker.ts). Default: none. */
+  breaker?: SendBreaker;
   /** Aborted when the worker shuts down: the batch stops between messages and goes back to the queue. */
   signal?: AbortSignal;
 }
@@ -164,10 +167,11 @@ export async function runSendBatch(
     }
 
     try {
+      await deps.breaker?.ready(deps.signal);
       await limiter.acquire(deps.signal ? { signal: deps.signal } : {});
     } catch (err) {
       if (!deps.signal?.aborted) throw err;
-      // Shut down while waiting for the rate limit: back to the queue; this job's re-run takes
+      // Shut down while waiting for the rate limit or the breaker: back to the queue; this job's re-run takes
       // over the claim (same job id).
       await job.moveToDelayed(Date.now(), token);
       throw new DelayedError();
@@ -192,6 +196,7 @@ export async function runSendBatch(
     const outcome = await transport.send(message);
     if (outcome.status === 'sent') {
       consecutiveTransient = 0;
+      deps.breaker?.serverUp();
       note(await campaigns.record(campaign.id, subscriberId, { state: 'sent', messageId: outcome.messageId, reply: outcome.response }));
       result.sent++;
     } else if (outcome.kind === 'permanent') {
@@ -209,7 +214,11 @@ export async function runSendBatch(
         result.retry++;
       }
       if (++consecutiveTransient >= (deps.maxConsecutiveTransient ?? 5)) {
-        logger.warn({ campaignId: campaign.id, jobId: job.id, reply: outcome.response }, 'server trouble: batch stops early');
+        deps.breaker?.serverDown();
+        logger.warn(
+          { campaignId: campaign.id, jobId: job.id, reply: outcome.response, pauseMs: deps.breaker?.waitMs() },
+          'server trouble: batch stops early, sending pauses',
+        );
         const rest = data.subscriberIds.slice(index + 1);
         if (lastAttempt) {
           const reply = `not attempted after ${consecutiveTransient} transient failures in a row: ${outcome.response}`;

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Campaign } from '../../../src/domain/campaign.schema.ts';
 import { repoPath } from '../../support/editions.ts';
 import { type Pipeline, type PipelineOptions, startPipeline } from '../../support/pipeline.ts';
+import type { ReceivedMessage, TestSmtpServer } from '../../support/smtp-server.ts';
 import { spawnWorker, type WorkerProcess } from '../../support/worker-process.ts';
 
 /**
@@ -75,8 +76,12 @@ export interface FaultRun {
   startWorker(extraEnv?: Record<string, string>): WorkerProcess;
   /** The workers still running. */
   live(): WorkerProcess[];
-  /** Counts what the SMTP server accepted for `addresses` (default: this run's list). */
+  /** Counts what the SMTP servers accepted for `addresses` (default: this run's list). */
   tally(addresses?: string[]): Tally;
+  /** Every message accepted so far, by the pipeline's SMTP server and any {@link adoptSmtp}ed one. */
+  messages(): ReceivedMessage[];
+  /** Counts another SMTP server's messages too (one started again on the same port), and closes it with the run. */
+  adoptSmtp(server: TestSmtpServer): void;
   /** Deliveries in `sending` state right now, optionally only those claimed by jobs `jobIds`. */
   claimed(campaignId: string, jobIds?: Set<string>): Promise<number>;
   /** Ids of send jobs a worker process (by pid) holds as active. */
@@ -110,6 +115,8 @@ export async function startFaultRun(options: FaultRunOptions = {}): Promise<Faul
     },
   });
   const workers: WorkerProcess[] = [];
+  const extraSmtp: TestSmtpServer[] = [];
+  const messages = () => [...p.smtp.messages, ...extraSmtp.flatMap((s) => s.messages)];
   let closed = false;
   const n = options.recipients ?? RECIPIENTS;
   try {
@@ -130,10 +137,12 @@ export async function startFaultRun(options: FaultRunOptions = {}): Promise<Faul
       return w;
     },
     live: () => workers.filter((w) => w.alive()),
+    messages,
+    adoptSmtp: (server) => extraSmtp.push(server),
     tally(list = addresses) {
       const wanted = new Set(list);
       const counts = new Map<string, number>();
-      for (const m of p.smtp.messages) for (const to of m.to) if (wanted.has(to)) counts.set(to, (counts.get(to) ?? 0) + 1);
+      for (const m of messages()) for (const to of m.to) if (wanted.has(to)) counts.set(to, (counts.get(to) ?? 0) + 1);
       const received = [...counts.values()].reduce((a, b) => a + b, 0);
       return { recipients: wanted.size, received, unique: counts.size, duplicates: received - counts.size, lost: wanted.size - counts.size };
     },
@@ -175,6 +184,7 @@ export async function startFaultRun(options: FaultRunOptions = {}): Promise<Faul
       if (closed) return;
       closed = true;
       await Promise.allSettled(workers.map((w) => w.kill('SIGKILL')));
+      await Promise.allSettled(extraSmtp.map((s) => s.close()));
       await p.close();
     },
   };
