@@ -36,10 +36,10 @@ it(`1. ${WORKERS} workers, ${KILLS} SIGKILLs at random moments, each replaced: l
     const live = r.live();
     const victim = live[Math.floor(random() * live.length)];
     if (!victim) throw new Error('no live worker to kill');
-    const jobs = await r.activeJobsOf(victim.pid);
     await victim.kill('SIGKILL');
-    // The dead process's claims stay `sending` until its jobs are taken over (≥ WORKER_LOCK_MS).
-    inFlight.push(await r.claimed(c.id, jobs));
+    // The dead process's jobs stay active under its name, and their claims stay `sending`, until
+    // the stalled-job check hands them over (≥ WORKER_LOCK_MS later): read both now.
+    inFlight.push(await r.claimed(c.id, await r.activeJobsOf(victim.pid)));
     r.startWorker();
   }
 

@@ -4,6 +4,7 @@
  * in the product (store scripts, BullMQ's scripts, pipelines, MULTI) meets CROSSSLOT or a
  * non-local key.
  */
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from 'ioredis';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
@@ -11,6 +12,16 @@ import { type RedisClusterServers, startRedisCluster } from '../support/redis-se
 import { sentBy, spawnWorker, type WorkerProcess } from '../support/worker-process.ts';
 import { keysWithPrefix } from '../support/redis.ts';
 import { row } from '../support/store-fixtures.ts';
+import { checkRedisSettings } from '../../src/app.ts';
+import { repoPath } from '../support/editions.ts';
+
+function newsdesk(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [repoPath('bin/newsdesk.js'), ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 /** Errors Redis Cluster gives when a command or script spans slots or reaches another node. */
 const SLOT_ERRORS = /CROSSSLOT|non local key|MOVED|ASK |All keys in the pipeline should belong to the same slot/i;
@@ -69,5 +80,14 @@ describe('Redis Cluster', () => {
     expect(keys.some((k) => k.includes(':bull:send:'))).toBe(true);
     const slots = new Set(await Promise.all(keys.map((k) => (p as Pipeline).app.redis.cluster('KEYSLOT', k))));
     expect(slots.size).toBe(1);
+
+    // The start-up check asks every master (these run without appendonly), and says it once.
+    expect(await checkRedisSettings(p.app.redis)).toEqual([expect.stringMatching(/appendonly is off/)]);
+    // A one-shot command (fail-fast options) works on the cluster too.
+    const ls = await newsdesk(['lists', 'ls', '--json'], p.env);
+    expect(ls.code).toBe(0);
+    expect(JSON.parse(ls.stdout)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: 'daily', members: n }), expect.objectContaining({ id: 'weekend', members: 50 })]),
+    );
   });
 });
