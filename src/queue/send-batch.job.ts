@@ -142,6 +142,14 @@ export async function runSendBatch(
       await job.moveToDelayed(Date.now(), token);
       throw new DelayedError();
     }
+    try {
+      // Before the claim, so a pause or cancel during a long cool-down still stops this message.
+      await deps.breaker?.ready(deps.signal);
+    } catch (err) {
+      if (!deps.signal?.aborted) throw err;
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
     const claim = await campaigns.claim(campaign.id, subscriberId, holder);
     if (claim.kind === 'done') {
       result.alreadyDone++;
@@ -167,11 +175,10 @@ export async function runSendBatch(
     }
 
     try {
-      await deps.breaker?.ready(deps.signal);
       await limiter.acquire(deps.signal ? { signal: deps.signal } : {});
     } catch (err) {
       if (!deps.signal?.aborted) throw err;
-      // Shut down while waiting for the rate limit or the breaker: back to the queue; this job's re-run takes
+      // Shut down while waiting for the rate limit: back to the queue; this job's re-run takes
       // over the claim (same job id).
       await job.moveToDelayed(Date.now(), token);
       throw new DelayedError();
