@@ -21,7 +21,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.ts';
 import { connectRedis, createKeys, createRedis } from '../src/store/redis.ts';
 import { createStores } from '../src/store/stores.ts';
@@ -131,7 +131,8 @@ function printRun(label: string, rows: number, run: ChildRun): void {
 }
 
 const config = loadConfig();
-const redis = await connectRedis(createRedis(config.redis), config.redis.url);
+// One server: the INFO and MEMORY figures below are per server, not per cluster.
+const redis = await connectRedis(new Redis(config.redis.url, { db: config.redis.db, lazyConnect: true }), config.redis.url);
 const dir = await mkdtemp(join(tmpdir(), 'newsdesk-bench-'));
 const peaks: number[] = [];
 try {

@@ -3,7 +3,7 @@
  * dependencies, and closes them all in order. The CLI, the workers and the HTTP server start here.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { type ConfiguredMailTransport, createMailTransport } from './mail/create-transport.ts';
@@ -15,7 +15,7 @@ import { createRecipients, type Recipients } from './queue/recipients.adapter.ts
 import type { MessagePreparer } from './queue/send-batch.job.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
 import { CampaignStore } from './store/campaign.store.ts';
-import { connectRedis, createRedis } from './store/redis.ts';
+import { connectRedis, createRedis, describeRedis, type RedisClient } from './store/redis.ts';
 import { SendRateLimiter } from './store/send-rate.limiter.ts';
 import { createStores, type Stores } from './store/stores.ts';
 
@@ -25,7 +25,7 @@ const CLAIM_LEASE_MS = 5 * 60_000;
 export interface App {
   config: Config;
   logger: Logger;
-  redis: Redis;
+  redis: RedisClient;
   stores: Stores;
   campaigns: CampaignStore;
   recipients: Recipients;
@@ -45,23 +45,27 @@ export interface App {
  * What Redis must be set to for a production install (DESIGN.md: BullMQ needs `noeviction`, and
  * `appendonly yes` keeps queued work across a restart). Returns one warning per setting that is off.
  */
-export async function checkRedisSettings(redis: Redis): Promise<string[]> {
-  const warnings: string[] = [];
-  const get = async (name: string) => {
-    try {
-      return ((await redis.config('GET', name)) as string[])[1];
-    } catch {
-      return undefined; // CONFIG may be disabled on managed Redis; nothing to say then.
+export async function checkRedisSettings(redis: RedisClient): Promise<string[]> {
+  // A cluster answers CONFIG per node: every master must be set, since any may hold our slot later.
+  const servers = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  const warnings = new Set<string>();
+  for (const server of servers) {
+    const get = async (name: string) => {
+      try {
+        return ((await server.config('GET', name)) as string[])[1];
+      } catch {
+        return undefined; // CONFIG may be disabled on managed Redis; nothing to say then.
+      }
+    };
+    const [policy, aof] = await Promise.all([get('maxmemory-policy'), get('appendonly')]);
+    if (policy !== undefined && policy !== 'noeviction') {
+      warnings.add(`Redis maxmemory-policy is ${policy}: set it to noeviction, or Redis may drop queued jobs and deliveries under memory pressure`);
     }
-  };
-  const [policy, aof] = await Promise.all([get('maxmemory-policy'), get('appendonly')]);
-  if (policy !== undefined && policy !== 'noeviction') {
-    warnings.push(`Redis maxmemory-policy is ${policy}: set it to noeviction, or Redis may drop queued jobs and deliveries under memory pressure`);
+    if (aof !== undefined && aof !== 'yes') {
+      warnings.add('Redis appendonly is off: a Redis restart would lose queued work; set appendonly yes in production');
+    }
   }
-  if (aof !== undefined && aof !== 'yes') {
-    warnings.push('Redis appendonly is off: a Redis restart would lose queued work; set appendonly yes in production');
-  }
-  return warnings;
+  return [...warnings];
 }
 
 export interface CreateAppOptions {
@@ -78,7 +82,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const client = createRedis(config.redis, { maxRetriesPerRequest: null, ...opts.redisOptions });
   // Reconnects are ioredis's job; a listener keeps it from printing every failed attempt itself.
   client.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
-  const redis = await connectRedis(client, config.redis.url);
+  const redis = await connectRedis(client, describeRedis(config.redis));
   const stores = createStores({ redis, prefix: config.redis.prefix });
   const campaigns = new CampaignStore({ redis, keys: stores.keys });
   const recipients = createRecipients(stores);
@@ -96,7 +100,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     (transport ??= createMailTransport(config, { logger }).then((t) => (opts.wrapTransport ? opts.wrapTransport(t) : t)));
   const service = new CampaignService({ campaigns, lists: recipients, campaignQueue: queues.campaign, parking, transport: getTransport, preparer });
   const running: RunningWorkers[] = [];
-  const extraConnections: Redis[] = [];
+  const extraConnections: RedisClient[] = [];
 
   let closing: Promise<void> | undefined;
   return {

@@ -25,6 +25,27 @@ const redisUrl = urlOf(['redis:', 'rediss:'], 'must be a URL like redis://host:6
   return path === '' || /^\d{1,2}$/.test(path);
 }, 'the path, if any, must be a database index such as /5');
 
+/** `host:port,host:port`: seed nodes of a Redis Cluster (any few of its masters will do). */
+const clusterNodes = z
+  .string()
+  .transform((v, ctx) => {
+    const nodes: RedisNode[] = [];
+    for (const entry of v.split(',').map((e) => e.trim()).filter(Boolean)) {
+      const m = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})$/.exec(entry);
+      const port = Number(m?.[2]);
+      if (!m || port < 1 || port > 65535) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not host:port (e.g. 10.0.0.5:7000,10.0.0.6:7000)` });
+        return z.NEVER;
+      }
+      nodes.push({ host: (m[1] as string).replace(/^\[|\]$/g, ''), port });
+    }
+    if (!nodes.length) {
+      ctx.addIssue({ code: 'custom', message: 'needs at least one host:port' });
+      return z.NEVER;
+    }
+    return nodes;
+  });
+
 const smtpUrl = urlOf(['smtp:', 'smtps:'], 'must be a URL like smtp://user:pass@host:587 or smtps://…');
 
 const httpUrl = urlOf(['http:', 'https:'], 'must be a URL like https://news.example.com').transform((u) =>
@@ -37,6 +58,11 @@ const Env = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     /** Redis for the store and the queues; the path selects the database index (`/5`). */
     REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+    /**
+     * Seed nodes of a Redis Cluster, `host:port,host:port`. When set, newsdesk talks to the cluster
+     * (REDIS_URL then only lends its user, password and `rediss:` TLS, and must name no database).
+     */
+    REDIS_CLUSTER_NODES: clusterNodes.optional(),
     /** Key prefix inside Redis so several installations or test runs share one server. */
     NEWSDESK_PREFIX: z
       .string()
@@ -96,13 +122,23 @@ function crossProblems(env: Record<string, string | undefined>): string[] {
   if (dkim.some((n) => env[n]) && !dkim.every((n) => env[n])) {
     for (const n of dkim) if (!env[n]) problems.push(`${n}: required when any DKIM_* variable is set`);
   }
+  if (env.REDIS_CLUSTER_NODES && env.REDIS_URL && URL.canParse(env.REDIS_URL) && !/^\/?0?$/.test(new URL(env.REDIS_URL).pathname)) {
+    problems.push('REDIS_URL: a Redis Cluster has only database 0; drop the /index when REDIS_CLUSTER_NODES is set');
+  }
   if (env.NODE_ENV === 'production' && !env.NEWSDESK_SECRET) problems.push('NEWSDESK_SECRET: required in production');
   return problems;
 }
 
+/** One Redis Cluster seed node. */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
 export interface Config {
   env: 'development' | 'production' | 'test';
-  redis: { url: string; db: number; prefix: string };
+  /** `cluster`: seed nodes when REDIS_CLUSTER_NODES is set; then `url` only carries credentials and TLS. */
+  redis: { url: string; db: number; prefix: string; cluster?: RedisNode[] | undefined };
   /** Undefined: use the embedded dev outbox. */
   smtp: { url: string | undefined; poolSize: number; client: 'newsdesk' | 'nodemailer'; outboxDir: string };
   publicUrl: string;
@@ -152,7 +188,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const secrets = [e.NEWSDESK_SECRET ?? DEV_SECRET, e.NEWSDESK_SECRET_PREVIOUS].filter((s): s is string => !!s);
   return {
     env: e.NODE_ENV,
-    redis: { url: e.REDIS_URL, db: dbPath ? Number(dbPath) : 0, prefix: e.NEWSDESK_PREFIX },
+    redis: { url: e.REDIS_URL, db: dbPath ? Number(dbPath) : 0, prefix: e.NEWSDESK_PREFIX, cluster: e.REDIS_CLUSTER_NODES },
     smtp: { url: e.SMTP_URL, poolSize: e.SMTP_POOL_SIZE, client: e.SMTP_CLIENT, outboxDir: e.OUTBOX_DIR },
     publicUrl: e.PUBLIC_URL,
     port: e.PORT,

@@ -3,11 +3,10 @@
  * Commands that never touch Redis (compose) never connect; the connection is closed when the
  * command ends, whatever happened.
  */
-import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { type App, createApp } from '../app.ts';
 import { loadConfig, type Config } from '../config.ts';
-import { connectRedis, createRedis } from '../store/redis.ts';
+import { connectRedis, createRedis, describeRedis, type RedisClient } from '../store/redis.ts';
 import { createStores, type Stores } from '../store/stores.ts';
 
 export interface CommandContext {
@@ -28,7 +27,7 @@ export interface ContextOptions {
 
 export function createContext(options: ContextOptions = {}): CommandContext {
   let config: Config | undefined;
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   let stores: Promise<Stores> | undefined;
   let app: Promise<App> | undefined;
   const getConfig = () => (config ??= options.env ? loadConfig(options.env) : loadConfig());
@@ -41,7 +40,7 @@ export function createContext(options: ContextOptions = {}): CommandContext {
         redis = createRedis(settings, { retryStrategy: () => null, connectTimeout: 5_000, maxRetriesPerRequest: 1 });
         // Failures reach the command as rejected calls; without a listener ioredis would also log them.
         redis.on('error', () => {});
-        await connectRedis(redis, settings.url);
+        await connectRedis(redis, describeRedis(settings));
         return createStores({ redis, prefix: settings.prefix });
       })();
       return stores;

@@ -33,7 +33,12 @@ export function parseYamlSource(text: string, source: string, code: string): Yam
     throw new ValidationError(code, source, [{ path: '', message: `file is larger than ${SOURCE_MAX_BYTES / 1024} KB` }]);
   }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  } catch (err) {
+    throw new ValidationError(code, source, [{ path: '', message: yamlMessage(err) }]);
+  }
   if (doc.errors.length > 0) {
     throw new ValidationError(
       code,
@@ -42,7 +47,7 @@ export function parseYamlSource(text: string, source: string, code: string): Yam
         doc.errors.map((e) => ({
           path: '',
           // The parser's message ends with its own position; we give the line separately.
-          message: `YAML: ${e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '')}`,
+          message: yamlMessage(e),
           line: lineCounter.linePos(e.pos[0]).line,
         })),
       ),
@@ -52,7 +57,7 @@ export function parseYamlSource(text: string, source: string, code: string): Yam
   try {
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    throw new ValidationError(code, source, [{ path: '', message: `YAML: ${(err as Error).message}` }]);
+    throw new ValidationError(code, source, [{ path: '', message: yamlMessage(err) }]);
   }
   const lineAt = (offset: number) => lineCounter.linePos(offset).line;
 
@@ -84,6 +89,18 @@ export function parseYamlSource(text: string, source: string, code: string): Yam
       return offset === undefined ? undefined : lineAt(offset);
     },
   };
+}
+
+/**
+ * The parser's message, without the position it appends (we give the line separately). Junk
+ * nested thousands deep exhausts the parser's stack; say that in the editor's words.
+ */
+function yamlMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof RangeError || /Maximum call stack size exceeded/.test(message)) {
+    return 'YAML: nested too deeply to read (lists or maps inside one another thousands of levels deep)';
+  }
+  return `YAML: ${message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '')}`;
 }
 
 /** Keeps the first {@link MAX_PROBLEMS} problems and says how many more there were. */

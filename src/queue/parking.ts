@@ -5,16 +5,15 @@
  * pause costs Redis nothing while it lasts. The long delay is only a safety net.
  */
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { CampaignStore } from '../store/campaign.store.ts';
-import type { Keys } from '../store/redis.ts';
+import type { Keys, RedisClient } from '../store/redis.ts';
 import type { Parking } from './send-batch.job.ts';
 
 /** How long a parked job sleeps if nobody wakes it. */
 export const PARK_MS = 10 * 60_000;
 
 export interface JobParkingOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   sendQueue: Queue;
   campaigns: CampaignStore;

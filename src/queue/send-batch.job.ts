@@ -16,8 +16,9 @@ import type { Logger } from 'pino';
 import type { Campaign } from '../domain/campaign.schema.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import type { MailTransport, OutgoingMessage, SendFailed } from '../mail/transport.ts';
-import type { CampaignContent, CampaignStore } from '../store/campaign.store.ts';
+import type { CampaignContent, CampaignStore, ClaimHolder } from '../store/campaign.store.ts';
 import type { SendRateLimiter } from '../store/send-rate.limiter.ts';
+import type { SendBreaker } from './send-breaker.ts';
 import { SendBatchJob } from './queues.ts';
 import type { Addressee, RecipientGate } from './recipients.ts';
 
@@ -49,6 +50,8 @@ export interface SendBatchDeps {
   leaseMs: number;
   /** Stop the batch after this many transient failures in a row: the server is down, not the recipient. */
   maxConsecutiveTransient?: number;
+  /** This process's breaker for the SMTP server (see send-breaker.ts). Default: none. */
+  breaker?: SendBreaker;
   /** Aborted when the worker shuts down: the batch stops between messages and goes back to the queue. */
   signal?: AbortSignal;
 }
@@ -72,6 +75,14 @@ export class TransientBatchError extends Error {
   constructor(readonly left: number, reply: string) {
     super(`${left} recipient(s) to retry: ${reply}`);
     this.name = 'TransientBatchError';
+  }
+}
+
+/** Thrown when a batch's job lock is gone: the run stops before claiming anyone else. */
+export class LostLockError extends Error {
+  constructor(jobId: string) {
+    super(`job ${jobId} lost its lock; another run of it finishes the batch`);
+    this.name = 'LostLockError';
   }
 }
 
@@ -119,7 +130,8 @@ export async function runSendBatch(
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const transientFailures: Array<{ subscriberId: number; outcome: SendFailed }> = [];
   let consecutiveTransient = 0;
-  const holder = { jobId: job.id ?? 'unknown', token, leaseMs: deps.leaseMs };
+  // BullMQ keeps a job's lock at `<prefix>:<queue>:<job id>:lock`, holding the running token.
+  const holder: ClaimHolder = { jobId: job.id ?? 'unknown', token, leaseMs: deps.leaseMs, lockKey: `${job.queueQualifiedName}:${job.id}:lock` };
   const note = (r: { finished: boolean }) => {
     if (r.finished) result.finished = true;
   };
@@ -127,6 +139,14 @@ export async function runSendBatch(
   for (const [index, subscriberId] of data.subscriberIds.entries()) {
     if (deps.signal?.aborted) {
       // Shutting down: what is left goes back to the queue at once, without using up an attempt.
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
+    try {
+      // Before the claim, so a pause or cancel during a long cool-down still stops this message.
+      await deps.breaker?.ready(deps.signal);
+    } catch (err) {
+      if (!deps.signal?.aborted) throw err;
       await job.moveToDelayed(Date.now(), token);
       throw new DelayedError();
     }
@@ -139,6 +159,11 @@ export async function runSendBatch(
       // A job with an overlapping batch holds it; that job (or its own re-run) finishes it.
       result.alreadyDone++;
       continue;
+    }
+    if (claim.kind === 'lost-lock') {
+      // This run was written off (its lock lapsed while Redis or this process was away) and the
+      // job may already run again elsewhere; that run finishes the batch. Sending on would race it.
+      throw new LostLockError(job.id ?? 'unknown');
     }
     if (claim.kind === 'not-sending') {
       if (claim.status === 'paused') {
@@ -178,6 +203,7 @@ export async function runSendBatch(
     const outcome = await transport.send(message);
     if (outcome.status === 'sent') {
       consecutiveTransient = 0;
+      deps.breaker?.serverUp();
       note(await campaigns.record(campaign.id, subscriberId, { state: 'sent', messageId: outcome.messageId, reply: outcome.response }));
       result.sent++;
     } else if (outcome.kind === 'permanent') {
@@ -195,7 +221,11 @@ export async function runSendBatch(
         result.retry++;
       }
       if (++consecutiveTransient >= (deps.maxConsecutiveTransient ?? 5)) {
-        logger.warn({ campaignId: campaign.id, jobId: job.id, reply: outcome.response }, 'server trouble: batch stops early');
+        deps.breaker?.serverDown();
+        logger.warn(
+          { campaignId: campaign.id, jobId: job.id, reply: outcome.response, pauseMs: deps.breaker?.waitMs() },
+          'server trouble: batch stops early, sending pauses',
+        );
         const rest = data.subscriberIds.slice(index + 1);
         if (lastAttempt) {
           const reply = `not attempted after ${consecutiveTransient} transient failures in a row: ${outcome.response}`;
@@ -220,11 +250,12 @@ async function failUnattempted(
   campaignId: string,
   subscriberId: number,
   reply: string,
-  holder: { jobId: string; token: string; leaseMs: number },
+  holder: ClaimHolder,
   deps: SendBatchDeps,
   note: (r: { finished: boolean }) => void,
 ): Promise<number> {
   const claim = await deps.campaigns.claim(campaignId, subscriberId, holder);
+  if (claim.kind === 'lost-lock') throw new LostLockError(holder.jobId);
   if (claim.kind !== 'claimed') return 0;
   note(await deps.campaigns.record(campaignId, subscriberId, { state: 'failed', reply }));
   return 1;

@@ -4,16 +4,17 @@
  */
 import { hostname } from 'node:os';
 import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.ts';
 import type { Logger } from 'pino';
 import type { CampaignStore } from '../store/campaign.store.ts';
 import { type FanoutDeps, runFanout } from './fanout.job.ts';
 import { CAMPAIGN_QUEUE, SEND_QUEUE, StartCampaignJob } from './queues.ts';
 import { PreparedCampaigns, runSendBatch, type SendBatchDeps } from './send-batch.job.ts';
+import { SendBreaker } from './send-breaker.ts';
 
 export interface WorkerOptions {
   /** A connection factory: BullMQ workers need their own blocking connections. */
-  connection: () => Redis;
+  connection: () => RedisClient;
   /** Queue prefix: the installation's hash tag. */
   prefix: string;
   /** Send-batch jobs processed at once by this process. Default 8. */
@@ -28,6 +29,7 @@ export interface WorkerDeps {
   campaigns: CampaignStore;
   logger: Logger;
   fanout: Omit<FanoutDeps, 'campaigns' | 'logger'>;
+  /** `breaker` defaults to one {@link SendBreaker} for the process. */
   send: Omit<SendBatchDeps, 'campaigns' | 'logger' | 'signal'>;
 }
 
@@ -43,6 +45,8 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
   const { campaigns, logger } = deps;
   const stop = new AbortController();
   const prepared = new PreparedCampaigns({ campaigns, preparer: deps.send.preparer });
+  // One per process: its send slots share one SMTP server, so they learn of its outage together.
+  const breaker = new SendBreaker();
   const which = new Set(opts.queues ?? [CAMPAIGN_QUEUE, SEND_QUEUE]);
   const workers: Worker[] = [];
 
@@ -57,7 +61,7 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
     },
     [SEND_QUEUE]: {
       'send-batch': async (job, token) => {
-        const r = await runSendBatch(job, token, { ...deps.send, campaigns, logger, prepared, signal: stop.signal });
+        const r = await runSendBatch(job, token, { breaker, ...deps.send, campaigns, logger, prepared, signal: stop.signal });
         logger.debug({ jobId: job.id, ...r }, 'batch done');
         if (r.finished) logger.info({ campaignId: (job.data as { campaignId: string }).campaignId }, 'campaign sent');
         return r;

@@ -2,7 +2,6 @@
  * API tokens in Redis: `{p}:api-tokens` (id → record with the token's SHA-256) and
  * `{p}:api-token-names` (name → id). The token itself is never stored.
  */
-import type { Redis } from 'ioredis';
 import {
   ApiToken,
   ApiTokenName,
@@ -13,10 +12,10 @@ import {
 } from '../domain/api-token.schema.ts';
 import { NewsdeskError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { zodProblems } from '../domain/zod-problems.ts';
-import { LuaScript, type Keys } from './redis.ts';
+import { LuaScript, type Keys, type RedisClient } from './redis.ts';
 
 export interface ApiTokenStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   /** Clock in ms. Default: `Date.now`. */
   now?: () => number;

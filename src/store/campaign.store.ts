@@ -10,7 +10,6 @@
  * Every state change of a delivery is one Lua script, so two workers can never both claim,
  * and the campaign turns `sent` exactly once: in the script that records its last delivery.
  */
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import {
   Campaign,
@@ -24,7 +23,7 @@ import {
 import { CompiledEmail } from '../domain/compiled-email.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import { Newsletter } from '../domain/newsletter.schema.ts';
-import { type Keys, LuaScript } from './redis.ts';
+import { type Keys, LuaScript, type RedisClient } from './redis.ts';
 
 /** What a campaign sends, frozen when it is created: later edits of the file change nothing. */
 export const CampaignContent = z.strictObject({ compiled: CompiledEmail, newsletter: Newsletter });
@@ -38,7 +37,9 @@ export type ClaimResult =
   /** Another live job holds it (its lease has not run out). */
   | { kind: 'held' }
   /** The campaign is not sending (paused, cancelled, …). */
-  | { kind: 'not-sending'; status: CampaignStatus };
+  | { kind: 'not-sending'; status: CampaignStatus }
+  /** The caller's job lock is gone (it expired, or another run of the job holds it now): stop. */
+  | { kind: 'lost-lock' };
 
 /** A delivery's final outcome, as the send step records it. */
 export type DeliveryOutcome =
@@ -74,8 +75,12 @@ if added > 0 then redis.call('HINCRBY', KEYS[1], 'total', added) end
 return added
 `);
 
-// KEYS: campaign hash, deliveries hash. ARGV: subscriber id, job id, job token, lease ms.
+// KEYS: campaign hash, deliveries hash, [the job's lock key]. ARGV: subscriber id, job id, job token,
+// lease ms, [the token the lock must hold].
 const CLAIM = new LuaScript('campaign-claim', `${FINISH}
+-- A run whose job lock has lapsed (Redis was away, the process stalled) may have been replaced by
+-- a new run of the same job, which takes over this job's claims: the old run must claim nothing more.
+if KEYS[3] and redis.call('GET', KEYS[3]) ~= ARGV[5] then return {'lost-lock'} end
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'sending' then return {'not-sending', status or 'missing'} end
 local v = redis.call('HGET', KEYS[2], ARGV[1])
@@ -166,14 +171,27 @@ export function parseDelivery(subscriberId: number, raw: string): Delivery {
   }
 }
 
+/** Who claims a delivery: a job run, named by its job id and lock token. */
+export interface ClaimHolder {
+  jobId: string;
+  token: string;
+  /** How long the claim keeps other jobs off the delivery. */
+  leaseMs: number;
+  /**
+   * The job's lock key, which must still hold `token` for the claim to go through. Same hash tag
+   * as every other key (the BullMQ prefix is `{prefix}:bull`), so the script stays cluster-safe.
+   */
+  lockKey?: string | undefined;
+}
+
 export interface CampaignStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
 }
 
 /** Campaigns, their frozen content and their deliveries. */
 export class CampaignStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly keys: Keys;
 
   constructor(opts: CampaignStoreOptions) {
@@ -267,14 +285,19 @@ export class CampaignStore {
   /**
    * Claims a delivery for sending: atomically checks the campaign is sending and the delivery is
    * not final or held by another live job, and marks it `sending` with a lease.
+   * With `holder.lockKey`, also checks that key still holds `holder.token` (the BullMQ job lock).
    */
-  async claim(id: string, subscriberId: number, holder: { jobId: string; token: string; leaseMs: number }): Promise<ClaimResult> {
-    const r = (await CLAIM.run(
-      this.redis,
-      [this.hashKey(id), this.deliveriesKey(id)],
-      [subscriberId, holder.jobId, holder.token.replaceAll('|', '_'), holder.leaseMs],
-    )) as string[];
+  async claim(id: string, subscriberId: number, holder: ClaimHolder): Promise<ClaimResult> {
+    const keys = [this.hashKey(id), this.deliveriesKey(id)];
+    const args: (string | number)[] = [subscriberId, holder.jobId, holder.token.replaceAll('|', '_'), holder.leaseMs];
+    if (holder.lockKey) {
+      keys.push(holder.lockKey);
+      args.push(holder.token);
+    }
+    const r = (await CLAIM.run(this.redis, keys, args)) as string[];
     switch (r[0]) {
+      case 'lost-lock':
+        return { kind: 'lost-lock' };
       case 'claimed':
         return { kind: 'claimed', attempts: Number(r[1]) };
       case 'held':

@@ -6,14 +6,13 @@
  * sorted set, paging by `id > cursor` is BITPOS, and counting is BITCOUNT. Departures (people who
  * left the list) are a sorted set of ids scored by when they left; they are few.
  */
-import type { Redis } from 'ioredis';
 import { NewsdeskError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { List, ListInput, ListName } from '../domain/list.schema.ts';
 import { zodProblems } from '../domain/zod-problems.ts';
-import { LuaScript, type Keys } from './redis.ts';
+import { LuaScript, type Keys, type RedisClient } from './redis.ts';
 
 export interface ListStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   /** Clock in ms. Default: `Date.now`. */
   now?: () => number;

@@ -5,36 +5,67 @@
  * Lua scripts and multi-key commands may touch any of them, and BullMQ queues use the same tag.
  */
 import { createHash } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { NewsdeskError } from '../domain/errors.ts';
+
+/**
+ * A connection to one Redis server or to a Redis Cluster. The store, the queues and the workers
+ * take either: every key shares one hash tag, so on a cluster all of them live in one slot.
+ */
+export type RedisClient = Redis | Cluster;
 
 /** The `redis` part of {@link Config}. */
 export interface RedisSettings {
   url: string;
   db: number;
   prefix: string;
+  /** Seed nodes of a Redis Cluster; `url` then lends only its credentials and TLS. */
+  cluster?: ReadonlyArray<{ host: string; port: number }> | undefined;
 }
 
 /**
- * Opens an ioredis client for `settings.url`, on the database index the URL names (`/5`).
+ * Opens an ioredis client for `settings.url`, on the database index the URL names (`/5`), or an
+ * ioredis `Cluster` over `settings.cluster`.
  * The client connects lazily; call {@link connectRedis} to connect and get a clear error.
  * @param overrides ioredis options, e.g. `{ retryStrategy: () => null }` for a one-shot command.
+ *   On a cluster `retryStrategy` becomes the cluster's reconnect strategy and the rest applies
+ *   to each node's connection.
  */
-export function createRedis(settings: RedisSettings, overrides: RedisOptions = {}): Redis {
-  return new Redis(settings.url, { db: settings.db, lazyConnect: true, ...overrides });
+export function createRedis(settings: RedisSettings, overrides: RedisOptions = {}): RedisClient {
+  if (!settings.cluster?.length) return new Redis(settings.url, { db: settings.db, lazyConnect: true, ...overrides });
+  const { retryStrategy, enableOfflineQueue, ...nodeOptions } = overrides;
+  const u = new URL(settings.url);
+  return new Cluster([...settings.cluster], {
+    lazyConnect: true,
+    ...(retryStrategy !== undefined ? { clusterRetryStrategy: retryStrategy } : {}),
+    ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
+    redisOptions: {
+      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+      ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+      ...nodeOptions,
+    },
+  });
+}
+
+/** Where `settings` points, for messages: the URL without its password, or the cluster's seed nodes. */
+export function describeRedis(settings: RedisSettings): string {
+  return settings.cluster?.length ? `Redis Cluster ${settings.cluster.map((n) => `${n.host}:${n.port}`).join(',')}` : redactUrl(settings.url);
 }
 
 /** Redis did not answer; the message names the server (without its password) and the cause. */
 export class RedisUnavailableError extends NewsdeskError {
-  constructor(url: string, cause: unknown) {
+  constructor(where: string, cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);
-    super('redis_unavailable', `Redis is not answering at ${redactUrl(url)} (${why}); is it running, and is REDIS_URL right?`, {
+    const hint = where.startsWith('Redis Cluster') ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL';
+    super('redis_unavailable', `Redis is not answering at ${redactUrl(where)} (${why}); is it running, and is ${hint} right?`, {
       cause,
     });
   }
 }
 
 function redactUrl(url: string): string {
+  if (!URL.canParse(url)) return url;
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
@@ -46,9 +77,10 @@ function redactUrl(url: string): string {
 
 /**
  * Connects a lazily created client and checks it answers.
+ * @param where names the server in the error: a URL (its password is hidden) or {@link describeRedis}.
  * @throws RedisUnavailableError with one clear sentence when it does not.
  */
-export async function connectRedis(redis: Redis, url: string): Promise<Redis> {
+export async function connectRedis<R extends RedisClient>(redis: R, where: string): Promise<R> {
   // ioredis rejects with "Connection is closed."; the socket error it emitted first says why.
   let cause: unknown;
   const remember = (err: unknown) => (cause ??= err);
@@ -60,7 +92,7 @@ export async function connectRedis(redis: Redis, url: string): Promise<Redis> {
   } catch (err) {
     // An ended client has nothing to close; disconnect() would arm a 2 s timer that delays exit.
     if (redis.status !== 'end') redis.disconnect();
-    throw new RedisUnavailableError(url, cause ?? err);
+    throw new RedisUnavailableError(where, cause ?? err);
   } finally {
     redis.off('error', remember);
   }
@@ -181,7 +213,7 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {
@@ -192,20 +224,23 @@ export class LuaScript {
 
   /**
    * Runs the script once per call in one pipelined round trip; replies (or errors) in order.
-   * Loads the script first if Redis has forgotten it (a restart flushes the cache).
+   * Calls that meet a Redis that has forgotten the script (a restart flushes the cache) are sent
+   * again with the source: EVAL goes where the keys live (a cluster node, too) and caches it there.
    */
-  async runMany(redis: Redis, calls: readonly { keys: readonly string[]; args: readonly (string | number)[] }[]): Promise<(unknown | Error)[]> {
-    const send = async (batch: typeof calls) => {
+  async runMany(redis: RedisClient, calls: readonly { keys: readonly string[]; args: readonly (string | number)[] }[]): Promise<(unknown | Error)[]> {
+    const send = async (batch: typeof calls, full: boolean) => {
       const pipeline = redis.pipeline();
-      for (const c of batch) pipeline.evalsha(this.sha, c.keys.length, ...c.keys, ...c.args);
+      for (const c of batch) {
+        if (full) pipeline.eval(this.source, c.keys.length, ...c.keys, ...c.args);
+        else pipeline.evalsha(this.sha, c.keys.length, ...c.keys, ...c.args);
+      }
       return ((await pipeline.exec()) ?? []).map(([err, reply]) => err ?? reply);
     };
     if (!calls.length) return [];
-    const replies = await send(calls);
+    const replies = await send(calls, false);
     const missing = replies.flatMap((r, i) => (isNoScript(r) ? [i] : []));
     if (missing.length) {
-      await redis.script('LOAD', this.source);
-      const retried = await send(missing.map((i) => calls[i] as (typeof calls)[number]));
+      const retried = await send(missing.map((i) => calls[i] as (typeof calls)[number]), true);
       missing.forEach((i, j) => (replies[i] = retried[j]));
     }
     return replies;

@@ -5,8 +5,7 @@
  * its only key.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
-import { type Keys, LuaScript } from './redis.ts';
+import { type Keys, LuaScript, type RedisClient } from './redis.ts';
 
 // KEYS: the limiter hash. ARGV: interval µs (0 = no per-second limit), burst µs, hourly cap (0 = none).
 // Returns 0 when a send may go now (and counts it), else how many ms to wait before asking again.
@@ -47,13 +46,13 @@ export interface SendRate {
 }
 
 export interface SendRateLimiterOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   rate: SendRate;
 }
 
 export class SendRateLimiter {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly key: string;
   private readonly rate: SendRate;
 

@@ -3,9 +3,8 @@
  * SHA-256 (so reading Redis does not hand out live sessions), expiring on its own.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { Keys } from './redis.ts';
+import type { Keys, RedisClient } from './redis.ts';
 
 /** Who signed in: with the admin password, or with an API token (ended when the token is revoked). */
 export const SessionSubject = z.discriminatedUnion('kind', [
@@ -21,7 +20,7 @@ export const Session = z.strictObject({
 export type Session = z.infer<typeof Session>;
 
 export interface SessionStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   /** How long a session lasts from sign-in. Default 12 hours: a working day, not a week. */
   ttlMs?: number;

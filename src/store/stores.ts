@@ -1,14 +1,13 @@
 /** Builds the stores (subscribers, lists, suppression, API tokens, sessions) over one connection and one key prefix. */
-import type { Redis } from 'ioredis';
 import { createApiTokenStore, type ApiTokenStore } from './api-token.store.ts';
 import { createListStore, type ListStore } from './list.store.ts';
-import { createKeys, type Keys } from './redis.ts';
+import { createKeys, type Keys, type RedisClient } from './redis.ts';
 import { createSessionStore, type SessionStore } from './session.store.ts';
 import { createSubscriberStore, type SubscriberStore } from './subscriber.store.ts';
 import { createSuppressionStore, type SuppressionStore } from './suppression.store.ts';
 
 export interface StoresOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** `config.redis.prefix`; every key lives under `{prefix}`. */
   prefix: string;
   /** Clock in ms. Default: `Date.now`. */

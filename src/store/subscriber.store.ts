@@ -9,7 +9,6 @@
  * Writes that must agree (a status, its suppression entry, list memberships) go through one Lua
  * script each; the rules they apply come from src/domain/subscriber-status.ts.
  */
-import type { Redis } from 'ioredis';
 import { NewsdeskError, NotFoundError } from '../domain/errors.ts';
 import type { List } from '../domain/list.schema.ts';
 import {
@@ -24,13 +23,13 @@ import {
 } from '../domain/subscriber-status.ts';
 import { normalizeEmail, type Subscriber, type SubscriberInput } from '../domain/subscriber.schema.ts';
 import type { Suppression, SuppressionReason } from '../domain/suppression.schema.ts';
-import type { Keys } from './redis.ts';
+import type { Keys, RedisClient } from './redis.ts';
 import { decodeRecord, encodeRecord, sortedAttributes } from './subscriber-record.ts';
 import { CHANGE_RECORD, FIND_OR_CREATE, JOIN_ROWS } from './subscriber.scripts.ts';
 import { decodeSuppression, encodeSuppression } from './suppression.store.ts';
 
 export interface SubscriberStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   /** Clock in ms. Default: `Date.now`. */
   now?: () => number;

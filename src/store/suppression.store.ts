@@ -6,14 +6,13 @@
  * Subscriber status changes write their suppression entry in the same Lua script as the status
  * (see subscriber.store.ts); this store reads the set and handles addresses directly.
  */
-import type { Redis } from 'ioredis';
 import { NewsdeskError } from '../domain/errors.ts';
 import { normalizeEmail } from '../domain/subscriber.schema.ts';
 import { Suppression, type SuppressionReason } from '../domain/suppression.schema.ts';
-import type { Keys } from './redis.ts';
+import type { Keys, RedisClient } from './redis.ts';
 
 export interface SuppressionStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   /** Clock in ms. Default: `Date.now`. */
   now?: () => number;

@@ -2,38 +2,9 @@
  * Campaigns across real worker processes (`newsdesk worker`): two of them sharing one campaign,
  * and one killed with SIGKILL in the middle and replaced.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { repoPath } from '../support/editions.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
-
-interface WorkerProcess {
-  child: ChildProcess;
-  /** stdout so far: pino JSON lines. */
-  output(): string;
-  exited: Promise<number | null>;
-}
-
-function spawnWorker(env: Record<string, string>, args: string[] = []): WorkerProcess {
-  const child = spawn(process.execPath, [repoPath('bin/newsdesk.js'), 'worker', ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'debug' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-/** Messages sent by one worker, from its `batch done` log lines. */
-function sentBy(w: WorkerProcess): number {
-  return w
-    .output()
-    .split('\n')
-    .filter((l) => l.includes('"batch done"'))
-    .reduce((sum, l) => sum + (JSON.parse(l) as { sent: number }).sent, 0);
-}
+import { sentBy, spawnWorker, type WorkerProcess } from '../support/worker-process.ts';
 
 describe('campaigns across worker processes', () => {
   let p: Pipeline | undefined;

@@ -82,6 +82,19 @@ describe('CampaignStore', () => {
     expect(await store.delivery('c-two', 7)).toMatchObject({ state: 'sent', messageId: '<m@x>', detail: '250 ok' });
   });
 
+  it('refuses a claim from a run whose job lock is gone or held by another run, and changes nothing', async () => {
+    await store.create(campaign('c-lock'), { compiled, newsletter });
+    await store.registerDeliveries('c-lock', [3]);
+    const lockKey = `${t.keys.queuePrefix}:send:job-a:lock`;
+    // No lock at all: the run's lock lapsed (Redis was away, or the process stalled).
+    expect(await store.claim('c-lock', 3, { ...holder('job-a', 'tok1'), lockKey })).toEqual({ kind: 'lost-lock' });
+    // A new run of the same job holds the lock now.
+    await t.redis.set(lockKey, 'tok2');
+    expect(await store.claim('c-lock', 3, { ...holder('job-a', 'tok1'), lockKey })).toEqual({ kind: 'lost-lock' });
+    expect(await store.delivery('c-lock', 3)).toMatchObject({ state: 'queued' });
+    expect(await store.claim('c-lock', 3, { ...holder('job-a', 'tok2'), lockKey })).toEqual({ kind: 'claimed', attempts: 0 });
+  });
+
   it('hands an abandoned claim to another job once its lease has run out', async () => {
     await store.create(campaign('c-lease'), { compiled, newsletter });
     await store.registerDeliveries('c-lease', [9]);

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { useTestRedis } from '../support/redis.ts';
 
@@ -79,7 +80,7 @@ describe('newsdesk serve', () => {
     const base = /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1] as string;
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok', redis: 'up' });
     expect((await fetch(`${base}/admin`, { redirect: 'manual' })).status).toBe(303);
-    const connection = t().redis.duplicate();
+    const connection = new Redis(t().url, { maxRetriesPerRequest: null });
     const sendQueue = new Queue('send', { connection, prefix: t().keys.queuePrefix });
     try {
       expect((await sendQueue.getWorkers()).length).toBe(1);

@@ -2,7 +2,8 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { RedisUnavailableError, connectRedis, createRedis } from '../../src/store/redis.ts';
+import { LuaScript, RedisUnavailableError, connectRedis, createRedis } from '../../src/store/redis.ts';
+import { startRedisServer } from '../support/redis-server.ts';
 import { deleteKeysWithPrefix } from '../support/redis.ts';
 
 /** The test Redis URL with another database index than the one the tests use. */
@@ -54,5 +55,26 @@ describe('Redis connection', () => {
     expect(message).toMatch(/^Redis is not answering at redis:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/2 \(connect ECONNREFUSED [^)]+\); is it running/);
     expect(message).not.toContain('s3cret');
     expect(message).not.toContain('\n');
+  });
+
+  it('runs scripts again after Redis forgot them (a restart empties the script cache), one by one and pipelined', async () => {
+    // A private server: SCRIPT FLUSH on the shared one would disturb other runs.
+    const server = await startRedisServer();
+    const redis = new Redis(server.url, { lazyConnect: true });
+    try {
+      await redis.connect();
+      const incr = new LuaScript('t-incr', "return redis.call('INCRBY', KEYS[1], ARGV[1])");
+      expect(await incr.run(redis, ['{t}:n'], [1])).toBe(1);
+      await redis.script('FLUSH');
+      expect(await redis.script('EXISTS', incr.sha)).toEqual([0]);
+      expect(await incr.run(redis, ['{t}:n'], [1])).toBe(2);
+      await redis.script('FLUSH');
+      expect(await incr.runMany(redis, [{ keys: ['{t}:n'], args: [10] }, { keys: ['{t}:n'], args: [100] }])).toEqual([12, 112]);
+      // The source went with the retry, so Redis has the script cached again.
+      expect(await redis.script('EXISTS', incr.sha)).toEqual([1]);
+    } finally {
+      redis.disconnect();
+      await server.stop();
+    }
   });
 });

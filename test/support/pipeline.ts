@@ -3,7 +3,7 @@
  * SMTP server on loopback, the app with its BullMQ workers, and helpers to fill lists and wait.
  */
 import pino from 'pino';
-import { type App, createApp } from '../../src/app.ts';
+import { type App, createApp, type CreateAppOptions } from '../../src/app.ts';
 import { compile } from '../../src/composer/compile.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Campaign, CampaignStatus } from '../../src/domain/campaign.schema.ts';
@@ -52,10 +52,14 @@ export interface PipelineOptions {
   /** Start workers in this process. Default true. */
   workers?: boolean;
   concurrency?: number;
+  /** Another Redis for this pipeline: `{ REDIS_URL }` of a private server, or `{ REDIS_CLUSTER_NODES }`. */
+  redisEnv?: Record<string, string>;
+  /** Extra ioredis options for the app's own connection. */
+  redisOptions?: CreateAppOptions['redisOptions'];
 }
 
 export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipeline> {
-  const t = await openTestRedis();
+  const t = await openTestRedis(opts.redisEnv ? { redisEnv: opts.redisEnv } : {});
   const smtp = await startTestSmtpServer(opts.smtp);
   const env: Record<string, string> = {
     ...t.env,
@@ -69,7 +73,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
     LOG_LEVEL: 'silent',
     ...opts.env,
   };
-  const app = await createApp(loadConfig(env), { logger: pino({ level: 'silent' }) });
+  const app = await createApp(loadConfig(env), { logger: pino({ level: 'silent' }), ...(opts.redisOptions ? { redisOptions: opts.redisOptions } : {}) });
   if (opts.workers ?? true) await app.startWorkers({ concurrency: opts.concurrency ?? 4 });
 
   const waitFor = async (id: string, predicate: (c: Campaign) => boolean, timeoutMs = 20_000): Promise<Campaign> => {

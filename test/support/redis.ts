@@ -6,14 +6,14 @@
  *   it('…', async () => { t().stores.lists.create(…) })
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { afterEach, beforeEach } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { connectRedis, createKeys, createRedis, type Keys } from '../../src/store/redis.ts';
+import { connectRedis, createKeys, createRedis, describeRedis, type Keys, type RedisClient } from '../../src/store/redis.ts';
 import { createStores, type Stores } from '../../src/store/stores.ts';
 
 export interface TestRedis {
-  redis: Redis;
+  redis: RedisClient;
   /** Random, e.g. `t-3f9a1c0b2d`; keys are `{t-3f9a1c0b2d}:…`. */
   prefix: string;
   keys: Keys;
@@ -26,23 +26,39 @@ export interface TestRedis {
   cleanup(): Promise<void>;
 }
 
-/** Deletes every key matching `{prefix}:*` with SCAN + UNLINK; returns how many. */
-export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
+/** Every key matching `{prefix}:*` (SCAN; on a cluster, on every master). */
+export async function keysWithPrefix(redis: RedisClient, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  // SCAN walks one server; a cluster's keys are spread over its masters (ours all sit on one).
+  for (const node of redis instanceof Cluster ? redis.nodes('master') : [redis]) {
+    let cursor = '0';
+    do {
+      const [next, found] = await node.scan(cursor, 'MATCH', createKeys(prefix).pattern, 'COUNT', 1000);
+      cursor = next;
+      out.push(...found);
+    } while (cursor !== '0');
+  }
+  return out;
+}
+
+/** Deletes every key matching `{prefix}:*`; returns how many. */
+export async function deleteKeysWithPrefix(redis: RedisClient, prefix: string): Promise<number> {
+  const found = await keysWithPrefix(redis, prefix);
   let deleted = 0;
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${createKeys(prefix).pattern}`, 'COUNT', 1000);
-    cursor = next;
-    if (found.length) deleted += await redis.unlink(...found);
-  } while (cursor !== '0');
+  // All share one hash tag, so each UNLINK of many keys stays in one cluster slot.
+  for (let i = 0; i < found.length; i += 1000) deleted += await redis.unlink(...found.slice(i, i + 1000));
   return deleted;
 }
 
 /** Opens a connection with a fresh random prefix. */
-export async function openTestRedis(options: { now?: () => number } = {}): Promise<TestRedis> {
-  const config = loadConfig();
+export async function openTestRedis(options: { now?: () => number; redisEnv?: Record<string, string> } = {}): Promise<TestRedis> {
+  // `redisEnv` points a test at its own server or cluster (REDIS_URL, REDIS_CLUSTER_NODES).
+  const config = options.redisEnv ? loadConfig({ REDIS_URL: process.env.REDIS_URL, ...options.redisEnv }) : loadConfig();
   const prefix = `t-${randomBytes(5).toString('hex')}`;
-  const redis = await connectRedis(createRedis({ ...config.redis, prefix }), config.redis.url);
+  const client = createRedis({ ...config.redis, prefix });
+  // Fault tests restart Redis under this connection; ioredis reconnects, and says so only here.
+  client.on('error', () => {});
+  const redis = await connectRedis(client, describeRedis(config.redis));
   let closed = false;
   return {
     redis,
@@ -50,7 +66,7 @@ export async function openTestRedis(options: { now?: () => number } = {}): Promi
     keys: createKeys(prefix),
     stores: createStores({ redis, prefix, ...(options.now ? { now: options.now } : {}) }),
     url: config.redis.url,
-    env: { REDIS_URL: config.redis.url, NEWSDESK_PREFIX: prefix },
+    env: { REDIS_URL: config.redis.url, ...options.redisEnv, NEWSDESK_PREFIX: prefix },
     async cleanup() {
       if (closed) return;
       closed = true;

@@ -129,6 +129,9 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
     done: (code: number, message: string | undefined) => void,
   ): void => {
     const run = (): void => {
+      // The connection died while the server was "thinking" (the client left, or the server was
+      // closed): like a real server that has not committed the message yet, it takes nothing.
+      if (scripted?.delayMs && !sockets.has(session.remotePort)) return;
       if (scripted && 'drop' in scripted) {
         sockets.get(session.remotePort)?.destroy();
         return;

@@ -56,4 +56,22 @@ describe('loadConfig', () => {
   it('rejects a REDIS_URL path that is not a database index', () => {
     expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/cache' })).toThrow(/REDIS_URL/);
   });
+
+  it('reads Redis Cluster seed nodes from REDIS_CLUSTER_NODES, credentials from REDIS_URL', () => {
+    const c = loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.5:7000, redis-b.internal:7001,[::1]:7002', REDIS_URL: 'rediss://u:p@ignored:6379' });
+    expect(c.redis.cluster).toEqual([
+      { host: '10.0.0.5', port: 7000 },
+      { host: 'redis-b.internal', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(c.redis.url).toBe('rediss://u:p@ignored:6379');
+    expect(loadConfig({}).redis.cluster).toBeUndefined();
+  });
+
+  it('names a bad REDIS_CLUSTER_NODES entry, and a database index with a cluster', () => {
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.5:7000,10.0.0.6' })).toThrow(/REDIS_CLUSTER_NODES: "10.0.0.6" is not host:port/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:99999' })).toThrow(/REDIS_CLUSTER_NODES: "a:99999"/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: ' , ' })).toThrow(/REDIS_CLUSTER_NODES: needs at least one host:port/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.5:7000', REDIS_URL: 'redis://x:6379/3' })).toThrow(/REDIS_URL: a Redis Cluster has only database 0/);
+  });
 });
