@@ -40,18 +40,16 @@ export function parseYamlSource(text: string, source: string, code: string): Yam
     throw new ValidationError(code, source, [{ path: '', message: yamlMessage(err) }]);
   }
   if (doc.errors.length > 0) {
-    throw new ValidationError(
-      code,
-      source,
-      capProblems(
-        doc.errors.map((e) => ({
-          path: '',
-          // The parser's message ends with its own position; we give the line separately.
-          message: yamlMessage(e),
-          line: lineCounter.linePos(e.pos[0]).line,
-        })),
-      ),
-    );
+    const problems = doc.errors.map((e) => ({
+      path: '',
+      // The parser's message ends with its own position; we give the line separately.
+      message: yamlMessage(e),
+      line: lineCounter.linePos(e.pos[0]).line,
+    }));
+    // Junk nested too deeply makes the parser give up on every level it unwinds: one line says it.
+    const seen = new Set<string>();
+    const once = problems.filter((p) => !seen.has(`${p.line}:${p.message}`) && seen.add(`${p.line}:${p.message}`));
+    throw new ValidationError(code, source, capProblems(once));
   }
   let value: unknown;
   try {

@@ -36,7 +36,11 @@ export const Attributes = z
   .refine((a) => Object.keys(a).length <= 50, 'at most 50 attributes');
 export type Attributes = z.infer<typeof Attributes>;
 
-export const SubscriberName = z.string().trim().min(1).max(200, 'at most 200 characters');
+/** A name as stored: records read back parse through this, whatever an earlier version let in. */
+const StoredName = z.string().trim().min(1).max(200, 'at most 200 characters');
+
+/** A name as given (an import row, an admin add, a sign-up): one line of printable text. */
+export const SubscriberName = StoredName.refine((n) => !/[\u0000-\u001f\u007f-\u009f]/.test(n), 'no control characters (line breaks, tabs, NUL)');
 
 /** Positive integer ids, handed out in increasing order so campaigns can page by `id > cursor`. */
 export const SubscriberId = z.number().int().positive();
@@ -48,7 +52,7 @@ export const Subscriber = z.strictObject({
   email: z.string().min(1),
   /** As typed (trimmed), used in To: and in the UI. */
   emailDisplay: z.string().min(1),
-  name: SubscriberName.optional(),
+  name: StoredName.optional(),
   attributes: Attributes,
   status: SubscriberStatus,
   createdAt: z.iso.datetime(),

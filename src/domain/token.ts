@@ -16,8 +16,11 @@ export const TOKEN_PURPOSES = ['unsubscribe', 'view', 'confirm'] as const;
 export const TokenPurpose = z.enum(TOKEN_PURPOSES);
 export type TokenPurpose = z.infer<typeof TokenPurpose>;
 
-/** Scope ids must survive the `.`-separated form untouched, so they are restricted to URL-safe characters. */
-const ScopeId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only, at most 64');
+/**
+ * Scope ids must survive the `.`-separated form untouched, so they are restricted to URL-safe
+ * characters; up to 81, the longest campaign id (a 63-character newsletter id, date and suffix).
+ */
+const ScopeId = z.string().regex(/^[A-Za-z0-9_-]{1,81}$/, 'letters, digits, _ and - only, at most 81');
 
 export const TokenScope = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('list'), id: ScopeId }),

@@ -13,7 +13,11 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 
 /** Turns zod issues into {@link InputProblem}s with plain-language messages. */
 export function zodProblems(error: z.ZodError): InputProblem[] {
-  return error.issues.flatMap((issue): InputProblem[] => {
+  // A value of the wrong type can still trip later checks (an array is "too short" for a string's
+  // min length); only the wrong type is worth saying.
+  const wrongType = new Set(error.issues.filter((i) => i.code === 'invalid_type').map((i) => formatPath(i.path)));
+  const issues = error.issues.filter((i) => i.code === 'invalid_type' || !wrongType.has(formatPath(i.path)));
+  return issues.flatMap((issue): InputProblem[] => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((k) => ({ path: formatPath([...issue.path, k]), message: 'unknown field' }));
     }

@@ -16,10 +16,19 @@ const STATUS_BY_CODE: Record<string, number> = {
   campaign_invalid: 400,
   not_added: 409,
   csv_malformed: 400,
+  unsupported_media_type: 415,
   redis_unavailable: 503,
   smtp_unavailable: 503,
   outbox_unavailable: 503,
   test_send_failed: 502,
+};
+
+/** Plainer words for the multipart plugin's limits (its own say "reach files limit"). */
+const CLIENT_ERROR_MESSAGES: Record<string, string> = {
+  FST_FILES_LIMIT: 'the form has more files than this endpoint takes',
+  FST_FIELDS_LIMIT: 'the form has more fields than this endpoint takes',
+  FST_PARTS_LIMIT: 'the form has more parts than this endpoint takes',
+  FST_REQ_FILE_TOO_LARGE: 'a file in the form is larger than this endpoint takes',
 };
 
 /** The JSON body of an error answer. */
@@ -42,7 +51,8 @@ export function describeError(err: unknown): { status: number; body: ErrorBody }
   // Fastify's own client errors: a malformed JSON body, a body too large, an unsupported type.
   const f = err as Partial<FastifyError>;
   if (typeof f.statusCode === 'number' && f.statusCode >= 400 && f.statusCode < 500) {
-    return { status: f.statusCode, body: { error: f.message ?? 'bad request', code: (f.code ?? 'bad_request').toLowerCase() } };
+    const error = (f.code && CLIENT_ERROR_MESSAGES[f.code]) ?? f.message ?? 'bad request';
+    return { status: f.statusCode, body: { error, code: (f.code ?? 'bad_request').toLowerCase() } };
   }
   return undefined;
 }

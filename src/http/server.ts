@@ -6,7 +6,7 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { App } from '../app.ts';
@@ -22,7 +22,7 @@ import { createMetrics, type SendMetrics } from './metrics.ts';
 import { sendNotFoundPage } from './public-page.ts';
 import { createConfirmationMailer } from './subscriber/confirmation.mailer.ts';
 import { subscriberRoutes } from './subscriber.routes.ts';
-import { zodValidatorCompiler } from './validation.ts';
+import { MAX_PATH_PARAM_CHARS, zodValidatorCompiler } from './validation.ts';
 
 const VERSION = '0.1.0';
 
@@ -55,6 +55,10 @@ export function buildServer(app: App, opts: ServerOptions = {}): FastifyInstance
     bodyLimit: 2 * 1024 * 1024,
     // Fastify's own request lines would log token URLs; ours below leaves the tokens out.
     logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
+    // A URL the router cannot read (bad %-encoding, an overlong segment) is no link we made:
+    // subscribers get the page of any dead link, scripts a JSON error in the API's form.
+    frameworkErrors: (err, req, reply) => answerUnreadableUrl(err, req, reply as FastifyReply),
   });
   server.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, url: withoutTokens(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -101,6 +105,16 @@ export function buildServer(app: App, opts: ServerOptions = {}): FastifyInstance
   void server.register(adminPlugin, { prefix: '/admin', app, newsletterDirs, templates, outboxDir });
   server.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin', 302));
   return server;
+}
+
+/** The answer to a URL the router cannot read: the dead-link page, or a JSON error under /api/. */
+function answerUnreadableUrl(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (!req.url.startsWith('/api/')) return sendNotFoundPage(reply);
+  const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  const body = tooLong
+    ? { error: `a part of the URL is longer than ${MAX_PATH_PARAM_CHARS} characters`, code: 'url_too_long' }
+    : { error: 'the URL is not valid: a malformed %-escape', code: 'bad_url' };
+  return reply.code(tooLong ? 414 : 400).type('application/json; charset=utf-8').send(body);
 }
 
 /**

@@ -25,6 +25,7 @@ import { CONFIRM_TOKEN_MAX_AGE_MS } from '../domain/token.ts';
 import { describeError } from './http-errors.ts';
 import { type LinkSigner, TEST_SEND_TOKEN } from './links.ts';
 import { PUBLIC_PAGE_HEADERS, sendNotFoundPage, sendPublicPage } from './public-page.ts';
+import { MAX_PATH_PARAM_CHARS } from './validation.ts';
 import type { ConfirmationMailer } from './subscriber/confirmation.mailer.ts';
 import {
   type Page,
@@ -48,7 +49,7 @@ export interface SubscriberRoutesOptions {
   subscribeRatePerMinute: number;
 }
 
-const TokenParams = z.strictObject({ token: z.string().min(1).max(200) });
+const TokenParams = z.strictObject({ token: z.string().min(1).max(MAX_PATH_PARAM_CHARS) });
 
 /**
  * What the unsubscribe page's buttons (and one-click clients) send. Deliberately forgiving: a

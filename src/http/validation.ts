@@ -8,6 +8,13 @@ import type { z } from 'zod';
 import { ValidationError } from '../domain/errors.ts';
 import { zodProblems } from '../domain/zod-problems.ts';
 
+/**
+ * Longest path parameter the router takes (Fastify's default is 100): above the longest genuine
+ * token (about 130 characters, with an 81-character campaign id in it) and every id. Longer ones
+ * never reach a handler (see `frameworkErrors` in server.ts).
+ */
+export const MAX_PATH_PARAM_CHARS = 200;
+
 const isZod = (schema: unknown): schema is z.ZodType =>
   typeof schema === 'object' && schema !== null && typeof (schema as { safeParse?: unknown }).safeParse === 'function';
 

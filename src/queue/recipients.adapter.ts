@@ -16,30 +16,38 @@ const SKIP_BY_STATUS: Record<string, SkipReason> = {
 
 export type Recipients = MemberSource & RecipientGate & ListDirectory;
 
-export function createRecipients(stores: Pick<Stores, 'subscribers' | 'lists' | 'suppression'>): Recipients {
-  const { subscribers, lists, suppression } = stores;
+export function createRecipients(stores: Pick<Stores, 'subscribers' | 'lists' | 'suppression' | 'sendsInProgress'>): Recipients {
+  const { subscribers, lists, suppression, sendsInProgress } = stores;
   return {
     maxSubscriberId: () => subscribers.maxSubscriberId(),
     pageMembers: (listId, range) => lists.pageMembers(listId, range),
     exists: async (listId) => (await lists.get(listId)) !== null,
 
-    async check(subscriberId, campaignLists): Promise<Eligibility> {
-      // The record and every membership in one round trip (ioredis writes them back to back).
-      const [subscriber, ...member] = await Promise.all([
+    async check(subscriberId, campaignLists, sending): Promise<Eligibility> {
+      // The note (first), the record and every membership in one round trip: ioredis writes them
+      // back to back on one connection, and Redis runs them in that order.
+      const [, subscriber, ...member] = await Promise.all([
+        sending ? sendsInProgress.begin(subscriberId, sending.campaignId, sending.holdMs) : undefined,
         subscribers.get(subscriberId),
         ...campaignLists.map((l) => lists.isMember(l, subscriberId)),
       ]);
-      if (!subscriber) return { ok: false, reason: 'deleted' };
+      const refuse = async (reason: SkipReason): Promise<Eligibility> => {
+        if (sending) await sendsInProgress.end(subscriberId, sending.campaignId);
+        return { ok: false, reason };
+      };
+      if (!subscriber) return refuse('deleted');
       const skip = SKIP_BY_STATUS[subscriber.status];
-      if (skip) return { ok: false, reason: skip };
+      if (skip) return refuse(skip);
       const listIndex = member.indexOf(true);
-      if (listIndex < 0) return { ok: false, reason: 'left-list' };
-      if (await suppression.isSuppressed(subscriber.email)) return { ok: false, reason: 'suppressed' };
+      if (listIndex < 0) return refuse('left-list');
+      if (await suppression.isSuppressed(subscriber.email)) return refuse('suppressed');
       return {
         ok: true,
         addressee: { subscriberId, email: subscriber.emailDisplay, name: subscriber.name, listId: campaignLists[listIndex] },
       };
     },
+
+    sendOver: (subscriberId, campaignId) => sendsInProgress.end(subscriberId, campaignId),
 
     async markBounced(subscriberId, reply) {
       await subscribers.markBounced(subscriberId, reply);

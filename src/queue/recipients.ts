@@ -23,10 +23,23 @@ export interface Addressee {
 
 export type Eligibility = { ok: true; addressee: Addressee } | { ok: false; reason: SkipReason };
 
+/** A send that is about to happen if the check says yes (see sends-in-progress.store.ts). */
+export interface PendingSend {
+  campaignId: string;
+  /** How long the note may stand if the sender never ends it (it died): longer than a send takes. */
+  holdMs: number;
+}
+
 /** Asked right before each message: is this subscriber still someone we may mail? */
 export interface RecipientGate {
-  /** Active, unsuppressed and still on one of `lists` at this moment (DESIGN.md invariant 3). */
-  check(subscriberId: number, lists: readonly string[]): Promise<Eligibility>;
+  /**
+   * Active, unsuppressed and still on one of `lists` at this moment (DESIGN.md invariant 3).
+   * With `sending`, first notes the send as in progress, so an unsubscribe the check just missed
+   * waits for this message; a refusal ends the note at once, a yes leaves it for {@link sendOver}.
+   */
+  check(subscriberId: number, lists: readonly string[], sending?: PendingSend): Promise<Eligibility>;
+  /** The message a `check` with `sending` allowed has been sent, refused or dropped. */
+  sendOver(subscriberId: number, campaignId: string): Promise<void>;
   /** A hard bounce: the subscriber becomes `bounced` and the address is suppressed. */
   markBounced(subscriberId: number, reply: string): Promise<void>;
 }

@@ -5,7 +5,8 @@
  * is still sending), wait for the global rate limit, check the subscriber may still be mailed,
  * render their copy, send, record. The claim comes before the send, so a re-run job cannot send
  * twice; the eligibility check comes last before the send, so someone who unsubscribed while the
- * campaign ran is skipped.
+ * campaign ran is skipped. From the check to the end of the SMTP transaction the send is noted as
+ * in progress, so an unsubscribe that the check just missed waits for it before it answers.
  *
  * Transient failures (4xx, network) leave the delivery queued and make the job fail, so BullMQ
  * retries it with exponential backoff; recipients already final are passed over on the retry.
@@ -15,7 +16,7 @@ import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Campaign } from '../domain/campaign.schema.ts';
 import { NotFoundError } from '../domain/errors.ts';
-import type { MailTransport, OutgoingMessage, SendFailed } from '../mail/transport.ts';
+import type { MailTransport, OutgoingMessage, SendFailed, SendOutcome } from '../mail/transport.ts';
 import type { CampaignContent, CampaignStore, ClaimHolder } from '../store/campaign.store.ts';
 import type { SendRateLimiter } from '../store/send-rate.limiter.ts';
 import type { SendBreaker } from './send-breaker.ts';
@@ -183,7 +184,9 @@ export async function runSendBatch(
       await job.moveToDelayed(Date.now(), token);
       throw new DelayedError();
     }
-    const eligible = await gate.check(subscriberId, campaign.lists);
+    // A yes leaves this send noted as in progress until sendOver: an unsubscribe that lands now
+    // waits for it instead of answering while it may still start (sends-in-progress.store.ts).
+    const eligible = await gate.check(subscriberId, campaign.lists, { campaignId: campaign.id, holdMs: deps.leaseMs });
     if (!eligible.ok) {
       note(await campaigns.record(campaign.id, subscriberId, { state: 'skipped', reason: eligible.reason }));
       result.skipped++;
@@ -196,11 +199,18 @@ export async function runSendBatch(
     } catch (err) {
       // An address or link that cannot be written into a header: no retry can fix it, and it must
       // not hold up the rest of the batch.
+      await gate.sendOver(subscriberId, campaign.id);
       note(await campaigns.record(campaign.id, subscriberId, { state: 'failed', reply: `not sent: ${(err as Error).message}` }));
       result.failed++;
       continue;
     }
-    const outcome = await transport.send(message);
+    let outcome: SendOutcome;
+    try {
+      outcome = await transport.send(message);
+    } finally {
+      // The transaction is over: an unsubscribe waiting on this message may answer now.
+      await gate.sendOver(subscriberId, campaign.id);
+    }
     if (outcome.status === 'sent') {
       consecutiveTransient = 0;
       deps.breaker?.serverUp();

@@ -161,6 +161,8 @@ export interface Keys {
   readonly campaigns: string;
   /** Hash: the global send-rate limiter's state. */
   readonly sendRate: string;
+  /** Hash with a TTL: campaign id → until (ms) of a send to this subscriber past its eligibility check. */
+  sendsInProgress(subscriberId: number): string;
   /** Hash: API token id → token record (with the token's hash, never the token). */
   readonly apiTokens: string;
   /** Hash: API token name → id, so names stay unique. */
@@ -192,6 +194,7 @@ export function createKeys(prefix: string): Keys {
     campaignParked: (id) => `${tag}:campaign:${id}:parked`,
     campaigns: `${tag}:campaigns`,
     sendRate: `${tag}:rate`,
+    sendsInProgress: (subscriberId) => `${tag}:sending:${subscriberId}`,
     apiTokens: `${tag}:api-tokens`,
     apiTokenNames: `${tag}:api-token-names`,
     session: (hash) => `${tag}:session:${hash}`,

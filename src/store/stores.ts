@@ -1,7 +1,8 @@
-/** Builds the stores (subscribers, lists, suppression, API tokens, sessions) over one connection and one key prefix. */
+/** Builds the stores (subscribers, lists, suppression, API tokens, sessions, sends in progress) over one connection and one key prefix. */
 import { createApiTokenStore, type ApiTokenStore } from './api-token.store.ts';
 import { createListStore, type ListStore } from './list.store.ts';
 import { createKeys, type Keys, type RedisClient } from './redis.ts';
+import { createSendsInProgress, type SendsInProgress } from './sends-in-progress.store.ts';
 import { createSessionStore, type SessionStore } from './session.store.ts';
 import { createSubscriberStore, type SubscriberStore } from './subscriber.store.ts';
 import { createSuppressionStore, type SuppressionStore } from './suppression.store.ts';
@@ -22,6 +23,8 @@ export interface Stores {
   apiTokens: ApiTokenStore;
   /** Dashboard sessions. */
   sessions: SessionStore;
+  /** Sends past their eligibility check, for unsubscribes to wait on. */
+  sendsInProgress: SendsInProgress;
 }
 
 export function createStores(options: StoresOptions): Stores {
@@ -34,5 +37,6 @@ export function createStores(options: StoresOptions): Stores {
     suppression: createSuppressionStore(deps),
     apiTokens: createApiTokenStore(deps),
     sessions: createSessionStore(deps),
+    sendsInProgress: createSendsInProgress(deps),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Bad input, swept: malformed files, environment values and tokens thrown at every entry point
- * newsdesk has today (the HTTP API's bodies come with the server). Each case must end in one
+ * of the CLI (HTTP bodies and URLs: bad-input.http.test.ts). Each case must end in one
  * clear line naming the field, line or variable at fault, exit code 1, no stack trace, and not
  * one byte changed in Redis (every key under the prefix is DUMPed before and after).
  */

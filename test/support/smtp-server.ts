@@ -45,6 +45,11 @@ export interface ReceivedMessage {
   reply: string;
   /** True when the message came over TLS (smtps or after STARTTLS). */
   secure: boolean;
+  /**
+   * When its transaction started: `performance.now()` of this process as the MAIL FROM command
+   * reached the server, before any scripted delay. Comparable with the test's own clock.
+   */
+  startedAt: number;
 }
 
 export interface TestSmtpServerOptions {
@@ -106,6 +111,8 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
   const dataReplies: TestSmtpServer['dataReplies'] = [];
   const attempts = new Map<string, number>();
   const connectionOf = new Map<string, number>();
+  /** The MAIL FROM time of each session's current transaction (one at a time per session). */
+  const transactionStart = new Map<string, number>();
   const sockets = new Map<number, Socket>();
   const waiters: (() => void)[] = [];
   const auths: TestSmtpServer['auths'] = [];
@@ -174,6 +181,7 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
       else callback(smtpError(535, '5.7.8 bad credentials'));
     },
     onMailFrom(address, session, callback) {
+      transactionStart.set(session.id, performance.now());
       const connection = connectionOf.get(session.id) ?? 0;
       const event: SmtpEvent = { stage: 'mail', from: address.address, to: [], attempt: attempt(`mail:${address.address}`), connection };
       act(session, options.reply?.(event), (code, message) => callback(code >= 400 ? smtpError(code, message) : null));
@@ -200,7 +208,8 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
           dataReplies.push({ to, code, connection });
           if (code >= 400) return callback(smtpError(code, message));
           const reply = message ?? `OK: queued as ${messages.length + 1}`;
-          messages.push({ from, to, raw, connection, reply: `250 ${reply}`, secure: session.secure });
+          const startedAt = transactionStart.get(session.id) ?? performance.now();
+          messages.push({ from, to, raw, connection, reply: `250 ${reply}`, secure: session.secure, startedAt });
           waiters.splice(0).forEach((wake) => wake());
           callback(null, reply);
         });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { CampaignId } from '../../src/domain/campaign.schema.ts';
 import { CONFIRM_TOKEN_MAX_AGE_MS, signToken, verifyToken, type TokenPayload } from '../../src/domain/token.ts';
+import { MAX_PATH_PARAM_CHARS } from '../../src/http/validation.ts';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0001';
 const PREVIOUS = 'the-previous-secret-that-is-long-enough';
@@ -16,6 +18,15 @@ describe('signToken / verifyToken', () => {
         expect(verifyToken(signToken(p, SECRET), [SECRET])).toEqual(p);
       }
     }
+  });
+
+  it('signs for the longest campaign id and the largest subscriber id, within the router\'s 200-character path limit', () => {
+    const longest = { ...payload, subscriberId: Number.MAX_SAFE_INTEGER, scope: { kind: 'campaign', id: `${'n'.repeat(63)}-2025-02-13-abcdef` } } as const;
+    expect(CampaignId.safeParse(longest.scope.id).success).toBe(true);
+    expect(longest.scope.id).toHaveLength(81);
+    const token = signToken(longest, SECRET);
+    expect(verifyToken(token, [SECRET])).toEqual(longest);
+    expect(token.length).toBeLessThanOrEqual(MAX_PATH_PARAM_CHARS);
   });
 
   it('is URL-safe and short', () => {

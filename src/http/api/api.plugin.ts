@@ -6,12 +6,20 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync } from 'fastify';
 import type { App } from '../../app.ts';
 import type { TemplateCache } from '../../composer/templates.ts';
+import { NewsdeskError } from '../../domain/errors.ts';
 import { jsonErrorHandler } from '../http-errors.ts';
 import { bearerAuth } from './auth.ts';
 import { campaignRoutes } from './campaigns.routes.ts';
 import { editionRoutes } from './editions.routes.ts';
 import { listRoutes } from './lists.routes.ts';
 import { subscriberApiRoutes } from './subscribers.routes.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route reads a multipart form itself (a file upload); every other API route takes JSON. */
+    upload?: boolean;
+  }
+}
 
 export interface ApiPluginOptions {
   app: App;
@@ -33,6 +41,12 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (server, op
   server.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
   // CSV uploads stream from a multipart part; nothing is buffered.
   await server.register(multipart, { limits: { files: 1, fields: 10 } });
+  // A form sent to a JSON route would otherwise arrive as "no body at all".
+  server.addHook('preValidation', async (req) => {
+    if (req.isMultipart() && !req.routeOptions.config.upload) {
+      throw new NewsdeskError('unsupported_media_type', 'this endpoint takes a JSON body, not a multipart form');
+    }
+  });
 
   await server.register(listRoutes, { app, ...(opts.maxImportBytes ? { maxImportBytes: opts.maxImportBytes } : {}) });
   await server.register(subscriberApiRoutes, { app });

@@ -23,7 +23,7 @@ export interface CampaignRoutesOptions {
 
 export const CreateCampaignBody = z.strictObject({
   edition: EditionBody,
-  lists: z.array(ListId).min(1, 'name at least one list'),
+  lists: z.array(ListId).min(1, 'name at least one list').max(100, 'at most 100 lists'),
   /** Start time with its offset; omitted or past: start now. */
   at: SendTime.optional(),
 });
@@ -60,6 +60,10 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       },
     },
     async (req, reply) => {
+      // A list named in the body that does not exist is a mistake in the body: a 400 naming it.
+      const found = await Promise.all(req.body.lists.map((id) => app.stores.lists.get(id)));
+      const unknown = req.body.lists.flatMap((_, i) => (found[i] ? [] : [{ path: `lists[${i}]`, message: 'no such list' }]));
+      if (unknown.length) throw new ValidationError('request_invalid', 'body', unknown);
       const { edition, newsletter, compiled, report } = await composeEditionInput(req.body.edition, {
         newsletterDirs: opts.newsletterDirs,
         templates: opts.templates,

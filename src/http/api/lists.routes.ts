@@ -7,13 +7,13 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../../app.ts';
-import { NewsdeskError, ValidationError } from '../../domain/errors.ts';
+import { type InputProblem, NewsdeskError, ValidationError } from '../../domain/errors.ts';
 import { ListId, ListInput, ListName } from '../../domain/list.schema.ts';
 import { exportCsv } from '../../store/csv-export.ts';
 import { importCsv } from '../../store/csv-import.ts';
@@ -31,16 +31,41 @@ const ImportQuery = z.strictObject({
   update: z.stringbool().default(false),
 });
 
-/** Where the CSV of an import request is: a multipart `file` part, or the body itself (text/csv). */
-async function csvStream(req: FastifyRequest, maxBytes: number): Promise<Readable> {
-  if (req.isMultipart()) {
-    const part = await req.file({ limits: { fileSize: maxBytes, files: 1 } });
-    if (!part) throw new ValidationError('request_invalid', 'upload', [{ path: 'file', message: 'required: a CSV file in the "file" field' }]);
-    if (part.fieldname !== 'file') throw new ValidationError('request_invalid', 'upload', [{ path: part.fieldname, message: 'unknown field: send the CSV as "file"' }]);
-    return part.file;
+/**
+ * Writes the CSV of an import request to `path`: the body itself (text/csv), or the one `file`
+ * part of a multipart form. Anything else in the form (a field, a second file) is refused once
+ * the whole form is read and before the import reads a line, so a form that is not what it
+ * seems changes nothing.
+ */
+async function receiveCsv(req: FastifyRequest, path: string, maxBytes: number): Promise<void> {
+  const tooLarge = new ValidationError('request_invalid', 'upload', [{ path: 'file', message: `larger than ${maxBytes} bytes` }]);
+  if (!req.isMultipart()) {
+    if (!req.body || typeof (req.body as Readable).pipe !== 'function') {
+      throw new ValidationError('request_invalid', 'upload', [{ path: 'file', message: 'required: send the CSV as text/csv or as a multipart "file" field' }]);
+    }
+    await pipeline(req.body as Readable, createWriteStream(path));
+    return;
   }
-  if (req.body && typeof (req.body as Readable).pipe === 'function') return req.body as Readable;
-  throw new ValidationError('request_invalid', 'upload', [{ path: 'file', message: 'required: send the CSV as text/csv or as a multipart "file" field' }]);
+  const problems: InputProblem[] = [];
+  let received = false;
+  try {
+    for await (const part of req.parts({ limits: { fileSize: maxBytes, files: 1 } })) {
+      if (part.type === 'file' && part.fieldname === 'file') {
+        await pipeline(part.file, createWriteStream(path));
+        if (part.file.truncated) throw tooLarge;
+        received = true;
+      } else {
+        if (part.type === 'file') await pipeline(part.file, new Writable({ write: (_chunk, _enc, next) => next() }));
+        problems.push({ path: part.fieldname, message: 'unknown field: the form takes one CSV file, as "file"' });
+      }
+    }
+  } catch (err) {
+    // The plugin stops at the second file; the first was this one, or a wrongly named one.
+    if ((err as { code?: string }).code !== 'FST_FILES_LIMIT') throw err;
+    problems.push({ path: 'file', message: 'one CSV file per import: the form has more' });
+  }
+  if (!received && !problems.length) problems.push({ path: 'file', message: 'required: a CSV file in the "file" field' });
+  if (problems.length) throw new ValidationError('request_invalid', 'upload', problems);
 }
 
 export const listRoutes: FastifyPluginAsync<ListRoutesOptions> = async (instance, opts) => {
@@ -79,6 +104,7 @@ export const listRoutes: FastifyPluginAsync<ListRoutesOptions> = async (instance
     '/lists/:id/import',
     {
       bodyLimit: maxImportBytes,
+      config: { upload: true },
       schema: {
         tags: ['lists'],
         summary: 'Import a CSV (header with "email", optional "name", other columns are attributes)',
@@ -94,11 +120,7 @@ export const listRoutes: FastifyPluginAsync<ListRoutesOptions> = async (instance
       const dir = await mkdtemp(join(tmpdir(), 'newsdesk-import-'));
       const file = join(dir, `${randomBytes(6).toString('hex')}.csv`);
       try {
-        const source = await csvStream(req, maxImportBytes);
-        await pipeline(source, createWriteStream(file));
-        if ((source as Readable & { truncated?: boolean }).truncated) {
-          throw new ValidationError('request_invalid', 'upload', [{ path: 'file', message: `larger than ${maxImportBytes} bytes` }]);
-        }
+        await receiveCsv(req, file, maxImportBytes);
         const started = performance.now();
         const summary = await importCsv(file, { listId: req.params.id, update: req.query.update }, { subscribers, lists });
         req.log.info({ list: req.params.id, rows: summary.rows, added: summary.added, ms: Math.round(performance.now() - started) }, 'csv import');

@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../../app.ts';
-import { NewsdeskError, NotFoundError } from '../../domain/errors.ts';
+import { NewsdeskError, NotFoundError, ValidationError } from '../../domain/errors.ts';
 import { ListId } from '../../domain/list.schema.ts';
 import { Attributes, EmailAddress, SubscriberId, SubscriberName, type Subscriber } from '../../domain/subscriber.schema.ts';
 import type { JoinOutcome } from '../../store/subscriber.store.ts';
@@ -120,7 +120,9 @@ export const subscriberApiRoutes: FastifyPluginAsync<{ app: App }> = async (inst
       },
     },
     async (req) => {
-      if (req.body.list !== undefined) await lists.require(req.body.list);
+      if (req.body.list !== undefined && !(await lists.get(req.body.list))) {
+        throw new ValidationError('request_invalid', 'body', [{ path: 'list', message: 'no such list' }]);
+      }
       return subscribers.unsubscribe(req.params.id, {
         reason: 'unsubscribed by admin',
         ...(req.body.list !== undefined ? { listId: req.body.list } : {}),

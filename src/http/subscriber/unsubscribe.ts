@@ -57,18 +57,28 @@ export type UnsubscribeOutcome =
   | { kind: 'everything'; already: boolean };
 
 /**
- * Unsubscribes as the link and the choice say. Awaited before the answer is sent, so the next
- * send batch already skips the address.
+ * Unsubscribes as the link and the choice say. Awaited before the answer is sent: every send
+ * checked after it skips the address, and one that passed its check just before it (a campaign
+ * running right now) has finished its SMTP transaction by the time this resolves, so no message
+ * to the address starts after the answer (see sends-in-progress.store.ts).
  */
 export async function unsubscribe(app: App, ctx: UnsubscribeContext, scope: 'lists' | 'all', via: string): Promise<UnsubscribeOutcome> {
   const { subscribers } = app.stores;
+  let outcome: UnsubscribeOutcome;
   if (scope === 'all' || ctx.scopeGone) {
     const result = await subscribers.unsubscribe(ctx.subscriber.id, { reason: `${via}: from everything` });
     // `refused` means a stricter status (bounced, complained) stays; the address is suppressed either way.
-    return { kind: 'everything', already: result.kind !== 'changed' };
+    outcome = { kind: 'everything', already: result.kind !== 'changed' };
+  } else {
+    for (const list of ctx.memberOf) {
+      await subscribers.unsubscribe(ctx.subscriber.id, { listId: list.id, reason: via });
+    }
+    outcome = { kind: 'left-lists', lists: ctx.memberOf };
   }
-  for (const list of ctx.memberOf) {
-    await subscribers.unsubscribe(ctx.subscriber.id, { listId: list.id, reason: via });
+  const stillSending = await app.stores.sendsInProgress.settle(ctx.subscriber.id);
+  if (stillSending.length) {
+    // A worker that stalled or died mid-send; the unsubscribe itself is done.
+    app.logger.warn({ subscriber: ctx.subscriber.id, campaigns: stillSending }, 'unsubscribe answered while a send to the address is still noted');
   }
-  return { kind: 'left-lists', lists: ctx.memberOf };
+  return outcome;
 }

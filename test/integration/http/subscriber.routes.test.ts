@@ -129,6 +129,27 @@ describe('POST /u/:token (RFC 8058 one-click)', () => {
     expect(again.body).toContain('was already unsubscribed');
   });
 
+  it('answers only once a send to the subscriber that passed its check just before is over', async () => {
+    const id = reader1();
+    // A worker has just found reader 1 eligible and is on its way to the SMTP server.
+    expect(await h.app.recipients.check(id, campaign.lists, { campaignId: campaign.id, holdMs: 60_000 })).toMatchObject({ ok: true });
+    const order: string[] = [];
+    const answer = h.server.inject({ method: 'POST', url: `/u/${tokenFor(id)}`, ...form({ 'List-Unsubscribe': 'One-Click' }) }).then((res) => {
+      order.push('answered');
+      return res;
+    });
+    // The unsubscribe is written at once (the next check skips reader 1); the answer waits.
+    while (await h.app.stores.lists.isMember('daily', id)) await new Promise((r) => setTimeout(r, 5));
+    expect(await h.app.recipients.check(id, campaign.lists)).toEqual({ ok: false, reason: 'left-list' });
+    await new Promise((r) => setTimeout(r, 100));
+    order.push('send over');
+    await h.app.recipients.sendOver(id, campaign.id);
+    const res = await answer;
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain("You're unsubscribed");
+    expect(order).toEqual(['send over', 'answered']);
+  });
+
   it('unsubscribes from everything when the link\'s campaign no longer exists', async () => {
     await h.app.campaigns.delete(campaign.id);
     const res = await h.server.inject({ method: 'POST', url: `/u/${tokenFor(reader1())}`, ...form({ 'List-Unsubscribe': 'One-Click' }) });
