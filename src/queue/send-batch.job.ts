@@ -207,45 +207,52 @@ export async function runSendBatch(
     let outcome: SendOutcome;
     try {
       outcome = await transport.send(message);
-    } finally {
-      // The transaction is over: an unsubscribe waiting on this message may answer now.
+    } catch (err) {
       await gate.sendOver(subscriberId, campaign.id);
+      throw err;
     }
-    if (outcome.status === 'sent') {
-      consecutiveTransient = 0;
-      deps.breaker?.serverUp();
-      note(await campaigns.record(campaign.id, subscriberId, { state: 'sent', messageId: outcome.messageId, reply: outcome.response }));
-      result.sent++;
-    } else if (outcome.kind === 'permanent') {
-      consecutiveTransient = 0;
-      if (outcome.hardBounce) await gate.markBounced(subscriberId, outcome.response);
-      note(await campaigns.record(campaign.id, subscriberId, { state: 'failed', reply: outcome.response }));
-      result.failed++;
-    } else {
-      transientFailures.push({ subscriberId, outcome });
-      if (lastAttempt) {
+    // The transaction is over: an unsubscribe waiting on this message may answer now. Awaited
+    // after the record, so both go out in one round trip.
+    const over = gate.sendOver(subscriberId, campaign.id);
+    try {
+      if (outcome.status === 'sent') {
+        consecutiveTransient = 0;
+        deps.breaker?.serverUp();
+        note(await campaigns.record(campaign.id, subscriberId, { state: 'sent', messageId: outcome.messageId, reply: outcome.response }));
+        result.sent++;
+      } else if (outcome.kind === 'permanent') {
+        consecutiveTransient = 0;
+        if (outcome.hardBounce) await gate.markBounced(subscriberId, outcome.response);
         note(await campaigns.record(campaign.id, subscriberId, { state: 'failed', reply: outcome.response }));
         result.failed++;
       } else {
-        await campaigns.release(campaign.id, subscriberId, outcome.response);
-        result.retry++;
-      }
-      if (++consecutiveTransient >= (deps.maxConsecutiveTransient ?? 5)) {
-        deps.breaker?.serverDown();
-        logger.warn(
-          { campaignId: campaign.id, jobId: job.id, reply: outcome.response, pauseMs: deps.breaker?.waitMs() },
-          'server trouble: batch stops early, sending pauses',
-        );
-        const rest = data.subscriberIds.slice(index + 1);
+        transientFailures.push({ subscriberId, outcome });
         if (lastAttempt) {
-          const reply = `not attempted after ${consecutiveTransient} transient failures in a row: ${outcome.response}`;
-          for (const id of rest) result.failed += await failUnattempted(campaign.id, id, reply, holder, deps, note);
+          note(await campaigns.record(campaign.id, subscriberId, { state: 'failed', reply: outcome.response }));
+          result.failed++;
         } else {
-          // The rest stay queued; the retry picks them up.
-          result.retry += rest.length;
+          await campaigns.release(campaign.id, subscriberId, outcome.response);
+          result.retry++;
         }
-        break;
+        if (++consecutiveTransient >= (deps.maxConsecutiveTransient ?? 5)) {
+          deps.breaker?.serverDown();
+          logger.warn(
+            { campaignId: campaign.id, jobId: job.id, reply: outcome.response, pauseMs: deps.breaker?.waitMs() },
+            'server trouble: batch stops early, sending pauses',
+          );
+          const rest = data.subscriberIds.slice(index + 1);
+          if (lastAttempt) {
+            const reply = `not attempted after ${consecutiveTransient} transient failures in a row: ${outcome.response}`;
+            for (const id of rest) result.failed += await failUnattempted(campaign.id, id, reply, holder, deps, note);
+          } else {
+            // The rest stay queued; the retry picks them up.
+            result.retry += rest.length;
+          }
+          break;
+        }
       }
+    } finally {
+      await over;
     }
   }
 
