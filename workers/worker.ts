@@ -1,7 +1,8 @@
 /**
- * Worker process entry point, for process managers: `node --import tsx workers/worker.ts
- * [--concurrency N] [--exit-when-idle]`, the same as `newsdesk worker`. It only starts what
- * lives in src/.
+ * Worker process entry point, for process managers: `node --max-semi-space-size=8
+ * --heap-growing-percent=50 --import tsx workers/worker.ts [--concurrency N] [--exit-when-idle]`,
+ * the same as `newsdesk worker` (bin/newsdesk.js explains the two V8 flags: they keep a
+ * worker's memory flat). It only starts what lives in src/.
  */
 import { main } from '../src/cli/main.ts';
 
