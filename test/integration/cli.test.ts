@@ -125,6 +125,24 @@ describe('newsdesk subscribers', () => {
     expect(readd.stderr).toMatch(/^error: ann@example\.com was not added to daily: the address is suppressed \(unsubscribe on \d{4}-\d\d-\d\d\)\n$/);
   });
 
+  it('unsubscribe waits for a send to the address that passed its check just before it', async () => {
+    await t().stores.lists.create({ id: 'daily' });
+    await t().stores.subscribers.joinList('daily', [{ email: 'ann@example.com', attributes: {} }], { via: 'admin' });
+    // A worker has found Ann eligible and is in the SMTP transaction.
+    await t().stores.sendsInProgress.begin(1, 'daily-2025-02-13-abc123', 60_000);
+    const order: string[] = [];
+    const run = newsdesk(['subscribers', 'unsubscribe', 'ann@example.com']).then((r) => {
+      order.push('answered');
+      return r;
+    });
+    while ((await t().stores.subscribers.get(1))?.status !== 'unsubscribed') await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 300));
+    order.push('send over');
+    await t().stores.sendsInProgress.end(1, 'daily-2025-02-13-abc123');
+    expect((await run).code).toBe(0);
+    expect(order).toEqual(['send over', 'answered']);
+  });
+
   it('unsubscribes from one list only', async () => {
     await t().stores.lists.create({ id: 'daily' });
     await t().stores.lists.create({ id: 'weekly' });

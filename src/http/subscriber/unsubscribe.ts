@@ -75,10 +75,19 @@ export async function unsubscribe(app: App, ctx: UnsubscribeContext, scope: 'lis
     }
     outcome = { kind: 'left-lists', lists: ctx.memberOf };
   }
-  const stillSending = await app.stores.sendsInProgress.settle(ctx.subscriber.id);
+  await settleSends(app, ctx.subscriber.id);
+  return outcome;
+}
+
+/**
+ * Waits, after an unsubscribe, until no send to the subscriber that passed its check before it
+ * is still under way (see sends-in-progress.store.ts), so nothing to the address starts after
+ * the answer. Every HTTP unsubscribe — the link, the API — awaits this before it answers.
+ */
+export async function settleSends(app: App, subscriberId: number): Promise<void> {
+  const stillSending = await app.stores.sendsInProgress.settle(subscriberId);
   if (stillSending.length) {
     // A worker that stalled or died mid-send; the unsubscribe itself is done.
-    app.logger.warn({ subscriber: ctx.subscriber.id, campaigns: stillSending }, 'unsubscribe answered while a send to the address is still noted');
+    app.logger.warn({ subscriber: subscriberId, campaigns: stillSending }, 'unsubscribe answered while a send to the address is still noted');
   }
-  return outcome;
 }

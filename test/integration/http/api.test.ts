@@ -125,6 +125,30 @@ describe('subscribers', () => {
     expect((refused.json() as { error: string }).error).toMatch(/was not added to daily: the address is suppressed \(unsubscribe on/);
     expect((await h.api(token, { url: '/api/subscribers?email=nobody@example.com' })).statusCode).toBe(404);
   });
+
+  it('answers an unsubscribe or a removal only once a send to the address already under way is over', async () => {
+    const [ann, bob] = await h.addSubscribers('daily', 2);
+    const sends = h.app.stores.sendsInProgress;
+    for (const [id, request] of [
+      [ann, { method: 'POST', url: `/api/subscribers/${ann}/unsubscribe`, payload: {} }],
+      [bob, { method: 'DELETE', url: `/api/lists/daily/subscribers/${bob}` }],
+    ] as const) {
+      // A worker passed its check for this subscriber and is in the SMTP transaction.
+      await sends.begin(id as number, 'daily-2025-02-13-abc123', 60_000);
+      const events: string[] = [];
+      const over = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          events.push('send over');
+          void sends.end(id as number, 'daily-2025-02-13-abc123').then(resolve);
+        }, 150),
+      );
+      const res = await h.api(token, request);
+      events.push('answered');
+      await over;
+      expect(res.statusCode).toBe(200);
+      expect(events).toEqual(['send over', 'answered']);
+    }
+  });
 });
 
 describe('editions', () => {
