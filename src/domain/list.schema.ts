@@ -16,6 +16,11 @@ export const List = z.strictObject({
   newsletter: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a newsletter id').optional(),
   /** Double opt-in: a sign-up joins only after the confirmation link is followed. */
   doubleOptIn: z.boolean(),
+  /**
+   * Open to sign-ups through the public form (`POST /subscribe`). Lists are private unless made
+   * public, so nobody can put an address on an internal list (staff, tests, VIPs) from outside.
+   */
+  public: z.boolean().default(false),
   createdAt: z.iso.datetime(),
 });
 export type List = z.infer<typeof List>;
@@ -26,5 +31,12 @@ export const ListInput = z.strictObject({
   name: ListName.optional(),
   newsletter: List.shape.newsletter,
   doubleOptIn: z.boolean().default(false),
+  public: z.boolean().default(false),
 });
 export type ListInput = z.input<typeof ListInput>;
+
+/** What can change on a list after it is created: at least one of these. */
+export const ListChanges = z
+  .strictObject({ name: ListName.optional(), public: z.boolean().optional() })
+  .refine((c) => c.name !== undefined || c.public !== undefined, { message: 'name or public is required' });
+export type ListChanges = z.input<typeof ListChanges>;

@@ -159,8 +159,9 @@ export const subscriberRoutes: FastifyPluginAsync<SubscriberRoutesOptions> = asy
     },
     async (req, reply) => {
       const list = await app.stores.lists.get(req.body.list);
-      // Which lists exist is no secret (they are in every sign-up form); a typo should say so.
-      if (!list) throw new ValidationError('request_invalid', 'form', [{ path: 'list', message: 'no such list' }]);
+      // Public lists are no secret (they are in every sign-up form), so a typo should say so; a
+      // private list answers exactly like a missing one, so its id cannot be found by trying.
+      if (!list?.public) throw new ValidationError('request_invalid', 'form', [{ path: 'list', message: 'no list by this id takes sign-ups' }]);
       const result = await app.stores.subscribers.subscribe(list, {
         email: req.body.email,
         attributes: {},

@@ -7,7 +7,7 @@
  * left the list) are a sorted set of ids scored by when they left; they are few.
  */
 import { NewsdeskError, NotFoundError, ValidationError } from '../domain/errors.ts';
-import { List, ListInput, ListName } from '../domain/list.schema.ts';
+import { List, ListChanges, ListInput } from '../domain/list.schema.ts';
 import { zodProblems } from '../domain/zod-problems.ts';
 import { LuaScript, type Keys, type RedisClient } from './redis.ts';
 
@@ -77,8 +77,8 @@ export interface ListStore {
   get(id: string): Promise<List | null>;
   /** @throws NotFoundError */
   require(id: string): Promise<List>;
-  /** @throws NotFoundError, ValidationError */
-  rename(id: string, name: string): Promise<List>;
+  /** Renames it, or opens or closes it to public sign-ups. @throws NotFoundError, ValidationError */
+  update(id: string, changes: ListChanges): Promise<List>;
   /** Removes the list and its memberships; subscribers stay. @throws NotFoundError */
   delete(id: string): Promise<void>;
   /** Every list with its member count, by id. */
@@ -125,24 +125,27 @@ export function createListStore(options: ListStoreOptions): ListStore {
       const parsed = ListInput.safeParse(input);
       if (!parsed.success) throw new ValidationError('list_invalid', 'list', zodProblems(parsed.error));
       const { id, name, newsletter, doubleOptIn } = parsed.data;
-      const list: List = { id, name: name ?? id, doubleOptIn, createdAt: new Date(now()).toISOString() };
+      const list: List = { id, name: name ?? id, doubleOptIn, public: parsed.data.public, createdAt: new Date(now()).toISOString() };
       if (newsletter !== undefined) list.newsletter = newsletter;
       const created = await redis.hsetnx(keys.lists, id, JSON.stringify(List.parse(list)));
       if (created !== 1) throw new ListExistsError(id);
       return list;
     },
 
-    async rename(id, name) {
-      const parsedName = ListName.safeParse(name);
-      if (!parsedName.success) throw new ValidationError('list_invalid', 'list', zodProblems(parsedName.error).map((p) => ({ ...p, path: 'name' })));
+    async update(id, changes) {
+      const parsed = ListChanges.safeParse(changes);
+      if (!parsed.success) throw new ValidationError('list_invalid', 'list', zodProblems(parsed.error));
+      const { name, public: isPublic } = parsed.data;
       for (let attempt = 0; attempt < 5; attempt++) {
         const before = await redis.hget(keys.lists, id);
         if (before === null) throw new NotFoundError('list', id);
-        const renamed: List = { ...parseList(id, before), name: parsedName.data };
-        const swapped = await SWAP_FIELD.run(redis, [keys.lists], [id, before, JSON.stringify(renamed)]);
-        if (swapped === 1) return renamed;
+        const updated: List = { ...parseList(id, before) };
+        if (name !== undefined) updated.name = name;
+        if (isPublic !== undefined) updated.public = isPublic;
+        const swapped = await SWAP_FIELD.run(redis, [keys.lists], [id, before, JSON.stringify(updated)]);
+        if (swapped === 1) return updated;
       }
-      throw new NewsdeskError('conflict', `list ${id} kept changing while renaming; try again`);
+      throw new NewsdeskError('conflict', `list ${id} kept changing while updating it; try again`);
     },
 
     async delete(id) {

@@ -307,7 +307,7 @@ describe('public endpoints', () => {
     expect(paths(nested)).toEqual(['email', 'list']);
     expect((await refused('/subscribe', { body: '{"email":', type: JSON_TYPE })).json?.error).toMatch(/not valid JSON/);
     const unknownList = await refused('/subscribe', { body: JSON.stringify({ email: 'new@example.net', list: 'nope' }), type: JSON_TYPE });
-    expect(unknownList.json?.problems).toEqual([{ path: 'list', message: 'no such list' }]);
+    expect(unknownList.json?.problems).toEqual([{ path: 'list', message: 'no list by this id takes sign-ups' }]);
     const name = await refused('/subscribe', { body: JSON.stringify({ email: 'new@example.net', list: 'daily', name: 'A\u0000B\r\nC' }), type: JSON_TYPE });
     expect(paths(name)).toEqual(['name']);
 

@@ -37,7 +37,7 @@ afterEach(async () => {
 describe('newsdesk lists', () => {
   it('creates lists, shows them with counts, and refuses a taken id in one line', async () => {
     const created = await newsdesk(['lists', 'create', 'daily', '--name', 'Daily briefing', '--double-opt-in']);
-    expect(created).toMatchObject({ code: 0, stdout: 'Created list daily ("Daily briefing"), double opt-in.\n' });
+    expect(created).toMatchObject({ code: 0, stdout: 'Created list daily ("Daily briefing"), double opt-in, private (no sign-ups from the public form).\n' });
     await t().stores.subscribers.joinList('daily', [{ email: 'a@example.com', attributes: {} }], { via: 'admin' });
 
     const ls = await newsdesk(['lists', 'ls', '--json']);
@@ -47,6 +47,18 @@ describe('newsdesk lists', () => {
 
     const again = await newsdesk(['lists', 'create', 'daily']);
     expect(again).toMatchObject({ code: 1, stdout: '', stderr: 'error: list already exists: daily\n' });
+  });
+
+  it('opens a list to sign-ups from the public form and closes it again', async () => {
+    expect((await newsdesk(['lists', 'create', 'briefing', '--public'])).stdout).toBe('Created list briefing ("briefing"), single opt-in, public (open to sign-ups from the form).\n');
+    expect((await t().stores.lists.require('briefing')).public).toBe(true);
+    expect(await newsdesk(['lists', 'unpublish', 'briefing'])).toMatchObject({ code: 0, stdout: 'List briefing is private (no sign-ups from the public form).\n' });
+    expect((await t().stores.lists.require('briefing')).public).toBe(false);
+    expect(await newsdesk(['lists', 'publish', 'briefing'])).toMatchObject({ code: 0, stdout: 'List briefing is public (open to sign-ups from the form).\n' });
+    const ls = await newsdesk(['lists', 'ls']);
+    expect(ls.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+OPT-IN\s+SIGN-UP\s+MEMBERS\s+NEWSLETTER$/);
+    expect(ls.stdout.split('\n')[1]).toMatch(/^briefing\s+briefing\s+single\s+public\s+0\s+-$/);
+    expect(await newsdesk(['lists', 'publish', 'nope'])).toMatchObject({ code: 1, stderr: 'error: list not found: nope\n' });
   });
 });
 

@@ -7,19 +7,25 @@ import { useTestRedis } from '../support/redis.ts';
 const t = useTestRedis();
 
 describe('list store', () => {
-  it('creates, renames, counts and deletes lists; deleting keeps the subscribers', async () => {
+  it('creates, renames, publishes, counts and deletes lists; deleting keeps the subscribers', async () => {
     const { lists, subscribers } = t().stores;
     const daily = await lists.create({ id: 'daily', name: 'Daily briefing', doubleOptIn: true, newsletter: 'daily' });
     expect(daily).toMatchObject({ id: 'daily', name: 'Daily briefing', doubleOptIn: true, newsletter: 'daily' });
     await lists.create({ id: 'weekly' });
-    expect(await lists.get('weekly')).toMatchObject({ name: 'weekly', doubleOptIn: false });
+    expect(await lists.get('weekly')).toMatchObject({ name: 'weekly', doubleOptIn: false, public: false });
 
     await subscribers.joinList('daily', [row('a@example.com'), row('b@example.com')], { via: 'admin' });
     await subscribers.joinList('weekly', [row('a@example.com')], { via: 'admin' });
     expect((await lists.all()).map((l) => [l.id, l.members])).toEqual([['daily', 2], ['weekly', 1]]);
 
-    expect((await lists.rename('weekly', 'The Week')).name).toBe('The Week');
-    expect((await lists.require('weekly')).name).toBe('The Week');
+    expect((await lists.update('weekly', { name: 'The Week' })).name).toBe('The Week');
+    expect(await lists.require('weekly')).toMatchObject({ name: 'The Week', public: false });
+    expect(await lists.update('weekly', { public: true })).toMatchObject({ name: 'The Week', public: true });
+    expect(await lists.require('weekly')).toMatchObject({ name: 'The Week', public: true });
+    // A record written before lists had the flag reads as private.
+    const { public: _, ...old } = await lists.require('weekly');
+    await t().redis.hset(t().keys.lists, 'weekly', JSON.stringify(old));
+    expect((await lists.require('weekly')).public).toBe(false);
 
     await lists.delete('daily');
     expect(await lists.get('daily')).toBeNull();
@@ -35,7 +41,9 @@ describe('list store', () => {
     await expect(lists.create({ id: 'Daily News' })).rejects.toThrow(ValidationError);
     await expect(lists.create({ id: 'ok', name: '   ' })).rejects.toThrow(/name: required/);
     await expect(lists.require('nope')).rejects.toThrow(NotFoundError);
-    await expect(lists.rename('nope', 'x')).rejects.toThrow(NotFoundError);
+    await expect(lists.update('nope', { name: 'x' })).rejects.toThrow(NotFoundError);
+    await expect(lists.update('daily', {})).rejects.toThrow(/name or public is required/);
+    await expect(lists.update('daily', { name: ' ' })).rejects.toThrow(/name: required/);
     await expect(lists.delete('nope')).rejects.toThrow(NotFoundError);
     expect((await lists.all()).map((l) => l.id)).toEqual(['daily']);
   });

@@ -14,7 +14,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../../app.ts';
 import { type InputProblem, NewsdeskError, ValidationError } from '../../domain/errors.ts';
-import { ListId, ListInput, ListName } from '../../domain/list.schema.ts';
+import { ListChanges, ListId, ListInput } from '../../domain/list.schema.ts';
 import { exportCsv } from '../../store/csv-export.ts';
 import { importCsv } from '../../store/csv-import.ts';
 import { CsvFormatError } from '../../store/csv-reader.ts';
@@ -90,8 +90,15 @@ export const listRoutes: FastifyPluginAsync<ListRoutesOptions> = async (instance
 
   server.patch(
     '/lists/:id',
-    { schema: { tags: ['lists'], summary: 'Rename a list', params: ListParams, body: z.strictObject({ name: ListName }) } },
-    async (req) => lists.rename(req.params.id, req.body.name),
+    {
+      schema: {
+        tags: ['lists'],
+        summary: 'Rename a list, or open it to sign-ups through POST /subscribe ({ "public": true }) or close it',
+        params: ListParams,
+        body: ListChanges,
+      },
+    },
+    async (req) => lists.update(req.params.id, req.body),
   );
 
   server.delete('/lists/:id', { schema: { tags: ['lists'], summary: 'Delete a list and its memberships (subscribers stay)', params: ListParams } }, async (req) => {

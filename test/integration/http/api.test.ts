@@ -56,7 +56,8 @@ describe('lists', () => {
     expect(created.json()).toMatchObject({ id: 'daily', name: 'Daily', doubleOptIn: true });
     expect((await h.api(token, { method: 'POST', url: '/api/lists', payload: { id: 'daily' } })).statusCode).toBe(409);
     expect((await h.api(token, { url: '/api/lists/daily' })).json()).toMatchObject({ id: 'daily', members: 0 });
-    expect((await h.api(token, { method: 'PATCH', url: '/api/lists/daily', payload: { name: 'The Daily' } })).json()).toMatchObject({ name: 'The Daily' });
+    expect((await h.api(token, { method: 'PATCH', url: '/api/lists/daily', payload: { name: 'The Daily' } })).json()).toMatchObject({ name: 'The Daily', public: false });
+    expect((await h.api(token, { method: 'PATCH', url: '/api/lists/daily', payload: { public: true } })).json()).toMatchObject({ name: 'The Daily', public: true });
     expect((await h.api(token, { url: '/api/lists' })).json()).toEqual([expect.objectContaining({ id: 'daily', name: 'The Daily', members: 0 })]);
     expect((await h.api(token, { method: 'DELETE', url: '/api/lists/daily' })).json()).toEqual({ deleted: 'daily', members: 0 });
     expect((await h.api(token, { url: '/api/lists/daily' })).statusCode).toBe(404);
@@ -238,6 +239,8 @@ describe('every 400 names its field', () => {
     ['POST', '/api/lists', { id: 'Not A Slug', doubleOptIn: 'yes', colour: 'red' }, ['colour', 'doubleOptIn', 'id']],
     ['POST', '/api/lists', undefined, ['(body)']],
     ['PATCH', '/api/lists/daily', { name: '' }, ['name']],
+    ['PATCH', '/api/lists/daily', { public: 'yes' }, ['public']],
+    ['PATCH', '/api/lists/daily', {}, ['(body)']],
     ['GET', '/api/lists/UPPER', undefined, ['params.id']],
     ['POST', '/api/lists/daily/import?update=maybe', 'email\n', ['query.update']],
     ['POST', '/api/lists/daily/subscribers', { email: 'nope', attributes: { ok: { nested: true } } }, ['attributes.ok', 'email']],

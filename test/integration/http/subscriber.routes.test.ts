@@ -206,7 +206,7 @@ describe('GET /v/:token', () => {
 
 describe('POST /subscribe and confirmation', () => {
   beforeEach(async () => {
-    await h.app.stores.lists.create({ id: 'briefing', name: 'The Briefing', newsletter: 'daily', doubleOptIn: true });
+    await h.app.stores.lists.create({ id: 'briefing', name: 'The Briefing', newsletter: 'daily', doubleOptIn: true, public: true });
   });
 
   it('creates an unconfirmed subscriber, mails a confirmation link; GET shows a button, POST confirms', async () => {
@@ -296,8 +296,27 @@ describe('POST /subscribe and confirmation', () => {
     const page = await h.server.inject({ method: 'POST', url: '/subscribe', ...form({ email: 'ok@example.net', list: 'nope' }) });
     expect(page.statusCode).toBe(400);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
-    expect(page.body).toContain('<li>list: no such list</li>');
+    expect(page.body).toContain('<li>list: no list by this id takes sign-ups</li>');
     expect(await h.app.stores.subscribers.findByEmail('ok@example.net')).toBeNull();
+  });
+
+  it('takes no sign-ups for a private list, and answers exactly as for a list that does not exist', async () => {
+    // 'daily' (single opt-in, private) has readers; a stranger must not be able to add anyone to it.
+    const ask = (list: string) => h.server.inject({ method: 'POST', url: '/subscribe', payload: { email: 'victim@example.net', list } });
+    // Everything but the sign-up rate limiter's counter for this client.
+    const state = async () => [...(await snapshot(h.t.redis, h.t.prefix))].filter(([key]) => !key.includes(':ratelimit:'));
+    const before = await state();
+    const privateList = await ask('daily');
+    const missing = await ask('no-such-list');
+    expect(privateList.statusCode).toBe(400);
+    expect(privateList.json()).toEqual(missing.json());
+    expect(privateList.json()).toMatchObject({ problems: [{ path: 'list', message: 'no list by this id takes sign-ups' }] });
+    expect(await state()).toEqual(before);
+    expect(h.smtp.messages).toHaveLength(0);
+
+    await h.app.stores.lists.update('daily', { public: true });
+    expect((await ask('daily')).statusCode).toBe(200);
+    expect((await h.app.stores.subscribers.findByEmail('victim@example.net'))?.status).toBe('active');
   });
 });
 
@@ -305,7 +324,7 @@ describe('sign-up rate limit', () => {
   it('refuses the sign-up after the limit from one address, and not from another', async () => {
     await h.close();
     h = await startHttp({ server: { subscribeRatePerMinute: 3 } });
-    await h.app.stores.lists.create({ id: 'daily', name: 'Daily' });
+    await h.app.stores.lists.create({ id: 'daily', name: 'Daily', public: true });
     const post = (n: number, ip: string) =>
       h.server.inject({ method: 'POST', url: '/subscribe', remoteAddress: ip, payload: { email: `r${n}@example.net`, list: 'daily' } });
     for (let i = 0; i < 3; i++) expect((await post(i, '198.51.100.7')).statusCode).toBe(200);
