@@ -216,14 +216,20 @@ export function campaignCommand(): Command {
       }
       await withContext(async (ctx) => {
         const app = await ctx.app();
-        await app.campaigns.get(id);
+        const campaign = await app.campaigns.get(id);
         const rows = await app.campaigns.deliveries(id, { ...(state ? { state } : {}), limit: Math.max(1, Number(opts.limit) || 100) });
         const subscribers = await app.stores.subscribers.getMany(rows.map((d) => d.subscriberId));
         const lines = [['SUBSCRIBER', 'EMAIL', 'STATE', 'AT', 'DETAIL']];
         const json = rows.map((d, i) => ({ ...d, email: subscribers[i]?.emailDisplay ?? null }));
         for (const d of json) lines.push([String(d.subscriberId), d.email ?? '-', d.state, d.at ? new Date(d.at).toISOString() : '-', d.detail ?? '']);
         out.result(json, rows.length ? table(lines) : undefined);
-        out.info(`${count(rows.length)} deliver${rows.length === 1 ? 'y' : 'ies'}${state ? ` ${state}` : ''} shown.`);
+        const records = await app.campaigns.deliveryRecords(id);
+        const kept = records.until ? `; records kept until ${records.until.toISOString()}` : '';
+        out.info(
+          records.kept || !campaign.counts.total
+            ? `${count(rows.length)} deliver${rows.length === 1 ? 'y' : 'ies'}${state ? ` ${state}` : ''} shown${kept}.`
+            : `The delivery records of ${id} were removed after the retention period (DELIVERY_RETENTION_DAYS); its counts remain (newsdesk campaign status ${id}).`,
+        );
       });
     });
 

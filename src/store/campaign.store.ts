@@ -48,13 +48,15 @@ export type DeliveryOutcome =
   | { state: 'skipped'; reason: SkipReason };
 
 // The finish check shared by every script that can complete a campaign. Runs inside the script
-// that changes the last counter, so exactly one caller sees `1`.
+// that changes the last counter, so exactly one caller sees `1`. The finished campaign's delivery
+// records (dk) start their retention then, in the same step, so no crash can leave them forever.
 const FINISH = `
-local function finish_if_done(ck, now)
+local function finish_if_done(ck, dk, now, keep_ms)
   local f = redis.call('HMGET', ck, 'status', 'fanoutDone', 'total', 'sent', 'failed', 'skipped')
   if (f[1] == 'sending' or f[1] == 'paused') and f[2] == '1'
      and tonumber(f[3]) == tonumber(f[4]) + tonumber(f[5]) + tonumber(f[6]) then
     redis.call('HSET', ck, 'status', 'sent', 'finishedAt', now)
+    if tonumber(keep_ms) > 0 then redis.call('PEXPIRE', dk, keep_ms) end
     return 1
   end
   return 0
@@ -101,7 +103,8 @@ redis.call('HSET', KEYS[2], ARGV[1], 'p|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' ..
 return {'claimed', tostring(attempts)}
 `);
 
-// KEYS: campaign hash, deliveries hash. ARGV: subscriber id, counter field, record, finish time.
+// KEYS: campaign hash, deliveries hash. ARGV: subscriber id, counter field, record, finish time,
+// retention ms.
 const RECORD = new LuaScript('campaign-record', `${FINISH}
 local v = redis.call('HGET', KEYS[2], ARGV[1])
 if v == false then return -1 end
@@ -109,7 +112,7 @@ local kind = string.sub(v, 1, 1)
 if kind == 's' or kind == 'f' or kind == 'k' then return -1 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
-return finish_if_done(KEYS[1], ARGV[4])
+return finish_if_done(KEYS[1], KEYS[2], ARGV[4], ARGV[5])
 `);
 
 // KEYS: campaign hash, deliveries hash. ARGV: subscriber id, reply. Puts a claimed delivery back
@@ -122,10 +125,10 @@ redis.call('HSET', KEYS[2], ARGV[1], 'q|' .. (a + 1) .. '|' .. ARGV[2])
 return 1
 `);
 
-// KEYS: campaign hash. ARGV: finish time.
+// KEYS: campaign hash, deliveries hash. ARGV: finish time, retention ms.
 const FINISH_FANOUT = new LuaScript('campaign-finish-fanout', `${FINISH}
 redis.call('HSET', KEYS[1], 'fanoutDone', '1')
-return finish_if_done(KEYS[1], ARGV[1])
+return finish_if_done(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
 `);
 
 // KEYS: campaign hash. ARGV: new status, then field/value pairs to set, then allowed current statuses.
@@ -187,16 +190,23 @@ export interface ClaimHolder {
 export interface CampaignStoreOptions {
   redis: RedisClient;
   keys: Keys;
+  /**
+   * How long a finished or cancelled campaign keeps its per-recipient delivery records, in ms
+   * (its counts and summary stay for good). 0 keeps them for ever. Default 0.
+   */
+  deliveryRetentionMs?: number;
 }
 
 /** Campaigns, their frozen content and their deliveries. */
 export class CampaignStore {
   private readonly redis: RedisClient;
   private readonly keys: Keys;
+  private readonly retentionMs: number;
 
   constructor(opts: CampaignStoreOptions) {
     this.redis = opts.redis;
     this.keys = opts.keys;
+    this.retentionMs = opts.deliveryRetentionMs ?? 0;
   }
 
   private hashKey(id: string): string {
@@ -279,7 +289,25 @@ export class CampaignStore {
 
   /** Marks the fan-out complete. True when that completed the campaign (every delivery was already final). */
   async finishFanout(id: string, now = new Date()): Promise<boolean> {
-    return Number(await FINISH_FANOUT.run(this.redis, [this.hashKey(id)], [now.toISOString()])) === 1;
+    return Number(await FINISH_FANOUT.run(this.redis, [this.hashKey(id), this.deliveriesKey(id)], [now.toISOString(), this.retentionMs])) === 1;
+  }
+
+  /**
+   * Starts the retention of a campaign's delivery records (after a cancel; a campaign that
+   * finishes sending starts it in the same step). Records written later keep the expiry.
+   */
+  async retireDeliveries(id: string): Promise<void> {
+    if (this.retentionMs > 0) await this.redis.pexpire(this.deliveriesKey(id), this.retentionMs);
+  }
+
+  /**
+   * Whether the campaign's delivery records are still here and until when: `until` is unset while
+   * they are kept without end (a campaign still sending, or retention off).
+   */
+  async deliveryRecords(id: string): Promise<{ kept: boolean; until?: Date }> {
+    const ms = await this.redis.pttl(this.deliveriesKey(id));
+    if (ms === -2) return { kept: false };
+    return ms >= 0 ? { kept: true, until: new Date(Date.now() + ms) } : { kept: true };
   }
 
   /**
@@ -322,7 +350,7 @@ export class CampaignStore {
           ? ['failed', `f|${at}|${oneLine(outcome.reply)}`]
           : ['skipped', `k|${at}|${outcome.reason}`];
     const r = Number(
-      await RECORD.run(this.redis, [this.hashKey(id), this.deliveriesKey(id)], [subscriberId, counter, value, now.toISOString()]),
+      await RECORD.run(this.redis, [this.hashKey(id), this.deliveriesKey(id)], [subscriberId, counter, value, now.toISOString(), this.retentionMs]),
     );
     return { recorded: r >= 0, finished: r === 1 };
   }

@@ -2,9 +2,20 @@
  * Campaigns across real worker processes (`newsdesk worker`): two of them sharing one campaign,
  * and one killed with SIGKILL in the middle and replaced.
  */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 import { sentBy, spawnWorker, type WorkerProcess } from '../support/worker-process.ts';
+
+/** Runs `newsdesk` as an editor does, against the pipeline's Redis and prefix. */
+function newsdesk(env: Record<string, string>, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile('node', [join(import.meta.dirname, '../../bin/newsdesk.js'), ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve({ stdout, stderr }),
+    );
+  });
+}
 
 describe('campaigns across worker processes', () => {
   let p: Pipeline | undefined;
@@ -38,6 +49,18 @@ describe('campaigns across worker processes', () => {
     expect(sentBy(a)).toBeGreaterThan(0);
     expect(sentBy(b)).toBeGreaterThan(0);
     expect(sentBy(a) + sentBy(b)).toBe(400);
+
+    // The record, through the command an editor would use, and after its retention ran out.
+    const deliveries = () => newsdesk(p?.env ?? {}, ['campaign', 'deliveries', c.id, '--state', 'sent', '--limit', '2']);
+    const shown = await deliveries();
+    const lines = shown.stdout.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toMatch(/^\d+ +reader\d+@example\.org +sent +\d{4}-/);
+    expect(lines[3]).toMatch(/^2 deliveries sent shown; records kept until \d{4}-\d\d-\d\dT/);
+    await p.t.redis.del(p.t.keys.campaignDeliveries(c.id));
+    expect((await deliveries()).stdout).toBe(
+      `The delivery records of ${c.id} were removed after the retention period (DELIVERY_RETENTION_DAYS); its counts remain (newsdesk campaign status ${c.id}).\n`,
+    );
   });
 
   it('a worker stopped with SIGTERM mid-campaign finishes what it holds and exits 0; the next one repeats nothing', async () => {

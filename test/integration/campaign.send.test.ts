@@ -28,6 +28,10 @@ describe('campaign sending', () => {
     expect(received.size).toBe(120);
     expect([...received.values()].every((n) => n === 1)).toBe(true);
     expect(received.has('reader1@example.org') && received.has('reader120@example.org')).toBe(true);
+    // The per-recipient records are kept DELIVERY_RETENTION_DAYS (default 30) from the finish.
+    const ttl = await p.t.redis.pttl(p.t.keys.campaignDeliveries(created.id));
+    expect(ttl).toBeGreaterThan(29 * 86_400_000);
+    expect(ttl).toBeLessThanOrEqual(30 * 86_400_000);
   });
 
   it('delivers a personalized message with its own signed links and the list headers', async () => {
@@ -179,6 +183,7 @@ describe('campaign sending', () => {
     const after = await p.app.campaigns.get(c.id);
     expect(after.status).toBe('cancelled');
     await expect(p.app.service.resume(c.id)).rejects.toThrow(/cannot resume .* cancelled/);
+    expect(await p.t.redis.pttl(p.t.keys.campaignDeliveries(c.id))).toBeGreaterThan(29 * 86_400_000);
   });
 
   it('cancels a scheduled campaign before it starts: nobody is mailed', async () => {

@@ -153,6 +153,46 @@ describe('CampaignStore', () => {
     ]);
   });
 
+  it('starts the delivery records\' retention when the campaign finishes, by either path, and not before', async () => {
+    const day = 86_400_000;
+    const kept = new CampaignStore({ redis: t.redis, keys: t.keys, deliveryRetentionMs: 30 * day });
+    const ttl = (id: string) => t.redis.pttl(t.keys.campaignDeliveries(id));
+    // Finished by the last record.
+    await kept.create(campaign('c-ret1'), { compiled, newsletter });
+    await kept.registerDeliveries('c-ret1', [1, 2]);
+    await kept.finishFanout('c-ret1');
+    await kept.claim('c-ret1', 1, holder('j'));
+    await kept.record('c-ret1', 1, { state: 'sent', messageId: '<1@x>', reply: '250' });
+    expect(await ttl('c-ret1')).toBe(-1);
+    expect(await kept.deliveryRecords('c-ret1')).toEqual({ kept: true });
+    await kept.claim('c-ret1', 2, holder('j'));
+    expect((await kept.record('c-ret1', 2, { state: 'sent', messageId: '<2@x>', reply: '250' })).finished).toBe(true);
+    expect(await ttl('c-ret1')).toBeGreaterThan(30 * day - 60_000);
+    expect(await ttl('c-ret1')).toBeLessThanOrEqual(30 * day);
+    const records = await kept.deliveryRecords('c-ret1');
+    expect(records.kept).toBe(true);
+    expect(Math.abs((records.until?.getTime() ?? 0) - (Date.now() + 30 * day))).toBeLessThan(60_000);
+    // Finished by the fan-out, every delivery already final.
+    await kept.create(campaign('c-ret2'), { compiled, newsletter });
+    await kept.registerDeliveries('c-ret2', [3]);
+    await kept.claim('c-ret2', 3, holder('j'));
+    await kept.record('c-ret2', 3, { state: 'skipped', reason: 'unsubscribed' });
+    expect(await ttl('c-ret2')).toBe(-1);
+    expect(await kept.finishFanout('c-ret2')).toBe(true);
+    expect(await ttl('c-ret2')).toBeGreaterThan(30 * day - 60_000);
+    // Retention off (the default): kept for ever.
+    await store.create(campaign('c-ret3'), { compiled, newsletter });
+    await store.registerDeliveries('c-ret3', [4]);
+    await store.finishFanout('c-ret3');
+    await store.claim('c-ret3', 4, holder('j'));
+    expect((await store.record('c-ret3', 4, { state: 'sent', messageId: '<4@x>', reply: '250' })).finished).toBe(true);
+    expect(await ttl('c-ret3')).toBe(-1);
+    // Once they are gone, the store says so; the campaign and its counts stay.
+    await t.redis.del(t.keys.campaignDeliveries('c-ret1'));
+    expect(await kept.deliveryRecords('c-ret1')).toEqual({ kept: false });
+    expect((await kept.get('c-ret1')).counts).toMatchObject({ total: 2, sent: 2 });
+  });
+
   it('moves status only from the allowed ones', async () => {
     await store.create(campaign('c-tr', { status: 'scheduled' }), { compiled, newsletter });
     expect(await store.transition('c-tr', ['sending'], 'paused')).toEqual({ moved: false, previous: 'scheduled' });

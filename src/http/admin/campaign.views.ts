@@ -34,6 +34,8 @@ export interface DetailData {
   p: CampaignProgress;
   failures: (Delivery & { email: string | null })[];
   skipped: (Delivery & { email: string | null })[];
+  /** Whether the per-recipient records are still kept (DELIVERY_RETENTION_DAYS), and until when. */
+  records: { kept: boolean; until?: Date };
   csrf: string;
   flash?: SafeHtml | undefined;
 }
@@ -73,6 +75,8 @@ ${stat('pending', 'pending', c.counts.pending)}${stat('total', 'recipients', c.c
 <dt>Started</dt><dd>${localTime(c.startedAt)}</dd>
 <dt>Finished</dt><dd>${localTime(c.finishedAt)}</dd>
 ${c.error && html`<dt>Error</dt><dd>${c.error}</dd>`}
+${d.records.until && html`<dt>Delivery records</dt><dd>kept until ${localTime(d.records.until.toISOString())}</dd>`}
+${!d.records.kept && c.counts.total > 0 && html`<dt>Delivery records</dt><dd>removed after the retention period (<code>DELIVERY_RETENTION_DAYS</code>); the counts above remain</dd>`}
 </dl></div>
 ${c.status === 'scheduled' && html`<h2>Reschedule</h2>
 <form class="card row" method="post" action="/admin/campaigns/${c.id}/reschedule" data-send-time>

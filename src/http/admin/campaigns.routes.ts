@@ -169,14 +169,15 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
 
   server.get('/campaigns/:id', { schema: { params: IdParams } }, async (req, reply) => {
     const p = await app.service.progress(req.params.id);
-    const [failed, skipped] = await Promise.all([
+    const [failed, skipped, records] = await Promise.all([
       app.campaigns.deliveries(req.params.id, { state: 'failed', limit: 50 }),
       app.campaigns.deliveries(req.params.id, { state: 'skipped', limit: 20 }),
+      app.campaigns.deliveryRecords(req.params.id),
     ]);
     const people = await app.stores.subscribers.getMany([...failed, ...skipped].map((d) => d.subscriberId));
     const withEmail = <T extends { subscriberId: number }>(rows: T[], offset: number) => rows.map((d, i) => ({ ...d, email: people[offset + i]?.emailDisplay ?? null }));
     const { csrf, frame: f } = frame(req, reply, p.campaign.subject, 'campaigns');
-    return sendAdminPage(reply, f, campaignDetailView({ p, failures: withEmail(failed, 0), skipped: withEmail(skipped, failed.length), csrf }));
+    return sendAdminPage(reply, f, campaignDetailView({ p, failures: withEmail(failed, 0), skipped: withEmail(skipped, failed.length), records, csrf }));
   });
 
   for (const action of ['pause', 'resume', 'cancel'] as const) {
