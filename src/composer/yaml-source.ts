@@ -2,7 +2,7 @@
  * Reading an editor's YAML or JSON file so every problem can point at a line. JSON goes through
  * the same YAML parser (JSON is YAML 1.2), so both get node positions.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import type { InputProblem } from '../domain/errors.ts';
 import { ValidationError } from '../domain/errors.ts';
 
@@ -28,6 +28,17 @@ export interface YamlSource {
  * @param code the ValidationError code to throw with, e.g. `edition_invalid`
  * @throws ValidationError listing every syntax error with its line
  */
+/** Where the quoted scalar that runs up to `end` (an unclosed quote) starts, if the parser kept it. */
+function unclosedQuoteStart(doc: ReturnType<typeof parseDocument>, end: number): number | undefined {
+  let start: number | undefined;
+  visit(doc, {
+    Scalar(_key, node) {
+      if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range && node.range[1] >= end) start = node.range[0];
+    },
+  });
+  return start;
+}
+
 export function parseYamlSource(text: string, source: string, code: string): YamlSource {
   if (Buffer.byteLength(text) > SOURCE_MAX_BYTES) {
     throw new ValidationError(code, source, [{ path: '', message: `file is larger than ${SOURCE_MAX_BYTES / 1024} KB` }]);
@@ -40,12 +51,15 @@ export function parseYamlSource(text: string, source: string, code: string): Yam
     throw new ValidationError(code, source, [{ path: '', message: yamlMessage(err) }]);
   }
   if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => ({
-      path: '',
+    const problems = doc.errors.map((e) => {
       // The parser's message ends with its own position; we give the line separately.
-      message: yamlMessage(e),
-      line: lineCounter.linePos(e.pos[0]).line,
-    }));
+      const message = yamlMessage(e);
+      const opened = /^YAML: Missing closing ["']quote/.test(message) ? unclosedQuoteStart(doc, e.pos[0]) : undefined;
+      return opened === undefined
+        ? { path: '', message, line: lineCounter.linePos(e.pos[0]).line }
+        : // The parser reports where the file ran out; the editor needs the line the quote opened on.
+          { path: '', message: `${message}: the quoted text that starts here runs to the end of the file`, line: lineCounter.linePos(opened).line };
+    });
     // Junk nested too deeply makes the parser give up on every level it unwinds: one line says it.
     const seen = new Set<string>();
     const once = problems.filter((p) => !seen.has(`${p.line}:${p.message}`) && seen.add(`${p.line}:${p.message}`));

@@ -60,6 +60,13 @@ describe('parseEditionText (YAML)', () => {
     expect(ps[0]?.line).toBe(4);
   });
 
+  it('points an unclosed quote at the line where it opens, not where the file ends', () => {
+    for (const q of ['"', "'"]) {
+      const ps = problemsOf(() => parseEditionText(`newsletter: daily\ndate: 2025-02-13\nsubject: ${q}Markets steady\npreheader: p\nwatching:\n  - headline: h\n    body: b\n`));
+      expect(lines(ps)).toEqual([`3 : YAML: Missing closing ${q}quote: the quoted text that starts here runs to the end of the file`]);
+    }
+  });
+
   it('reports duplicate keys (the second would silently win)', () => {
     const ps = problemsOf(() => parseEditionText('newsletter: daily\nsubject: a\nsubject: b\n'));
     expect(lines(ps)).toEqual(['3 : YAML: Map keys must be unique']);
