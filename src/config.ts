@@ -102,7 +102,7 @@ const Env = z
      */
     WORKER_LOCK_MS: int(1_000, 600_000).default(30_000),
     /**
-     * Days a finished or cancelled campaign keeps its per-recipient delivery records (who was
+     * Days a finished, cancelled or failed campaign keeps its per-recipient delivery records (who was
      * sent, failed, skipped); its counts and summary stay. 0 keeps them for ever. About 155 bytes
      * of Redis per recipient, so 100,000 a day is ~450 MB at 30 days.
      */

@@ -10,6 +10,7 @@ import { DeliveryState as DeliveryStateSchema } from '../domain/campaign.schema.
 import { NewsdeskError, ValidationError } from '../domain/errors.ts';
 import { SEND_TIME_HINT, SendTime } from '../domain/send-time.ts';
 import type { CampaignProgress } from '../queue/campaign.service.ts';
+import { recordsLifetime } from '../store/campaign.store.ts';
 import { type CommandContext, withContext } from './context.ts';
 import { count, createOutput, type Output, table } from './output.ts';
 import { createProgress } from './progress.ts';
@@ -111,9 +112,11 @@ export function campaignCommand(): Command {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
         const p = opts.watch ? await watch(ctx, id, out) : await (await ctx.app()).service.progress(id);
-        const failures = await (await ctx.app()).campaigns.deliveries(id, { state: 'failed', limit: 10 });
+        const app = await ctx.app();
+        const [failures, records] = await Promise.all([app.campaigns.deliveries(id, { state: 'failed', limit: 10 }), app.campaigns.deliveryRecords(id)]);
+        const lifetime = recordsLifetime(p.campaign, records);
         out.result(
-          { ...p.campaign, rate: p.rate, etaSeconds: p.etaSeconds ?? null, progress: p.progress, failures },
+          { ...p.campaign, rate: p.rate, etaSeconds: p.etaSeconds ?? null, progress: p.progress, failures, ...lifetime },
           [
             `${p.campaign.id}  ${p.campaign.subject}`,
             `  status     ${p.campaign.status}`,
@@ -123,6 +126,8 @@ export function campaignCommand(): Command {
             ...(p.campaign.finishedAt ? [`  finished   ${p.campaign.finishedAt}`] : []),
             ...(p.campaign.error ? [`  error      ${p.campaign.error}`] : []),
             ...failures.map((f) => `  failed     subscriber ${f.subscriberId}: ${f.detail ?? ''}`),
+            ...(lifetime.deliveryRecordsUntil ? [`  records    kept until ${lifetime.deliveryRecordsUntil}`] : []),
+            ...(lifetime.deliveryRecordsRemoved ? ['  records    removed after DELIVERY_RETENTION_DAYS; the counts remain'] : []),
           ].join('\n'),
         );
         out.info(describeProgress(p));

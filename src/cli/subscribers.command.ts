@@ -131,7 +131,7 @@ export function subscribersCommand(): Command {
     .action(async (email: string, opts: { json?: boolean }) => {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
-        const { subscribers: store, lists, suppression, sendsInProgress } = await ctx.stores();
+        const { subscribers: store, lists, suppression } = await ctx.stores();
         const [subscriber, suppressed] = await Promise.all([store.findByEmail(email), suppression.get(email)]);
         if (!subscriber && !suppressed) throw new NotFoundError('subscriber', email.trim());
         const memberships = subscriber ? await lists.membershipsOf(subscriber.id) : { member: [], left: [] };

@@ -143,7 +143,6 @@ export class CampaignService {
       finishedAt: this.now().toISOString(),
     });
     if (!r.moved) throw new CampaignStateError(id, 'cancel', r.previous);
-    await this.opts.campaigns.retireDeliveries(id);
     const job = await this.opts.campaignQueue.getJob(id);
     if (job && (await job.isDelayed())) await job.remove();
     // Parked batches wake, see the cancel and end.

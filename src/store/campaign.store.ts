@@ -67,8 +67,11 @@ local function now_ms()
 end
 `;
 
-// KEYS: campaign hash, deliveries hash. ARGV: subscriber ids…  → how many were new.
+// KEYS: campaign hash, deliveries hash. ARGV: subscriber ids…  → how many were new. A campaign
+// that has ended (cancelled while its fan-out was under way, failed) takes no more recipients.
 const REGISTER = new LuaScript('campaign-register', `
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == 'cancelled' or status == 'failed' or status == 'sent' then return 0 end
 local added = 0
 for i = 1, #ARGV do
   added = added + redis.call('HSETNX', KEYS[2], ARGV[i], 'q')
@@ -131,19 +134,21 @@ redis.call('HSET', KEYS[1], 'fanoutDone', '1')
 return finish_if_done(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
 `);
 
-// KEYS: campaign hash. ARGV: new status, then field/value pairs to set, then allowed current statuses.
-// ARGV[2] is the number of field/value pairs.
+// KEYS: campaign hash, deliveries hash. ARGV: new status, retention ms to start on the deliveries
+// (0: none), the number of field/value pairs, the pairs, then the allowed current statuses.
 const TRANSITION = new LuaScript('campaign-transition', `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status == false then return {0, 'missing'} end
-local pairs_n = tonumber(ARGV[2])
-local first_from = 3 + pairs_n * 2
+local pairs_n = tonumber(ARGV[3])
+local first_from = 4 + pairs_n * 2
 for i = first_from, #ARGV do
   if ARGV[i] == status then
     redis.call('HSET', KEYS[1], 'status', ARGV[1])
     for j = 0, pairs_n - 1 do
-      redis.call('HSET', KEYS[1], ARGV[3 + j * 2], ARGV[4 + j * 2])
+      redis.call('HSET', KEYS[1], ARGV[4 + j * 2], ARGV[5 + j * 2])
     end
+    -- An end (cancelled, failed) starts the delivery records' retention in the same step.
+    if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
     return {1, status}
   end
 end
@@ -191,10 +196,25 @@ export interface CampaignStoreOptions {
   redis: RedisClient;
   keys: Keys;
   /**
-   * How long a finished or cancelled campaign keeps its per-recipient delivery records, in ms
-   * (its counts and summary stay for good). 0 keeps them for ever. Default 0.
+   * How long a campaign that finished, was cancelled or failed keeps its per-recipient delivery
+   * records, in ms (its counts and summary stay for good). 0 keeps them for ever. Default 0.
    */
   deliveryRetentionMs?: number;
+}
+
+/** Whether a campaign's per-recipient delivery records are still kept, and until when. */
+export interface DeliveryRecords {
+  kept: boolean;
+  /** Unset while kept without end (still sending, or retention off). */
+  until?: Date;
+}
+
+/**
+ * How a status report states the records' lifetime: when they go (null: not set to go), and
+ * whether they are already gone — so an empty `failures` list is not read as "no failures".
+ */
+export function recordsLifetime(campaign: Campaign, records: DeliveryRecords): { deliveryRecordsUntil: string | null; deliveryRecordsRemoved: boolean } {
+  return { deliveryRecordsUntil: records.until?.toISOString() ?? null, deliveryRecordsRemoved: !records.kept && campaign.counts.total > 0 };
 }
 
 /** Campaigns, their frozen content and their deliveries. */
@@ -268,10 +288,11 @@ export class CampaignStore {
     fields: Record<string, string | number> = {},
   ): Promise<{ moved: boolean; previous: CampaignStatus | 'missing' }> {
     const pairs = Object.entries(fields).flatMap(([k, v]) => [k, String(v)]);
+    const ends = to === 'cancelled' || to === 'failed';
     const [moved, previous] = (await TRANSITION.run(
       this.redis,
-      [this.hashKey(id)],
-      [to, pairs.length / 2, ...pairs, ...from],
+      [this.hashKey(id), this.deliveriesKey(id)],
+      [to, ends ? this.retentionMs : 0, pairs.length / 2, ...pairs, ...from],
     )) as [number, string];
     return { moved: moved === 1, previous: previous === 'missing' ? 'missing' : CampaignStatusSchema.parse(previous) };
   }
@@ -293,18 +314,10 @@ export class CampaignStore {
   }
 
   /**
-   * Starts the retention of a campaign's delivery records (after a cancel; a campaign that
-   * finishes sending starts it in the same step). Records written later keep the expiry.
-   */
-  async retireDeliveries(id: string): Promise<void> {
-    if (this.retentionMs > 0) await this.redis.pexpire(this.deliveriesKey(id), this.retentionMs);
-  }
-
-  /**
    * Whether the campaign's delivery records are still here and until when: `until` is unset while
    * they are kept without end (a campaign still sending, or retention off).
    */
-  async deliveryRecords(id: string): Promise<{ kept: boolean; until?: Date }> {
+  async deliveryRecords(id: string): Promise<DeliveryRecords> {
     const ms = await this.redis.pttl(this.deliveriesKey(id));
     if (ms === -2) return { kept: false };
     return ms >= 0 ? { kept: true, until: new Date(Date.now() + ms) } : { kept: true };

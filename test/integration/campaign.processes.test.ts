@@ -52,12 +52,15 @@ describe('campaigns across worker processes', () => {
 
     // The record, through the command an editor would use, and after its retention ran out.
     const deliveries = () => newsdesk(p?.env ?? {}, ['campaign', 'deliveries', c.id, '--state', 'sent', '--limit', '2']);
+    const status = async () => JSON.parse((await newsdesk(p?.env ?? {}, ['campaign', 'status', c.id, '--json'])).stdout);
+    expect(await status()).toMatchObject({ status: 'sent', deliveryRecordsUntil: expect.stringMatching(/^\d{4}-/), deliveryRecordsRemoved: false });
     const shown = await deliveries();
     const lines = shown.stdout.split('\n').filter(Boolean);
     expect(lines).toHaveLength(4);
     expect(lines[1]).toMatch(/^\d+ +reader\d+@example\.org +sent +\d{4}-/);
     expect(lines[3]).toMatch(/^2 deliveries sent shown; records kept until \d{4}-\d\d-\d\dT/);
     await p.t.redis.del(p.t.keys.campaignDeliveries(c.id));
+    expect(await status()).toMatchObject({ status: 'sent', counts: { sent: 400 }, failures: [], deliveryRecordsUntil: null, deliveryRecordsRemoved: true });
     expect((await deliveries()).stdout).toBe(
       `The delivery records of ${c.id} were removed after the retention period (DELIVERY_RETENTION_DAYS); its counts remain (newsdesk campaign status ${c.id}).\n`,
     );

@@ -187,6 +187,25 @@ describe('CampaignStore', () => {
     await store.claim('c-ret3', 4, holder('j'));
     expect((await store.record('c-ret3', 4, { state: 'sent', messageId: '<4@x>', reply: '250' })).finished).toBe(true);
     expect(await ttl('c-ret3')).toBe(-1);
+    // Cancelled or failed: the same step that ends it starts the retention, and an ended campaign
+    // takes no more recipients (a fan-out page registered after the cancel adds nothing).
+    for (const [id, from, to] of [
+      ['c-ret4', 'sending', 'cancelled'],
+      ['c-ret5', 'paused', 'failed'],
+    ] as const) {
+      await kept.create(campaign(id, { status: from }), { compiled, newsletter });
+      await kept.registerDeliveries(id, [5, 6]);
+      expect(await kept.transition(id, ['sending', 'paused'], to)).toMatchObject({ moved: true });
+      expect(await ttl(id)).toBeGreaterThan(30 * day - 60_000);
+      expect(await kept.registerDeliveries(id, [7, 8])).toBe(0);
+      expect((await kept.get(id)).counts.total).toBe(2);
+    }
+    // A pause or a resume starts nothing.
+    await kept.create(campaign('c-ret6'), { compiled, newsletter });
+    await kept.registerDeliveries('c-ret6', [9]);
+    await kept.transition('c-ret6', ['sending'], 'paused');
+    expect(await ttl('c-ret6')).toBe(-1);
+
     // Once they are gone, the store says so; the campaign and its counts stay.
     await t.redis.del(t.keys.campaignDeliveries('c-ret1'));
     expect(await kept.deliveryRecords('c-ret1')).toEqual({ kept: false });

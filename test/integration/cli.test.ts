@@ -147,7 +147,8 @@ describe('newsdesk subscribers', () => {
       order.push('answered');
       return r;
     });
-    while ((await t().stores.subscribers.get(1))?.status !== 'unsubscribed') await new Promise((r) => setTimeout(r, 5));
+    // Until the unsubscribe is written (bounded: a CLI that failed first must not hang the test).
+    for (let i = 0; i < 2_000 && (await t().stores.subscribers.get(1))?.status !== 'unsubscribed'; i++) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 300));
     order.push('send over');
     await t().stores.sendsInProgress.end(1, 'daily-2025-02-13-abc123');

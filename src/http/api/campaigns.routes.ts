@@ -14,6 +14,7 @@ import { SendTime } from '../../domain/send-time.ts';
 import { EmailAddress } from '../../domain/subscriber.schema.ts';
 import { composeEditionInput, lintProblems } from '../edition-input.ts';
 import { EditionBody } from './editions.routes.ts';
+import { recordsLifetime } from '../../store/campaign.store.ts';
 
 export interface CampaignRoutesOptions {
   app: App;
@@ -41,8 +42,8 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
 
   const status = async (id: string) => {
     const p = await app.service.progress(id);
-    const failures = await app.campaigns.deliveries(id, { state: 'failed', limit: 20 });
-    return { ...p.campaign, rate: p.rate, etaSeconds: p.etaSeconds ?? null, progress: p.progress, failures };
+    const [failures, records] = await Promise.all([app.campaigns.deliveries(id, { state: 'failed', limit: 20 }), app.campaigns.deliveryRecords(id)]);
+    return { ...p.campaign, rate: p.rate, etaSeconds: p.etaSeconds ?? null, progress: p.progress, failures, ...recordsLifetime(p.campaign, records) };
   };
 
   server.get('/campaigns', { schema: { tags: ['campaigns'], summary: 'Recent campaigns, newest first', querystring: ListQuery } }, async (req) =>

@@ -198,7 +198,7 @@ describe('campaigns', () => {
     expect(await h.app.queues.campaign.getJob(campaign.id)).toBeTruthy();
 
     const status = await h.api(token, { url: `/api/campaigns/${campaign.id}` });
-    expect(status.json()).toMatchObject({ id: campaign.id, status: 'scheduled', progress: 0, failures: [] });
+    expect(status.json()).toMatchObject({ id: campaign.id, status: 'scheduled', progress: 0, failures: [], deliveryRecordsUntil: null, deliveryRecordsRemoved: false });
     expect((await h.api(token, { url: '/api/campaigns' })).json()).toEqual([expect.objectContaining({ id: campaign.id })]);
 
     const later = '2030-01-01T06:00:00-05:00';
