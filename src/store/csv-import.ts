@@ -137,12 +137,16 @@ export async function importCsv(file: string, target: { listId: string; update?:
   const { subscribers, lists } = options;
   const batchSize = options.batchSize ?? 250;
   await lists.require(target.listId);
-  const totalBytes = await stat(file).then(
-    (s) => s.size,
-    (err: NodeJS.ErrnoException) => {
-      throw new NewsdeskError('file_unreadable', `cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
-    },
-  );
+  // Size, modification time and inode: the check pass vouches only for the file it read.
+  const fingerprint = () =>
+    stat(file).then(
+      (s) => ({ size: s.size, key: `${s.size}:${s.mtimeMs}:${s.ino}` }),
+      (err: NodeJS.ErrnoException) => {
+        throw new NewsdeskError('file_unreadable', `cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+      },
+    );
+  const checked = await fingerprint();
+  const totalBytes = checked.size;
   const progress = (phase: ImportProgress['phase']) => {
     let bytes = 0;
     return (n: number) => {
@@ -159,6 +163,9 @@ export async function importCsv(file: string, target: { listId: string; update?:
     sawHeader = true;
   }
   if (!sawHeader) throw new CsvFormatError(file, 1, 'the file is empty; expected a header row with an "email" column');
+  if ((await fingerprint()).key !== checked.key) {
+    throw new NewsdeskError('file_changed', `${file} changed while it was being checked; nothing was written. Import it again once it is complete.`);
+  }
 
   // Pass 2.
   const summary: ImportSummary = { rows: 0, added: 0, updated: 0, alreadyMember: 0, invalid: 0, suppressed: 0, duplicates: 0, errors: [], errorsOmitted: 0 };
@@ -223,6 +230,12 @@ export async function importCsv(file: string, target: { listId: string; update?:
   } finally {
     await inFlight.catch(() => {});
     await subscribers.forgetImportRun(runId);
+  }
+  if ((await fingerprint()).key !== checked.key) {
+    throw new NewsdeskError(
+      'file_changed',
+      `${file} changed during the import: ${summary.rows} rows were read from it, some of them perhaps from the new version. Import it again once it is complete; rows already in are not repeated.`,
+    );
   }
   summary.errors.sort((a, b) => a.line - b.line);
   return summary;

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,29 @@ const run = (path: string, listId = 'daily', update = false) =>
   importCsv(path, { listId, update }, { subscribers: t().stores.subscribers, lists: t().stores.lists, batchSize: 3 });
 
 describe('CSV import', () => {
+  it('writes nothing when the file changes between the check and the import (still being written)', async () => {
+    await t().stores.lists.create({ id: 'daily' });
+    const path = await file('growing.csv', 'email,name\nann@example.com,Ann\n');
+    const before = await snapshot(t().redis, t().prefix);
+    let appended = false;
+    const importing = importCsv(path, { listId: 'daily' }, {
+      subscribers: t().stores.subscribers,
+      lists: t().stores.lists,
+      onProgress: (p) => {
+        // Whoever writes the export adds rows while the check pass reads it.
+        if (p.phase === 'checking' && !appended) {
+          appended = true;
+          appendFileSync(path, 'bob@example.com,Bob\n');
+        }
+      },
+    });
+    await expect(importing).rejects.toThrow(`${path} changed while it was being checked; nothing was written. Import it again once it is complete.`);
+    expect(appended).toBe(true);
+    expect(await snapshot(t().redis, t().prefix)).toEqual(before);
+    // Once it is complete, the same import goes through.
+    expect(await run(path)).toMatchObject({ rows: 2, added: 2 });
+  });
+
   it('adds good rows, reports each bad one by line and reason, counts duplicates once', async () => {
     const { lists, subscribers } = t().stores;
     await lists.create({ id: 'daily' });
