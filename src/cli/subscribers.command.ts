@@ -10,7 +10,7 @@ import { SubscriberInput, type Subscriber } from '../domain/subscriber.schema.ts
 import { zodProblems } from '../domain/zod-problems.ts';
 import { exportCsv } from '../store/csv-export.ts';
 import { importCsv, type ImportSummary } from '../store/csv-import.ts';
-import type { JoinOutcome } from '../store/subscriber.store.ts';
+import { joinRefusal } from '../store/subscriber.store.ts';
 import { withContext } from './context.ts';
 import { count, createOutput } from './output.ts';
 import { createProgress } from './progress.ts';
@@ -29,19 +29,6 @@ function importLine(file: string, listId: string, s: ImportSummary, seconds: num
   );
 }
 
-/** Why an admin add did not put the address on the list, or undefined when it did. */
-function refusal(o: JoinOutcome): string | undefined {
-  switch (o.kind) {
-    case 'suppressed':
-      return `the address is suppressed (${o.suppression.reason} on ${day(o.suppression.at)})`;
-    case 'ended':
-      return `the subscriber is ${o.status}; only their own confirmed opt-in brings them back`;
-    case 'left':
-      return `they left this list on ${day(o.leftAt.toISOString())}; only their own opt-in puts them back`;
-    default:
-      return undefined;
-  }
-}
 
 function describe(s: Subscriber, memberships: { member: string[]; left: { list: string; at: Date }[] }): string {
   const lines = [
@@ -114,7 +101,7 @@ export function subscribersCommand(): Command {
         await lists.require(opts.list);
         const [outcome] = await store.joinList(opts.list, [parsed.data], { via: 'admin' });
         if (!outcome) throw new NewsdeskError('store_error', 'the store answered nothing');
-        const refused = refusal(outcome);
+        const refused = joinRefusal(outcome);
         if (refused) throw new NewsdeskError('not_added', `${parsed.data.email} was not added to ${opts.list}: ${refused}`);
         out.result(outcome);
         const id = 'id' in outcome ? outcome.id : 0;

@@ -51,6 +51,24 @@ export type JoinOutcome =
   /** They left this list before; only their own opt-in puts them back. */
   | { kind: 'left'; id: number; leftAt: Date };
 
+/**
+ * Why an admin add (CLI or API) did not put the address on the list, or undefined when it did.
+ * (An import words its skipped rows in csv-import.ts.)
+ */
+export function joinRefusal(o: JoinOutcome): string | undefined {
+  const day = (d: Date | string) => (typeof d === 'string' ? d : d.toISOString()).slice(0, 10);
+  switch (o.kind) {
+    case 'suppressed':
+      return `the address is suppressed (${o.suppression.reason} on ${day(o.suppression.at)})`;
+    case 'ended':
+      return `the subscriber is ${o.status}; only their own confirmed opt-in brings them back`;
+    case 'left':
+      return `they left this list on ${day(o.leftAt)}; only their own opt-in puts them back`;
+    default:
+      return undefined;
+  }
+}
+
 export interface JoinOptions {
   /** Who is adding: `import` (CSV) or `admin` (one address). Recorded as the creation reason. */
   via: 'import' | 'admin';

@@ -9,24 +9,8 @@ import type { App } from '../../app.ts';
 import { NewsdeskError, NotFoundError, ValidationError } from '../../domain/errors.ts';
 import { ListId } from '../../domain/list.schema.ts';
 import { Attributes, EmailAddress, SubscriberId, SubscriberName, type Subscriber } from '../../domain/subscriber.schema.ts';
-import type { JoinOutcome } from '../../store/subscriber.store.ts';
+import { joinRefusal } from '../../store/subscriber.store.ts';
 import { settleSends } from '../subscriber/unsubscribe.ts';
-
-const day = (iso: string) => iso.slice(0, 10);
-
-/** Why an admin add did not put the address on the list, or undefined when it did. */
-function refusal(o: JoinOutcome): string | undefined {
-  switch (o.kind) {
-    case 'suppressed':
-      return `the address is suppressed (${o.suppression.reason} on ${day(o.suppression.at)})`;
-    case 'ended':
-      return `the subscriber is ${o.status}; only their own confirmed opt-in brings them back`;
-    case 'left':
-      return `they left this list on ${day(o.leftAt.toISOString())}; only their own opt-in puts them back`;
-    default:
-      return undefined;
-  }
-}
 
 const IdParams = z.strictObject({ id: z.coerce.number().pipe(SubscriberId) });
 const MemberParams = z.strictObject({ id: ListId, subscriberId: z.coerce.number().pipe(SubscriberId) });
@@ -95,7 +79,7 @@ export const subscriberApiRoutes: FastifyPluginAsync<{ app: App }> = async (inst
       const { update, ...row } = req.body;
       const [outcome] = await subscribers.joinList(req.params.id, [row], { via: 'admin', update });
       if (!outcome) throw new NewsdeskError('store_error', 'the store answered nothing');
-      const refused = refusal(outcome);
+      const refused = joinRefusal(outcome);
       if (refused) throw new NewsdeskError('not_added', `${row.email} was not added to ${req.params.id}: ${refused}`);
       return reply.code(outcome.kind === 'created' || outcome.kind === 'joined' ? 201 : 200).send(outcome);
     },
