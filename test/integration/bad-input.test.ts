@@ -4,18 +4,17 @@
  * clear line naming the field, line or variable at fault, exit code 1, no stack trace, and not
  * one byte changed in Redis (every key under the prefix is DUMPed before and after).
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken, verifyToken } from '../../src/domain/token.ts';
+import { runNewsdesk } from '../support/cli.ts';
 import { repoPath } from '../support/editions.ts';
 import { openTestRedis, type TestRedis } from '../support/redis.ts';
 import { snapshot } from '../support/store-fixtures.ts';
 
-const BIN = repoPath('bin/newsdesk.js');
 const EXAMPLE = repoPath('examples/editions/2025-02-13.yaml');
 
 let t: TestRedis;
@@ -32,23 +31,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function newsdesk(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      // newsletters/ resolves from the repository, as when an editor runs it there.
-      { env: { PATH: process.env.PATH ?? '', ...t.env, NEWSDESK_SECRET: 'a-test-secret-that-is-long-enough-for-hmac', ...env }, cwd: repoPath('.'), maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+// In the repository (newsletters/ resolves from it, as when an editor runs it there), with only
+// PATH of the developer's environment.
+const newsdesk = (args: string[], env: Record<string, string> = {}) =>
+  runNewsdesk(args, { env: { PATH: process.env.PATH ?? '', ...t.env, NEWSDESK_SECRET: 'a-test-secret-that-is-long-enough-for-hmac', ...env } });
 
 async function file(name: string, content: string | Buffer): Promise<string> {
   const path = join(dir, name);

@@ -2,20 +2,10 @@
  * Campaigns across real worker processes (`newsdesk worker`): two of them sharing one campaign,
  * and one killed with SIGKILL in the middle and replaced.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runNewsdesk } from '../support/cli.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 import { sentBy, spawnWorker, type WorkerProcess } from '../support/worker-process.ts';
-
-/** Runs `newsdesk` as an editor does, against the pipeline's Redis and prefix. */
-function newsdesk(env: Record<string, string>, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile('node', [join(import.meta.dirname, '../../bin/newsdesk.js'), ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve({ stdout, stderr }),
-    );
-  });
-}
 
 describe('campaigns across worker processes', () => {
   let p: Pipeline | undefined;
@@ -51,8 +41,9 @@ describe('campaigns across worker processes', () => {
     expect(sentBy(a) + sentBy(b)).toBe(400);
 
     // The record, through the command an editor would use, and after its retention ran out.
-    const deliveries = () => newsdesk(p?.env ?? {}, ['campaign', 'deliveries', c.id, '--state', 'sent', '--limit', '2']);
-    const status = async () => JSON.parse((await newsdesk(p?.env ?? {}, ['campaign', 'status', c.id, '--json'])).stdout);
+    const env = { ...process.env, ...p.env };
+    const deliveries = () => runNewsdesk(['campaign', 'deliveries', c.id, '--state', 'sent', '--limit', '2'], { env });
+    const status = async () => JSON.parse((await runNewsdesk(['campaign', 'status', c.id, '--json'], { env })).stdout);
     expect(await status()).toMatchObject({ status: 'sent', deliveryRecordsUntil: expect.stringMatching(/^\d{4}-/), deliveryRecordsRemoved: false });
     const shown = await deliveries();
     const lines = shown.stdout.split('\n').filter(Boolean);

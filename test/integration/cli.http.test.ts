@@ -1,5 +1,5 @@
 /** `newsdesk tokens` and `newsdesk serve` as users run them. */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runNewsdesk } from '../support/cli.ts';
 import { useTestRedis } from '../support/redis.ts';
 
 const t = useTestRedis();
@@ -22,13 +23,7 @@ afterEach(async () => {
 
 const SECRET = { NEWSDESK_SECRET: 'a-test-secret-that-is-long-enough-for-hmac' };
 
-function newsdesk(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('node', [BIN, ...args], { env: { ...process.env, ...t().env, ...SECRET }, cwd: dir }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const newsdesk = (args: string[]) => runNewsdesk(args, { env: { ...process.env, ...t().env, ...SECRET }, cwd: dir });
 
 describe('newsdesk tokens', () => {
   it('prints a token once, lists tokens without it, revokes by name', async () => {

@@ -1,30 +1,17 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runNewsdesk } from '../support/cli.ts';
 import { snapshot } from '../support/store-fixtures.ts';
 import { deleteKeysWithPrefix, useTestRedis } from '../support/redis.ts';
 
 const t = useTestRedis();
-const BIN = join(import.meta.dirname, '../../bin/newsdesk.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs `newsdesk` as users do, against this test's prefix. */
-function newsdesk(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile('node', [BIN, ...args], { env: { ...process.env, ...t().env, ...env }, cwd: dir }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const newsdesk = (args: string[], env: Record<string, string> = {}) => runNewsdesk(args, { env: { ...process.env, ...t().env, ...env }, cwd: dir });
 
 let dir: string;
 beforeEach(async () => {

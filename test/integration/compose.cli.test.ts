@@ -1,31 +1,18 @@
 /**
  * `newsdesk compose` run the way users run it: the real bin, a real temp folder, real files.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runNewsdesk } from '../support/cli.ts';
 import { EXAMPLE_EDITION_FILE, repoPath } from '../support/editions.ts';
 
-const run = promisify(execFile);
-const BIN = repoPath('bin/newsdesk.js');
 
-/** Runs the command in `cwd`; resolves with exit code and output instead of throwing. */
-async function newsdesk(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  // A clean environment: only what the command needs, so the developer's own settings do not leak in.
-  const env = { PATH: process.env.PATH ?? '', PUBLIC_URL: 'https://news.example.org' };
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, env });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** Runs the command in `cwd` with a clean environment: the developer's own settings do not leak in. */
+const newsdesk = (cwd: string, args: string[]) => runNewsdesk(args, { cwd, env: { PATH: process.env.PATH ?? '', PUBLIC_URL: 'https://news.example.org' } });
 
 describe('newsdesk compose', () => {
   let dir: string;

@@ -4,7 +4,6 @@
  * in the product (store scripts, BullMQ's scripts, pipelines, MULTI) meets CROSSSLOT or a
  * non-local key.
  */
-import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from 'ioredis';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
@@ -13,15 +12,9 @@ import { sentBy, spawnWorker, type WorkerProcess } from '../support/worker-proce
 import { keysWithPrefix } from '../support/redis.ts';
 import { row } from '../support/store-fixtures.ts';
 import { checkRedisSettings } from '../../src/app.ts';
-import { repoPath } from '../support/editions.ts';
+import { runNewsdesk } from '../support/cli.ts';
 
-function newsdesk(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [repoPath('bin/newsdesk.js'), ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const newsdesk = (args: string[], env: Record<string, string>) => runNewsdesk(args, { env: { PATH: process.env.PATH ?? '', ...env } });
 
 /** Errors Redis Cluster gives when a command or script spans slots or reaches another node. */
 const SLOT_ERRORS = /CROSSSLOT|non local key|MOVED|ASK |All keys in the pipeline should belong to the same slot/i;
