@@ -169,6 +169,8 @@ export interface Keys {
   readonly apiTokenNames: string;
   /** String with a TTL: a dashboard session, keyed by the hash of its cookie value. */
   session(hash: string): string;
+  /** String with a TTL: a confirmation email went to this subscriber for this list recently. */
+  confirmationSent(subscriberId: number, listId: string): string;
 }
 
 /** Builds the key names for one installation's prefix (`config.redis.prefix`). */
@@ -198,6 +200,7 @@ export function createKeys(prefix: string): Keys {
     apiTokens: `${tag}:api-tokens`,
     apiTokenNames: `${tag}:api-token-names`,
     session: (hash) => `${tag}:session:${hash}`,
+    confirmationSent: (subscriberId, listId) => `${tag}:confirm-sent:${listId}:${subscriberId}`,
   };
 }
 

@@ -11,6 +11,7 @@ import { signToken } from '../../../src/domain/token.ts';
 import { createLinkSigner, type LinkSigner } from '../../../src/http/links.ts';
 import { buildServer } from '../../../src/http/server.ts';
 import { SUBSCRIBE_ANSWER } from '../../../src/http/subscriber/pages.ts';
+import { CONFIRMATION_RESEND_MS } from '../../../src/http/subscriber.routes.ts';
 import { type HttpHarness, form, multipartForm, startHttp } from '../../support/http.ts';
 import { snapshot } from '../../support/store-fixtures.ts';
 
@@ -259,6 +260,30 @@ describe('POST /subscribe and confirmation', () => {
       expect((await h.server.inject({ url: `/confirm/${token}` })).statusCode).toBe(404);
       expect((await h.server.inject({ method: 'POST', url: `/confirm/${token}` })).statusCode).toBe(404);
     }
+  });
+
+  it('sends one confirmation per address and list per quarter hour, however often the form is posted', async () => {
+    await h.app.stores.lists.create({ id: 'weekend-briefing', name: 'Weekend', newsletter: 'daily', doubleOptIn: true, public: true });
+    const post = (list: string) => h.server.inject({ method: 'POST', url: '/subscribe', ...form({ email: 'target@example.net', list }) });
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push((await post('briefing')).body);
+    expect(new Set(answers).size).toBe(1);
+    answers.push((await post('weekend-briefing')).body);
+    expect(new Set(answers).size).toBe(1);
+    // Confirmations go out in the background: wait for two, then long enough for any others.
+    await h.smtp.waitForMessages(2);
+    await new Promise((r) => setTimeout(r, 500));
+    // One for each list, not five for the first.
+    expect(h.smtp.messages.map((m) => m.to)).toEqual([['target@example.net'], ['target@example.net']]);
+    const id = (await h.app.stores.subscribers.findByEmail('target@example.net'))?.id as number;
+    const pttl = await h.t.redis.pttl(h.t.keys.confirmationSent(id, 'briefing'));
+    expect(pttl).toBeGreaterThan(CONFIRMATION_RESEND_MS - 60_000);
+    expect(pttl).toBeLessThanOrEqual(CONFIRMATION_RESEND_MS);
+    // Once the quarter hour is over, asking again sends a fresh link.
+    await h.t.redis.del(h.t.keys.confirmationSent(id, 'briefing'));
+    await post('briefing');
+    await h.smtp.waitForMessages(3);
+    expect(h.smtp.messages).toHaveLength(3);
   });
 
   it('answers byte for byte the same whether the address is new, pending, subscribed or unsubscribed', async () => {
