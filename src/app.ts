@@ -6,6 +6,7 @@ import { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
+import { createLinkSigner, type LinkSigner } from './domain/links.ts';
 import { type ConfiguredMailTransport, createMailTransport } from './mail/create-transport.ts';
 import { CampaignService } from './queue/campaign.service.ts';
 import { createMessagePreparer } from './queue/message.preparer.ts';
@@ -31,6 +32,8 @@ export interface App {
   recipients: Recipients;
   queues: { campaign: Queue<StartCampaignJob>; send: Queue<SendBatchJob> };
   parking: JobParking;
+  /** Signs and reads the links in messages (unsubscribe, view, confirm). */
+  links: LinkSigner;
   preparer: MessagePreparer;
   service: CampaignService;
   /** The mail transport, opened on first use (the dev outbox starts then). */
@@ -93,7 +96,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   };
   for (const q of Object.values(queues)) q.on('error', (err) => logger.error({ err: err.message }, 'queue error'));
   const parking = new JobParking({ redis, keys: stores.keys, sendQueue: queues.send, campaigns });
-  const preparer = createMessagePreparer({ publicUrl: config.publicUrl, secret: config.secrets[0] as string });
+  const links = createLinkSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
+  const preparer = createMessagePreparer({ links, publicUrl: config.publicUrl });
 
   let transport: Promise<ConfiguredMailTransport> | undefined;
   const getTransport = () =>
@@ -112,6 +116,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     recipients,
     queues,
     parking,
+    links,
     preparer,
     service,
     transport: getTransport,

@@ -12,6 +12,7 @@ import { personalize } from '../composer/personalize.ts';
 import { type Config, loadConfig } from '../config.ts';
 import type { CompiledEmail, PersonalizedEmail, Recipient } from '../domain/compiled-email.ts';
 import { NewsdeskError } from '../domain/errors.ts';
+import { inertRecipient, SAMPLE_READER } from '../domain/links.ts';
 import type { Edition } from '../domain/edition.schema.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
 import { prepareCampaignMessage } from '../mail/campaign-message.ts';
@@ -64,19 +65,6 @@ export interface ComposeCommandOptions {
   loadConfig?: () => Config;
 }
 
-/**
- * The sample reader. Their links point at the configured public address with a placeholder
- * token: real tokens are signed per subscriber when a campaign is sent.
- */
-export function sampleRecipient(publicUrl: string): Recipient {
-  return {
-    email: 'reader@example.com',
-    name: 'Alex Reader',
-    unsubscribeUrl: `${publicUrl}/u/sample-token`,
-    viewUrl: `${publicUrl}/v/sample-token`,
-  };
-}
-
 /** Builds the `compose` command. */
 export function composeCommand(opts: ComposeCommandOptions = {}): Command {
   const sampleFiles = opts.sampleFiles ?? DEFAULT_SAMPLE_FILES;
@@ -93,7 +81,8 @@ export function composeCommand(opts: ComposeCommandOptions = {}): Command {
         newsletterDirs: newsletterDirs(config.newslettersDir),
       });
 
-      const recipient = sampleRecipient(config.publicUrl);
+      // Real tokens are signed per subscriber when a campaign is sent; the sample's links are inert.
+      const recipient = inertRecipient(config.publicUrl, SAMPLE_READER);
       const ctx: SampleContext = { edition, newsletter, compiled, recipient, copy: personalize(compiled, recipient), config };
       const files = await Promise.all(sampleFiles.map((write) => write(ctx)));
       const written: string[] = [];

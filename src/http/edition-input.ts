@@ -12,7 +12,7 @@ import type { CompiledEmail, PersonalizedEmail } from '../domain/compiled-email.
 import type { Edition } from '../domain/edition.schema.ts';
 import { ValidationError } from '../domain/errors.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
-import { TEST_SEND_TOKEN } from './links.ts';
+import { inertRecipient, SAMPLE_READER } from '../domain/links.ts';
 
 export interface ComposedInput {
   edition: Edition;
@@ -56,10 +56,6 @@ export function lintProblems(report: LintReport): { path: string; message: strin
 }
 
 /** The copy a sample reader would get, with links that lead to the harmless test-copy page. */
-export function sampleCopy(compiled: CompiledEmail, publicUrl: string, reader = { email: 'reader@example.com', name: 'Alex Reader' }): PersonalizedEmail {
-  return personalize(compiled, {
-    ...reader,
-    unsubscribeUrl: `${publicUrl}/u/${TEST_SEND_TOKEN}`,
-    viewUrl: `${publicUrl}/v/${TEST_SEND_TOKEN}`,
-  });
+export function sampleCopy(compiled: CompiledEmail, publicUrl: string): PersonalizedEmail {
+  return personalize(compiled, inertRecipient(publicUrl, SAMPLE_READER));
 }

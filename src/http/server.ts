@@ -17,7 +17,6 @@ import { apiPlugin } from './api/api.plugin.ts';
 import { bearerAuth } from './api/auth.ts';
 import { healthRoutes } from './health.routes.ts';
 import { jsonErrorHandler } from './http-errors.ts';
-import { createLinkSigner } from './links.ts';
 import { createMetrics, type SendMetrics } from './metrics.ts';
 import { sendNotFoundPage } from './public-page.ts';
 import { createConfirmationMailer } from './subscriber/confirmation.mailer.ts';
@@ -73,7 +72,7 @@ export function buildServer(app: App, opts: ServerOptions = {}): FastifyInstance
 
   const newsletterDirs = opts.newsletterDirs ?? defaultNewsletterDirs(config.newslettersDir);
   const templates = createTemplateCache();
-  const links = createLinkSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
+  const { links } = app;
   const mailer = createConfirmationMailer({ transport: () => app.transport(), links, newsletterDirs, logger: app.logger });
   const metrics = createMetrics(app, { send: opts.sendMetrics });
   const outboxDir = opts.outboxDir ?? (config.smtp.url ? undefined : config.smtp.outboxDir);

@@ -9,7 +9,7 @@ import type { CompiledEmail } from '../domain/compiled-email.ts';
 import { NewsdeskError, NotFoundError } from '../domain/errors.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
 import type { MailTransport, SendOutcome } from '../mail/transport.ts';
-import type { CampaignStore } from '../store/campaign.store.ts';
+import type { CampaignContent, CampaignStore } from '../store/campaign.store.ts';
 import type { JobParking } from './parking.ts';
 import type { StartCampaignJob } from './queues.ts';
 import type { MessagePreparer } from './send-batch.job.ts';
@@ -163,14 +163,19 @@ export class CampaignService {
     return { campaign, rate, etaSeconds, progress: c.total > 0 ? done / c.total : campaign.status === 'sent' ? 1 : 0 };
   }
 
-  /** Sends one personalized copy, subject prefixed `[TEST]`, to `to`. Counts nowhere. */
+  /** Sends one copy of a campaign, subject prefixed `[TEST]`, to `to`. Counts nowhere. */
   async testSend(id: string, to: string): Promise<SendOutcome> {
-    if (!this.opts.transport || !this.opts.preparer) throw new NewsdeskError('not_configured', 'test sends need a mail transport');
     const campaign = await this.opts.campaigns.get(id);
-    const content = await this.opts.campaigns.content(id);
-    const prepared = this.opts.preparer.prepare(campaign, content);
-    const message = prepared.render({ subscriberId: 0, email: to }, { subjectPrefix: '[TEST] ' });
-    const transport = await this.opts.transport();
-    return transport.send(message);
+    return this.testSendContent(await this.opts.campaigns.content(id), to, { id, listId: campaign.lists[0] as string });
+  }
+
+  /**
+   * Sends one `[TEST]` copy of content that need not be a campaign yet (the dashboard's preview),
+   * through the same message builder the workers use. Counts nowhere.
+   */
+  async testSendContent(content: CampaignContent, to: string, ref = { id: `test-${content.compiled.editionDate}`, listId: 'test' }): Promise<SendOutcome> {
+    if (!this.opts.transport || !this.opts.preparer) throw new NewsdeskError('not_configured', 'test sends need a mail transport');
+    const message = this.opts.preparer.testCopy(ref, content, to);
+    return (await this.opts.transport()).send(message);
   }
 }

@@ -25,13 +25,18 @@ import type { Addressee, RecipientGate } from './recipients.ts';
 
 /** One campaign made ready to render copies: built once per campaign per process. */
 export interface PreparedCampaign {
-  /** One recipient's complete message. `subjectPrefix` marks test sends (`[TEST] `). */
-  render(addressee: Addressee, opts?: { subjectPrefix?: string }): OutgoingMessage;
+  /** One recipient's complete message. */
+  render(addressee: Addressee): OutgoingMessage;
 }
 
 /** Builds a {@link PreparedCampaign} (message template, signed links) from the frozen content. */
 export interface MessagePreparer {
   prepare(campaign: Campaign, content: CampaignContent): PreparedCampaign;
+  /**
+   * One copy for `to`, subject prefixed `[TEST]`, links inert: `campaign` names the List-Id and
+   * Feedback-ID (a draft that is no campaign yet gets a made-up id).
+   */
+  testCopy(campaign: { id: string; listId: string }, content: CampaignContent, to: string): OutgoingMessage;
 }
 
 /** Parks a job until its paused campaign resumes (see CampaignService.resume). */

@@ -34,9 +34,9 @@ describe('newsdesk compose', () => {
     const html = await readFile(join(dir, 'out/2025-02-13.html'), 'utf8');
     const text = await readFile(join(dir, 'out/2025-02-13.txt'), 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
-    expect(html).toContain('href="https://news.example.org/u/sample-token"');
+    expect(html).toContain('href="https://news.example.org/u/test-send"');
     expect(html).toContain('Good morning, Alex.');
-    expect(text).toContain('Unsubscribe: https://news.example.org/u/sample-token');
+    expect(text).toContain('Unsubscribe: https://news.example.org/u/test-send');
     expect(text).toContain('After a long Putin–Trump call');
 
     // The .eml is the whole message: it parses into the same text and HTML, with the list headers.
@@ -48,7 +48,7 @@ describe('newsdesk compose', () => {
     expect(mail.to && !Array.isArray(mail.to) ? mail.to.text : '').toBe('reader@example.com');
     const head = raw.toString('latin1').split('\r\n\r\n')[0] as string;
     expect(head.match(/^List-Unsubscribe:/gm)).toHaveLength(1);
-    expect(head).toMatch(/^List-Unsubscribe: <https:\/\/news\.example\.org\/u\/sample-token>,\r\n <mailto:unsubscribe@news\.example\.com\?subject=unsubscribe>\r\n/m);
+    expect(head).toMatch(/^List-Unsubscribe: <https:\/\/news\.example\.org\/u\/test-send>,\r\n <mailto:unsubscribe@news\.example\.com\?subject=unsubscribe>\r\n/m);
     expect(head).toContain('\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n');
     expect(head).toMatch(/\r\nList-Id: "Newsdesk Daily" <daily\.daily\.news\.example\.com>\r\n/);
   });

@@ -11,7 +11,6 @@ import { SendTime } from '../../domain/send-time.ts';
 import { EmailAddress } from '../../domain/subscriber.schema.ts';
 import { type ComposedInput, composeEditionInput, lintProblems, sampleCopy } from '../edition-input.ts';
 import type { SafeHtml } from '../html.ts';
-import { sendTestCopy } from '../test-copy.ts';
 import { campaignDetailView, campaignListView, editorView, previewView } from './campaign.views.ts';
 import { csrfToken } from './csrf.ts';
 import { flash, sendAdminPage } from './layout.ts';
@@ -138,7 +137,7 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
   server.post('/campaigns/test', { schema: { body: TestForm } }, async (req, reply) => {
     const composed = await composeOrEditor(req, reply, req.body.edition);
     if (!composed) return reply;
-    const outcome = await sendTestCopy(app, composed, [], req.body.to);
+    const outcome = await app.service.testSendContent(composed, req.body.to);
     req.log.info({ to: req.body.to, status: outcome.status, who: req.adminSession?.who }, 'dashboard test send');
     const notice =
       outcome.status === 'sent'

@@ -7,7 +7,7 @@ import { loadNewsletter } from '../../composer/newsletter.loader.ts';
 import type { List } from '../../domain/list.schema.ts';
 import type { Subscriber } from '../../domain/subscriber.schema.ts';
 import type { MailTransport, SendOutcome } from '../../mail/transport.ts';
-import type { LinkSigner } from '../links.ts';
+import type { LinkSigner } from '../../domain/links.ts';
 import { buildConfirmationEmail } from './confirmation-email.ts';
 
 export interface ConfirmationMailerOptions {

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Campaign } from '../../../src/domain/campaign.schema.ts';
 import { signToken } from '../../../src/domain/token.ts';
-import { createLinkSigner, type LinkSigner } from '../../../src/http/links.ts';
+import { createLinkSigner, type LinkSigner } from '../../../src/domain/links.ts';
 import { buildServer } from '../../../src/http/server.ts';
 import { SUBSCRIBE_ANSWER } from '../../../src/http/subscriber/pages.ts';
 import { CONFIRMATION_RESEND_MS } from '../../../src/http/subscriber.routes.ts';

@@ -1,13 +1,25 @@
 /**
- * The links newsdesk puts in front of subscribers, signed the way the message preparer signs
- * them (src/queue/message.preparer.ts), and the one place tokens from a URL are checked.
+ * The links newsdesk puts in front of subscribers: the one place they are signed (campaign
+ * messages, confirmation emails) and the one place tokens from a URL are checked.
  */
-import { type TokenPayload, type TokenPurpose, type TokenScope, signToken, verifyToken } from '../domain/token.ts';
+import type { Recipient } from './compiled-email.ts';
+import { type TokenPayload, type TokenPurpose, type TokenScope, signToken, verifyToken } from './token.ts';
 
-/** The path segment of links in test copies: not a token, answered with a harmless page. */
+/** The path segment of links in test and sample copies: not a token, answered with a harmless page. */
 export const TEST_SEND_TOKEN = 'test-send';
 
 const PATH: Record<TokenPurpose, string> = { unsubscribe: 'u', view: 'v', confirm: 'confirm' };
+
+/**
+ * A reader of a copy that is no subscriber's (a test send, a preview, `compose`'s sample): their
+ * unsubscribe and view links lead to the harmless test-copy page.
+ */
+export function inertRecipient(publicUrl: string, reader: { email: string; name?: string | undefined }): Recipient {
+  return { ...reader, unsubscribeUrl: `${publicUrl}/u/${TEST_SEND_TOKEN}`, viewUrl: `${publicUrl}/v/${TEST_SEND_TOKEN}` };
+}
+
+/** The sample reader of previews and `compose`. */
+export const SAMPLE_READER = { email: 'reader@example.com', name: 'Alex Reader' } as const;
 
 export interface LinkSigner {
   /** `${PUBLIC_URL}/<u|v|confirm>/<token>` for one subscriber and scope. */
