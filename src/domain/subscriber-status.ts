@@ -32,7 +32,7 @@ const STRICTNESS: Record<SubscriberStatus, number> = {
 };
 
 /** True for the one status that receives campaigns. */
-export function isMailable(status: SubscriberStatus): boolean {
+export function isMailable(status: SubscriberStatus): status is 'active' {
   return status === 'active';
 }
 

@@ -3,16 +3,10 @@
  * {@link ListDirectory}), answered by the subscriber, list and suppression stores.
  */
 import type { SkipReason } from '../domain/campaign.schema.ts';
+import { isMailable } from '../domain/subscriber-status.ts';
 import type { Stores } from '../store/stores.ts';
 import type { ListDirectory } from './campaign.service.ts';
 import type { Eligibility, MemberSource, RecipientGate } from './recipients.ts';
-
-const SKIP_BY_STATUS: Record<string, SkipReason> = {
-  unsubscribed: 'unsubscribed',
-  bounced: 'bounced',
-  complained: 'complained',
-  unconfirmed: 'unconfirmed',
-};
 
 export type Recipients = MemberSource & RecipientGate & ListDirectory;
 
@@ -36,8 +30,8 @@ export function createRecipients(stores: Pick<Stores, 'subscribers' | 'lists' | 
         return { ok: false, reason };
       };
       if (!subscriber) return refuse('deleted');
-      const skip = SKIP_BY_STATUS[subscriber.status];
-      if (skip) return refuse(skip);
+      // Every status but the mailable one is itself the reason for the skip.
+      if (!isMailable(subscriber.status)) return refuse(subscriber.status);
       const listIndex = member.indexOf(true);
       if (listIndex < 0) return refuse('left-list');
       if (await suppression.isSuppressed(subscriber.email)) return refuse('suppressed');
