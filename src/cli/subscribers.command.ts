@@ -146,7 +146,7 @@ export function subscribersCommand(): Command {
     .action(async (email: string, opts: { list?: string; json?: boolean }) => {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
-        const { subscribers: store, lists, suppression, sendsInProgress } = await ctx.stores();
+        const { subscribers: store, lists, suppression } = await ctx.stores();
         if (opts.list !== undefined) await lists.require(opts.list);
         const subscriber = await store.findByEmail(email);
         if (!subscriber) {
@@ -161,11 +161,10 @@ export function subscribersCommand(): Command {
           reason: 'unsubscribed by admin',
           ...(opts.list !== undefined ? { listId: opts.list } : {}),
         });
-        // A message that passed its check just before this may be in its SMTP transaction: wait
-        // for it, so nothing to the address starts after this command has answered.
-        const stillSending = await sendsInProgress.settle(subscriber.id);
         out.result(result);
-        if (stillSending.length) out.info(`A send to ${subscriber.email} that began before this is still noted (${stillSending.join(', ')}); nothing new starts.`);
+        if (result.stillSending.length) {
+          out.info(`A send to ${subscriber.email} that began before this is still noted (${result.stillSending.join(', ')}); nothing new starts.`);
+        }
         const who = subscriber.email;
         switch (result.kind) {
           case 'left-list':

@@ -30,13 +30,14 @@ export interface Stores {
 export function createStores(options: StoresOptions): Stores {
   const keys = createKeys(options.prefix);
   const deps = { redis: options.redis, keys, ...(options.now ? { now: options.now } : {}) };
+  const sendsInProgress = createSendsInProgress(deps);
   return {
     keys,
-    subscribers: createSubscriberStore(deps),
+    subscribers: createSubscriberStore({ ...deps, sendsInProgress }),
     lists: createListStore(deps),
     suppression: createSuppressionStore(deps),
     apiTokens: createApiTokenStore(deps),
     sessions: createSessionStore(deps),
-    sendsInProgress: createSendsInProgress(deps),
+    sendsInProgress,
   };
 }

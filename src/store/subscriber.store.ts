@@ -24,6 +24,7 @@ import {
 import { normalizeEmail, type Subscriber, type SubscriberInput } from '../domain/subscriber.schema.ts';
 import type { Suppression, SuppressionReason } from '../domain/suppression.schema.ts';
 import type { Keys, RedisClient } from './redis.ts';
+import type { SendsInProgress } from './sends-in-progress.store.ts';
 import { decodeRecord, encodeRecord, sortedAttributes } from './subscriber-record.ts';
 import { CHANGE_RECORD, FIND_OR_CREATE, JOIN_ROWS } from './subscriber.scripts.ts';
 import { decodeSuppression, encodeSuppression } from './suppression.store.ts';
@@ -33,6 +34,8 @@ export interface SubscriberStoreOptions {
   keys: Keys;
   /** Clock in ms. Default: `Date.now`. */
   now?: () => number;
+  /** Sends past their eligibility check, which an unsubscribe waits for. Default: none to wait for. */
+  sendsInProgress?: SendsInProgress;
 }
 
 /** What happened to one row put on a list by an import or an admin add. */
@@ -84,10 +87,17 @@ export type StatusChange =
   | { kind: 'unchanged'; subscriber: Subscriber }
   | { kind: 'refused'; subscriber: Subscriber; reason: string };
 
-export type UnsubscribeResult =
+export type UnsubscribeResult = (
   | StatusChange
   /** Left one list; `wasMember` false when they were not on it (the departure is recorded anyway). */
-  | { kind: 'left-list'; listId: string; wasMember: boolean; subscriber: Subscriber };
+  | { kind: 'left-list'; listId: string; wasMember: boolean; subscriber: Subscriber }
+) & {
+  /**
+   * Campaigns whose send to the address, begun before the unsubscribe, was still noted when the
+   * wait for it gave up (a worker that stalled or died mid-send). Normally empty.
+   */
+  stillSending: string[];
+};
 
 export type SubscribeResult =
   /** Single opt-in: active and on the list now. */
@@ -383,14 +393,23 @@ export function createSubscriberStore(options: SubscriberStoreOptions): Subscrib
 
     async unsubscribe(id, opts = {}) {
       const reason = opts.reason ?? 'unsubscribed';
-      if (opts.listId === undefined) return setStatus(id, 'unsubscribed', { via: 'unsubscribe', reason });
       const listId = opts.listId;
-      const wasMember = (await redis.getbit(keys.listMembers(listId), id)) === 1;
-      // The record is written back unchanged: the compare-and-set proves the subscriber exists.
-      return change(id, (s) => ({
-        result: { kind: 'left-list', listId, wasMember, subscriber: s },
-        write: { next: s, effects: { leave: listId } },
-      }));
+      const result =
+        listId === undefined
+          ? await setStatus(id, 'unsubscribed', { via: 'unsubscribe', reason })
+          : await (async () => {
+              const wasMember = (await redis.getbit(keys.listMembers(listId), id)) === 1;
+              // The record is written back unchanged: the compare-and-set proves the subscriber exists.
+              return change(id, (s) => ({
+                result: { kind: 'left-list' as const, listId, wasMember, subscriber: s },
+                write: { next: s, effects: { leave: listId } },
+              }));
+            })();
+      // Every later eligibility check skips the address now; a send that passed its check just
+      // before is waited for, so nothing to the address starts after this returns
+      // (see sends-in-progress.store.ts).
+      const stillSending = (await options.sendsInProgress?.settle(id)) ?? [];
+      return { ...result, stillSending };
     },
 
     async subscribe(list, input) {

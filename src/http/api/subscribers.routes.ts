@@ -10,7 +10,6 @@ import { NewsdeskError, NotFoundError, ValidationError } from '../../domain/erro
 import { ListId } from '../../domain/list.schema.ts';
 import { Attributes, EmailAddress, SubscriberId, SubscriberName, type Subscriber } from '../../domain/subscriber.schema.ts';
 import { joinRefusal } from '../../store/subscriber.store.ts';
-import { settleSends } from '../subscriber/unsubscribe.ts';
 
 const IdParams = z.strictObject({ id: z.coerce.number().pipe(SubscriberId) });
 const MemberParams = z.strictObject({ id: ListId, subscriberId: z.coerce.number().pipe(SubscriberId) });
@@ -90,9 +89,7 @@ export const subscriberApiRoutes: FastifyPluginAsync<{ app: App }> = async (inst
     { schema: { tags: ['subscribers'], summary: 'Take a subscriber off a list (later imports of it skip them)', params: MemberParams } },
     async (req) => {
       await lists.require(req.params.id);
-      const result = await subscribers.unsubscribe(req.params.subscriberId, { listId: req.params.id, reason: 'removed by admin' });
-      await settleSends(app, req.params.subscriberId);
-      return result;
+      return subscribers.unsubscribe(req.params.subscriberId, { listId: req.params.id, reason: 'removed by admin' });
     },
   );
 
@@ -110,12 +107,10 @@ export const subscriberApiRoutes: FastifyPluginAsync<{ app: App }> = async (inst
       if (req.body.list !== undefined && !(await lists.get(req.body.list))) {
         throw new ValidationError('request_invalid', 'body', [{ path: 'list', message: 'no such list' }]);
       }
-      const result = await subscribers.unsubscribe(req.params.id, {
+      return subscribers.unsubscribe(req.params.id, {
         reason: 'unsubscribed by admin',
         ...(req.body.list !== undefined ? { listId: req.body.list } : {}),
       });
-      await settleSends(app, req.params.id);
-      return result;
     },
   );
 };

@@ -64,30 +64,21 @@ export type UnsubscribeOutcome =
  */
 export async function unsubscribe(app: App, ctx: UnsubscribeContext, scope: 'lists' | 'all', via: string): Promise<UnsubscribeOutcome> {
   const { subscribers } = app.stores;
+  const id = ctx.subscriber.id;
   let outcome: UnsubscribeOutcome;
+  let stillSending: string[] = [];
   if (scope === 'all' || ctx.scopeGone) {
-    const result = await subscribers.unsubscribe(ctx.subscriber.id, { reason: `${via}: from everything` });
+    const result = await subscribers.unsubscribe(id, { reason: `${via}: from everything` });
     // `refused` means a stricter status (bounced, complained) stays; the address is suppressed either way.
     outcome = { kind: 'everything', already: result.kind !== 'changed' };
+    stillSending = result.stillSending;
   } else {
-    for (const list of ctx.memberOf) {
-      await subscribers.unsubscribe(ctx.subscriber.id, { listId: list.id, reason: via });
-    }
+    for (const list of ctx.memberOf) stillSending = (await subscribers.unsubscribe(id, { listId: list.id, reason: via })).stillSending;
     outcome = { kind: 'left-lists', lists: ctx.memberOf };
   }
-  await settleSends(app, ctx.subscriber.id);
-  return outcome;
-}
-
-/**
- * Waits, after an unsubscribe, until no send to the subscriber that passed its check before it
- * is still under way (see sends-in-progress.store.ts), so nothing to the address starts after
- * the answer. Every HTTP unsubscribe — the link, the API — awaits this before it answers.
- */
-export async function settleSends(app: App, subscriberId: number): Promise<void> {
-  const stillSending = await app.stores.sendsInProgress.settle(subscriberId);
   if (stillSending.length) {
     // A worker that stalled or died mid-send; the unsubscribe itself is done.
-    app.logger.warn({ subscriber: subscriberId, campaigns: stillSending }, 'unsubscribe answered while a send to the address is still noted');
+    app.logger.warn({ subscriber: id, campaigns: stillSending }, 'unsubscribe answered while a send to the address is still noted');
   }
+  return outcome;
 }
