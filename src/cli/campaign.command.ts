@@ -5,12 +5,11 @@
 import { Command } from 'commander';
 import { composeEditionFile } from '../composer/compose-edition.ts';
 import { newsletterDirs } from '../composer/newsletter.loader.ts';
-import type { Campaign, DeliveryState } from '../domain/campaign.schema.ts';
+import { type Campaign, type DeliveryState, isFinal } from '../domain/campaign.schema.ts';
 import { DeliveryState as DeliveryStateSchema } from '../domain/campaign.schema.ts';
 import { NewsdeskError, ValidationError } from '../domain/errors.ts';
 import { SEND_TIME_HINT, SendTime } from '../domain/send-time.ts';
-import type { CampaignProgress } from '../queue/campaign.service.ts';
-import { recordsLifetime } from '../store/campaign.store.ts';
+import { type CampaignProgress, statusBody } from '../queue/campaign.service.ts';
 import { type CommandContext, withContext } from './context.ts';
 import { count, createOutput, type Output, table } from './output.ts';
 import { createProgress } from './progress.ts';
@@ -46,19 +45,16 @@ function summary(c: Campaign): Record<string, unknown> {
   return { id: c.id, status: c.status, scheduledAt: c.scheduledAt, lists: c.lists };
 }
 
-const FINAL = new Set(['sent', 'cancelled', 'failed']);
-
 async function watch(ctx: CommandContext, id: string, out: Output): Promise<CampaignProgress> {
   const { service } = await ctx.app();
   let p = await service.progress(id);
   const bar = createProgress('sending', Math.max(1, p.campaign.counts.total));
   try {
-    while (!FINAL.has(p.campaign.status)) {
+    while (!isFinal(p.campaign.status)) {
       if (!process.stderr.isTTY) out.info(describeProgress(p));
       await new Promise((r) => setTimeout(r, process.stderr.isTTY ? 250 : 2000));
       p = await service.progress(id);
-      const c = p.campaign.counts;
-      bar.update(c.sent + c.failed + c.skipped, `${p.campaign.status} ${p.rate.toFixed(0)}/s`);
+      bar.update(p.done, `${p.campaign.status} ${p.rate.toFixed(0)}/s`);
     }
   } finally {
     bar.stop();
@@ -111,12 +107,10 @@ export function campaignCommand(): Command {
     .action(async (id: string, opts: { watch?: boolean; json?: boolean }) => {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
-        const p = opts.watch ? await watch(ctx, id, out) : await (await ctx.app()).service.progress(id);
-        const app = await ctx.app();
-        const [failures, records] = await Promise.all([app.campaigns.deliveries(id, { state: 'failed', limit: 10 }), app.campaigns.deliveryRecords(id)]);
-        const lifetime = recordsLifetime(p.campaign, records);
+        if (opts.watch) await watch(ctx, id, out);
+        const p = await (await ctx.app()).service.status(id, { failures: 10 });
         out.result(
-          { ...p.campaign, rate: p.rate, etaSeconds: p.etaSeconds ?? null, progress: p.progress, failures, ...lifetime },
+          statusBody(p),
           [
             `${p.campaign.id}  ${p.campaign.subject}`,
             `  status     ${p.campaign.status}`,
@@ -125,9 +119,9 @@ export function campaignCommand(): Command {
             ...(p.campaign.startedAt ? [`  started    ${p.campaign.startedAt}`] : []),
             ...(p.campaign.finishedAt ? [`  finished   ${p.campaign.finishedAt}`] : []),
             ...(p.campaign.error ? [`  error      ${p.campaign.error}`] : []),
-            ...failures.map((f) => `  failed     subscriber ${f.subscriberId}: ${f.detail ?? ''}`),
-            ...(lifetime.deliveryRecordsUntil ? [`  records    kept until ${lifetime.deliveryRecordsUntil}`] : []),
-            ...(lifetime.deliveryRecordsRemoved ? ['  records    removed after DELIVERY_RETENTION_DAYS; the counts remain'] : []),
+            ...p.failures.map((f) => `  failed     subscriber ${f.subscriberId}: ${f.detail ?? ''}`),
+            ...(p.deliveryRecordsUntil ? [`  records    kept until ${p.deliveryRecordsUntil}`] : []),
+            ...(p.deliveryRecordsRemoved ? ['  records    removed after DELIVERY_RETENTION_DAYS; the counts remain'] : []),
           ].join('\n'),
         );
         out.info(describeProgress(p));

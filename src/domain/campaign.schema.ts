@@ -6,25 +6,9 @@ import { z } from 'zod';
 export const CampaignStatus = z.enum(['draft', 'scheduled', 'sending', 'paused', 'sent', 'cancelled', 'failed']);
 export type CampaignStatus = z.infer<typeof CampaignStatus>;
 
-/** Which status may follow which. Rescheduling keeps a campaign `scheduled`. */
-export const CAMPAIGN_TRANSITIONS: Readonly<Record<CampaignStatus, readonly CampaignStatus[]>> = {
-  draft: ['scheduled', 'sending', 'cancelled'],
-  scheduled: ['scheduled', 'sending', 'cancelled'],
-  sending: ['paused', 'sent', 'cancelled', 'failed'],
-  // A pause that lands after the last message was claimed still ends in `sent`.
-  paused: ['sending', 'sent', 'cancelled'],
-  sent: [],
-  cancelled: [],
-  failed: [],
-};
-
-/** True when no further status can follow. */
+/** True when no further status can follow: sent, cancelled or failed. */
 export function isFinal(status: CampaignStatus): boolean {
-  return CAMPAIGN_TRANSITIONS[status].length === 0;
-}
-
-export function canTransition(from: CampaignStatus, to: CampaignStatus): boolean {
-  return CAMPAIGN_TRANSITIONS[from].includes(to);
+  return status === 'sent' || status === 'cancelled' || status === 'failed';
 }
 
 /** Delivery counters of one campaign. `pending` is derived: total − sent − failed − skipped. */
@@ -95,3 +79,27 @@ export const Delivery = z.strictObject({
   attempts: z.number().int().min(0).optional(),
 });
 export type Delivery = z.infer<typeof Delivery>;
+
+/** How far a campaign has got: the one computation behind status, the dashboard and /metrics. */
+export interface CampaignProgress {
+  campaign: Campaign;
+  /** Recipients finished: sent, failed or skipped. */
+  done: number;
+  /** Messages finished per second since the start. */
+  rate: number;
+  /** Seconds left at that rate, when it can be told. */
+  etaSeconds: number | undefined;
+  /** Share of recipients finished, 0..1 (0 until the fan-out has counted anyone; 1 for a sent campaign of none). */
+  progress: number;
+}
+
+export function progressOf(campaign: Campaign, now: Date = new Date()): CampaignProgress {
+  const c = campaign.counts;
+  const done = c.sent + c.failed + c.skipped;
+  const start = campaign.startedAt ? Date.parse(campaign.startedAt) : undefined;
+  const end = campaign.finishedAt ? Date.parse(campaign.finishedAt) : now.getTime();
+  const seconds = start !== undefined ? Math.max(0.001, (end - start) / 1000) : 0;
+  const rate = seconds > 0 ? done / seconds : 0;
+  const etaSeconds = rate > 0 && campaign.status === 'sending' ? c.pending / rate : undefined;
+  return { campaign, done, rate, etaSeconds, progress: c.total > 0 ? done / c.total : campaign.status === 'sent' ? 1 : 0 };
+}

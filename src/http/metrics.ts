@@ -10,6 +10,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { App } from '../app.ts';
+import { progressOf } from '../domain/campaign.schema.ts';
 import type { ConfiguredMailTransport } from '../mail/create-transport.ts';
 
 /** Per-process SMTP counters: wrap a transport with them, register them with /metrics. */
@@ -123,10 +124,7 @@ export function createMetrics(app: App, opts: MetricsOptions = {}): Metrics {
     registers: [own],
     async collect() {
       this.reset();
-      for (const c of await campaigns()) {
-        const done = c.counts.sent + c.counts.failed + c.counts.skipped;
-        this.set({ campaign: c.id, status: c.status }, c.counts.total > 0 ? done / c.counts.total : c.status === 'sent' ? 1 : 0);
-      }
+      for (const c of await campaigns()) this.set({ campaign: c.id, status: c.status }, progressOf(c).progress);
     },
   });
 

@@ -4,12 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Campaign, CampaignStatus } from '../domain/campaign.schema.ts';
+import { type Campaign, type CampaignProgress, type CampaignStatus, type Delivery, progressOf } from '../domain/campaign.schema.ts';
 import type { CompiledEmail } from '../domain/compiled-email.ts';
 import { NewsdeskError, NotFoundError } from '../domain/errors.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
 import type { MailTransport, SendOutcome } from '../mail/transport.ts';
-import type { CampaignContent, CampaignStore } from '../store/campaign.store.ts';
+import { type CampaignContent, type CampaignStore, recordsLifetime } from '../store/campaign.store.ts';
 import type { JobParking } from './parking.ts';
 import type { StartCampaignJob } from './queues.ts';
 import type { MessagePreparer } from './send-batch.job.ts';
@@ -40,14 +40,17 @@ export interface CampaignServiceOptions {
 }
 
 /** Campaign status with the figures a person watching it wants. */
-export interface CampaignProgress {
-  campaign: Campaign;
-  /** Messages finished (sent, failed or skipped) per second since the start. */
-  rate: number;
-  /** Seconds left at that rate, when it can be told. */
-  etaSeconds: number | undefined;
-  /** Share of recipients finished, 0..1 (0 until the fan-out has counted anyone). */
-  progress: number;
+export type { CampaignProgress } from '../domain/campaign.schema.ts';
+
+/** A campaign's progress, its first failures, and how long its delivery records are kept. */
+export interface CampaignStatusReport extends CampaignProgress, ReturnType<typeof recordsLifetime> {
+  failures: Delivery[];
+}
+
+/** A status report as the API and `campaign status --json` print it: the campaign's fields, flat. */
+export function statusBody(r: CampaignStatusReport) {
+  const { campaign, done: _done, ...rest } = r;
+  return { ...campaign, ...rest, etaSeconds: r.etaSeconds ?? null };
 }
 
 export class CampaignService {
@@ -152,15 +155,20 @@ export class CampaignService {
 
   /** The campaign with rate, ETA and progress. */
   async progress(id: string): Promise<CampaignProgress> {
-    const campaign = await this.opts.campaigns.get(id);
-    const c = campaign.counts;
-    const done = c.sent + c.failed + c.skipped;
-    const start = campaign.startedAt ? Date.parse(campaign.startedAt) : undefined;
-    const end = campaign.finishedAt ? Date.parse(campaign.finishedAt) : this.now().getTime();
-    const seconds = start !== undefined ? Math.max(0.001, (end - start) / 1000) : 0;
-    const rate = seconds > 0 ? done / seconds : 0;
-    const etaSeconds = rate > 0 && campaign.status === 'sending' ? c.pending / rate : undefined;
-    return { campaign, rate, etaSeconds, progress: c.total > 0 ? done / c.total : campaign.status === 'sent' ? 1 : 0 };
+    return progressOf(await this.opts.campaigns.get(id), this.now());
+  }
+
+  /**
+   * What `campaign status` answers (CLI and API): the campaign with its progress, the first
+   * `failures` failed deliveries with their replies, and how long the delivery records are kept.
+   */
+  async status(id: string, opts: { failures: number }): Promise<CampaignStatusReport> {
+    const [p, failures, records] = await Promise.all([
+      this.progress(id),
+      this.opts.campaigns.deliveries(id, { state: 'failed', limit: opts.failures }),
+      this.opts.campaigns.deliveryRecords(id),
+    ]);
+    return { ...p, failures, ...recordsLifetime(p.campaign, records) };
   }
 
   /** Sends one copy of a campaign, subject prefixed `[TEST]`, to `to`. Counts nowhere. */

@@ -1,13 +1,12 @@
 /** The dashboard's campaign pages: list, detail, new (editor) and preview. */
 import type { LintReport } from '../../composer/lint.ts';
-import type { Campaign, Delivery } from '../../domain/campaign.schema.ts';
+import { type Campaign, type Delivery, isFinal } from '../../domain/campaign.schema.ts';
 import type { InputProblem } from '../../domain/errors.ts';
 import type { ListWithCount } from '../../store/list.store.ts';
-import type { CampaignProgress } from '../../queue/campaign.service.ts';
+import type { CampaignStatusReport } from '../../queue/campaign.service.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { count, localTime, problemList, progressBar, statusBadge } from './layout.ts';
 
-const FINAL = new Set(['sent', 'cancelled', 'failed']);
 
 export function campaignListView(campaigns: Campaign[]): SafeHtml {
   if (!campaigns.length) {
@@ -31,11 +30,11 @@ export function campaignListView(campaigns: Campaign[]): SafeHtml {
 }
 
 export interface DetailData {
-  p: CampaignProgress;
+  /** Progress, and how long the delivery records are kept (DELIVERY_RETENTION_DAYS). */
+  p: CampaignStatusReport;
+  /** The report's failures and the first skipped deliveries, with the subscriber's address. */
   failures: (Delivery & { email: string | null })[];
   skipped: (Delivery & { email: string | null })[];
-  /** Whether the per-recipient records are still kept (DELIVERY_RETENTION_DAYS), and until when. */
-  records: { kept: boolean; until?: Date };
   csrf: string;
   flash?: SafeHtml | undefined;
 }
@@ -48,7 +47,7 @@ export function campaignDetailView(d: DetailData): SafeHtml {
   const actions = [
     c.status === 'sending' && action('pause', 'Pause'),
     c.status === 'paused' && action('resume', 'Resume', ''),
-    !FINAL.has(c.status) && action('cancel', 'Cancel campaign', 'danger', 'Cancel this campaign? Nothing more will be sent.'),
+    !isFinal(c.status) && action('cancel', 'Cancel campaign', 'danger', 'Cancel this campaign? Nothing more will be sent.'),
   ];
   const stat = (key: string, label: string, value: number) => html`<div class="stat"><b data-count="${key}">${count(value)}</b><span>${label}</span></div>`;
   const deliveryRows = (rows: DetailData['failures']) =>
@@ -75,8 +74,8 @@ ${stat('pending', 'pending', c.counts.pending)}${stat('total', 'recipients', c.c
 <dt>Started</dt><dd>${localTime(c.startedAt)}</dd>
 <dt>Finished</dt><dd>${localTime(c.finishedAt)}</dd>
 ${c.error && html`<dt>Error</dt><dd>${c.error}</dd>`}
-${d.records.until && html`<dt>Delivery records</dt><dd>kept until ${localTime(d.records.until.toISOString())}</dd>`}
-${!d.records.kept && c.counts.total > 0 && html`<dt>Delivery records</dt><dd>removed after the retention period (<code>DELIVERY_RETENTION_DAYS</code>); the counts above remain</dd>`}
+${d.p.deliveryRecordsUntil && html`<dt>Delivery records</dt><dd>kept until ${localTime(d.p.deliveryRecordsUntil)}</dd>`}
+${d.p.deliveryRecordsRemoved && html`<dt>Delivery records</dt><dd>removed after the retention period (<code>DELIVERY_RETENTION_DAYS</code>); the counts above remain</dd>`}
 </dl></div>
 ${c.status === 'scheduled' && html`<h2>Reschedule</h2>
 <form class="card row" method="post" action="/admin/campaigns/${c.id}/reschedule" data-send-time>

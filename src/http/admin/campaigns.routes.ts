@@ -118,7 +118,7 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
     return found.flatMap((p) => {
       if (!p) return [];
       const c = p.campaign;
-      return [{ id: c.id, status: c.status, counts: c.counts, done: c.counts.sent + c.counts.failed + c.counts.skipped, progress: p.progress, rate: p.rate, etaSeconds: p.etaSeconds ?? null }];
+      return [{ id: c.id, status: c.status, counts: c.counts, done: p.done, progress: p.progress, rate: p.rate, etaSeconds: p.etaSeconds ?? null }];
     });
   });
 
@@ -167,16 +167,15 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
   });
 
   server.get('/campaigns/:id', { schema: { params: IdParams } }, async (req, reply) => {
-    const p = await app.service.progress(req.params.id);
-    const [failed, skipped, records] = await Promise.all([
-      app.campaigns.deliveries(req.params.id, { state: 'failed', limit: 50 }),
+    const [p, skipped] = await Promise.all([
+      app.service.status(req.params.id, { failures: 50 }),
       app.campaigns.deliveries(req.params.id, { state: 'skipped', limit: 20 }),
-      app.campaigns.deliveryRecords(req.params.id),
     ]);
+    const failed = p.failures;
     const people = await app.stores.subscribers.getMany([...failed, ...skipped].map((d) => d.subscriberId));
     const withEmail = <T extends { subscriberId: number }>(rows: T[], offset: number) => rows.map((d, i) => ({ ...d, email: people[offset + i]?.emailDisplay ?? null }));
     const { csrf, frame: f } = frame(req, reply, p.campaign.subject, 'campaigns');
-    return sendAdminPage(reply, f, campaignDetailView({ p, failures: withEmail(failed, 0), skipped: withEmail(skipped, failed.length), records, csrf }));
+    return sendAdminPage(reply, f, campaignDetailView({ p, failures: withEmail(failed, 0), skipped: withEmail(skipped, failed.length), csrf }));
   });
 
   for (const action of ['pause', 'resume', 'cancel'] as const) {

@@ -1,6 +1,6 @@
 /** The dashboard's page frame and the small pieces pages share (status badges, progress, numbers). */
 import type { FastifyReply } from 'fastify';
-import type { Campaign, CampaignStatus } from '../../domain/campaign.schema.ts';
+import { type Campaign, type CampaignStatus, progressOf } from '../../domain/campaign.schema.ts';
 import { formatProblem, type InputProblem } from '../../domain/errors.ts';
 import { html, type SafeHtml } from '../html.ts';
 
@@ -70,9 +70,9 @@ export function statusBadge(status: CampaignStatus): SafeHtml {
 
 /** A native progress bar (no inline style, so the CSP needs none) the page script keeps current. */
 export function progressBar(c: Campaign, opts: { wide?: boolean } = {}): SafeHtml {
-  const done = c.counts.sent + c.counts.failed + c.counts.skipped;
+  const { done, progress } = progressOf(c);
   const max = Math.max(1, c.counts.total);
-  const pct = c.counts.total > 0 ? Math.floor((100 * done) / c.counts.total) : c.status === 'sent' ? 100 : 0;
+  const pct = Math.floor(100 * progress);
   return html`<span class="progress${opts.wide ? ' wide' : ''}"><progress max="${max}" value="${c.status === 'sent' && c.counts.total === 0 ? max : done}" data-field="bar"></progress>
 <span class="pct" data-field="pct">${pct}%</span></span>`;
 }

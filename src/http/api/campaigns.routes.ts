@@ -14,7 +14,7 @@ import { SendTime } from '../../domain/send-time.ts';
 import { EmailAddress } from '../../domain/subscriber.schema.ts';
 import { composeEditionInput, lintProblems } from '../edition-input.ts';
 import { EditionBody } from './editions.routes.ts';
-import { recordsLifetime } from '../../store/campaign.store.ts';
+import { statusBody } from '../../queue/campaign.service.ts';
 
 export interface CampaignRoutesOptions {
   app: App;
@@ -40,11 +40,7 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
   const { app } = opts;
   const server = instance.withTypeProvider<ZodTypeProvider>();
 
-  const status = async (id: string) => {
-    const p = await app.service.progress(id);
-    const [failures, records] = await Promise.all([app.campaigns.deliveries(id, { state: 'failed', limit: 20 }), app.campaigns.deliveryRecords(id)]);
-    return { ...p.campaign, rate: p.rate, etaSeconds: p.etaSeconds ?? null, progress: p.progress, failures, ...recordsLifetime(p.campaign, records) };
-  };
+  const status = async (id: string) => statusBody(await app.service.status(id, { failures: 20 }));
 
   server.get('/campaigns', { schema: { tags: ['campaigns'], summary: 'Recent campaigns, newest first', querystring: ListQuery } }, async (req) =>
     app.campaigns.list(req.query.limit),
