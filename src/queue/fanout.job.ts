@@ -71,7 +71,7 @@ export async function runFanout(campaignId: string, deps: FanoutDeps, now = () =
     await campaigns.setFields(campaignId, { cursor });
 
     // A cancel stops the walk; a pause does not (the batches wait, parked, for the resume).
-    const status = (await campaigns.get(campaignId)).status;
+    const status = await campaigns.status(campaignId);
     if (status !== 'sending' && status !== 'paused') return { kind: 'stopped', status };
   }
 

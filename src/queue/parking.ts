@@ -30,7 +30,7 @@ export class JobParking implements Parking {
     await this.opts.redis.sadd(this.key(campaignId), job.id as string);
     await job.moveToDelayed(Date.now() + PARK_MS, token);
     // A resume may have run between our status check and the park: then nobody would wake us.
-    const status = (await this.opts.campaigns.get(campaignId)).status;
+    const status = await this.opts.campaigns.status(campaignId);
     if (status !== 'paused') await promote(job);
   }
 

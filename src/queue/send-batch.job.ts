@@ -16,7 +16,7 @@ import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Campaign } from '../domain/campaign.schema.ts';
 import { NotFoundError } from '../domain/errors.ts';
-import type { MailTransport, OutgoingMessage, SendFailed, SendOutcome } from '../mail/transport.ts';
+import type { MailTransport, OutgoingMessage, SendOutcome } from '../mail/transport.ts';
 import type { CampaignContent, CampaignStore, ClaimHolder } from '../store/campaign.store.ts';
 import type { SendRateLimiter } from '../store/send-rate.limiter.ts';
 import type { SendBreaker } from './send-breaker.ts';
@@ -134,35 +134,32 @@ export async function runSendBatch(
   const { campaign, prepared } = loaded;
   const result: BatchResult = { sent: 0, failed: 0, skipped: 0, alreadyDone: 0, retry: 0, finished: false };
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-  const transientFailures: Array<{ subscriberId: number; outcome: SendFailed }> = [];
+  let lastTransientReply: string | undefined;
   let consecutiveTransient = 0;
   // BullMQ keeps a job's lock at `<prefix>:<queue>:<job id>:lock`, holding the running token.
   const holder: ClaimHolder = { jobId: job.id ?? 'unknown', token, leaseMs: deps.leaseMs, lockKey: `${job.queueQualifiedName}:${job.id}:lock` };
   const note = (r: { finished: boolean }) => {
     if (r.finished) result.finished = true;
   };
+  // Shutting down: what is left goes back to the queue at once, without using up an attempt; the
+  // job's re-run takes over its claims (same job id).
+  const requeue = async (): Promise<never> => {
+    await job.moveToDelayed(Date.now(), token);
+    throw new DelayedError();
+  };
 
   for (const [index, subscriberId] of data.subscriberIds.entries()) {
-    if (deps.signal?.aborted) {
-      // Shutting down: what is left goes back to the queue at once, without using up an attempt.
-      await job.moveToDelayed(Date.now(), token);
-      throw new DelayedError();
-    }
+    if (deps.signal?.aborted) await requeue();
     try {
       // Before the claim, so a pause or cancel during a long cool-down still stops this message.
       await deps.breaker?.ready(deps.signal);
     } catch (err) {
       if (!deps.signal?.aborted) throw err;
-      await job.moveToDelayed(Date.now(), token);
-      throw new DelayedError();
+      await requeue();
     }
     const claim = await campaigns.claim(campaign.id, subscriberId, holder);
-    if (claim.kind === 'done') {
-      result.alreadyDone++;
-      continue;
-    }
-    if (claim.kind === 'held') {
-      // A job with an overlapping batch holds it; that job (or its own re-run) finishes it.
+    if (claim.kind === 'done' || claim.kind === 'held') {
+      // Final already, or a job with an overlapping batch holds it (that job, or its re-run, finishes it).
       result.alreadyDone++;
       continue;
     }
@@ -184,10 +181,7 @@ export async function runSendBatch(
       await limiter.acquire(deps.signal ? { signal: deps.signal } : {});
     } catch (err) {
       if (!deps.signal?.aborted) throw err;
-      // Shut down while waiting for the rate limit: back to the queue; this job's re-run takes
-      // over the claim (same job id).
-      await job.moveToDelayed(Date.now(), token);
-      throw new DelayedError();
+      await requeue();
     }
     // A yes leaves this send noted as in progress until sendOver: an unsubscribe that lands now
     // waits for it instead of answering while it may still start (sends-in-progress.store.ts).
@@ -231,7 +225,7 @@ export async function runSendBatch(
         note(await campaigns.record(campaign.id, subscriberId, { state: 'failed', reply: outcome.response }));
         result.failed++;
       } else {
-        transientFailures.push({ subscriberId, outcome });
+        lastTransientReply = outcome.response;
         if (lastAttempt) {
           note(await campaigns.record(campaign.id, subscriberId, { state: 'failed', reply: outcome.response }));
           result.failed++;
@@ -262,7 +256,7 @@ export async function runSendBatch(
   }
 
   if (result.retry > 0) {
-    throw new TransientBatchError(result.retry, transientFailures.at(-1)?.outcome.response ?? 'transient failure');
+    throw new TransientBatchError(result.retry, lastTransientReply ?? 'transient failure');
   }
   return result;
 }

@@ -263,6 +263,13 @@ export class CampaignStore {
     return c;
   }
 
+  /** Just the status (one field read, for loops that only ask "still sending?"). */
+  async status(id: string): Promise<CampaignStatus> {
+    const status = await this.redis.hget(this.hashKey(id), 'status');
+    if (status === null) throw new NotFoundError('campaign', id);
+    return CampaignStatusSchema.parse(status);
+  }
+
   /** The compiled email and newsletter frozen with the campaign. */
   async content(id: string): Promise<CampaignContent> {
     const raw = await this.redis.get(this.keys.campaignContent(id));
