@@ -150,7 +150,7 @@ export function prepareCampaignMessage(options: CampaignMessageOptions): Campaig
         chunks.push(chunk);
         length += chunk.length;
       }
-      return { envelope: { from: envelopeFrom, to }, raw: Buffer.concat(chunks, length), messageId };
+      return { envelope: { from: envelopeFrom, to }, raw: Buffer.concat(chunks, length), messageId, smtpReady: true };
     },
   };
 }

@@ -17,7 +17,7 @@
  *   connection, and the next send opens a fresh one.
  */
 import { NewsdeskError } from '../domain/errors.ts';
-import { envelopeProblem, SmtpConnection, type SmtpServerAddress, type SmtpTimeouts } from './smtp-connection.ts';
+import { envelopeProblem, type SendOptions, SmtpConnection, type SmtpServerAddress, type SmtpTimeouts } from './smtp-connection.ts';
 import { SmtpError } from './smtp-reply.ts';
 
 export interface SmtpClientOptions {
@@ -46,7 +46,7 @@ export interface SmtpClient {
    * queued as …`); rejects with an {@link SmtpError} (a refusal, a timeout, a lost connection —
    * give it to `classifySmtpFailure`), or with a `NewsdeskError` when called after `close()`.
    */
-  send(envelope: { from: string; to: string }, raw: Buffer): Promise<string>;
+  send(envelope: { from: string; to: string }, raw: Buffer, opts?: SendOptions): Promise<string>;
   /**
    * Opens a connection of its own (outside the pool), logs in and says QUIT, so bad settings
    * fail at start-up. Rejects with an {@link SmtpError}.
@@ -65,6 +65,7 @@ export const DEFAULT_SMTP_TIMEOUTS: SmtpTimeouts = { connectMs: 30_000, greeting
 interface Job {
   envelope: { from: string; to: string };
   raw: Buffer;
+  opts: SendOptions | undefined;
   resolve(response: string): void;
   reject(err: Error): void;
 }
@@ -149,7 +150,7 @@ export function createSmtpClient(options: SmtpClientOptions): SmtpClient {
 
   async function transact(connection: SmtpConnection, job: Job): Promise<void> {
     try {
-      job.resolve(await connection.send(job.envelope, job.raw));
+      job.resolve(await connection.send(job.envelope, job.raw, job.opts));
     } catch (err) {
       job.reject(err as Error);
       if (connection.usable) {
@@ -177,12 +178,12 @@ export function createSmtpClient(options: SmtpClientOptions): SmtpClient {
   }
 
   return {
-    send(envelope, raw) {
+    send(envelope, raw, opts) {
       if (closed) return Promise.reject(new NewsdeskError('smtp_closed', 'send() after close()'));
       const problem = envelopeProblem(envelope);
       if (problem) return Promise.reject(new SmtpError('EENVELOPE', problem, { command: 'MAIL FROM' }));
       return new Promise<string>((resolve, reject) => {
-        waiting.push({ envelope, raw, resolve, reject });
+        waiting.push({ envelope, raw, opts, resolve, reject });
         pump();
       });
     },

@@ -12,6 +12,12 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { connect as tlsConnect } from 'node:tls';
 import { toSmtpData } from './smtp-data.ts';
+
+/** Per message. */
+export interface SendOptions {
+  /** `raw` is already SMTP-ready and ASCII (see `OutgoingMessage.smtpReady`): sent unchecked. */
+  smtpReady?: boolean | undefined;
+}
 import { noExtensions, parseEhlo, SmtpError, SmtpReplyReader, type SmtpExtensions, type SmtpReply } from './smtp-reply.ts';
 
 /** Where to connect and how to log in. */
@@ -149,10 +155,10 @@ export class SmtpConnection {
    * {@link SmtpError} for a refusal (the connection stays usable; call {@link reset}) or a
    * failure of the connection (it is gone).
    */
-  async send(envelope: { from: string; to: string }, raw: Buffer): Promise<string> {
+  async send(envelope: { from: string; to: string }, raw: Buffer, opts: SendOptions = {}): Promise<string> {
     if (this.failure) throw this.failure;
     const ext = this.extensions;
-    const data = toSmtpData(raw);
+    const data = opts.smtpReady ? raw : toSmtpData(raw);
     if (ext.size !== undefined && data.length > ext.size) {
       // Refused here, before any byte is sent: the server said it would refuse it (RFC 1870).
       throw new SmtpError('EMESSAGE', 'message too large', {
@@ -165,7 +171,7 @@ export class SmtpConnection {
       throw new SmtpError('EENVELOPE', `the server does not take non-ASCII addresses (no SMTPUTF8): ${envelope.to}`, { command: 'RCPT TO' });
     }
     let params = ext.sizeAnnounced ? ` SIZE=${data.length}` : '';
-    if (ext.eightBitMime && !isAscii(data)) params += ' BODY=8BITMIME';
+    if (ext.eightBitMime && !opts.smtpReady && !isAscii(data)) params += ' BODY=8BITMIME';
     if (international) params += ' SMTPUTF8';
     const mailCommand = `MAIL FROM:<${envelope.from}>${params}\r\n`;
     const rcptCommand = `RCPT TO:<${envelope.to}>\r\n`;

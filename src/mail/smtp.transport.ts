@@ -8,6 +8,7 @@
 import { NewsdeskError } from '../domain/errors.ts';
 import { createDkimSigner, type DkimOptions, type DkimSigner } from './dkim.ts';
 import { createSmtpClient } from './smtp-client.ts';
+import type { SendOptions } from './smtp-connection.ts';
 import { classifySmtpFailure, type MailTransport, type OutgoingMessage, type SendOutcome, type SmtpFailure } from './transport.ts';
 
 /** A pino-compatible logger, or anything with the same two methods. */
@@ -33,7 +34,10 @@ export interface SmtpTransportOptions {
   maxMessagesPerConnection?: number | undefined;
   /** Sign every message. Default none. */
   dkim?: DkimOptions | DkimSigner | undefined;
-  /** Default: connect 30 s, greeting 30 s, waiting for any reply 60 s. */
+  /**
+   * `socketMs` bounds the wait for any reply. Default (newsdesk client): connect 30 s, greeting
+   * 30 s, each command 60 s, the reply after the message 120 s (`DEFAULT_SMTP_TIMEOUTS`).
+   */
   timeouts?: { connectMs?: number; greetingMs?: number; socketMs?: number } | undefined;
   /** Accept a server certificate that does not verify (a relay with a self-signed cert). Default false. */
   allowInvalidCertificate?: boolean | undefined;
@@ -43,7 +47,7 @@ export interface SmtpTransportOptions {
 /** What the adapter needs from an SMTP client: the newsdesk client has exactly this shape. */
 interface RawSmtpClient {
   /** Resolves with the server's 250 reply; rejects with an `SmtpFailure`-shaped error. */
-  send(envelope: { from: string; to: string }, raw: Buffer): Promise<string>;
+  send(envelope: { from: string; to: string }, raw: Buffer, opts?: SendOptions): Promise<string>;
   verify(): Promise<void>;
   close(): Promise<void>;
 }
@@ -57,14 +61,15 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       ? nodemailerClient(options)
       : createSmtpClient({
           url: options.url,
-          poolSize: options.poolSize ?? 5,
+          // Unset values take the client's defaults (DEFAULT_SMTP_TIMEOUTS, a pool of 5).
+          poolSize: options.poolSize,
           maxMessagesPerConnection: options.maxMessagesPerConnection ?? 100_000,
           allowInvalidCertificate: options.allowInvalidCertificate,
           timeouts: {
             connectMs: options.timeouts?.connectMs,
             greetingMs: options.timeouts?.greetingMs,
-            commandMs: options.timeouts?.socketMs ?? 60_000,
-            dataMs: options.timeouts?.socketMs ?? 60_000,
+            commandMs: options.timeouts?.socketMs,
+            dataMs: options.timeouts?.socketMs,
           },
         });
   let closed = false;
@@ -74,7 +79,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
     // Outside the try: a signing failure is a bug to surface, not an SMTP outcome.
     const raw = signer ? signer.sign(msg.raw) : msg.raw;
     try {
-      const response = await client.send(msg.envelope, raw);
+      const response = await client.send(msg.envelope, raw, { smtpReady: msg.smtpReady });
       return { status: 'sent', response, messageId: msg.messageId };
     } catch (err) {
       // Not logged here: the pipeline records every outcome with its delivery.

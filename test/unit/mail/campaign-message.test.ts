@@ -1,9 +1,13 @@
+import { isAscii } from 'node:buffer';
+import { generateKeyPairSync } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import type { Recipient } from '../../../src/domain/compiled-email.ts';
 import { fillTemplate, htmlTokenValues, tokenValues } from '../../../src/domain/personalization.ts';
 import { prepareCampaignMessage, type CampaignMessageOptions } from '../../../src/mail/campaign-message.ts';
+import { createDkimSigner } from '../../../src/mail/dkim.ts';
 import { HeaderValueError } from '../../../src/mail/mime-header.ts';
+import { isSmtpReady } from '../../../src/mail/smtp-data.ts';
 import { compiled, newsletter, recipient, template } from '../../support/fixtures.ts';
 
 const at = new Date('2025-02-13T06:00:00Z');
@@ -14,6 +18,8 @@ const ada: Recipient = {
   unsubscribeUrl: 'https://briefing.example.com/u/tok1',
   viewUrl: 'https://briefing.example.com/v/tok1',
 };
+
+const dkimKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 
 const headOf = (raw: Buffer): string => raw.toString('latin1').split('\r\n\r\n')[0] as string;
 
@@ -87,6 +93,24 @@ describe('prepareCampaignMessage', () => {
     for (const line of (head as string).split('\r\n')) {
       if (line.length > 78) expect(line).toMatch(/^List-Unsubscribe: <https:\/\/[^ ]+>,$/);
       expect(line.length).toBeLessThanOrEqual(998);
+    }
+  });
+
+  it('is SMTP-ready and ASCII as built, as its smtpReady flag tells the client (also once DKIM-signed)', () => {
+    // Lines that open with a dot, bare line ends and non-ASCII text in the template and the values.
+    const dotty = {
+      ...compiled,
+      text: template('.hidden line\n.\nHi {{firstName}},\r.{{email}}\nété — fin'),
+      html: template('<p>\n.dot</p>\n<p>{{firstName}} ☃</p>'),
+    };
+    const signer = createDkimSigner({ domain: 'briefing.example.com', selector: 's1', privateKey: dkimKey });
+    for (const name of ['Ada Lovelace', '.Dot Person', 'Zoë Ångström', 'Émile ☃']) {
+      const out = prepareCampaignMessage({ ...base, compiled: dotty }).render({ ...ada, name });
+      expect(out.smtpReady).toBe(true);
+      for (const raw of [out.raw, signer.sign(out.raw)]) {
+        expect(isSmtpReady(raw)).toBe(true);
+        expect(isAscii(raw)).toBe(true);
+      }
     }
   });
 
