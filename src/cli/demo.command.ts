@@ -4,7 +4,7 @@
  * code path into the dev outbox (or SMTP_URL), and says where the messages are.
  */
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { type App, createApp } from '../app.ts';
 import { composeEditionFile } from '../composer/compose-edition.ts';
 import { newsletterDirs } from '../composer/newsletter.loader.ts';
@@ -13,19 +13,13 @@ import { type Config, loadConfig } from '../config.ts';
 import { SubscriberInput } from '../domain/subscriber.schema.ts';
 import { RedisUnavailableError } from '../store/redis.ts';
 import { describeProgress } from './campaign.command.ts';
-import { createOutput } from './output.ts';
+import { createOutput, positiveInt } from './output.ts';
 import { type PrivateRedis, startPrivateRedis } from './private-redis.ts';
 import { createProgress } from './progress.ts';
 import pino from 'pino';
 
 const FIRST_NAMES = ['Ada', 'Bo', 'Chen', 'Dara', 'Elif', 'Femi', 'Gita', 'Hugo', 'Ines', 'Jon', 'Kai', 'Lena', 'Mo', 'Nia', 'Omar', 'Priya'];
 const LIST_ID = 'demo';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new InvalidArgumentError('must be a whole number from 1 to 1,000,000');
-  return n;
-}
 
 /** Opens the app on REDIS_URL, or on a private redis-server when nothing answers there. */
 async function openApp(config: Config): Promise<{ app: App; privateRedis?: PrivateRedis }> {
@@ -49,7 +43,7 @@ async function openApp(config: Config): Promise<{ app: App; privateRedis?: Priva
 export function demoCommand(): Command {
   return new Command('demo')
     .description('send the example edition to generated subscribers through the real pipeline into the dev outbox')
-    .option('--subscribers <n>', 'how many demo subscribers', positiveInt, 1000)
+    .option('--subscribers <n>', 'how many demo subscribers', positiveInt(1_000_000), 1000)
     .option('--json', 'print the summary as JSON')
     .action(async (opts: { subscribers: number; json?: boolean }) => {
       const out = createOutput(opts);

@@ -2,6 +2,7 @@
  * How every command talks to its user: a one-line summary at the end, JSON when asked,
  * errors as one clear line on stderr with a non-zero exit.
  */
+import { InvalidArgumentError } from 'commander';
 import { NewsdeskError, ValidationError, formatProblem } from '../domain/errors.ts';
 
 export interface Output {
@@ -48,6 +49,17 @@ export const count = (n: number): string => n.toLocaleString('en-US');
 
 /** `1 list`, `3 lists`, `1,000 memberships`. */
 export const plural = (n: number, one: string, many = `${one}s`): string => `${count(n)} ${n === 1 ? one : many}`;
+
+/** An option parser for a whole number from 1 (to `max`), for commander. */
+export function positiveInt(max?: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || (max !== undefined && n > max)) {
+      throw new InvalidArgumentError(max === undefined ? 'must be a whole number above 0' : `must be a whole number from 1 to ${count(max)}`);
+    }
+    return n;
+  };
+}
 
 /** Left-aligned columns for a small table; the first row is the header. */
 export function table(rows: string[][]): string {

@@ -10,16 +10,11 @@ import { loadConfig } from '../config.ts';
 import { NewsdeskError } from '../domain/errors.ts';
 import { createSendMetrics } from '../http/metrics.ts';
 import { buildServer } from '../http/server.ts';
+import { positiveInt } from './output.ts';
 
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('must be a port number from 0 to 65535');
-  return n;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number above 0');
   return n;
 }
 
@@ -77,7 +72,7 @@ export function serveCommand(): Command {
     .option('--port <n>', 'port to listen on (default: PORT, 3000)', port)
     .option('--host <address>', 'address to listen on', '0.0.0.0')
     .option('--with-workers', 'also run the fan-out and send workers in this process (small installs)')
-    .option('--concurrency <n>', 'with --with-workers: send batches at once (default: SMTP_POOL_SIZE)', positiveInt)
+    .option('--concurrency <n>', 'with --with-workers: send batches at once (default: SMTP_POOL_SIZE)', positiveInt())
     .action(async (opts: ServeOptions) => {
       await serve(opts);
     });

@@ -1,13 +1,7 @@
 /** `newsdesk tokens …`: API tokens for the editors' API and the dashboard. Only a hash is stored. */
 import { Command } from 'commander';
 import { withContext } from './context.ts';
-import { createOutput } from './output.ts';
-
-/** Left-aligned columns for a small table. */
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
-}
+import { createOutput, table } from './output.ts';
 
 export function tokensCommand(): Command {
   const tokens = new Command('tokens').description('API tokens for /api and the /admin dashboard: create, ls, revoke');
