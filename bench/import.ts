@@ -23,7 +23,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.ts';
-import { connectRedis, createKeys, createRedis } from '../src/store/redis.ts';
+import { connectRedis, createKeys } from '../src/store/redis.ts';
+import { deleteKeysWithPrefix } from '../test/support/redis.ts';
 import { createStores } from '../src/store/stores.ts';
 
 const { values } = parseArgs({
@@ -81,15 +82,6 @@ async function keyMemory(redis: Redis, prefix: string): Promise<{ bytes: number;
     keys += found.length;
   } while (cursor !== '0');
   return { bytes, keys };
-}
-
-async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', createKeys(prefix).pattern, 'COUNT', 1000);
-    cursor = next;
-    if (found.length) await redis.unlink(...found);
-  } while (cursor !== '0');
 }
 
 interface ChildRun {
@@ -159,7 +151,7 @@ try {
       if (values.again) printRun('re-import', rows, await importInChild(file, prefix));
     } finally {
       if (values.keep) console.log(`  kept: ${file}, keys {${prefix}}:*`);
-      else await deletePrefix(redis, prefix);
+      else await deleteKeysWithPrefix(redis, prefix);
     }
     if (!values.keep) await rm(file);
   }

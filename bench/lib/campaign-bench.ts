@@ -7,7 +7,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import pino from 'pino';
 import { type App, createApp } from '../../src/app.ts';
 import { composeEditionFile } from '../../src/composer/compose-edition.ts';
@@ -18,18 +17,10 @@ import type { Newsletter } from '../../src/domain/newsletter.schema.ts';
 import { SubscriberInput } from '../../src/domain/subscriber.schema.ts';
 import { prepareCampaignMessage } from '../../src/mail/campaign-message.ts';
 import { deleteKeysWithPrefix } from '../../test/support/redis.ts';
+import { freePort } from '../../test/support/redis-server.ts';
 
 /** Progress lines go to stderr, so stdout holds only the figures (or the JSON). */
 export const say = (line: string) => process.stderr.write(`${line}\n`);
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 /** A process's peak resident memory (VmHWM) in MB, while it runs. */
 export function peakRssMb(pid: number): number | undefined {

@@ -9,7 +9,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -21,22 +20,12 @@ import { SubscriberInput } from '../../src/domain/subscriber.schema.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { EXAMPLE_EDITION_FILE, repoPath } from '../support/editions.ts';
 import { openTestRedis, type TestRedis } from '../support/redis.ts';
+import { freePort } from '../support/redis-server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'a dashboard password for the browser test';
 const ARTIFACTS = repoPath('test-artifacts');
 const READERS = 40;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 let t: TestRedis;
 let app: App;
