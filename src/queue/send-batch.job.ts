@@ -151,8 +151,10 @@ export async function runSendBatch(
   for (const [index, subscriberId] of data.subscriberIds.entries()) {
     if (deps.signal?.aborted) await requeue();
     try {
-      // Before the claim, so a pause or cancel during a long cool-down still stops this message.
+      // Both waits come before the claim: a pause or cancel during a long cool-down or a wait on
+      // the hourly cap still stops this message, and no claim's lease runs out while it waits.
       await deps.breaker?.ready(deps.signal);
+      await limiter.acquire(deps.signal ? { signal: deps.signal } : {});
     } catch (err) {
       if (!deps.signal?.aborted) throw err;
       await requeue();
@@ -177,12 +179,6 @@ export async function runSendBatch(
       return result;
     }
 
-    try {
-      await limiter.acquire(deps.signal ? { signal: deps.signal } : {});
-    } catch (err) {
-      if (!deps.signal?.aborted) throw err;
-      await requeue();
-    }
     // A yes leaves this send noted as in progress until sendOver: an unsubscribe that lands now
     // waits for it instead of answering while it may still start (sends-in-progress.store.ts).
     const eligible = await gate.check(subscriberId, campaign.lists, { campaignId: campaign.id, holdMs: deps.leaseMs });

@@ -75,15 +75,12 @@ export class SendRateLimiter {
     return Number(await ACQUIRE.run(this.redis, [this.key], [interval, burst, this.rate.perHour]));
   }
 
-  /**
-   * Waits until a send may go. `signal` aborts the wait (a worker shutting down); `maxWaitMs` bounds
-   * one wait so a pause elsewhere is noticed.
-   */
-  async acquire(opts: { signal?: AbortSignal; maxWaitMs?: number } = {}): Promise<void> {
+  /** Waits until a send may go. `signal` aborts the wait (a worker shutting down). */
+  async acquire(opts: { signal?: AbortSignal } = {}): Promise<void> {
     for (;;) {
       const wait = await this.tryAcquire();
       if (wait === 0) return;
-      await sleep(Math.min(wait, opts.maxWaitMs ?? 1000), undefined, { signal: opts.signal });
+      await sleep(wait, undefined, { signal: opts.signal });
     }
   }
 }
