@@ -65,10 +65,8 @@ export function buildServer(app: App, opts: ServerOptions = {}): FastifyInstance
   server.setValidatorCompiler(zodValidatorCompiler);
   server.setSerializerCompiler(serializerCompiler);
   server.setErrorHandler(jsonErrorHandler);
-  server.setNotFoundHandler((req, reply) => {
-    if (req.url.startsWith('/api/')) return reply.code(404).send({ error: 'no such endpoint', code: 'not_found' });
-    return sendNotFoundPage(reply);
-  });
+  // Under /api the API plugin answers unknown routes itself, in JSON.
+  server.setNotFoundHandler((_req, reply) => sendNotFoundPage(reply));
 
   const newsletterDirs = opts.newsletterDirs ?? defaultNewsletterDirs(config.newslettersDir);
   const templates = createTemplateCache();

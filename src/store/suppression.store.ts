@@ -25,8 +25,6 @@ export interface SuppressionStore {
   remove(email: string): Promise<boolean>;
   get(email: string): Promise<Suppression | null>;
   isSuppressed(email: string): Promise<boolean>;
-  /** One round trip for a send batch; answers in the order given. */
-  areSuppressed(emails: readonly string[]): Promise<boolean[]>;
   count(): Promise<number>;
 }
 
@@ -69,11 +67,6 @@ export function createSuppressionStore(options: SuppressionStoreOptions): Suppre
     },
     async isSuppressed(email) {
       return (await redis.hexists(keys.suppression, normalizeEmail(email))) === 1;
-    },
-    async areSuppressed(emails) {
-      if (!emails.length) return [];
-      const values = await redis.hmget(keys.suppression, ...emails.map(normalizeEmail));
-      return values.map((v) => v !== null);
     },
     count: () => redis.hlen(keys.suppression),
   };
