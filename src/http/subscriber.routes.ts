@@ -49,9 +49,6 @@ export interface SubscriberRoutesOptions {
   subscribeRatePerMinute: number;
 }
 
-/** A second sign-up for the same address and list within this time sends no second confirmation. */
-export const CONFIRMATION_RESEND_MS = 15 * 60_000;
-
 const TokenParams = z.strictObject({ token: z.string().min(1).max(MAX_PATH_PARAM_CHARS) });
 
 /**
@@ -172,10 +169,8 @@ export const subscriberRoutes: FastifyPluginAsync<SubscriberRoutesOptions> = asy
       });
       let outcome: string = result.kind;
       if (result.kind === 'confirmation-needed') {
-        // One confirmation per address and list per quarter hour, however often a stranger posts
-        // it: the form must not become a way to flood someone's inbox. The answer is the same.
-        const key = app.stores.keys.confirmationSent(result.subscriber.id, list.id);
-        if ((await app.redis.set(key, '1', 'PX', CONFIRMATION_RESEND_MS, 'NX')) === 'OK') mailer.send(list, result.subscriber);
+        // The answer is the same either way.
+        if (await app.stores.subscribers.mayMailConfirmation(result.subscriber.id, list.id)) mailer.send(list, result.subscriber);
         else outcome = 'confirmation-recently-sent';
       }
       req.log.info({ list: list.id, outcome }, 'sign-up');

@@ -143,7 +143,16 @@ export interface SubscriberStore {
    * @param requestedAt when the link was issued (the token's `issuedAt`).
    */
   confirm(id: number, list: List, requestedAt: Date): Promise<ConfirmResult>;
+  /**
+   * Whether to mail a confirmation for this subscriber and list now: true at most once per
+   * {@link CONFIRMATION_RESEND_MS}, however often the form is posted, so a sign-up form cannot
+   * be used to flood someone's inbox.
+   */
+  mayMailConfirmation(id: number, listId: string): Promise<boolean>;
 }
+
+/** A second sign-up for the same address and list within this time mails no second confirmation. */
+export const CONFIRMATION_RESEND_MS = 15 * 60_000;
 
 /** Statuses that may not be put on a list by an import or an admin, as the join script wants them. */
 const BLOCKED_FOR_IMPORT = `,${SUBSCRIBER_STATUSES.filter((s) => !mayJoinByImport(s)).join(',')},`;
@@ -451,6 +460,10 @@ export function createSubscriberStore(options: SubscriberStoreOptions): Subscrib
         }
         return { result: { kind: 'subscribed', subscriber: next, created }, write: { next, effects: { join: list.id } } };
       });
+    },
+
+    async mayMailConfirmation(id, listId) {
+      return (await redis.set(keys.confirmationSent(id, listId), '1', 'PX', CONFIRMATION_RESEND_MS, 'NX')) === 'OK';
     },
 
     async confirm(id, list, requestedAt) {

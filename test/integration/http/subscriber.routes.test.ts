@@ -11,7 +11,7 @@ import { signToken } from '../../../src/domain/token.ts';
 import { createLinkSigner, type LinkSigner } from '../../../src/domain/links.ts';
 import { buildServer } from '../../../src/http/server.ts';
 import { SUBSCRIBE_ANSWER } from '../../../src/http/subscriber/pages.ts';
-import { CONFIRMATION_RESEND_MS } from '../../../src/http/subscriber.routes.ts';
+import { CONFIRMATION_RESEND_MS } from '../../../src/store/subscriber.store.ts';
 import { type HttpHarness, form, multipartForm, startHttp } from '../../support/http.ts';
 import { snapshot } from '../../support/store-fixtures.ts';
 
