@@ -5,35 +5,38 @@
  */
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { type App, createApp } from '../app.ts';
+import type { App } from '../app.ts';
 import { composeEditionFile } from '../composer/compose-edition.ts';
 import { newsletterDirs } from '../composer/newsletter.loader.ts';
 import { PACKAGE_DIR } from '../composer/package-dir.ts';
 import { type Config, loadConfig } from '../config.ts';
+import { isFinal } from '../domain/campaign.schema.ts';
 import { SubscriberInput } from '../domain/subscriber.schema.ts';
 import { RedisUnavailableError } from '../store/redis.ts';
 import { describeProgress } from './campaign.command.ts';
+import { type CommandContext, createContext } from './context.ts';
 import { createOutput, positiveInt } from './output.ts';
 import { type PrivateRedis, startPrivateRedis } from './private-redis.ts';
 import { createProgress } from './progress.ts';
-import pino from 'pino';
 
 const FIRST_NAMES = ['Ada', 'Bo', 'Chen', 'Dara', 'Elif', 'Femi', 'Gita', 'Hugo', 'Ines', 'Jon', 'Kai', 'Lena', 'Mo', 'Nia', 'Omar', 'Priya'];
 const LIST_ID = 'demo';
 
-/** Opens the app on REDIS_URL, or on a private redis-server when nothing answers there. */
-async function openApp(config: Config): Promise<{ app: App; privateRedis?: PrivateRedis }> {
-  const logger = pino({ level: 'warn' }, pino.destination(2));
-  const quick = { retryStrategy: () => null, connectTimeout: 3_000 };
+/** The app, as every command opens it, on REDIS_URL, or on a private redis-server when nothing answers there. */
+async function openApp(config: Config): Promise<{ ctx: CommandContext; app: App; privateRedis?: PrivateRedis }> {
+  const ctx = createContext();
   try {
-    return { app: await createApp(config, { logger, redisOptions: quick }) };
+    return { ctx, app: await ctx.app() };
   } catch (err) {
+    await ctx.close();
     if (!(err instanceof RedisUnavailableError)) throw err;
     const privateRedis = await startPrivateRedis();
     process.stderr.write(`demo: no Redis at ${config.redis.url}; started a private one at ${privateRedis.url} (gone when the demo ends)\n`);
+    const own = createContext({ env: { ...process.env, REDIS_URL: privateRedis.url, REDIS_CLUSTER_NODES: undefined } });
     try {
-      return { app: await createApp({ ...config, redis: { ...config.redis, url: privateRedis.url, db: 0 } }, { logger }), privateRedis };
+      return { ctx: own, app: await own.app(), privateRedis };
     } catch (e) {
+      await own.close();
       await privateRedis.stop();
       throw e;
     }
@@ -49,7 +52,7 @@ export function demoCommand(): Command {
       const out = createOutput(opts);
       const config = loadConfig();
       const started = Date.now();
-      const { app, privateRedis } = await openApp(config);
+      const { ctx, app, privateRedis } = await openApp(config);
       try {
         const transport = await app.transport();
         const where = transport.target.kind === 'outbox' ? `the dev outbox in ${resolve(transport.target.dir)}` : transport.target.server;
@@ -77,12 +80,11 @@ export function demoCommand(): Command {
         const bar = createProgress('demo: sending', 1);
         let p = await app.service.progress(campaign.id);
         let lastLine = 0;
-        while (!['sent', 'cancelled', 'failed'].includes(p.campaign.status)) {
+        while (!isFinal(p.campaign.status)) {
           await new Promise((r) => setTimeout(r, 200));
           p = await app.service.progress(campaign.id);
-          const c = p.campaign.counts;
           if (process.stderr.isTTY) {
-            bar.update((c.sent + c.failed + c.skipped) / Math.max(1, c.total));
+            bar.update(p.done / Math.max(1, p.campaign.counts.total));
           } else if (Date.now() - lastLine > 2000) {
             lastLine = Date.now();
             out.info(`demo: ${describeProgress(p)}`);
@@ -112,7 +114,7 @@ export function demoCommand(): Command {
         );
         if (p.campaign.status !== 'sent') process.exitCode = 1;
       } finally {
-        await app.close();
+        await ctx.close();
         await privateRedis?.stop();
       }
     });
