@@ -85,7 +85,8 @@ export function createSmtpClient(options: SmtpClientOptions): SmtpClient {
     dataMs: given?.dataMs ?? DEFAULT_SMTP_TIMEOUTS.dataMs,
   };
 
-  const waiting = new Fifo<Job>();
+  // At most one waiting send per running send job (the worker's concurrency): a plain array.
+  const waiting: Job[] = [];
   /** Open connections, busy or idle (a failed one leaves when its socket closes). */
   const live = new Set<SmtpConnection>();
   const idle: SmtpConnection[] = [];
@@ -233,32 +234,4 @@ export function parseSmtpUrl(url: string): SmtpServerAddress {
     implicitTls,
     credentials: user ? { user, pass: decodeURIComponent(u.password) } : undefined,
   };
-}
-
-/** A queue with O(1) shift (Array#shift copies the whole array each time). */
-class Fifo<T> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-
-  push(item: T): void {
-    this.items.push(item);
-  }
-
-  shift(): T | undefined {
-    if (this.head === this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
 }
