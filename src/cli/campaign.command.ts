@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { composeEditionFile } from '../composer/compose-edition.ts';
+import { lintProblems } from '../composer/lint.ts';
 import { newsletterDirs } from '../composer/newsletter.loader.ts';
 import { type Campaign, type DeliveryState, isFinal } from '../domain/campaign.schema.ts';
 import { DeliveryState as DeliveryStateSchema } from '../domain/campaign.schema.ts';
@@ -81,11 +82,7 @@ export function campaignCommand(): Command {
           newsletterDirs: newsletterDirs(config.newslettersDir),
         });
         if (!report.ok) {
-          throw new ValidationError(
-            'edition_lint_failed',
-            file,
-            report.errors.map((e) => ({ path: e.path ?? '', message: `${e.code}: ${e.message}` })),
-          );
+          throw new ValidationError('edition_lint_failed', file, lintProblems(report));
         }
         const app = await ctx.app();
         const created = await app.service.create({ compiled, newsletter, subject: edition.subject, lists: opts.list, at });

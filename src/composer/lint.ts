@@ -151,3 +151,8 @@ function visibleText(html: string): string {
     .replace(/<div[^>]*display:\s*none[^>]*>[\s\S]*?<\/div>/gi, '')
     .replace(/<[^>]+>/g, ' ');
 }
+
+/** Lint errors as problems, so a refused campaign names each field like any bad input. */
+export function lintProblems(report: LintReport): { path: string; message: string }[] {
+  return report.errors.map((e) => ({ path: e.path ?? '', message: `${e.code}: ${e.message}` }));
+}

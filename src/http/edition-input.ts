@@ -50,10 +50,6 @@ export async function composeEditionInput(input: unknown, opts: ComposeInputOpti
   return { edition, newsletter, compiled, report: lint(compiled, edition) };
 }
 
-/** Lint errors as problems, so a refused campaign names each field like any bad input. */
-export function lintProblems(report: LintReport): { path: string; message: string }[] {
-  return report.errors.map((e) => ({ path: e.path ?? '', message: `${e.code}: ${e.message}` }));
-}
 
 /** The copy a sample reader would get, with links that lead to the harmless test-copy page. */
 export function sampleCopy(compiled: CompiledEmail, publicUrl: string): PersonalizedEmail {

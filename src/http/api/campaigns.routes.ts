@@ -12,7 +12,8 @@ import { ValidationError } from '../../domain/errors.ts';
 import { ListId } from '../../domain/list.schema.ts';
 import { SendTime } from '../../domain/send-time.ts';
 import { EmailAddress } from '../../domain/subscriber.schema.ts';
-import { composeEditionInput, lintProblems } from '../edition-input.ts';
+import { lintProblems } from '../../composer/lint.ts';
+import { composeEditionInput } from '../edition-input.ts';
 import { EditionBody } from './editions.routes.ts';
 import { statusBody } from '../../queue/campaign.service.ts';
 
