@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { InboundRecord } from '../domain/inbound-record.schema.ts';
+import type { ReturnTotals } from '../domain/return-report.ts';
 import { type Keys, LuaScript, type RedisClient } from './redis.ts';
 
 /** Per-campaign return counters, as kept on the campaign's hash. */
@@ -29,13 +30,8 @@ export interface ReturnCounts {
 
 export type ReturnCounter = keyof ReturnCounts;
 
-export interface ReturnCampaignStats {
-  counts: ReturnCounts;
-  /** Provider → blocks about the sender from it. */
-  blocksByProvider: Record<string, number>;
-  /** Why the reputation breaker paused the campaign, once it has. */
-  breaker: string | undefined;
-}
+/** A campaign's stored return counters (see campaignReturns in domain/return-report.ts). */
+export type ReturnCampaignStats = ReturnTotals;
 
 /** What {@link ReturnStore.record} writes besides the audit entry. */
 export interface ReturnEffects {
