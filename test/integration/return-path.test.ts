@@ -222,6 +222,35 @@ describe('the service', () => {
     expect(text).toMatch(new RegExp(`newsdesk_campaign_return_rate_ratio\\{campaign="${campaignId}",kind="hard_bounce"\\} 0\\.25`));
   });
 
+  it('campaign deliveries shows what came back for each delivery', async () => {
+    const r = await runNewsdesk(['campaign', 'deliveries', campaignId, '--json', '--limit', '100'], { env: { ...process.env, ...p.env } });
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as Array<{ subscriberId: number; returned: { kind: string; status?: string } | null }>;
+    const of = (c: SentCopy) => rows.find((d) => d.subscriberId === c.subscriberId)?.returned;
+    expect(of(copy(0))).toMatchObject({ kind: 'hard', status: '5.1.1' });
+    expect(of(copy(6))?.kind).toBe('complaint');
+    expect(of(copy(9))?.kind).toBe('unsubscribe');
+    expect(of(copy(3))).toBeNull();
+  });
+
+  it('newsdesk inbound ls lists what came back, newest first, filtered by kind', async () => {
+    const env = { ...process.env, ...p.env };
+    const all = await runNewsdesk(['inbound', 'ls', '--json', '--limit', '1000'], { env });
+    expect(all.code, all.stderr).toBe(0);
+    const rows = JSON.parse(all.stdout) as Array<{ kind: string; outcome: string; at: string; subscriberId?: number }>;
+    expect(rows.map((r) => r.at)).toEqual([...rows.map((r) => r.at)].sort().reverse());
+    const complaints = JSON.parse((await runNewsdesk(['inbound', 'ls', '--kind', 'complaint', '--json'], { env })).stdout) as typeof rows;
+    expect(complaints.length).toBeGreaterThanOrEqual(3);
+    expect(complaints.every((r) => r.kind === 'complaint')).toBe(true);
+    expect(complaints.some((r) => r.subscriberId === copy(6).subscriberId && r.outcome === 'applied')).toBe(true);
+    const text = await runNewsdesk(['inbound', 'ls', '--kind', 'unsubscribe'], { env });
+    expect(text.stdout).toMatch(/^AT +SOURCE +KIND +OUTCOME/);
+    expect(text.stdout).toContain(`${copy(9).subscriberId}`);
+    const bad = await runNewsdesk(['inbound', 'ls', '--kind', 'bogus'], { env });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/bogus/);
+  });
+
   it('a flood of 10,000 reports (forged, duplicate, ignored) each gets an outcome and changes no subscriber', async () => {
     const c = copy(2);
     const before = await p.app.stores.subscribers.get(c.subscriberId);
