@@ -28,7 +28,7 @@ beforeAll(async () => {
   ({ campaignId, copies } = await sendCampaign(p, 'daily', 12));
   listener = await startReturnListener({ sink: p.app.returnPath, port: 0, feedbackAddresses: ['feedback@news.example.com'], maxBytes: 25 * 1024 * 1024 });
   dir = await mkdtemp(join(tmpdir(), 'newsdesk-inbound-'));
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await listener?.close();
@@ -57,7 +57,7 @@ describe('return addresses in sent messages', () => {
   });
 });
 
-describe('the pipe command (newsdesk inbound <file> --rcpt)', () => {
+describe('the pipe command (newsdesk inbound <file> --rcpt)', { timeout: 180_000 }, () => {
   it('a real Postfix DSN for 5.1.1 makes the subscriber bounced and suppressed, once', async () => {
     const c = copy(0);
     const first = await pipe(bounceSample('rb-sisimai__postfix-14.eml'), c.mailFrom, 'hard.eml');
@@ -189,10 +189,10 @@ describe('the SMTP listener (newsdesk inbound serve)', () => {
     } finally {
       await small.close();
     }
-  }, 60_000);
+  }, 180_000);
 });
 
-describe('the service', () => {
+describe('the service', { timeout: 180_000 }, () => {
   it('soft bounces count: the fifth within the window makes the subscriber bounced', async () => {
     const c = copy(11);
     const raw = bounceSample('rb-sisimai__v5sendmail-01.eml');
@@ -275,5 +275,5 @@ describe('the service', () => {
     expect([...outcomes.values()].reduce((a, b) => a + b, 0)).toBe(n);
     expect([...outcomes.keys()].sort()).toEqual(['duplicate', 'ignored', 'unverified']);
     expect(await p.app.stores.subscribers.get(c.subscriberId)).toEqual(before);
-  }, 120_000);
+  }, 180_000);
 });
