@@ -123,6 +123,8 @@ describe('the pipe command (newsdesk inbound <file> --rcpt)', { timeout: 180_000
     expect(log.map((e) => e.outcome)).toEqual(['unverified', 'unverified', 'unverified', 'unverified']);
     expect(log.map((e) => e.note).join(' ')).toMatch(/no longer exists/);
     expect(log.map((e) => e.note).join(' ')).toMatch(/unknown campaign/);
+    // Kept for inspection: what the mail was.
+    expect(log[0]?.excerpt).toMatch(/^From: mailer-daemon@2jo\.example\.jp\nSubject: Undelivered Mail Returned to Sender\n/);
   });
 
   it('refuses an address that is not a return address (exit 67, nothing stored)', async () => {
