@@ -10,9 +10,10 @@ import { type Campaign, type DeliveryState, isFinal } from '../domain/campaign.s
 import { DeliveryState as DeliveryStateSchema } from '../domain/campaign.schema.ts';
 import { NewsdeskError, ValidationError } from '../domain/errors.ts';
 import { SEND_TIME_HINT, SendTime } from '../domain/send-time.ts';
+import { assertSigningSecret } from '../secret-guard.ts';
 import { type CampaignProgress, statusBody } from '../queue/campaign.service.ts';
 import { type CommandContext, withContext } from './context.ts';
-import { count, createOutput, type Output, table } from './output.ts';
+import { count, createOutput, type Output, table, warnLine } from './output.ts';
 import { createProgress } from './progress.ts';
 
 
@@ -77,6 +78,7 @@ export function campaignCommand(): Command {
       const at = opts.at === undefined ? undefined : parseAt(opts.at);
       await withContext(async (ctx) => {
         const config = ctx.config();
+        assertSigningSecret(config, { command: 'newsdesk campaign create', warn: warnLine });
         // Errors stop here, before anything is stored: the edition, then its lint report.
         const { edition, newsletter, compiled, report } = await composeEditionFile(file, {
           newsletterDirs: newsletterDirs(config.newslettersDir),
@@ -151,6 +153,7 @@ export function campaignCommand(): Command {
     .action(async (id: string, opts: { to: string; json?: boolean }) => {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
+        assertSigningSecret(ctx.config(), { command: 'newsdesk campaign test', warn: warnLine });
         const outcome = await (await ctx.app()).service.testSend(id, opts.to);
         out.result(outcome);
         if (outcome.status !== 'sent') throw new NewsdeskError('test_send_failed', `test copy to ${opts.to} not sent: ${outcome.response}`);
