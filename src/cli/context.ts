@@ -61,7 +61,9 @@ export function createContext(options: ContextOptions = {}): CommandContext {
       return stores;
     },
     async audit(event) {
-      return (await this.stores()).audit.record({ ...event, actor: cliActor() });
+      // Over the app's connection when the command opened one, so it is not a second.
+      const stores = app ? (await app).stores : await this.stores();
+      return stores.audit.record({ ...event, actor: cliActor() });
     },
     app() {
       app ??= createApp(getConfig(), {

@@ -6,6 +6,7 @@ import { createListStore, type ListStore } from './list.store.ts';
 import { createKeys, type Keys, type RedisClient } from './redis.ts';
 import { createSendsInProgress, type SendsInProgress } from './sends-in-progress.store.ts';
 import { createSessionStore, type SessionStore } from './session.store.ts';
+import { createSignInThrottle, type SignInThrottle } from './signin-throttle.store.ts';
 import { createSubscriberStore, type SubscriberStore } from './subscriber.store.ts';
 import { createSuppressionStore, type SuppressionStore } from './suppression.store.ts';
 
@@ -33,6 +34,8 @@ export interface Stores {
   sendsInProgress: SendsInProgress;
   /** Who did what, when. */
   audit: AuditLog;
+  /** Failed dashboard sign-ins per account. */
+  signInThrottle: SignInThrottle;
 }
 
 /** The stores' settings from the config: prefix, audit retention, session idle time. */
@@ -52,6 +55,7 @@ export function createStores(options: StoresOptions): Stores {
     apiTokens: createApiTokenStore(deps),
     sessions: createSessionStore({ ...deps, ...(options.sessionIdleMs ? { idleMs: options.sessionIdleMs } : {}) }),
     sendsInProgress,
+    signInThrottle: createSignInThrottle(deps),
     audit: createAuditLog({ ...deps, ...(options.auditRetentionMs ? { retentionMs: options.auditRetentionMs } : {}) }),
   };
 }
