@@ -53,7 +53,7 @@ ${error && flash('error', error)}
   <input id="secret" name="secret" type="password" autocomplete="current-password" required autofocus>
   <button type="submit">Sign in</button>
 </form>
-<p class="muted">Create a token with <code>newsdesk tokens create &lt;your name&gt;</code>${password ? '' : html`, or set NEWSDESK_ADMIN_PASSWORD`}.</p>
+<p class="muted">Create a token with <code>newsdesk tokens create &lt;your name&gt; --scope editor</code>${password ? '' : html`, or set NEWSDESK_ADMIN_PASSWORD`}.</p>
 </section>`;
 
   server.get('/login', { schema: { querystring: z.object({ next: z.string().max(2000).optional() }) } }, async (req, reply) => {
