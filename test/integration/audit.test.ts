@@ -175,7 +175,7 @@ describe('through the CLI', () => {
     const text = (await newsdesk('audit')).stdout;
     expect(text).toMatch(/^TIME\s+ACTOR\s+ACTION\s+TARGET/);
     expect(text).toContain('token.revoke');
-  });
+  }, 180_000); // fifteen CLI processes, one after another, on a shared machine
 });
 
 describe('retention and cap', () => {
