@@ -57,6 +57,10 @@ describe('API token scopes', () => {
       expect.objectContaining({ actor: 'api:ada', action: 'list.create', target: 'weekly' }),
       expect.objectContaining({ actor: 'api:ada', action: 'list.import', target: 'daily' }),
     ]);
+    expect((await h.api(admin, { url: '/api/audit?since=1h' })).json()).toHaveLength(2);
+    const bad = await h.api(admin, { url: '/api/audit?since=soon' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().problems).toEqual([expect.objectContaining({ path: 'query.since', message: expect.stringMatching(/duration such as/) })]);
   });
 
   it('an expired token is a 401', async () => {
