@@ -31,7 +31,7 @@ export interface LinkSigner {
   read(token: string, purpose: TokenPurpose, opts?: { maxAgeMs?: number }): TokenPayload | null;
 }
 
-/** Signs with the first secret, accepts all (a secret rotation keeps old links working). */
+/** Signs with the first secret, accepts all (a secret rotation keeps old links working); each new link names its key. */
 export function createLinkSigner(opts: { publicUrl: string; secrets: readonly string[] }): LinkSigner {
   const secret = opts.secrets[0];
   if (!secret) throw new Error('createLinkSigner: no secret');
