@@ -80,6 +80,8 @@ export interface VerifyOptions {
   maxAgeMs?: number;
   /** The current time in ms. Default: `Date.now()`. */
   now?: number;
+  /** `keyIdOf` of each secret, in the same order, computed once by the caller. Default: computed here. */
+  keyIds?: readonly string[];
 }
 
 const BASE36 = /^[0-9a-z]{1,11}$/;
@@ -100,7 +102,8 @@ export function verifyToken(token: string, secrets: readonly string[], options: 
   const keyId = parts.length === 6 ? (parts[4] as string) : undefined;
   if (!MAC_TEXT.test(given) || !BASE36.test(id36) || !BASE36.test(issued36)) return null;
   if (keyId !== undefined && !KEY_ID_TEXT.test(keyId)) return null;
-  const candidates = keyId === undefined ? secrets : secrets.filter((s) => keyIdOf(s) === keyId);
+  const ids = options.keyIds ?? secrets.map(keyIdOf);
+  const candidates = keyId === undefined ? secrets : secrets.filter((_, i) => ids[i] === keyId);
   // The MAC covers the exact text, so a changed character anywhere in the body fails here, and
   // comparing the base64url text (not decoded bytes) rejects changes in the MAC's unused low bits.
   const body = token.slice(0, token.length - MAC_CHARS - 1);
