@@ -179,7 +179,7 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
     const people = await app.stores.subscribers.getMany([...failed, ...skipped].map((d) => d.subscriberId));
     const withEmail = <T extends { subscriberId: number }>(rows: T[], offset: number) => rows.map((d, i) => ({ ...d, email: people[offset + i]?.emailDisplay ?? null }));
     const { csrf, frame: f } = frame(req, reply, p.campaign.subject, 'campaigns');
-    return sendAdminPage(reply, f, campaignDetailView({ p, failures: withEmail(failed, 0), skipped: withEmail(skipped, failed.length), csrf }));
+    return sendAdminPage(reply, f, campaignDetailView({ p, failures: withEmail(failed, 0), skipped: withEmail(skipped, failed.length), csrf, readOnly: req.adminSession?.role === 'read' }));
   });
 
   for (const action of ['pause', 'resume', 'cancel'] as const) {

@@ -88,7 +88,10 @@ describe('dashboard roles', () => {
     const campaign = await h.createCampaign(['daily'], new Date(Date.now() + 3600_000));
     const d = dashboard(h.server);
     await d.signIn(await h.token('viewer', 'read'));
-    expect((await d.get(`/admin/campaigns/${campaign.id}`)).statusCode).toBe(200);
+    const page = await d.get(`/admin/campaigns/${campaign.id}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).not.toContain(`action="/admin/campaigns/${campaign.id}/cancel"`);
+    expect(page.body).not.toContain('Reschedule');
     const res = await d.post(`/admin/campaigns/${campaign.id}/cancel`, {}, { from: `/admin/campaigns/${campaign.id}` });
     expect(res.statusCode).toBe(403);
     expect((await h.app.campaigns.get(campaign.id)).status).toBe('scheduled');
