@@ -9,6 +9,7 @@ import type { Config } from './config.ts';
 import { createLinkSigner, type LinkSigner } from './domain/links.ts';
 import { type ConfiguredMailTransport, createMailTransport } from './mail/create-transport.ts';
 import { CampaignService } from './queue/campaign.service.ts';
+import { ReturnPathService } from './queue/return-path.service.ts';
 import { createMessagePreparer } from './queue/message.preparer.ts';
 import { JobParking } from './queue/parking.ts';
 import { CAMPAIGN_QUEUE, SEND_QUEUE, type SendBatchJob, type StartCampaignJob } from './queue/queues.ts';
@@ -17,6 +18,7 @@ import type { MessagePreparer } from './queue/send-batch.job.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
 import { CampaignStore } from './store/campaign.store.ts';
 import { connectRedis, createRedis, describeRedis, type RedisClient } from './store/redis.ts';
+import { createReturnStore, type ReturnStore } from './store/return.store.ts';
 import { SendRateLimiter } from './store/send-rate.limiter.ts';
 import { createStores, type Stores } from './store/stores.ts';
 
@@ -36,6 +38,10 @@ export interface App {
   links: LinkSigner;
   preparer: MessagePreparer;
   service: CampaignService;
+  /** Return mail's records and counters (the audit log of `newsdesk inbound ls`). */
+  returns: ReturnStore;
+  /** The one sink for return mail and provider events (bounces, complaints, unsubscribes). */
+  returnPath: ReturnPathService;
   /** The mail transport, opened on first use (the dev outbox starts then). */
   transport(): Promise<ConfiguredMailTransport>;
   /** Starts fan-out and send workers in this process. */
@@ -103,6 +109,17 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const getTransport = () =>
     (transport ??= createMailTransport(config, { logger }).then((t) => (opts.wrapTransport ? opts.wrapTransport(t) : t)));
   const service = new CampaignService({ campaigns, lists: recipients, campaignQueue: queues.campaign, parking, transport: getTransport, preparer });
+  const returns = createReturnStore({ redis, keys: stores.keys, retentionMs: (config.send.deliveryRetentionDays || 30) * 86_400_000 });
+  const returnPath = new ReturnPathService({
+    store: returns,
+    subscribers: stores.subscribers,
+    lists: stores.lists,
+    campaigns,
+    secrets: config.secrets,
+    logger,
+    softBounce: config.inbound.softBounce,
+    senderAlertThreshold: config.inbound.senderAlertThreshold,
+  });
   const running: RunningWorkers[] = [];
   const extraConnections: RedisClient[] = [];
 
@@ -119,6 +136,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     links,
     preparer,
     service,
+    returns,
+    returnPath,
     transport: getTransport,
     async startWorkers(workerOpts = {}) {
       const mail = await getTransport();

@@ -159,6 +159,37 @@ const Env = z
     TRUST_PROXY: int(0, 10).default(0),
     /** Sign-ups (`POST /subscribe`) one IP address may make per minute. */
     SUBSCRIBE_RATE_PER_MINUTE: int(1, 10_000).default(10),
+    /** Domain of the return addresses (`bounces+…@`, `unsubscribe+…@`, `feedback@`). Default: each newsletter's From domain. */
+    BOUNCE_DOMAIN: z
+      .string()
+      .regex(/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/, 'must be a domain name like bounces.example.com')
+      .transform((d) => d.toLowerCase())
+      .optional(),
+    /** Where feedback loops send their reports, comma-separated. Default `feedback@<BOUNCE_DOMAIN>` (any domain when that is unset). */
+    INBOUND_FEEDBACK_ADDRESSES: z
+      .string()
+      .transform((v, ctx) => {
+        const list = v.split(',').map((a) => a.trim().toLowerCase()).filter(Boolean);
+        const bad = list.find((a) => !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(a));
+        if (bad !== undefined || !list.length) {
+          ctx.addIssue({ code: 'custom', message: `"${bad ?? v}" is not an address (e.g. feedback@bounces.example.com)` });
+          return z.NEVER;
+        }
+        return list;
+      })
+      .optional(),
+    /** Soft bounces within SOFT_BOUNCE_DAYS that make a subscriber bounced. */
+    SOFT_BOUNCE_LIMIT: int(1, 1_000).default(5),
+    SOFT_BOUNCE_DAYS: int(1, 365).default(15),
+    /** Largest message `newsdesk inbound serve` accepts (bytes); only its first 2 MB are read. */
+    INBOUND_MAX_BYTES: int(1_024, 100 * 1024 * 1024).default(25 * 1024 * 1024),
+    /** Connections `newsdesk inbound serve` holds at once; more are refused with a 421. */
+    INBOUND_MAX_CONNECTIONS: int(1, 10_000).default(100),
+    /** PEM key and certificate (text or file paths) to offer STARTTLS on the inbound listener; both or neither. */
+    INBOUND_TLS_KEY: z.string().min(1).optional(),
+    INBOUND_TLS_CERT: z.string().min(1).optional(),
+    /** Blocks about the sender from one mailbox provider in one campaign before a warning. */
+    SENDER_ALERT_THRESHOLD: int(1, 1_000_000).default(10),
     /**
      * Amazon SES via SNS: the SNS topic ARNs whose notifications `POST /webhooks/ses` takes,
      * comma-separated. Unset: the route answers 404.
@@ -195,6 +226,9 @@ function crossProblems(env: Record<string, string | undefined>): string[] {
   }
   if (env.REDIS_CLUSTER_NODES && env.REDIS_URL && URL.canParse(env.REDIS_URL) && !/^\/?0?$/.test(new URL(env.REDIS_URL).pathname)) {
     problems.push('REDIS_URL: a Redis Cluster has only database 0; drop the /index when REDIS_CLUSTER_NODES is set');
+  }
+  if (!!env.INBOUND_TLS_KEY !== !!env.INBOUND_TLS_CERT) {
+    problems.push(`${env.INBOUND_TLS_KEY ? 'INBOUND_TLS_CERT' : 'INBOUND_TLS_KEY'}: required when the other INBOUND_TLS_* variable is set`);
   }
   if (env.NODE_ENV === 'production' && !env.NEWSDESK_SECRET) problems.push('NEWSDESK_SECRET: required in production');
   if (!!env.POSTMARK_WEBHOOK_USER !== !!env.POSTMARK_WEBHOOK_PASSWORD) {
@@ -238,6 +272,18 @@ export interface Config {
   logLevel: string;
   /** `newsdesk serve`: see NEWSDESK_ADMIN_PASSWORD, TRUST_PROXY, SUBSCRIBE_RATE_PER_MINUTE. */
   http: { adminPassword: string | undefined; trustProxy: number; subscribeRatePerMinute: number };
+  /** Return mail: see BOUNCE_DOMAIN, INBOUND_*, SOFT_BOUNCE_*, SENDER_ALERT_THRESHOLD. */
+  inbound: {
+    /** Undefined: each newsletter's From domain. */
+    bounceDomain: string | undefined;
+    /** Lowercase; empty means `feedback@<any domain>` (BOUNCE_DOMAIN unset). */
+    feedbackAddresses: string[];
+    softBounce: { count: number; windowDays: number };
+    maxBytes: number;
+    maxConnections: number;
+    tls: { key: string; cert: string } | undefined;
+    senderAlertThreshold: number;
+  };
   /** ESP event webhooks (`POST /webhooks/<provider>`); a provider left unset has no route. */
   webhooks: WebhookSettings;
   /** The bounce-mailbox poller; undefined when INBOUND_IMAP_URL is unset. */
@@ -310,6 +356,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         : undefined,
     logLevel: e.LOG_LEVEL,
     http: { adminPassword: e.NEWSDESK_ADMIN_PASSWORD, trustProxy: e.TRUST_PROXY, subscribeRatePerMinute: e.SUBSCRIBE_RATE_PER_MINUTE },
+    inbound: {
+      bounceDomain: e.BOUNCE_DOMAIN,
+      feedbackAddresses: e.INBOUND_FEEDBACK_ADDRESSES ?? (e.BOUNCE_DOMAIN ? [`feedback@${e.BOUNCE_DOMAIN}`] : []),
+      softBounce: { count: e.SOFT_BOUNCE_LIMIT, windowDays: e.SOFT_BOUNCE_DAYS },
+      maxBytes: e.INBOUND_MAX_BYTES,
+      maxConnections: e.INBOUND_MAX_CONNECTIONS,
+      tls: e.INBOUND_TLS_KEY && e.INBOUND_TLS_CERT ? { key: e.INBOUND_TLS_KEY, cert: e.INBOUND_TLS_CERT } : undefined,
+      senderAlertThreshold: e.SENDER_ALERT_THRESHOLD,
+    },
     webhooks: {
       ses: e.SES_SNS_TOPIC_ARNS ? { topicArns: e.SES_SNS_TOPIC_ARNS } : undefined,
       postmark:
