@@ -1,0 +1,214 @@
+/**
+ * The bounce-mailbox poller: reads every message in an IMAP mailbox (a bounce address hosted at
+ * a provider), hands each to the return-mail handler, and moves it out of the way:
+ *
+ * - handled (applied, recorded, duplicate, unverified) → INBOUND_IMAP_DONE_FOLDER;
+ * - not understood (the handler's `ignored`: auto-replies, unrecognised mail, junk), too large to
+ *   read, or refused by the handler as bad input → INBOUND_IMAP_UNPARSED_FOLDER, for a person;
+ * - not stored (the store is away) → left where it is, and the pass ends: the next poll retries.
+ *
+ * Nothing is ever deleted, and a message is moved only after its outcome is stored, so a crash
+ * between the two means one re-read, which the service's dedupe key makes harmless. Between
+ * passes the connection IDLEs when the server can (new mail starts a pass at once) and polls
+ * every `pollMs` anyway, which also retries what was left.
+ */
+import { ImapFlow } from 'imapflow';
+import type { Logger } from 'pino';
+import { NewsdeskError } from '../domain/errors.ts';
+import type { ReturnOutcome } from '../domain/return-event.ts';
+import { imapConnection } from './imap-connection.ts';
+
+/** Hands one raw message to the return path; throws when it could not be stored. */
+export type ReturnMailHandler = (raw: Buffer) => Promise<ReturnOutcome>;
+
+export interface ImapPollerOptions {
+  /** `imaps://user:pass@host:993/INBOX` or `imap://…` (INBOUND_IMAP_URL). */
+  url: string;
+  /** Folder for handled messages; created if missing. */
+  doneFolder: string;
+  /** Folder for what was not understood; created if missing. */
+  unparsedFolder: string;
+  handle: ReturnMailHandler;
+  logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+  /** Longest wait between passes, in ms (INBOUND_IMAP_POLL_SECONDS). */
+  pollMs: number;
+  /** Messages larger than this are not downloaded; they go to the unparsed folder. Default 25 MB. */
+  maxBytes?: number;
+  /**
+   * Whether a handler error means "try again later" (leave the message) rather than "this message
+   * is bad" (unparsed folder). Default: everything except a {@link NewsdeskError} whose code is
+   * not `redis_unavailable`, so an unknown failure never moves mail away.
+   */
+  isTransient?: (err: unknown) => boolean;
+  /** TLS options for the connection (a private CA). */
+  tls?: { rejectUnauthorized?: boolean; ca?: string | Buffer };
+}
+
+/** What one pass did. */
+export interface PollResult {
+  /** Messages moved to the done folder, by outcome. */
+  done: Partial<Record<ReturnOutcome, number>>;
+  /** Messages moved to the unparsed folder. */
+  unparsed: number;
+  /** Messages left in the mailbox for the next poll (the store was away). */
+  left: number;
+}
+
+export interface ImapPoller {
+  /** One pass over the mailbox (connecting first if needed). */
+  pollOnce(): Promise<PollResult>;
+  /** Polls until {@link ImapPoller.stop}; connection failures are logged and retried. Resolves when stopped. */
+  run(): Promise<void>;
+  /** Ends the current pass after the message in hand, logs out. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const defaultIsTransient = (err: unknown) => !(err instanceof NewsdeskError) || err.code === 'redis_unavailable';
+
+export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
+  const target = imapConnection(opts.url);
+  const maxBytes = opts.maxBytes ?? 25 * 1024 * 1024;
+  const isTransient = opts.isTransient ?? defaultIsTransient;
+  const where = `${target.host}:${target.port}/${target.mailbox}`;
+  let client: ImapFlow | undefined;
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  let running: Promise<void> | undefined;
+  let stopped: Promise<void> | undefined;
+
+  async function connected(): Promise<ImapFlow> {
+    if (client?.usable) return client;
+    client?.close();
+    const c = new ImapFlow({
+      host: target.host,
+      port: target.port,
+      secure: target.secure,
+      ...(target.doSTARTTLS !== undefined ? { doSTARTTLS: target.doSTARTTLS } : {}),
+      auth: { user: target.user, pass: target.pass },
+      logger: false,
+      ...(opts.tls ? { tls: opts.tls } : {}),
+    });
+    // New mail while idle starts the next pass now instead of at the next poll.
+    c.on('exists', () => wake?.());
+    c.on('error', (err: Error) => opts.logger.warn({ mailbox: where, err: err.message }, 'IMAP connection error'));
+    await c.connect();
+    client = c;
+    const existing = new Set((await c.list()).map((m) => m.path));
+    for (const folder of [opts.doneFolder, opts.unparsedFolder]) {
+      if (!existing.has(folder)) {
+        await c.mailboxCreate(folder);
+        opts.logger.info({ mailbox: where, folder }, 'IMAP folder created');
+      }
+    }
+    return c;
+  }
+
+  async function pollOnce(): Promise<PollResult> {
+    const c = await connected();
+    const result: PollResult = { done: {}, unparsed: 0, left: 0 };
+    const lock = await c.getMailboxLock(target.mailbox);
+    try {
+      const box = c.mailbox;
+      if (!box || box.exists === 0) return result;
+      const messages: Array<{ uid: number; size: number }> = [];
+      for await (const m of c.fetch('1:*', { uid: true, size: true })) messages.push({ uid: m.uid, size: m.size ?? 0 });
+      for (let i = 0; i < messages.length; i++) {
+        const { uid, size } = messages[i] as { uid: number; size: number };
+        if (stopping) {
+          result.left += messages.length - i;
+          break;
+        }
+        const moveTo = async (folder: string) => {
+          await c.messageMove(String(uid), folder, { uid: true });
+        };
+        if (size > maxBytes) {
+          opts.logger.warn({ mailbox: where, uid, size }, 'return mail too large to read: moved to the unparsed folder');
+          await moveTo(opts.unparsedFolder);
+          result.unparsed++;
+          continue;
+        }
+        const fetched = await c.fetchOne(String(uid), { source: true }, { uid: true });
+        if (!fetched || !fetched.source) continue; // gone meanwhile (another poller took it)
+        let outcome: ReturnOutcome;
+        try {
+          outcome = await opts.handle(fetched.source);
+        } catch (err) {
+          if (isTransient(err)) {
+            opts.logger.warn({ mailbox: where, uid, err: String(err) }, 'return mail not stored; left in the mailbox for the next poll');
+            result.left += messages.length - i;
+            break;
+          }
+          opts.logger.warn({ mailbox: where, uid, err: String(err) }, 'return mail refused: moved to the unparsed folder');
+          await moveTo(opts.unparsedFolder);
+          result.unparsed++;
+          continue;
+        }
+        if (outcome === 'ignored') {
+          await moveTo(opts.unparsedFolder);
+          result.unparsed++;
+        } else {
+          await moveTo(opts.doneFolder);
+          result.done[outcome] = (result.done[outcome] ?? 0) + 1;
+        }
+      }
+      return result;
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Waits for new mail (IDLE's EXISTS), the poll interval, or stop — whichever comes first. */
+  function pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+      if (stopping) done();
+    });
+  }
+
+  async function loop(): Promise<void> {
+    let failures = 0;
+    while (!stopping) {
+      try {
+        const r = await pollOnce();
+        failures = 0;
+        const moved = Object.values(r.done).reduce((a, b) => a + b, 0) + r.unparsed;
+        if (moved || r.left) opts.logger.info({ mailbox: where, ...r }, 'IMAP poll');
+        await pause(opts.pollMs);
+      } catch (err) {
+        if (stopping) break;
+        failures++;
+        opts.logger.error({ mailbox: where, err: String(err) }, 'IMAP poll failed; retrying');
+        client?.close();
+        client = undefined;
+        // Back off on repeated failures (a wrong password must not hammer the server).
+        await pause(Math.min(opts.pollMs, 1_000 * 2 ** Math.min(failures, 6)));
+      }
+    }
+  }
+
+  return {
+    pollOnce,
+    run() {
+      running ??= loop();
+      return running;
+    },
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        wake?.();
+        await running?.catch(() => undefined);
+        const c = client;
+        client = undefined;
+        if (c?.usable) await c.logout().catch(() => c.close());
+        else c?.close();
+      })();
+      return stopped;
+    },
+  };
+}
