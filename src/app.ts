@@ -7,6 +7,7 @@ import { Cluster } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { createLinkSigner, type LinkSigner } from './domain/links.ts';
+import { createReturnAddresser } from './domain/return-token.ts';
 import { type ConfiguredMailTransport, createMailTransport } from './mail/create-transport.ts';
 import { CampaignService } from './queue/campaign.service.ts';
 import { ReturnPathService } from './queue/return-path.service.ts';
@@ -103,7 +104,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   for (const q of Object.values(queues)) q.on('error', (err) => logger.error({ err: err.message }, 'queue error'));
   const parking = new JobParking({ redis, keys: stores.keys, sendQueue: queues.send, campaigns });
   const links = createLinkSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
-  const preparer = createMessagePreparer({ links, publicUrl: config.publicUrl });
+  const returnAddresses = createReturnAddresser({ secrets: config.secrets, bounceDomain: config.inbound.bounceDomain });
+  const preparer = createMessagePreparer({ links, publicUrl: config.publicUrl, returns: returnAddresses });
 
   let transport: Promise<ConfiguredMailTransport> | undefined;
   const getTransport = () =>

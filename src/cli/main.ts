@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   worker: async () => (await import('./worker.command.ts')).workerCommand(),
   serve: async () => (await import('./serve.command.ts')).serveCommand(),
   tokens: async () => (await import('./tokens.command.ts')).tokensCommand(),
+  inbound: async () => (await import('./inbound.command.ts')).inboundCommand(),
 };
 
 /** The program with the command groups `argv` needs (all of them unless it names one). */

@@ -136,7 +136,8 @@ export type ReturnAddressKind =
 
 /**
  * Reads an envelope recipient. `feedbackAddresses` are the configured feedback report addresses
- * (lowercase). `domain`: when set, only addresses at it are ours. Null for any other address.
+ * (lowercase; none: `feedback@` at any domain). `domain`: when set, only bounce and unsubscribe
+ * addresses at it are ours. Null for any other address.
  */
 export function readReturnAddress(address: string, opts: { feedbackAddresses: readonly string[]; domain?: string | undefined }): ReturnAddressKind | null {
   const a = address.trim().replace(/^<|>$/g, '').toLowerCase();
@@ -144,7 +145,8 @@ export function readReturnAddress(address: string, opts: { feedbackAddresses: re
   if (at < 1) return null;
   const local = a.slice(0, at);
   const domain = a.slice(at + 1);
-  if (opts.feedbackAddresses.includes(a)) return { kind: 'feedback' };
+  // No feedback address configured (BOUNCE_DOMAIN unset): `feedback@` at any domain.
+  if (opts.feedbackAddresses.length ? opts.feedbackAddresses.includes(a) : local === 'feedback') return { kind: 'feedback' };
   if (opts.domain !== undefined && domain !== opts.domain.toLowerCase()) return null;
   if (local.startsWith(BOUNCE_LOCAL_PREFIX)) return parseReturnToken(local.slice(8)) ? { kind: 'bounce', token: local.slice(8) } : null;
   if (local.startsWith(UNSUBSCRIBE_LOCAL_PREFIX)) {
@@ -153,4 +155,37 @@ export function readReturnAddress(address: string, opts: { feedbackAddresses: re
   }
   if (local === 'unsubscribe') return { kind: 'unsubscribe-untokened' };
   return null;
+}
+
+/** Builds the per-delivery return addresses the send path writes into every message. */
+export interface ReturnAddresser {
+  /** `bounces+<token>@<domain>`: the envelope sender (MAIL FROM) of one delivery. */
+  bounceAddress(campaignId: string, subscriberId: number, fromDomain: string): string;
+  /** `unsubscribe+<token>@<domain>`: the List-Unsubscribe mailto of one delivery. */
+  unsubscribeAddress(campaignId: string, subscriberId: number, fromDomain: string): string;
+}
+
+/**
+ * Signs with the first secret. `bounceDomain` (BOUNCE_DOMAIN) is the domain of both addresses;
+ * unset, each newsletter's From domain.
+ */
+export function createReturnAddresser(opts: { secrets: readonly string[]; bounceDomain?: string | undefined }): ReturnAddresser {
+  const secret = opts.secrets[0];
+  if (!secret) throw new Error('createReturnAddresser: no secret');
+  // A campaign's reference is a SHA-256 of its id: computed once per campaign, not per message.
+  let lastCampaign = '';
+  let lastRef = '';
+  const ref = (campaignId: string) => {
+    if (campaignId !== lastCampaign) {
+      lastCampaign = campaignId;
+      lastRef = campaignRef(campaignId);
+    }
+    return lastRef;
+  };
+  const address = (prefix: string, purpose: ReturnTokenPurpose, campaignId: string, subscriberId: number, fromDomain: string) =>
+    `${prefix}${signReturnToken({ purpose, campaignId, subscriberId }, secret, ref(campaignId))}@${opts.bounceDomain ?? fromDomain}`;
+  return {
+    bounceAddress: (c, s, d) => address(BOUNCE_LOCAL_PREFIX, 'bounce', c, s, d),
+    unsubscribeAddress: (c, s, d) => address(UNSUBSCRIBE_LOCAL_PREFIX, 'unsubscribe', c, s, d),
+  };
 }

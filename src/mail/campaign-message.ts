@@ -47,6 +47,13 @@ export interface RenderOptions {
    * de-duplicate on it drop the repeat. Default a random UUID.
    */
   messageIdLocal?: string | undefined;
+  /**
+   * This message's envelope sender, e.g. `bounces+<token>@<bounce domain>` so a bounce names its
+   * delivery (VERP). Default the campaign's `envelopeFrom`.
+   */
+  returnPath?: string | undefined;
+  /** This message's List-Unsubscribe mailto address, e.g. `unsubscribe+<token>@…`. Default the campaign's. */
+  unsubscribeAddress?: string | undefined;
 }
 
 /** A campaign's message, ready to render for any number of recipients. */
@@ -123,7 +130,9 @@ export function prepareCampaignMessage(options: CampaignMessageOptions): Campaig
         dateHeader = `Date: ${t.toUTCString().replace(/GMT$/, '+0000')}`;
       }
       const listUnsubscribe = `List-Unsubscribe: <${unsubscribeUrl}>,`;
-      const mailto = ` <mailto:${unsubscribeAddress}?subject=unsubscribe>`;
+      const mailtoAddress = renderOptions?.unsubscribeAddress === undefined ? unsubscribeAddress : headerAddress('unsubscribeAddress', renderOptions.unsubscribeAddress);
+      const mailto = ` <mailto:${mailtoAddress}?subject=unsubscribe>`;
+      const from = renderOptions?.returnPath === undefined ? envelopeFrom : headerAddress('returnPath', renderOptions.returnPath);
       const head = [
         headersBefore,
         `To: ${to}`,
@@ -150,7 +159,7 @@ export function prepareCampaignMessage(options: CampaignMessageOptions): Campaig
         chunks.push(chunk);
         length += chunk.length;
       }
-      return { envelope: { from: envelopeFrom, to }, raw: Buffer.concat(chunks, length), messageId, smtpReady: true };
+      return { envelope: { from, to }, raw: Buffer.concat(chunks, length), messageId, smtpReady: true };
     },
   };
 }
