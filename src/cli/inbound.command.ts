@@ -17,6 +17,7 @@ import { readReturnMail } from '../mail/return-mail.ts';
 import { RETURN_MESSAGE_READ_BYTES } from '../mail/return-message.ts';
 import { startReturnListener } from '../mail/return-listener.ts';
 import { withContext } from './context.ts';
+import { inboundPollCommand } from './inbound-poll.command.ts';
 import { count, createOutput, positiveInt, table } from './output.ts';
 
 /** sysexits.h EX_TEMPFAIL: the MTA keeps the message and tries again later. */
@@ -155,6 +156,8 @@ export function inboundCommand(): Command {
         out.info(`${count(shown.length)} message${shown.length === 1 ? '' : 's'}${opts.kind ? ` of kind ${opts.kind}` : ''}.`);
       });
     });
+
+  inbound.addCommand(inboundPollCommand());
 
   return inbound;
 }

@@ -3,8 +3,8 @@
  * a provider), hands each to the return-mail handler, and moves it out of the way:
  *
  * - handled (applied, recorded, duplicate, unverified) → INBOUND_IMAP_DONE_FOLDER;
- * - not understood (the handler's `ignored`: auto-replies, unrecognised mail, junk), too large to
- *   read, or refused by the handler as bad input → INBOUND_IMAP_UNPARSED_FOLDER, for a person;
+ * - not understood (the handler's `ignored`: auto-replies, unrecognised mail, junk) or refused by
+ *   the handler as bad input → INBOUND_IMAP_UNPARSED_FOLDER, for a person to look at;
  * - not stored (the store is away) → left where it is, and the pass ends: the next poll retries.
  *
  * Nothing is ever deleted, and a message is moved only after its outcome is stored, so a crash
@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { NewsdeskError } from '../domain/errors.ts';
 import type { ReturnOutcome } from '../domain/return-event.ts';
 import { imapConnection } from './imap-connection.ts';
+import { RETURN_MESSAGE_READ_BYTES } from './return-message.ts';
 
 /** Hands one raw message to the return path; throws when it could not be stored. */
 export type ReturnMailHandler = (raw: Buffer) => Promise<ReturnOutcome>;
@@ -32,8 +33,11 @@ export interface ImapPollerOptions {
   logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
   /** Longest wait between passes, in ms (INBOUND_IMAP_POLL_SECONDS). */
   pollMs: number;
-  /** Messages larger than this are not downloaded; they go to the unparsed folder. Default 25 MB. */
-  maxBytes?: number;
+  /**
+   * Bytes of each message downloaded: a report's parts come first, the rest of a huge message is
+   * never needed (the pipe command and the SMTP listener read as much). Default 2 MB.
+   */
+  readBytes?: number;
   /**
    * Whether a handler error means "try again later" (leave the message) rather than "this message
    * is bad" (unparsed folder). Default: everything except a {@link NewsdeskError} whose code is
@@ -67,12 +71,14 @@ const defaultIsTransient = (err: unknown) => !(err instanceof NewsdeskError) || 
 
 export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
   const target = imapConnection(opts.url);
-  const maxBytes = opts.maxBytes ?? 25 * 1024 * 1024;
+  const readBytes = opts.readBytes ?? RETURN_MESSAGE_READ_BYTES;
   const isTransient = opts.isTransient ?? defaultIsTransient;
   const where = `${target.host}:${target.port}/${target.mailbox}`;
   let client: ImapFlow | undefined;
   let stopping = false;
   let wake: (() => void) | undefined;
+  /** New mail arrived while a pass was running: the next pause ends at once. */
+  let pending = false;
   let running: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;
 
@@ -86,10 +92,16 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
       ...(target.doSTARTTLS !== undefined ? { doSTARTTLS: target.doSTARTTLS } : {}),
       auth: { user: target.user, pass: target.pass },
       logger: false,
+      // IDLE soon after a pass (the default waits 15 s), so new mail is seen within moments.
+      autoIdleDelay: 500,
       ...(opts.tls ? { tls: opts.tls } : {}),
     });
     // New mail while idle starts the next pass now instead of at the next poll.
-    c.on('exists', () => wake?.());
+    c.on('exists', (e) => {
+      if (e.count <= e.prevCount) return; // our own moves
+      pending = true;
+      wake?.();
+    });
     c.on('error', (err: Error) => opts.logger.warn({ mailbox: where, err: err.message }, 'IMAP connection error'));
     await c.connect();
     client = c;
@@ -106,28 +118,23 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
   async function pollOnce(): Promise<PollResult> {
     const c = await connected();
     const result: PollResult = { done: {}, unparsed: 0, left: 0 };
+    pending = false;
     const lock = await c.getMailboxLock(target.mailbox);
     try {
-      const box = c.mailbox;
-      if (!box || box.exists === 0) return result;
-      const messages: Array<{ uid: number; size: number }> = [];
-      for await (const m of c.fetch('1:*', { uid: true, size: true })) messages.push({ uid: m.uid, size: m.size ?? 0 });
-      for (let i = 0; i < messages.length; i++) {
-        const { uid, size } = messages[i] as { uid: number; size: number };
+      // The selected mailbox's count lags behind mail delivered over other connections until the
+      // server reports it (and imapflow answers a search of an "empty" mailbox itself): NOOP first.
+      await c.noop();
+      const uids = (await c.search({ all: true }, { uid: true })) || [];
+      for (let i = 0; i < uids.length; i++) {
+        const uid = uids[i] as number;
         if (stopping) {
-          result.left += messages.length - i;
+          result.left += uids.length - i;
           break;
         }
         const moveTo = async (folder: string) => {
           await c.messageMove(String(uid), folder, { uid: true });
         };
-        if (size > maxBytes) {
-          opts.logger.warn({ mailbox: where, uid, size }, 'return mail too large to read: moved to the unparsed folder');
-          await moveTo(opts.unparsedFolder);
-          result.unparsed++;
-          continue;
-        }
-        const fetched = await c.fetchOne(String(uid), { source: true }, { uid: true });
+        const fetched = await c.fetchOne(String(uid), { source: { maxLength: readBytes } }, { uid: true });
         if (!fetched || !fetched.source) continue; // gone meanwhile (another poller took it)
         let outcome: ReturnOutcome;
         try {
@@ -135,7 +142,7 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
         } catch (err) {
           if (isTransient(err)) {
             opts.logger.warn({ mailbox: where, uid, err: String(err) }, 'return mail not stored; left in the mailbox for the next poll');
-            result.left += messages.length - i;
+            result.left += uids.length - i;
             break;
           }
           opts.logger.warn({ mailbox: where, uid, err: String(err) }, 'return mail refused: moved to the unparsed folder');
@@ -167,7 +174,8 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
         resolve();
       }
       wake = done;
-      if (stopping) done();
+      if (stopping || pending) done();
+      pending = false;
     });
   }
 
