@@ -9,6 +9,7 @@ import type { Config } from './config.ts';
 import { createLinkSigner, type LinkSigner } from './domain/links.ts';
 import { createReturnAddresser } from './domain/return-token.ts';
 import { type ConfiguredMailTransport, createMailTransport } from './mail/create-transport.ts';
+import { POSTMARK_MESSAGE_ID_HEADER } from './mail/esp/postmark.events.ts';
 import { CampaignService } from './queue/campaign.service.ts';
 import { ReturnPathService } from './queue/return-path.service.ts';
 import { createMessagePreparer } from './queue/message.preparer.ts';
@@ -105,7 +106,13 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const parking = new JobParking({ redis, keys: stores.keys, sendQueue: queues.send, campaigns });
   const links = createLinkSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
   const returnAddresses = createReturnAddresser({ secrets: config.secrets, bounceDomain: config.inbound.bounceDomain });
-  const preparer = createMessagePreparer({ links, publicUrl: config.publicUrl, returns: returnAddresses });
+  const preparer = createMessagePreparer({
+    links,
+    publicUrl: config.publicUrl,
+    returns: returnAddresses,
+    // Postmark reports its own message ids; this header comes back in its webhooks' Metadata.
+    messageIdEchoHeader: config.webhooks.postmark ? POSTMARK_MESSAGE_ID_HEADER : undefined,
+  });
 
   let transport: Promise<ConfiguredMailTransport> | undefined;
   const getTransport = () =>

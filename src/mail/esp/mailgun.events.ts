@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { ReturnEvent } from '../../domain/return-event.ts';
 import { clip, domainOf, isoTime, messageIdIdentity } from './esp-identity.ts';
-import { isBlockAboutSender } from './sender-block.ts';
+import { isBlockAboutSender } from './about-sender.ts';
 
 export const MailgunSignature = z.object({
   timestamp: z.string().regex(/^\d{1,12}$/, 'must be Unix seconds'),

@@ -9,10 +9,13 @@
 import { z } from 'zod';
 import type { ReturnEvent } from '../../domain/return-event.ts';
 import { clip, domainOf, isoTime, messageIdIdentity } from './esp-identity.ts';
-import { isBlockAboutSender } from './sender-block.ts';
+import { isBlockAboutSender } from './about-sender.ts';
 
 /** The `Metadata` key (and `X-PM-Metadata-` header suffix) that carries our Message-ID. */
 export const POSTMARK_MESSAGE_ID_METADATA = 'newsdesk-message-id';
+
+/** The header every message carries when the Postmark webhook is configured. */
+export const POSTMARK_MESSAGE_ID_HEADER = `X-PM-Metadata-${POSTMARK_MESSAGE_ID_METADATA}`;
 
 const Metadata = z.record(z.string(), z.unknown()).optional().nullable();
 

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { ReturnEvent } from '../../domain/return-event.ts';
 import { clip, domainOf, isoTime, messageIdIdentity } from './esp-identity.ts';
-import { isBlockAboutSender } from './sender-block.ts';
+import { isBlockAboutSender } from './about-sender.ts';
 
 const SendGridEventItem = z.object({
   event: z.string().max(50),

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { ReturnEvent } from '../../domain/return-event.ts';
 import { clip, domainOf, isoTime, messageIdIdentity } from './esp-identity.ts';
 import { feedbackEvent } from './feedback-type.ts';
-import { isBlockAboutSender } from './sender-block.ts';
+import { isBlockAboutSender } from './about-sender.ts';
 
 const Recipient = z.object({ emailAddress: z.string().max(998) });
 
