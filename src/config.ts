@@ -235,6 +235,15 @@ function crossProblems(env: Record<string, string | undefined>): string[] {
     problems.push(`${env.POSTMARK_WEBHOOK_USER ? 'POSTMARK_WEBHOOK_PASSWORD' : 'POSTMARK_WEBHOOK_USER'}: required when the other POSTMARK_WEBHOOK_* credential is set`);
   }
   if (env.POSTMARK_WEBHOOK_IPS && !env.POSTMARK_WEBHOOK_USER) problems.push('POSTMARK_WEBHOOK_IPS: needs POSTMARK_WEBHOOK_USER and POSTMARK_WEBHOOK_PASSWORD');
+  if (env.INBOUND_IMAP_URL && URL.canParse(env.INBOUND_IMAP_URL)) {
+    const mailbox = decodeURIComponent(new URL(env.INBOUND_IMAP_URL).pathname.replace(/^\//, '')) || 'INBOX';
+    const done = env.INBOUND_IMAP_DONE_FOLDER ?? 'newsdesk-processed';
+    const unparsed = env.INBOUND_IMAP_UNPARSED_FOLDER ?? 'newsdesk-unparsed';
+    // The poller reads the mailbox until it is empty: moving mail into it again would loop.
+    if (done === mailbox || unparsed === mailbox || done === unparsed) {
+      problems.push(`INBOUND_IMAP_DONE_FOLDER: the done folder (${done}), the unparsed folder (${unparsed}) and the polled mailbox (${mailbox}) must be three different folders`);
+    }
+  }
   return problems;
 }
 
