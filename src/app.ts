@@ -117,8 +117,18 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   let transport: Promise<ConfiguredMailTransport> | undefined;
   const getTransport = () =>
     (transport ??= createMailTransport(config, { logger }).then((t) => (opts.wrapTransport ? opts.wrapTransport(t) : t)));
-  const service = new CampaignService({ campaigns, lists: recipients, campaignQueue: queues.campaign, parking, transport: getTransport, preparer });
+  // Audit entries and dedupe marks live as long as delivery records (30 days when those are kept for ever).
   const returns = createReturnStore({ redis, keys: stores.keys, retentionMs: (config.send.deliveryRetentionDays || 30) * 86_400_000 });
+  const service = new CampaignService({
+    campaigns,
+    lists: recipients,
+    campaignQueue: queues.campaign,
+    parking,
+    transport: getTransport,
+    preparer,
+    returns,
+    senderAlertThreshold: config.inbound.senderAlertThreshold,
+  });
   const returnPath = new ReturnPathService({
     store: returns,
     subscribers: stores.subscribers,

@@ -129,6 +129,39 @@ export function createMetrics(app: App, opts: MetricsOptions = {}): Metrics {
   });
 
   new Gauge({
+    name: 'newsdesk_campaign_returns',
+    help:
+      `Return mail of the ${recent} most recent campaigns by kind (hard_bounce, soft_bounce, complaint, unsubscribe, sender_block = ` +
+      'a block about the sender, never a reader), from the counters in Redis at scrape time.',
+    labelNames: ['campaign', 'kind'] as const,
+    registers: [own],
+    async collect() {
+      this.reset();
+      for (const c of await campaigns()) {
+        const { counts } = await app.returns.campaignStats(c.id);
+        const byKind = { hard_bounce: counts.hard, soft_bounce: counts.soft, complaint: counts.complaint, unsubscribe: counts.unsubscribe, sender_block: counts.blocked };
+        for (const [kind, n] of Object.entries(byKind)) this.set({ campaign: c.id, kind }, n);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'newsdesk_campaign_return_rate_ratio',
+    help: `Hard-bounce and complaint rates per message sent, 0 to 1, of the ${recent} most recent campaigns (the reputation breaker pauses a campaign above its limits).`,
+    labelNames: ['campaign', 'kind'] as const,
+    registers: [own],
+    async collect() {
+      this.reset();
+      for (const c of await campaigns()) {
+        const { counts } = await app.returns.campaignStats(c.id);
+        const sent = c.counts.sent;
+        this.set({ campaign: c.id, kind: 'hard_bounce' }, sent ? counts.hard / sent : 0);
+        this.set({ campaign: c.id, kind: 'complaint' }, sent ? counts.complaint / sent : 0);
+      }
+    },
+  });
+
+  new Gauge({
     name: 'newsdesk_list_members',
     help: 'Subscribers on each list, whatever their status, from Redis at scrape time.',
     labelNames: ['list'] as const,

@@ -58,6 +58,10 @@ export async function readReturnMessage(raw: Buffer): Promise<ReturnMessage> {
       else if (type === 'message/feedback-report') feedbackReport ??= text;
       decoded.push(text);
     }
+    // mailparser folds message/delivery-status (and some feedback-report) parts into the text;
+    // read them from the raw message by their Content-Type, or from the text by their fields.
+    deliveryStatus ??= rawPart(rawText, /^content-type:[ \t]*(message|text)\/(global-)?delivery-status\b/im) ?? fieldBlock(parsed.text ?? '', /^(reporting-mta|final-recipient|original-recipient):/im);
+    feedbackReport ??= rawPart(rawText, /^content-type:[ \t]*message\/feedback-report\b/im);
     const text = (parsed.text ?? '').slice(0, TEXT_LIMIT);
     const from = parsed.from?.value[0]?.address?.toLowerCase() ?? '';
     return {
@@ -118,4 +122,22 @@ export function reportFields(text: string): Map<string, string>[] {
   }
   if (current.size) blocks.push(current);
   return blocks;
+}
+
+/** The body of the first MIME part whose header matches `typeLine` (its headers skipped, up to the next boundary line). */
+function rawPart(raw: string, typeLine: RegExp): string | undefined {
+  const m = typeLine.exec(raw);
+  if (!m) return undefined;
+  const rest = raw.slice(m.index);
+  const bodyStart = /\r?\n\r?\n/.exec(rest);
+  if (!bodyStart) return undefined;
+  const body = rest.slice(bodyStart.index + bodyStart[0].length);
+  const end = /^--\S/m.exec(body);
+  return (end ? body.slice(0, end.index) : body).slice(0, TEXT_LIMIT);
+}
+
+/** From the first line matching `start` to the end of the text: DSN fields that were decoded into the text. */
+function fieldBlock(text: string, start: RegExp): string | undefined {
+  const m = start.exec(text);
+  return m ? text.slice(m.index, m.index + TEXT_LIMIT) : undefined;
 }

@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { InboundRecord } from '../domain/inbound-record.schema.ts';
+import type { ReturnTotals } from '../domain/return-report.ts';
 import { type Keys, LuaScript, type RedisClient } from './redis.ts';
 
 /** Per-campaign return counters, as kept on the campaign's hash. */
@@ -29,20 +30,16 @@ export interface ReturnCounts {
 
 export type ReturnCounter = keyof ReturnCounts;
 
-export interface ReturnCampaignStats {
-  counts: ReturnCounts;
-  /** Provider → blocks about the sender from it. */
-  blocksByProvider: Record<string, number>;
-  /** Why the reputation breaker paused the campaign, once it has. */
-  breaker: string | undefined;
-}
+/** A campaign's stored return counters (see campaignReturns in domain/return-report.ts). */
+export type ReturnCampaignStats = ReturnTotals;
 
 /** What {@link ReturnStore.record} writes besides the audit entry. */
 export interface ReturnEffects {
   campaignId?: string | undefined;
   subscriberId?: number | undefined;
+  /** The campaign counter to raise; hard, complaint and unsubscribe count once per delivery (by its annotation). */
   counter?: ReturnCounter | undefined;
-  /** Written to the delivery's annotation (`campaign:<id>:returns`). */
+  /** `kind|at|status|detail`, written to the delivery's annotation (`campaign:<id>:returns`). */
   annotation?: string | undefined;
   /** Count a soft bounce in the subscriber's window of this many ms; the result says how many are in it. */
   softWindowMs?: number | undefined;
@@ -69,7 +66,7 @@ const FIELD: Record<ReturnCounter, string> = {
 
 // KEYS: seen, log, campaign hash, returns hash, soft zset, blocks hash.
 // ARGV: retention ms, now ms, entry JSON, counter field, subscriber id, annotation, soft window ms,
-// provider, soft member.  → {1 | 0 (seen before), soft bounces in the window}
+// provider, soft member, the annotation's kind prefix when it counts once per delivery.  → {1 | 0 (seen before), soft bounces in the window}
 const RECORD = new LuaScript('return-record', `
 local keep = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
@@ -81,11 +78,15 @@ if keep > 0 then
 else
   redis.call('XADD', KEYS[2], '*', 'e', ARGV[3])
 end
-if ARGV[4] ~= '' then redis.call('HINCRBY', KEYS[3], ARGV[4], 1) end
+-- A delivery counts once per kind (two reports of the same hard bounce are one hard bounce).
+local count = true
 if ARGV[6] ~= '' then
+  local prev = redis.call('HGET', KEYS[4], ARGV[5])
+  if ARGV[10] ~= '' and prev and string.sub(prev, 1, #ARGV[10]) == ARGV[10] then count = false end
   redis.call('HSET', KEYS[4], ARGV[5], ARGV[6])
   if keep > 0 then redis.call('PEXPIRE', KEYS[4], keep) end
 end
+if ARGV[4] ~= '' and count then redis.call('HINCRBY', KEYS[3], ARGV[4], 1) end
 local soft = 0
 local window = tonumber(ARGV[7])
 if window > 0 then
@@ -152,6 +153,7 @@ export function createReturnStore(options: ReturnStoreOptions): ReturnStore {
           effects.softWindowMs && effects.subscriberId ? effects.softWindowMs : 0,
           effects.provider && effects.campaignId ? effects.provider : '',
           entry.dedupeKey,
+          effects.counter && effects.counter !== 'soft' && effects.counter !== 'blocked' && effects.annotation ? `${effects.annotation.split('|')[0]}|` : '',
         ],
       )) as [number, number];
       return { fresh: fresh === 1, softCount: Number(soft) };
