@@ -2,7 +2,7 @@
  * What the ESP webhooks share when they turn a provider's event into a {@link ReturnEvent}: how
  * the delivery is named, and whether a block is about the sender rather than the reader.
  */
-import type { ReturnIdentity } from '../../domain/return-event.ts';
+import type { ReturnEvent, ReturnIdentity } from '../../domain/return-event.ts';
 
 /** Longest Message-ID we pass on (RFC 5322's line limit). */
 const MAX_MESSAGE_ID = 998;
@@ -38,4 +38,15 @@ export function clip(text: unknown, max: number): string | undefined {
   if (typeof text !== 'string' || !text.trim()) return undefined;
   const t = text.trim();
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+/** An event's `bounce` part, leaving out what the provider did not say. */
+export function bounceOf(b: { severity: 'hard' | 'soft'; aboutSender: boolean; status?: string | undefined; diagnostic?: string | undefined; provider?: string | undefined }): NonNullable<ReturnEvent['bounce']> {
+  return {
+    severity: b.severity,
+    aboutSender: b.aboutSender,
+    ...(b.status ? { status: b.status } : {}),
+    ...(b.diagnostic ? { diagnostic: b.diagnostic } : {}),
+    ...(b.provider ? { provider: b.provider } : {}),
+  };
 }

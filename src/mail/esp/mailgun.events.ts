@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import type { ReturnEvent } from '../../domain/return-event.ts';
-import { clip, domainOf, isoTime, messageIdIdentity } from './esp-identity.ts';
+import { bounceOf, clip, domainOf, isoTime, messageIdIdentity } from './esp-identity.ts';
+import { findStatus } from '../bounce-classifier.ts';
 import { isBlockAboutSender } from './about-sender.ts';
 
 export const MailgunSignature = z.object({
@@ -53,21 +54,20 @@ export function mailgunEvent(w: MailgunWebhook): ReturnEvent | undefined {
   if (d.reason === 'suppress-complaint') return { ...common, kind: 'complaint', feedbackType: 'abuse', note: 'not sent by Mailgun: the address complained before' };
   if (d.reason === 'suppress-unsubscribe') return { ...common, kind: 'unsubscribe', note: 'not sent by Mailgun: the address unsubscribed there' };
   const status = d['delivery-status'];
-  const enhanced = status?.['enhanced-code'] || /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(status?.message ?? status?.description ?? '')?.[1];
+  const enhanced = status?.['enhanced-code'] || findStatus(status?.message || status?.description || '');
   const diagnostic = clip([status?.code, status?.message || status?.description].filter((p) => p !== undefined && p !== '').join(' '), 2000);
   // `espblock`: Mailgun's own block of our mail; suppress-*: an address Mailgun suppressed before.
   const aboutSender = d.reason === 'espblock' || isBlockAboutSender(enhanced, diagnostic);
   const severity = d.severity === 'permanent' && !aboutSender ? 'hard' : 'soft';
-  const provider = domainOf(d.recipient);
   return {
     ...common,
     kind: 'bounce',
-    bounce: {
+    bounce: bounceOf({
       severity,
       aboutSender,
-      ...(enhanced ? { status: enhanced } : {}),
+      status: enhanced,
       diagnostic: clip(`${d.reason ?? 'failed'}${diagnostic ? `: ${diagnostic}` : ''}`, 2000),
-      ...(provider ? { provider } : {}),
-    },
+      provider: domainOf(d.recipient),
+    }),
   };
 }

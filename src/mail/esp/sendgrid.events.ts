@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { ReturnEvent } from '../../domain/return-event.ts';
-import { clip, domainOf, isoTime, messageIdIdentity } from './esp-identity.ts';
+import { bounceOf, clip, domainOf, isoTime, messageIdIdentity } from './esp-identity.ts';
 import { isBlockAboutSender } from './about-sender.ts';
 
 const SendGridEventItem = z.object({
@@ -53,17 +53,7 @@ function mapOne(e: SendGridEventItem): ReturnEvent | undefined {
       // `type: blocked` is SendGrid's word for a temporary or policy rejection; `bounce` is permanent.
       const aboutSender = SENDER_CLASSES.has(e.bounce_classification ?? '') || isBlockAboutSender(e.status, diagnostic);
       const severity = e.type !== 'blocked' && !aboutSender ? 'hard' : 'soft';
-      return {
-        ...common,
-        kind: 'bounce',
-        bounce: {
-          severity,
-          aboutSender,
-          ...(e.status ? { status: e.status } : {}),
-          ...(diagnostic ? { diagnostic } : {}),
-          ...(provider ? { provider } : {}),
-        },
-      };
+      return { ...common, kind: 'bounce', bounce: bounceOf({ severity, aboutSender, status: e.status, diagnostic, provider }) };
     }
     case 'dropped':
       return dropped(e, common);

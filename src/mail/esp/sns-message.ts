@@ -37,30 +37,22 @@ export class SnsSignatureError extends NewsdeskError {
 /** Fetches a URL over HTTPS and resolves to its body; injectable so tests serve their own. */
 export type HttpsGet = (url: string) => Promise<string>;
 
-/** `https://sns.<region>.amazonaws.com/<anything>.pem`, nothing else (no port, no user, no other host). */
-export function isTrustedCertUrl(url: string): boolean {
-  if (!URL.canParse(url)) return false;
+/** A URL on an Amazon SNS regional host over HTTPS (no port, no user), or undefined. */
+function snsUrl(url: string): URL | undefined {
+  if (!URL.canParse(url)) return undefined;
   const u = new URL(url);
-  return (
-    u.protocol === 'https:' &&
-    /^sns\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com$/.test(u.hostname) &&
-    u.port === '' &&
-    !u.username &&
-    !u.password &&
-    u.pathname.endsWith('.pem')
-  );
+  const ok = u.protocol === 'https:' && /^sns\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com$/.test(u.hostname) && u.port === '' && !u.username && !u.password;
+  return ok ? u : undefined;
+}
+
+/** `https://sns.<region>.amazonaws.com/<anything>.pem`, nothing else. */
+export function isTrustedCertUrl(url: string): boolean {
+  return !!snsUrl(url)?.pathname.endsWith('.pem');
 }
 
 /** The SubscribeURL SNS sends, on the same kind of host: what confirming a subscription may fetch. */
 export function isTrustedSubscribeUrl(url: string): boolean {
-  if (!URL.canParse(url)) return false;
-  const u = new URL(url);
-  return (
-    u.protocol === 'https:' &&
-    /^sns\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com$/.test(u.hostname) &&
-    u.port === '' &&
-    u.searchParams.get('Action') === 'ConfirmSubscription'
-  );
+  return snsUrl(url)?.searchParams.get('Action') === 'ConfirmSubscription';
 }
 
 /** The canonical text SNS signs: `Name\nvalue\n` for each field of the message's type, in this order. */
