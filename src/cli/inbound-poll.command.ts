@@ -16,8 +16,10 @@ export function inboundPollCommand(): Command {
     .description('read the bounce mailbox at INBOUND_IMAP_URL: processed mail to INBOUND_IMAP_DONE_FOLDER, the rest to INBOUND_IMAP_UNPARSED_FOLDER')
     .option('--once', 'one pass, then exit (exit 75 when some mail could not be stored)')
     .option('--json', 'with --once: print what the pass did as JSON')
-    .action(async (opts: { once?: boolean; json?: boolean }) => {
-      const out = createOutput(opts);
+    .action(async (own: { once?: boolean; json?: boolean }, cmd: Command) => {
+      // `inbound` itself takes --json too, and commander may give it the flag: read both.
+      const opts = cmd.optsWithGlobals<{ once?: boolean; json?: boolean }>();
+      const out = createOutput({ json: own.json || opts.json });
       const config = loadConfig();
       if (!config.imap) throw new NewsdeskError('imap_not_configured', 'INBOUND_IMAP_URL is not set: give the bounce mailbox as imaps://user:pass@host:993/INBOX');
       // Fail fast while Redis is away: the message stays in the mailbox for the next poll.

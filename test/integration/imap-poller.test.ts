@@ -12,6 +12,7 @@ import { signReturnToken } from '../../src/domain/return-token.ts';
 import { createInboundPoller } from '../../src/inbound-poller.ts';
 import { createImapPoller, type ImapPoller } from '../../src/mail/imap-poller.ts';
 import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { runNewsdesk } from '../support/cli.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 
 const DONE = 'newsdesk-processed';
@@ -156,6 +157,25 @@ describe('IMAP bounce-mailbox poller (real Dovecot)', () => {
       // The same report again (a copy put back in the inbox) changes nothing more.
       await mail.append('INBOX', dsn);
       expect(await (p as ImapPoller).pollOnce()).toEqual({ done: { duplicate: 1 }, unparsed: 0, left: 0 });
+    });
+
+    it('`newsdesk inbound poll --once --json` makes one pass; with Redis unreachable it stops with a clear error and leaves the mail', async () => {
+      const [id] = await pipe.addSubscribers('daily', 1, 100);
+      const campaign = await pipe.createCampaign(['daily']);
+      const token = signReturnToken({ purpose: 'unsubscribe-all', campaignId: campaign.id, subscriberId: id as number }, pipe.app.config.secrets[0] as string);
+      await mail.append('INBOX', `From: reader@example.org\r\nTo: unsubscribe+${token}@news.example.com\r\nSubject: unsubscribe\r\nMessage-ID: <u.${token}@example.org>\r\n\r\nunsubscribe\r\n`);
+      const env = { PATH: process.env.PATH ?? '', ...pipe.env, INBOUND_IMAP_URL: dovecot.url, LOG_LEVEL: 'silent' };
+
+      const away = await runNewsdesk(['inbound', 'poll', '--once'], { env: { ...env, REDIS_URL: 'redis://127.0.0.1:1' } });
+      expect(away.code, away.stderr).not.toBe(0);
+      expect(away.stderr).toMatch(/Redis is not answering/);
+      expect((await counts()).INBOX).toBe(1);
+
+      const run = await runNewsdesk(['inbound', 'poll', '--once', '--json'], { env });
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual({ done: { applied: 1 }, unparsed: 0, left: 0 });
+      expect((await pipe.app.stores.subscribers.get(id as number))?.status).toBe('unsubscribed');
+      expect((await counts()).INBOX).toBe(0);
     });
   });
 });
