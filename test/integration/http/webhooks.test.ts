@@ -166,6 +166,23 @@ describe('ESP webhooks', () => {
       expect(await status(reader.id)).toBe('active');
     });
 
+    it('with POSTMARK_WEBHOOK_IPS, a request from another address is refused even with the right credentials', async () => {
+      const postmark = { ...POSTMARK, allowedIps: ['203.0.113.7'] };
+      const fenced = buildServer({ ...h.app, config: { ...h.app.config, webhooks: { ...h.app.config.webhooks, postmark } } }, { logger: false });
+      try {
+        const reader = nextReader();
+        const res = await refused(
+          () => fenced.inject({ method: 'POST', url: '/webhooks/postmark', headers: { 'content-type': 'application/json', authorization: auth(POSTMARK.user, POSTMARK.password) }, payload: withOurs('postmark-bounce.json', reader.messageId) }),
+          401,
+          /not in POSTMARK_WEBHOOK_IPS/,
+        );
+        expect(res.json().code).toBe('webhook_unauthenticated');
+        expect(await status(reader.id)).toBe('active');
+      } finally {
+        await fenced.close();
+      }
+    });
+
     it('record types it does not act on are answered and dropped', async () => {
       const res = await post(JSON.stringify({ RecordType: 'Open', MessageID: 'x' }), auth(POSTMARK.user, POSTMARK.password));
       expect(res.json()).toEqual({ events: 0, outcomes: {} });
