@@ -7,7 +7,6 @@ import { Command } from 'commander';
 import { checkRedisSettings, createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { NewsdeskError } from '../domain/errors.ts';
-import { createInboundPoller } from '../inbound-poller.ts';
 import type { PollResult } from '../mail/imap-poller.ts';
 import { count, createOutput } from './output.ts';
 
@@ -24,6 +23,8 @@ export function inboundPollCommand(): Command {
       if (!config.imap) throw new NewsdeskError('imap_not_configured', 'INBOUND_IMAP_URL is not set: give the bounce mailbox as imaps://user:pass@host:993/INBOX');
       // Fail fast while Redis is away: the message stays in the mailbox for the next poll.
       const app = await createApp(config, { redisOptions: { enableOfflineQueue: false, maxRetriesPerRequest: 1 } });
+      // Loaded here: the pipe command runs once per message and must not load the IMAP client.
+      const { createInboundPoller } = await import('../inbound-poller.ts');
       const poller = createInboundPoller(app);
       try {
         for (const warning of await checkRedisSettings(app.redis)) app.logger[config.env === 'production' ? 'warn' : 'debug'](warning);
