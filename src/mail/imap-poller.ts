@@ -44,6 +44,12 @@ export interface ImapPollerOptions {
    * not `redis_unavailable`, so an unknown failure never moves mail away.
    */
   isTransient?: (err: unknown) => boolean;
+  /**
+   * How long {@link ImapPoller.stop} waits for the message in hand (its store may be away and
+   * its command queued) before it closes the connection anyway; that message is then read
+   * again by the next poller, which its dedupe key makes harmless. Default 10 s.
+   */
+  stopTimeoutMs?: number;
   /** TLS options for the connection (a private CA). */
   tls?: { rejectUnauthorized?: boolean; ca?: string | Buffer };
 }
@@ -63,7 +69,10 @@ export interface ImapPoller {
   pollOnce(): Promise<PollResult>;
   /** Polls until {@link ImapPoller.stop}; connection failures are logged and retried. Resolves when stopped. */
   run(): Promise<void>;
-  /** Ends the current pass after the message in hand, logs out. Safe to call twice. */
+  /**
+   * Ends the current pass after the message in hand (waiting at most `stopTimeoutMs`), then logs
+   * out. Safe to call twice.
+   */
   stop(): Promise<void>;
 }
 
@@ -210,7 +219,10 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
       stopped ??= (async () => {
         stopping = true;
         wake?.();
-        await running?.catch(() => undefined);
+        let timer: NodeJS.Timeout | undefined;
+        const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, opts.stopTimeoutMs ?? 10_000)));
+        await Promise.race([running?.catch(() => undefined), waited]);
+        clearTimeout(timer);
         const c = client;
         client = undefined;
         if (c?.usable) await c.logout().catch(() => c.close());

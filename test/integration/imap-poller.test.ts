@@ -103,6 +103,35 @@ describe('IMAP bounce-mailbox poller (real Dovecot)', () => {
     await running;
   });
 
+  it('stop does not wait for ever on a store that never answers: the connection closes and the message stays', async () => {
+    await mail.append('INBOX', note('stuck'));
+    let entered!: () => void;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    let release!: (o: ReturnOutcome) => void;
+    const p = createImapPoller({
+      url: dovecot.url,
+      doneFolder: DONE,
+      unparsedFolder: UNPARSED,
+      logger: silent,
+      pollMs: 60_000,
+      stopTimeoutMs: 200,
+      handle: () => {
+        entered();
+        return new Promise<ReturnOutcome>((resolve) => (release = resolve));
+      },
+    });
+    const running = p.run();
+    await inHandler;
+    await p.stop();
+    // The store answers only now, after the connection closed: nothing is moved.
+    release('applied');
+    await running;
+    expect((await counts()).INBOX).toBe(1);
+    // The next poller reads it again.
+    const next = poller(async () => 'duplicate');
+    expect(await next.pollOnce()).toEqual({ done: { duplicate: 1 }, unparsed: 0, left: 0 });
+  });
+
   describe('through the app: readReturnMail and the return-path service', () => {
     let pipe: Pipeline;
     beforeAll(async () => {
