@@ -33,7 +33,7 @@ export interface WebhookRoutesOptions {
   httpsGet?: HttpsGet;
   /** Clock in ms, for signed timestamps. Default `Date.now`. */
   now?: () => number;
-  logger: Pick<Logger, 'info' | 'warn'>;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
 const STATUS: Record<string, number> = {
@@ -59,7 +59,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (se
   if (mailgun) await server.register(mailgunRoute, { ...deps, signingKey: mailgun.signingKey });
 };
 
-function answerError(err: unknown, req: FastifyRequest, reply: FastifyReply, logger: Pick<Logger, 'warn'>): FastifyReply {
+function answerError(err: unknown, req: FastifyRequest, reply: FastifyReply, logger: Pick<Logger, 'warn' | 'error'>): FastifyReply {
   const json = (status: number, body: object) => reply.code(status).type('application/json; charset=utf-8').send(body);
   if (err instanceof NewsdeskError && STATUS[err.code]) {
     const status = STATUS[err.code] as number;
@@ -72,8 +72,9 @@ function answerError(err: unknown, req: FastifyRequest, reply: FastifyReply, log
   }
   const known = describeError(err);
   if (known) return json(known.status, known.body);
-  // Anything else while handing events on is the store being away: the provider retries later.
-  logger.warn({ url: req.url, err: String(err) }, 'webhook not processed; the provider will retry');
+  // Anything else happened while handing events on, most likely the store being away: the
+  // provider retries later. Logged with its stack, as it may also be a bug.
+  logger.error({ url: req.url, err }, 'webhook not processed; the provider will retry');
   return json(503, { error: 'could not store the events now; retry later', code: 'unavailable' });
 }
 

@@ -43,7 +43,7 @@ describe('webhooks while the store is away', () => {
       settings: { ses: undefined, postmark: undefined, sendgrid: undefined, mailgun: { signingKey: KEY } },
       sink,
       replay,
-      logger: { info() {}, warn() {} },
+      logger: { info() {}, warn() {}, error() {} },
     });
     const w = JSON.parse(readFileSync(new URL('../../fixtures/esp/mailgun-complained.json', import.meta.url), 'utf8')) as Record<string, unknown>;
     w.signature = mailgunSignature(KEY, Math.floor(Date.now() / 1000));
