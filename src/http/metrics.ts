@@ -11,6 +11,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { App } from '../app.ts';
 import { progressOf } from '../domain/campaign.schema.ts';
+import { type CampaignReturns, campaignReturns } from '../domain/return-report.ts';
 import type { ConfiguredMailTransport } from '../mail/create-transport.ts';
 
 /** Per-process SMTP counters: wrap a transport with them, register them with /metrics. */
@@ -128,6 +129,20 @@ export function createMetrics(app: App, opts: MetricsOptions = {}): Metrics {
     },
   });
 
+  // One read of the recent campaigns' return counters serves both return gauges of a scrape.
+  let returnsSnapshot: { at: number; reports: Promise<Array<{ id: string; r: CampaignReturns }>> } | undefined;
+  const returns = () => {
+    if (!returnsSnapshot || Date.now() - returnsSnapshot.at > 1000) {
+      returnsSnapshot = {
+        at: Date.now(),
+        reports: campaigns().then((list) =>
+          Promise.all(list.map(async (c) => ({ id: c.id, r: campaignReturns(c.counts.sent, await app.returns.campaignStats(c.id), app.config.inbound.senderAlertThreshold) }))),
+        ),
+      };
+    }
+    return returnsSnapshot.reports;
+  };
+
   new Gauge({
     name: 'newsdesk_campaign_returns',
     help:
@@ -137,10 +152,9 @@ export function createMetrics(app: App, opts: MetricsOptions = {}): Metrics {
     registers: [own],
     async collect() {
       this.reset();
-      for (const c of await campaigns()) {
-        const { counts } = await app.returns.campaignStats(c.id);
-        const byKind = { hard_bounce: counts.hard, soft_bounce: counts.soft, complaint: counts.complaint, unsubscribe: counts.unsubscribe, sender_block: counts.blocked };
-        for (const [kind, n] of Object.entries(byKind)) this.set({ campaign: c.id, kind }, n);
+      for (const { id, r } of await returns()) {
+        const byKind = { hard_bounce: r.hardBounces, soft_bounce: r.softBounces, complaint: r.complaints, unsubscribe: r.unsubscribes, sender_block: r.senderBlocks };
+        for (const [kind, n] of Object.entries(byKind)) this.set({ campaign: id, kind }, n);
       }
     },
   });
@@ -152,11 +166,9 @@ export function createMetrics(app: App, opts: MetricsOptions = {}): Metrics {
     registers: [own],
     async collect() {
       this.reset();
-      for (const c of await campaigns()) {
-        const { counts } = await app.returns.campaignStats(c.id);
-        const sent = c.counts.sent;
-        this.set({ campaign: c.id, kind: 'hard_bounce' }, sent ? counts.hard / sent : 0);
-        this.set({ campaign: c.id, kind: 'complaint' }, sent ? counts.complaint / sent : 0);
+      for (const { id, r } of await returns()) {
+        this.set({ campaign: id, kind: 'hard_bounce' }, r.hardBounceRate);
+        this.set({ campaign: id, kind: 'complaint' }, r.complaintRate);
       }
     },
   });

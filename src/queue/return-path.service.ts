@@ -18,14 +18,14 @@
  * pauses the campaign (once; an editor may resume it).
  */
 import type { Logger } from 'pino';
-import { NewsdeskError } from '../domain/errors.ts';
+import { NewsdeskError, NotFoundError } from '../domain/errors.ts';
 import type { InboundRecord } from '../domain/inbound-record.schema.ts';
 import { ReturnEvent, type ReturnEventSink, type ReturnOutcome } from '../domain/return-event.ts';
 import { campaignRef, parseReturnToken, type ReturnTokenPurpose, verifyReturnToken } from '../domain/return-token.ts';
 import { verifyToken } from '../domain/token.ts';
 import type { CampaignStore } from '../store/campaign.store.ts';
 import type { ListStore } from '../store/list.store.ts';
-import type { ReturnCounter, ReturnEffects, ReturnStore } from '../store/return.store.ts';
+import type { RecordResult, ReturnEffects, ReturnStore } from '../store/return.store.ts';
 import type { SubscriberStore } from '../store/subscriber.store.ts';
 
 /** The reputation breaker's limits (per newsletter when its definition sets `returnLimits`). */
@@ -100,7 +100,10 @@ export class ReturnPathService implements ReturnEventSink {
     if (!parsed.success) throw new ReturnEventInvalidError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const event = parsed.data;
     const { store, logger } = this.opts;
-    if (await store.seen(event.dedupeKey)) return 'duplicate';
+    // The dedupe check and the identity's reads go out together (one round trip's wait).
+    const ignored = event.kind === 'auto-reply' || event.kind === 'ignored';
+    const [seen, who] = await Promise.all([store.seen(event.dedupeKey), ignored ? '' : this.identify(event)]);
+    if (seen) return 'duplicate';
 
     const base: InboundRecord = {
       at: this.now().toISOString(),
@@ -125,7 +128,6 @@ export class ReturnPathService implements ReturnEventSink {
       return this.finish({ ...base, outcome: 'ignored', note: event.note ?? (event.kind === 'auto-reply' ? 'an auto-reply' : 'not recognised') }, {});
     }
 
-    const who = await this.identify(event);
     if (typeof who === 'string') {
       logger.warn({ dedupeKey: event.dedupeKey, source: event.source, kind: event.kind, why: who }, 'return mail unverified: nothing changed');
       return this.finish({ ...base, outcome: 'unverified', note: who }, {});
@@ -151,12 +153,11 @@ export class ReturnPathService implements ReturnEventSink {
         const annotation = `${b?.severity ?? 'soft'}|${at}|${b?.status ?? ''}|${(b?.diagnostic ?? '').slice(0, 300)}`;
         if (b?.severity === 'hard') {
           const change = await this.opts.subscribers.markBounced(who.subscriberId, `hard bounce ${b.status ?? ''} ${b.diagnostic ?? ''}`.trim().slice(0, 300));
-          const outcome = await this.finish(
+          return this.finish(
             { ...record, outcome: change.kind === 'changed' ? 'applied' : 'recorded', note: event.note ?? `hard bounce: subscriber ${change.kind === 'changed' ? 'now bounced' : `stays ${change.subscriber.status}`}` },
             { ...effects, counter: 'hard', annotation },
+            'hard',
           );
-          await this.checkBreaker(who.campaignId, 'hard');
-          return outcome;
         }
         const { fresh, softCount } = await store.record(
           { ...record, outcome: 'recorded', note: event.note ?? 'soft bounce counted' },
@@ -179,12 +180,11 @@ export class ReturnPathService implements ReturnEventSink {
           return this.finish({ ...record, outcome: 'recorded', note: event.note ?? `${type} feedback report: for the sender, no reader changed` }, effects);
         }
         const change = await this.opts.subscribers.markComplained(who.subscriberId, `complaint (${event.source}${event.feedbackType ? `, ${event.feedbackType}` : ''})`);
-        const outcome = await this.finish(
+        return this.finish(
           { ...record, outcome: change.kind === 'changed' ? 'applied' : 'recorded', note: event.note ?? `complaint: subscriber ${change.kind === 'changed' ? 'now complained' : `stays ${change.subscriber.status}`}` },
           { ...effects, counter: 'complaint', annotation: `complaint|${at}||${type}` },
+          'complaint',
         );
-        await this.checkBreaker(who.campaignId, 'complaint');
-        return outcome;
       }
       case 'unsubscribe':
         return this.unsubscribe(record, effects, who, 'mail to the unsubscribe address');
@@ -192,9 +192,12 @@ export class ReturnPathService implements ReturnEventSink {
     return this.finish({ ...record, outcome: 'ignored', note: `nothing to do for ${event.kind}` }, {});
   }
 
-  private async finish(record: InboundRecord, effects: ReturnEffects): Promise<ReturnOutcome> {
-    const { fresh } = await this.opts.store.record(record, effects);
-    return fresh ? record.outcome : 'duplicate';
+  /** Records the report and its effects; after a hard bounce or complaint, checks the breaker with the figures the record returned. */
+  private async finish(record: InboundRecord, effects: ReturnEffects, breakerOn?: 'hard' | 'complaint'): Promise<ReturnOutcome> {
+    const result = await this.opts.store.record(record, effects);
+    if (!result.fresh) return 'duplicate';
+    if (breakerOn && effects.campaignId) await this.checkBreaker(effects.campaignId, breakerOn, result.campaign);
+    return record.outcome;
   }
 
   /** The one-click unsubscribe's rule: the campaign's lists, or everything when the token says so (or the campaign is gone). */
@@ -246,8 +249,11 @@ export class ReturnPathService implements ReturnEventSink {
       if (!payload) return 'return token forged, altered, signed with an unknown key, or for an unknown campaign';
       who = { campaignId: payload.campaignId, subscriberId: payload.subscriberId, purpose: payload.purpose };
     }
-    const [campaign, subscriber] = await Promise.all([this.opts.campaigns.find(who.campaignId), this.opts.subscribers.get(who.subscriberId)]);
-    if (!campaign) return `unknown campaign ${who.campaignId}`;
+    const [status, subscriber] = await Promise.all([
+      this.opts.campaigns.status(who.campaignId).catch((err: unknown) => (err instanceof NotFoundError ? null : Promise.reject(err))),
+      this.opts.subscribers.get(who.subscriberId),
+    ]);
+    if (!status) return `unknown campaign ${who.campaignId}`;
     if (!subscriber) return `subscriber ${who.subscriberId} no longer exists`;
     return who;
   }
@@ -285,13 +291,11 @@ export class ReturnPathService implements ReturnEventSink {
   }
 
   /** Pauses a sending campaign whose hard-bounce or complaint rate passed its limit (once per campaign). */
-  private async checkBreaker(campaignId: string, counter: Extract<ReturnCounter, 'hard' | 'complaint'>): Promise<void> {
+  private async checkBreaker(campaignId: string, counter: 'hard' | 'complaint', figures: RecordResult['campaign']): Promise<void> {
     const { campaigns, store, logger } = this.opts;
-    const [campaign, stats, limits] = await Promise.all([campaigns.find(campaignId), store.campaignStats(campaignId), this.limitsFor(campaignId)]);
-    if (!campaign || stats.breaker !== undefined) return;
-    const verdict = breakerVerdict(campaign.counts.sent, stats.counts, limits);
+    if (figures.status !== 'sending' || figures.breaker !== undefined) return;
+    const verdict = breakerVerdict(figures.sent, figures, await this.limitsFor(campaignId));
     if (!verdict || !verdict.startsWith(counter === 'hard' ? 'hard' : 'complaint')) return;
-    if (campaign.status !== 'sending') return;
     if (!(await store.tripBreaker(campaignId, verdict))) return;
     const r = await campaigns.transition(campaignId, ['sending'], 'paused', { pausedAt: this.now().toISOString() });
     logger.warn({ campaign: campaignId, reason: verdict, paused: r.moved }, 'reputation breaker: campaign paused');

@@ -72,7 +72,7 @@ local keep = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
 local fresh
 if keep > 0 then fresh = redis.call('SET', KEYS[1], '1', 'NX', 'PX', keep) else fresh = redis.call('SET', KEYS[1], '1', 'NX') end
-if not fresh then return {0, 0} end
+if not fresh then return {0, 0, '', '0', '0', '0', ''} end
 if keep > 0 then
   redis.call('XADD', KEYS[2], 'MINID', '~', tostring(now - keep), '*', 'e', ARGV[3])
 else
@@ -99,8 +99,19 @@ if ARGV[8] ~= '' then
   redis.call('HINCRBY', KEYS[6], ARGV[8], 1)
   if keep > 0 then redis.call('PEXPIRE', KEYS[6], keep) end
 end
-return {1, soft}
+-- The campaign's figures after this report, for the reputation breaker (no second round trip).
+local c = redis.call('HMGET', KEYS[3], 'status', 'sent', 'ret:hard', 'ret:complaint', 'ret:breaker')
+return {1, soft, c[1] or '', c[2] or '0', c[3] or '0', c[4] or '0', c[5] or ''}
 `);
+
+/** What recording a report did, with the campaign's figures right after it (for the breaker). */
+export interface RecordResult {
+  /** False when the dedupe key was seen before: nothing was written. */
+  fresh: boolean;
+  /** Soft bounces in the subscriber's window, when one was counted. */
+  softCount: number;
+  campaign: { status: string; sent: number; hard: number; complaint: number; breaker: string | undefined };
+}
 
 export interface ReturnStore {
   /** True when a report with this dedupe key was processed before. */
@@ -109,7 +120,7 @@ export interface ReturnStore {
    * Records a processed report and its effects at once, unless its dedupe key was seen (then
    * nothing changes and `fresh` is false). `softCount`: soft bounces in the window, when counted.
    */
-  record(entry: InboundRecord, effects: ReturnEffects): Promise<{ fresh: boolean; softCount: number }>;
+  record(entry: InboundRecord, effects: ReturnEffects): Promise<RecordResult>;
   /** The newest audit entries first, at most `limit`. */
   recent(limit: number): Promise<InboundRecord[]>;
   /** A campaign's return counters, blocks by provider and breaker reason. */
@@ -140,7 +151,7 @@ export function createReturnStore(options: ReturnStoreOptions): ReturnStore {
     async record(entry, effects) {
       const campaign = effects.campaignId ?? '-';
       const sid = effects.subscriberId ?? 0;
-      const [fresh, soft] = (await RECORD.run(
+      const [fresh, soft, status, sent, hard, complaint, breaker] = (await RECORD.run(
         redis,
         [seenKey(entry.dedupeKey), logKey, keys.campaign(campaign), returnsKey(campaign), `${tag}:inbound:soft:${sid}`, blocksKey(campaign)],
         [
@@ -155,8 +166,12 @@ export function createReturnStore(options: ReturnStoreOptions): ReturnStore {
           entry.dedupeKey,
           effects.counter && effects.counter !== 'soft' && effects.counter !== 'blocked' && effects.annotation ? `${effects.annotation.split('|')[0]}|` : '',
         ],
-      )) as [number, number];
-      return { fresh: fresh === 1, softCount: Number(soft) };
+      )) as [number, number, string, string, string, string, string];
+      return {
+        fresh: fresh === 1,
+        softCount: Number(soft),
+        campaign: { status, sent: Number(sent), hard: Number(hard), complaint: Number(complaint), breaker: breaker || undefined },
+      };
     },
 
     async recent(limit) {

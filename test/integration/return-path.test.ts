@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signReturnToken } from '../../src/domain/return-token.ts';
 import { startReturnListener, type ReturnListener } from '../../src/mail/return-listener.ts';
+import { createMetrics } from '../../src/http/metrics.ts';
 import { readReturnMail } from '../../src/mail/return-mail.ts';
 import { runNewsdesk } from '../support/cli.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
@@ -208,6 +209,17 @@ describe('the service', () => {
     }
     expect(outcomes).toEqual(['recorded', 'recorded', 'recorded', 'recorded', 'applied']);
     expect(await status(c)).toBe('bounced');
+  });
+
+  it('campaign status and /metrics report what came back', async () => {
+    const report = await p.app.service.status(campaignId, { failures: 0 });
+    // Hard: copies 0 (two reports, counted once), 1 and 10; copy 11 was bounced by the soft-bounce rule.
+    expect(report.returns).toMatchObject({ hardBounces: 3, complaints: 1, senderBlocks: 1, senderBlocksByProvider: { gmail: 1 }, breaker: null });
+    expect(report.returns.hardBounceRate).toBeCloseTo(3 / 12);
+    const text = await createMetrics(p.app).render();
+    expect(text).toContain(`newsdesk_campaign_returns{campaign="${campaignId}",kind="hard_bounce"} 3`);
+    expect(text).toContain(`newsdesk_campaign_returns{campaign="${campaignId}",kind="complaint"} 1`);
+    expect(text).toMatch(new RegExp(`newsdesk_campaign_return_rate_ratio\\{campaign="${campaignId}",kind="hard_bounce"\\} 0\\.25`));
   });
 
   it('a flood of 10,000 reports (forged, duplicate, ignored) each gets an outcome and changes no subscriber', async () => {
