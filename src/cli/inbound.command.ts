@@ -5,6 +5,7 @@
  *   it could not be stored, so the MTA keeps it and retries.
  * - `inbound serve`: the SMTP listener an MTA forwards return mail to.
  * - `inbound ls`: what came back lately, and what became of it.
+ * - `inbound poll [--once]`: the bounce mailbox at INBOUND_IMAP_URL (inbound-poll.command.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
