@@ -14,6 +14,7 @@ import { JobParking } from './queue/parking.ts';
 import { CAMPAIGN_QUEUE, SEND_QUEUE, type SendBatchJob, type StartCampaignJob } from './queue/queues.ts';
 import { createRecipients, type Recipients } from './queue/recipients.adapter.ts';
 import type { MessagePreparer } from './queue/send-batch.job.ts';
+import type { WorkerObserver } from './queue/worker-observer.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
 import { CampaignStore } from './store/campaign.store.ts';
 import { connectRedis, createRedis, describeRedis, type RedisClient } from './store/redis.ts';
@@ -38,8 +39,8 @@ export interface App {
   service: CampaignService;
   /** The mail transport, opened on first use (the dev outbox starts then). */
   transport(): Promise<ConfiguredMailTransport>;
-  /** Starts fan-out and send workers in this process. */
-  startWorkers(opts?: { concurrency?: number }): Promise<RunningWorkers>;
+  /** Starts fan-out and send workers in this process; `observer` counts their work (metrics). */
+  startWorkers(opts?: { concurrency?: number | undefined; observer?: WorkerObserver | undefined }): Promise<RunningWorkers>;
   /** Closes workers, queues, transport and Redis, each step even if another fails. Safe twice. */
   close(): Promise<void>;
 }
@@ -126,6 +127,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         {
           campaigns,
           logger,
+          observer: workerOpts.observer,
           fanout: {
             members: recipients,
             batchSize: config.send.batchSize,

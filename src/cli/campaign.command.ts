@@ -10,6 +10,7 @@ import { type Campaign, type DeliveryState, isFinal } from '../domain/campaign.s
 import { DeliveryState as DeliveryStateSchema } from '../domain/campaign.schema.ts';
 import { NewsdeskError, ValidationError } from '../domain/errors.ts';
 import { SEND_TIME_HINT, SendTime } from '../domain/send-time.ts';
+import { verifyMailSettings } from '../mail/create-transport.ts';
 import { type CampaignProgress, statusBody } from '../queue/campaign.service.ts';
 import { type CommandContext, withContext } from './context.ts';
 import { count, createOutput, type Output, table } from './output.ts';
@@ -39,7 +40,8 @@ export function describeProgress(p: CampaignProgress): string {
   ];
   if (p.rate > 0) parts.push(`${p.rate.toFixed(0)}/s`);
   if (p.etaSeconds !== undefined) parts.push(`ETA ${Math.ceil(p.etaSeconds)} s`);
-  return parts.join(', ');
+  const line = parts.join(', ');
+  return p.campaign.status === 'paused' && p.campaign.pauseReason ? `${line}\npaused because ${p.campaign.pauseReason}` : line;
 }
 
 function summary(c: Campaign): Record<string, unknown> {
@@ -151,7 +153,9 @@ export function campaignCommand(): Command {
     .action(async (id: string, opts: { to: string; json?: boolean }) => {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
-        const outcome = await (await ctx.app()).service.testSend(id, opts.to);
+        const app = await ctx.app();
+        await verifyMailSettings(await app.transport());
+        const outcome = await app.service.testSend(id, opts.to);
         out.result(outcome);
         if (outcome.status !== 'sent') throw new NewsdeskError('test_send_failed', `test copy to ${opts.to} not sent: ${outcome.response}`);
         out.info(`Sent a test copy of ${id} to ${opts.to}: ${outcome.response}`);
