@@ -59,7 +59,7 @@ export function smtpSetupProblem(err: SmtpFailureWithCause, server: string): Smt
       sentence: `the certificate of SMTP server ${server} is not signed by a trusted CA (${message}): set SMTP_TLS_CA to the PEM of the CA that signed it (or, to accept it unverified, SMTP_TLS_INSECURE=1)`,
     };
   }
-  if (codes.includes('ERR_TLS_CERT_ALTNAME_INVALID')) {
+  if (codes.includes('ERR_TLS_CERT_ALTNAME_INVALID') || /does not match certificate's altnames/i.test(message)) {
     return {
       setting: 'SMTP_TLS_SERVERNAME',
       sentence: `the certificate of SMTP server ${server} does not name that host (${message}): set SMTP_TLS_SERVERNAME to a name the certificate carries, or use that name in SMTP_URL`,

@@ -1,0 +1,102 @@
+/**
+ * The relay's settings as an operator gets them wrong or right: a certificate from a private CA
+ * (untrusted until SMTP_TLS_CA names the CA), a certificate for another name (SMTP_TLS_SERVERNAME),
+ * the explicit opt-out (SMTP_TLS_INSECURE), a wrong password. Against a real TLS server on
+ * loopback, for both SMTP clients: verify() refuses with one sentence naming the setting, and a
+ * send meets the same failure as a setup problem, not as passing trouble.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { prepareCampaignMessage } from '../../src/mail/campaign-message.ts';
+import { createMailTransport } from '../../src/mail/create-transport.ts';
+import { type SmtpClientKind } from '../../src/mail/smtp.transport.ts';
+import { compiled, newsletter, recipient } from '../support/fixtures.ts';
+import { startTestSmtpServer, type TestSmtpServer } from '../support/smtp-server.ts';
+import { makeTestCa, type TestCa } from '../support/test-ca.ts';
+
+const message = prepareCampaignMessage({ compiled, newsletter, campaign: { id: 'c1', listId: 'main' } });
+const clients: SmtpClientKind[] = ['newsdesk', 'nodemailer'];
+let ca: TestCa;
+let otherName: TestCa;
+beforeAll(() => {
+  ca = makeTestCa(['127.0.0.1', 'localhost']);
+  otherName = makeTestCa(['mail.relay.test']);
+});
+afterAll(() => {
+  ca.remove();
+  otherName.remove();
+});
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function relay(tls: { key: string; cert: string }, options: { pass?: string } = {}): Promise<TestSmtpServer> {
+  const smtp = await startTestSmtpServer({ starttls: true, tls, auth: { user: 'news', pass: options.pass ?? 'right-password' } });
+  cleanups.push(() => smtp.close());
+  return smtp;
+}
+
+describe.each(clients)('SMTP settings (%s client)', (client) => {
+  async function transport(env: Record<string, string>) {
+    const t = await createMailTransport(loadConfig({ SMTP_CLIENT: client, ...env }));
+    cleanups.push(() => t.close());
+    return t;
+  }
+  const urlWith = (smtp: TestSmtpServer, pass: string) => `smtp://news:${pass}@127.0.0.1:${smtp.port}`;
+
+  it('a certificate from a private CA: refused at verify() naming SMTP_TLS_CA; trusted with SMTP_TLS_CA (PEM text or file)', async () => {
+    const smtp = await relay(ca);
+    const url = urlWith(smtp, 'right-password');
+    const untrusted = await transport({ SMTP_URL: url });
+    const err = await untrusted.verify().then(() => undefined, (e: Error) => e);
+    expect(err?.message).toMatch(/^the certificate of SMTP server smtp:\/\/127\.0\.0\.1:\d+ is not signed by a trusted CA \(.+\): set SMTP_TLS_CA to /);
+    expect(err?.message).not.toContain('right-password');
+    // While sending, the same failure is a setup problem, not a passing outage.
+    const sent = await untrusted.send(message.render(recipient(1)));
+    expect(sent).toMatchObject({ status: 'failed', setupProblem: expect.stringContaining('SMTP_TLS_CA') });
+
+    for (const given of [ca.caPem, ca.caFile]) {
+      const trusted = await transport({ SMTP_URL: url, SMTP_TLS_CA: given });
+      await trusted.verify();
+      expect(await trusted.send(message.render(recipient(2)))).toMatchObject({ status: 'sent' });
+    }
+    expect(smtp.messages.every((m) => m.secure)).toBe(true);
+    expect(smtp.messages).toHaveLength(2);
+  });
+
+  it('a certificate for another name: refused naming SMTP_TLS_SERVERNAME; works when it names the certificate', async () => {
+    const smtp = await relay(otherName);
+    const url = urlWith(smtp, 'right-password');
+    const wrongName = await transport({ SMTP_URL: url, SMTP_TLS_CA: otherName.caPem });
+    await expect(wrongName.verify()).rejects.toThrow(/does not name that host .*: set SMTP_TLS_SERVERNAME/);
+    const named = await transport({ SMTP_URL: url, SMTP_TLS_CA: otherName.caPem, SMTP_TLS_SERVERNAME: 'mail.relay.test' });
+    await named.verify();
+    expect(await named.send(message.render(recipient(1)))).toMatchObject({ status: 'sent' });
+  });
+
+  it('SMTP_TLS_INSECURE=1 is the one way to accept an unverifiable certificate', async () => {
+    const smtp = await relay(otherName);
+    const t = await transport({ SMTP_URL: urlWith(smtp, 'right-password'), SMTP_TLS_INSECURE: '1' });
+    await t.verify();
+    expect(await t.send(message.render(recipient(1)))).toMatchObject({ status: 'sent' });
+  });
+
+  it('a wrong password: refused at verify() naming SMTP_URL, without the password', async () => {
+    const smtp = await relay(ca);
+    const t = await transport({ SMTP_URL: urlWith(smtp, 'wrong-password'), SMTP_TLS_CA: ca.caPem });
+    const err = await t.verify().then(() => undefined, (e: Error) => e);
+    expect(err?.message).toMatch(/^SMTP server smtp:\/\/127\.0\.0\.1:\d+ refused the login \(.*535.*\): check the user and password in SMTP_URL/);
+    expect(err?.message).not.toContain('wrong-password');
+    expect(await t.send(message.render(recipient(1)))).toMatchObject({ status: 'failed', setupProblem: expect.stringContaining('SMTP_URL') });
+  });
+});
+
+it('SMTP_TLS_CA that is neither PEM nor a readable file is refused naming the variable', async () => {
+  await expect(createMailTransport(loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2', SMTP_TLS_CA: '/nonexistent/ca.pem' }))).rejects.toThrow(
+    /^SMTP_TLS_CA: not PEM text, and no readable file at \/nonexistent\/ca\.pem/,
+  );
+  await expect(
+    createMailTransport(loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2', SMTP_TLS_CA: '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----' })),
+  ).rejects.toThrow(/^SMTP_TLS_CA: certificate 1 does not parse/);
+});
