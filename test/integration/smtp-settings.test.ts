@@ -10,7 +10,9 @@ import { loadConfig } from '../../src/config.ts';
 import { prepareCampaignMessage } from '../../src/mail/campaign-message.ts';
 import { createMailTransport } from '../../src/mail/create-transport.ts';
 import { type SmtpClientKind } from '../../src/mail/smtp.transport.ts';
+import { runNewsdesk } from '../support/cli.ts';
 import { compiled, newsletter, recipient } from '../support/fixtures.ts';
+import { openTestRedis } from '../support/redis.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../support/smtp-server.ts';
 import { makeTestCa, type TestCa } from '../support/test-ca.ts';
 
@@ -99,4 +101,44 @@ it('SMTP_TLS_CA that is neither PEM nor a readable file is refused naming the va
   await expect(
     createMailTransport(loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2', SMTP_TLS_CA: '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----' })),
   ).rejects.toThrow(/^SMTP_TLS_CA: certificate 1 does not parse/);
+});
+
+describe('newsdesk worker checks the SMTP settings before it starts', () => {
+  let t: Awaited<ReturnType<typeof openTestRedis>>;
+  beforeAll(async () => {
+    t = await openTestRedis();
+  });
+  afterAll(async () => {
+    await t.cleanup();
+  });
+  const run = (args: string[], env: Record<string, string>) => runNewsdesk(args, { env: { PATH: process.env.PATH ?? '', ...t.env, LOG_LEVEL: 'warn', ...env } });
+
+  it('refuses to start with one sentence naming the setting: untrusted certificate, wrong password; starts with SMTP_TLS_CA', async () => {
+    const smtp = await relay(ca);
+    const url = (pass: string) => `smtp://news:${pass}@127.0.0.1:${smtp.port}`;
+    const untrusted = await run(['worker', '--exit-when-idle'], { SMTP_URL: url('right-password') });
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toMatch(/^error: the certificate of SMTP server smtp:\/\/127\.0\.0\.1:\d+ is not signed by a trusted CA \(.+\): set SMTP_TLS_CA to [^\n]+\n$/);
+
+    const wrongPassword = await run(['worker', '--exit-when-idle'], { SMTP_URL: url('wrong-password'), SMTP_TLS_CA: ca.caFile });
+    expect(wrongPassword.code).toBe(1);
+    expect(wrongPassword.stderr).toMatch(/^error: SMTP server smtp:\/\/127\.0\.0\.1:\d+ refused the login \([^\n]*535[^\n]*\): check the user and password in SMTP_URL[^\n]*\n$/);
+    expect(wrongPassword.stderr).not.toContain('wrong-password');
+
+    const test = await run(['campaign', 'test', 'daily-2025-02-13-abcdef', '--to', 'editor@example.com'], { SMTP_URL: url('right-password') });
+    expect(test).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: the certificate of SMTP server .*SMTP_TLS_CA/) });
+
+    const fine = await run(['worker', '--exit-when-idle'], { SMTP_URL: url('right-password'), SMTP_TLS_CA: ca.caFile });
+    expect(fine).toMatchObject({ code: 0, stderr: '' });
+    // Connect, STARTTLS, AUTH and QUIT, and nothing sent.
+    expect(smtp.auths.filter((a) => a.ok)).toHaveLength(1);
+    expect(smtp.messages).toHaveLength(0);
+  });
+
+  it('SMTP_TLS_INSECURE=1 starts, with a warning at every start', async () => {
+    const smtp = await relay(otherName);
+    const insecure = await run(['worker', '--exit-when-idle'], { SMTP_URL: `smtp://news:right-password@127.0.0.1:${smtp.port}`, SMTP_TLS_INSECURE: '1' });
+    expect(insecure.code).toBe(0);
+    expect(insecure.stderr).toContain('SMTP_TLS_INSECURE=1: the SMTP server\'s certificate is not checked');
+  });
 });
