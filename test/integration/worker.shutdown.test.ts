@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
-import { spawnWorker, type WorkerProcess } from '../support/worker-process.ts';
+import { spawnNewsdesk, spawnWorker, type WorkerProcess } from '../support/worker-process.ts';
 
 let p: Pipeline | undefined;
 const workers: WorkerProcess[] = [];
@@ -118,5 +118,28 @@ describe('worker stopped with SIGTERM', () => {
     expect(await w.exited).toBe(143);
     expect(w.output()).toContain('SIGTERM again: exiting now');
     expect(w.output()).not.toMatch(/^\s+at .+$/m);
+  });
+});
+
+describe.each([['SIGTERM'], ['SIGINT']] as const)('serve --with-workers stopped with %s while sending', (signal) => {
+  it('finishes the messages in flight, leaves nothing claimed, exits 0', async () => {
+    p = await startPipeline({
+      workers: false,
+      smtp: { reply: (e) => (e.stage === 'data' ? { code: 250, delayMs: 15 } : undefined) },
+      env: { SEND_BATCH_SIZE: '10', SMTP_POOL_SIZE: '4' },
+    });
+    await p.addSubscribers('daily', 400);
+    const c = await p.createCampaign(['daily']);
+    const s = spawnNewsdesk(p.env, ['serve', '--with-workers', '--port', '0', '--host', '127.0.0.1']);
+    workers.push(s);
+    await p.waitFor(c.id, (x) => x.counts.sent >= 30);
+    s.child.kill(signal);
+    const code = await s.exited;
+    const out = s.output();
+    expect({ code, stack: out.match(/^\s+at .+$/m)?.[0], closed: out.includes('Connection is closed') }).toEqual({ code: 0, stack: undefined, closed: false });
+    expect(out).toMatch(/newsdesk serve stopped after \d+ requests? in \d+ s\./);
+    expect(out).not.toMatch(/"level":(50|60)/);
+    expect(await p.app.campaigns.deliveries(c.id, { state: 'sending' })).toEqual([]);
+    expect((await p.app.campaigns.get(c.id)).counts.pending).toBeGreaterThan(0);
   });
 });
