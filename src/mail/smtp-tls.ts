@@ -4,11 +4,11 @@
  * (`SMTP_TLS_INSECURE=1`). Shared by newsdesk's SMTP client and the nodemailer fallback, so both
  * trust exactly the same certificates.
  */
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { type ConnectionOptions, checkServerIdentity } from 'node:tls';
 import { NewsdeskError } from '../domain/errors.ts';
+import { readPemSource } from './pem-source.ts';
 
 /** Certificate checks for the SMTP relay. */
 export interface SmtpTlsOptions {
@@ -28,14 +28,7 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE
  * @throws NewsdeskError (`config_invalid`) naming SMTP_TLS_CA and what is wrong.
  */
 export function loadTlsCa(caOrPath: string): string {
-  let pem = caOrPath;
-  if (!caOrPath.includes('-----BEGIN')) {
-    try {
-      pem = readFileSync(caOrPath, 'utf8');
-    } catch (err) {
-      throw new NewsdeskError('config_invalid', `SMTP_TLS_CA: not PEM text, and no readable file at ${caOrPath} (${(err as Error).message})`);
-    }
-  }
+  const pem = readPemSource(caOrPath, 'SMTP_TLS_CA', 'config_invalid');
   const certificates = pem.match(PEM_CERTIFICATE) ?? [];
   if (certificates.length === 0) throw new NewsdeskError('config_invalid', 'SMTP_TLS_CA: holds no "-----BEGIN CERTIFICATE-----" block');
   certificates.forEach((certificate, i) => {

@@ -32,16 +32,23 @@ async function logged(w: WorkerProcess, text: string, timeoutMs = 20_000): Promi
   }
 }
 
-/** Exit 0, the last words said, and nothing that looks like a crash. */
-function expectCleanStop(w: WorkerProcess, code: number | null): void {
+/** Exit 0, the last words said (`stopped`), and nothing that looks like a crash. */
+function expectCleanStop(w: WorkerProcess, code: number | null, stopped: string | RegExp = '"worker stopped"'): void {
   const out = w.output();
   expect({ code, stack: out.match(/^\s+at .+$/m)?.[0], closed: out.includes('Connection is closed') }).toEqual({ code: 0, stack: undefined, closed: false });
-  expect(out).toContain('"worker stopped"');
+  expect(out).toMatch(stopped);
   expect(out).not.toMatch(/"level":(50|60)/); // no error or fatal log line
 }
 
-describe.each([['SIGTERM'], ['SIGINT']] as const)('worker --exit-when-idle stopped with %s', (signal) => {
-  it('while sending: finishes the messages in flight, leaves nothing claimed, exits 0', async () => {
+const whileSending = [
+  ['worker --exit-when-idle', 'SIGTERM', ['worker', '--exit-when-idle'], '"worker stopped"'],
+  ['worker --exit-when-idle', 'SIGINT', ['worker', '--exit-when-idle'], '"worker stopped"'],
+  ['serve --with-workers', 'SIGTERM', ['serve', '--with-workers', '--port', '0', '--host', '127.0.0.1'], /newsdesk serve stopped after \d+ requests? in \d+ s\./],
+  ['serve --with-workers', 'SIGINT', ['serve', '--with-workers', '--port', '0', '--host', '127.0.0.1'], /newsdesk serve stopped after \d+ requests? in \d+ s\./],
+] as const;
+
+describe.each(whileSending)('%s stopped with %s while sending', (_mode, signal, args, stopped) => {
+  it('finishes the messages in flight, leaves nothing claimed, exits 0', async () => {
     p = await startPipeline({
       workers: false,
       smtp: { reply: (e) => (e.stage === 'data' ? { code: 250, delayMs: 15 } : undefined) },
@@ -49,10 +56,11 @@ describe.each([['SIGTERM'], ['SIGINT']] as const)('worker --exit-when-idle stopp
     });
     await p.addSubscribers('daily', 400);
     const c = await p.createCampaign(['daily']);
-    const w = start(['--exit-when-idle']);
+    const w = spawnNewsdesk(p.env, [...args]);
+    workers.push(w);
     await p.waitFor(c.id, (x) => x.counts.sent >= 30);
     w.child.kill(signal);
-    expectCleanStop(w, await w.exited);
+    expectCleanStop(w, await w.exited, stopped);
     expect(await p.app.campaigns.deliveries(c.id, { state: 'sending' })).toEqual([]);
     expect((await p.app.campaigns.get(c.id)).counts.pending).toBeGreaterThan(0);
   });
@@ -118,28 +126,5 @@ describe('worker stopped with SIGTERM', () => {
     expect(await w.exited).toBe(143);
     expect(w.output()).toContain('SIGTERM again: exiting now');
     expect(w.output()).not.toMatch(/^\s+at .+$/m);
-  });
-});
-
-describe.each([['SIGTERM'], ['SIGINT']] as const)('serve --with-workers stopped with %s while sending', (signal) => {
-  it('finishes the messages in flight, leaves nothing claimed, exits 0', async () => {
-    p = await startPipeline({
-      workers: false,
-      smtp: { reply: (e) => (e.stage === 'data' ? { code: 250, delayMs: 15 } : undefined) },
-      env: { SEND_BATCH_SIZE: '10', SMTP_POOL_SIZE: '4' },
-    });
-    await p.addSubscribers('daily', 400);
-    const c = await p.createCampaign(['daily']);
-    const s = spawnNewsdesk(p.env, ['serve', '--with-workers', '--port', '0', '--host', '127.0.0.1']);
-    workers.push(s);
-    await p.waitFor(c.id, (x) => x.counts.sent >= 30);
-    s.child.kill(signal);
-    const code = await s.exited;
-    const out = s.output();
-    expect({ code, stack: out.match(/^\s+at .+$/m)?.[0], closed: out.includes('Connection is closed') }).toEqual({ code: 0, stack: undefined, closed: false });
-    expect(out).toMatch(/newsdesk serve stopped after \d+ requests? in \d+ s\./);
-    expect(out).not.toMatch(/"level":(50|60)/);
-    expect(await p.app.campaigns.deliveries(c.id, { state: 'sending' })).toEqual([]);
-    expect((await p.app.campaigns.get(c.id)).counts.pending).toBeGreaterThan(0);
   });
 });
