@@ -6,9 +6,8 @@
  */
 import { checkRedisSettings, createApp } from './app.ts';
 import type { Config } from './config.ts';
-import { createSendMetrics } from './http/metrics.ts';
-import { type MetricsServer, startMetricsServer } from './http/metrics-server.ts';
-import { createWorkerMetrics, type WorkerMetrics } from './http/worker-metrics.ts';
+import type { MetricsServer } from './http/metrics-server.ts';
+import type { WorkerMetrics } from './http/worker-metrics.ts';
 import { verifyMailSettings } from './mail/create-transport.ts';
 import { listenForStopSignals } from './stop-signals.ts';
 
@@ -30,7 +29,12 @@ export interface RunWorkerOptions {
 export async function runWorker(config: Config, opts: RunWorkerOptions = {}): Promise<void> {
   // Listening from the start: a signal during start-up stops the worker cleanly too.
   const signals = listenForStopSignals();
-  const sendMetrics = opts.metricsPort === undefined ? undefined : createSendMetrics();
+  // Loaded only with a metrics port: a worker without one has no use for prom-client.
+  const metricsModules =
+    opts.metricsPort === undefined
+      ? undefined
+      : await Promise.all([import('./http/metrics.ts'), import('./http/worker-metrics.ts'), import('./http/metrics-server.ts')]);
+  const sendMetrics = metricsModules?.[0].createSendMetrics();
   const app = await createApp(config, sendMetrics ? { wrapTransport: sendMetrics.wrap } : {}).catch((err: unknown) => {
     signals.dispose();
     throw err;
@@ -45,7 +49,8 @@ export async function runWorker(config: Config, opts: RunWorkerOptions = {}): Pr
     const transport = await app.transport();
     await verifyMailSettings(transport);
     let metrics: WorkerMetrics | undefined;
-    if (sendMetrics && opts.metricsPort !== undefined) {
+    if (metricsModules && sendMetrics && opts.metricsPort !== undefined) {
+      const [, { createWorkerMetrics }, { startMetricsServer }] = metricsModules;
       metrics = createWorkerMetrics({ send: sendMetrics, pingRedis: () => app.redis.ping() });
       metricsServer = await startMetricsServer({
         port: opts.metricsPort,
