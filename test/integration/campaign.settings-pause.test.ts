@@ -43,4 +43,4 @@ it('"Relay access denied" pauses the campaign with the reason; nothing fails; re
   expect(done.counts).toEqual({ total: 60, sent: 60, failed: 0, skipped: 0, pending: 0 });
   expect(p.received().size).toBe(60);
   expect([...p.received().values()].filter((n) => n > 1)).toEqual([]);
-});
+}, 60_000);

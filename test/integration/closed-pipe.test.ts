@@ -38,4 +38,4 @@ it('subscribers export | head -1 and campaign create --json | head -1 end quietl
   expect(created.stderr).not.toMatch(/EPIPE|^\s+at /m);
   // The campaign was created all the same: the cut output changed nothing done before it.
   expect(await p.app.campaigns.list()).toHaveLength(1);
-});
+}, 60_000);

@@ -71,7 +71,7 @@ describe.skipIf(!postfixAvailable({ login: true }))('a real Postfix relay (START
       expect({ mail: count('mail'), rcpt: count('rcpt'), data: count('data') }).toEqual({ mail: 150, rcpt: 150, data: 150 });
       expect(smtpd.filter((l) => l.includes('TLS connection established from'))).toHaveLength(disconnects.length);
       expect(smtpd.filter((l) => /warning:|improper command pipelining|lost connection|timeout after|reject:/.test(l))).toEqual([]);
-    });
+    }, 90_000);
   });
   describe('settings an operator gets wrong', () => {
     let t: TestRedis;
@@ -90,7 +90,7 @@ describe.skipIf(!postfixAvailable({ login: true }))('a real Postfix relay (START
       expect(untrusted.stderr).toMatch(/^error: the certificate of SMTP server smtp:\/\/127\.0\.0\.1:\d+ is not signed by a trusted CA \([^\n]+\): set SMTP_TLS_CA to [^\n]+\n$/);
       const trusted = await worker({ SMTP_URL: `smtp://127.0.0.1:${open.port}`, SMTP_TLS_CA: ca.caFile });
       expect(trusted).toMatchObject({ code: 0, stderr: '' });
-    });
+    }, 90_000);
 
     it('a wrong password (Dovecot SASL): the worker refuses to start, naming SMTP_URL; the right one logs in', async () => {
       const wrong = await worker({ SMTP_URL: `smtp://newsdesk:not-the-secret@127.0.0.1:${withLogin.port}`, SMTP_TLS_CA: ca.caFile });
@@ -102,7 +102,7 @@ describe.skipIf(!postfixAvailable({ login: true }))('a real Postfix relay (START
       // The settings check: connect, EHLO, STARTTLS, EHLO, AUTH, QUIT, and no message.
       expect(withLogin.log()).toMatch(/disconnect from \S+ ehlo=2 starttls=1 auth=1 quit=1 commands=5/);
       expect(withLogin.log()).toMatch(/SASL PLAIN authentication failed: .*sasl_username=newsdesk/);
-    });
+    }, 90_000);
 
     it('no login where the relay needs one: Postfix answers "Relay access denied" and the campaign pauses with that reason', async () => {
       const p = await startPipeline({ workers: false, env: { SMTP_URL: `smtp://127.0.0.1:${withLogin.port}`, SMTP_TLS_CA: ca.caFile } });
@@ -119,6 +119,6 @@ describe.skipIf(!postfixAvailable({ login: true }))('a real Postfix relay (START
       } finally {
         await p.close();
       }
-    });
+    }, 90_000);
   });
 });

@@ -113,32 +113,39 @@ describe('newsdesk worker checks the SMTP settings before it starts', () => {
   });
   const run = (args: string[], env: Record<string, string>) => runNewsdesk(args, { env: { PATH: process.env.PATH ?? '', ...t.env, LOG_LEVEL: 'warn', ...env } });
 
-  it('refuses to start with one sentence naming the setting: untrusted certificate, wrong password; starts with SMTP_TLS_CA', async () => {
+  // Each case starts real `newsdesk` processes: on a busy machine that takes a while.
+  const PROCESS_MS = 90_000;
+  const url = (smtp: TestSmtpServer, pass: string) => `smtp://news:${pass}@127.0.0.1:${smtp.port}`;
+
+  it('an untrusted certificate: worker and campaign test refuse to start with one sentence naming SMTP_TLS_CA', async () => {
     const smtp = await relay(ca);
-    const url = (pass: string) => `smtp://news:${pass}@127.0.0.1:${smtp.port}`;
-    const untrusted = await run(['worker', '--exit-when-idle'], { SMTP_URL: url('right-password') });
+    const untrusted = await run(['worker', '--exit-when-idle'], { SMTP_URL: url(smtp, 'right-password') });
     expect(untrusted.code).toBe(1);
     expect(untrusted.stderr).toMatch(/^error: the certificate of SMTP server smtp:\/\/127\.0\.0\.1:\d+ is not signed by a trusted CA \(.+\): set SMTP_TLS_CA to [^\n]+\n$/);
+    const test = await run(['campaign', 'test', 'daily-2025-02-13-abcdef', '--to', 'editor@example.com'], { SMTP_URL: url(smtp, 'right-password') });
+    expect(test).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: the certificate of SMTP server .*SMTP_TLS_CA/) });
+  }, PROCESS_MS);
 
-    const wrongPassword = await run(['worker', '--exit-when-idle'], { SMTP_URL: url('wrong-password'), SMTP_TLS_CA: ca.caFile });
+  it('a wrong password: the worker refuses to start with one sentence naming SMTP_URL, without the password', async () => {
+    const smtp = await relay(ca);
+    const wrongPassword = await run(['worker', '--exit-when-idle'], { SMTP_URL: url(smtp, 'wrong-password'), SMTP_TLS_CA: ca.caFile });
     expect(wrongPassword.code).toBe(1);
     expect(wrongPassword.stderr).toMatch(/^error: SMTP server smtp:\/\/127\.0\.0\.1:\d+ refused the login \([^\n]*535[^\n]*\): check the user and password in SMTP_URL[^\n]*\n$/);
     expect(wrongPassword.stderr).not.toContain('wrong-password');
+  }, PROCESS_MS);
 
-    const test = await run(['campaign', 'test', 'daily-2025-02-13-abcdef', '--to', 'editor@example.com'], { SMTP_URL: url('right-password') });
-    expect(test).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: the certificate of SMTP server .*SMTP_TLS_CA/) });
-
-    const fine = await run(['worker', '--exit-when-idle'], { SMTP_URL: url('right-password'), SMTP_TLS_CA: ca.caFile });
+  it('with SMTP_TLS_CA and the right password the worker starts: one check (STARTTLS, AUTH, QUIT), nothing sent', async () => {
+    const smtp = await relay(ca);
+    const fine = await run(['worker', '--exit-when-idle'], { SMTP_URL: url(smtp, 'right-password'), SMTP_TLS_CA: ca.caFile });
     expect(fine).toMatchObject({ code: 0, stderr: '' });
-    // Connect, STARTTLS, AUTH and QUIT, and nothing sent.
     expect(smtp.auths.filter((a) => a.ok)).toHaveLength(1);
     expect(smtp.messages).toHaveLength(0);
-  });
+  }, PROCESS_MS);
 
   it('SMTP_TLS_INSECURE=1 starts, with a warning at every start', async () => {
     const smtp = await relay(otherName);
     const insecure = await run(['worker', '--exit-when-idle'], { SMTP_URL: `smtp://news:right-password@127.0.0.1:${smtp.port}`, SMTP_TLS_INSECURE: '1' });
     expect(insecure.code).toBe(0);
     expect(insecure.stderr).toContain('SMTP_TLS_INSECURE=1: the SMTP server\'s certificate is not checked');
-  });
+  }, PROCESS_MS);
 });

@@ -62,4 +62,4 @@ it('reports SMTP replies by class, send latency, batch durations, retries, break
   w.child.kill('SIGTERM');
   expect(await w.exited).toBe(0);
   await expect(fetch(`${url}/healthz`)).rejects.toThrow();
-});
+}, 60_000);

@@ -63,7 +63,7 @@ describe.each(whileSending)('%s stopped with %s while sending', (_mode, signal, 
     expectCleanStop(w, await w.exited, stopped);
     expect(await p.app.campaigns.deliveries(c.id, { state: 'sending' })).toEqual([]);
     expect((await p.app.campaigns.get(c.id)).counts.pending).toBeGreaterThan(0);
-  });
+  }, 60_000);
 });
 
 describe('worker stopped with SIGTERM', () => {
@@ -73,7 +73,7 @@ describe('worker stopped with SIGTERM', () => {
     await logged(w, '"worker started"');
     w.child.kill('SIGTERM');
     expectCleanStop(w, await w.exited);
-  });
+  }, 60_000);
 
   it('during the fan-out (--exit-when-idle): the fan-out finishes its walk, the worker exits 0', async () => {
     p = await startPipeline({
@@ -90,7 +90,7 @@ describe('worker stopped with SIGTERM', () => {
     w.child.kill('SIGTERM');
     expectCleanStop(w, await w.exited);
     expect(await p.app.campaigns.deliveries(c.id, { state: 'sending' })).toEqual([]);
-  });
+  }, 60_000);
 
   it('while batches wait out a retry backoff after 421s (--exit-when-idle): exits 0 at once', async () => {
     p = await startPipeline({
@@ -106,7 +106,7 @@ describe('worker stopped with SIGTERM', () => {
     expectCleanStop(w, await w.exited);
     const after = await p.app.campaigns.get(c.id);
     expect(after.counts).toMatchObject({ sent: 0, failed: 0, pending: 50 });
-  });
+  }, 60_000);
 
   it('a second signal exits at once, without waiting for the message in flight', async () => {
     p = await startPipeline({
@@ -126,5 +126,5 @@ describe('worker stopped with SIGTERM', () => {
     expect(await w.exited).toBe(143);
     expect(w.output()).toContain('SIGTERM again: exiting now');
     expect(w.output()).not.toMatch(/^\s+at .+$/m);
-  });
+  }, 60_000);
 });
