@@ -11,8 +11,9 @@ import { NewsdeskError } from '../domain/errors.ts';
 import { createSendMetrics } from '../http/metrics.ts';
 import { buildServer } from '../http/server.ts';
 import { verifyMailSettings } from '../mail/create-transport.ts';
+import { assertSigningSecret } from '../secret-guard.ts';
 import { listenForStopSignals } from '../stop-signals.ts';
-import { port, positiveInt } from './output.ts';
+import { port, positiveInt, warnLine } from './output.ts';
 
 export interface ServeOptions {
   port?: number | undefined;
@@ -24,6 +25,7 @@ export interface ServeOptions {
 /** Runs the server until SIGTERM or SIGINT; resolves once everything is closed. */
 export async function serve(opts: ServeOptions): Promise<void> {
   const config = loadConfig();
+  assertSigningSecret(config, { command: 'newsdesk serve', warn: warnLine });
   // Listening from the start: a signal during start-up stops the server cleanly too.
   const signals = listenForStopSignals();
   const sendMetrics = opts.withWorkers ? createSendMetrics() : undefined;
@@ -33,7 +35,6 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let requests = 0;
   try {
     for (const warning of await checkRedisSettings(app.redis)) logger[config.env === 'production' ? 'warn' : 'debug'](warning);
-    if (config.devSecret) logger.warn('links are signed with the built-in development secret: set NEWSDESK_SECRET before real subscribers use them');
     if (opts.withWorkers) {
       await verifyMailSettings(await app.transport());
       await app.startWorkers({ concurrency: opts.concurrency });

@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { runWorker } from '../worker.ts';
-import { port, positiveInt } from './output.ts';
+import { assertSigningSecret } from '../secret-guard.ts';
+import { port, positiveInt, warnLine } from './output.ts';
 
 export function workerCommand(): Command {
   return new Command('worker')
@@ -12,7 +13,9 @@ export function workerCommand(): Command {
     .option('--metrics-port <port>', "serve this process's Prometheus /metrics and /healthz on this port", port)
     .option('--metrics-host <address>', 'address for --metrics-port', '127.0.0.1')
     .action(async (opts: { concurrency?: number; exitWhenIdle?: boolean; metricsPort?: number; metricsHost: string }) => {
-      await runWorker(loadConfig(), {
+      const config = loadConfig();
+      assertSigningSecret(config, { command: 'newsdesk worker', warn: warnLine });
+      await runWorker(config, {
         concurrency: opts.concurrency,
         exitWhenIdle: opts.exitWhenIdle,
         metricsPort: opts.metricsPort,
