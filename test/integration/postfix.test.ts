@@ -6,6 +6,7 @@
  * an operator gets wrong: the private CA not given, a wrong password (Dovecot SASL behind
  * Postfix), a relay that will not relay without a login.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNewsdesk } from '../support/cli.ts';
 import { openTestRedis, type TestRedis } from '../support/redis.ts';
@@ -75,6 +76,7 @@ describe.skipIf(!postfixAvailable({ login: true }))('a real Postfix relay (START
   });
   describe('settings an operator gets wrong', () => {
     let t: TestRedis;
+    const secret = randomBytes(32).toString('base64url');
     beforeAll(async () => {
       t = await openTestRedis();
     });
@@ -82,7 +84,7 @@ describe.skipIf(!postfixAvailable({ login: true }))('a real Postfix relay (START
       await t?.cleanup();
     });
     const worker = (env: Record<string, string>) =>
-      runNewsdesk(['worker', '--exit-when-idle'], { env: { PATH: process.env.PATH ?? '', ...t.env, LOG_LEVEL: 'warn', ...env } });
+      runNewsdesk(['worker', '--exit-when-idle'], { env: { PATH: process.env.PATH ?? '', ...t.env, NEWSDESK_SECRET: secret, LOG_LEVEL: 'warn', ...env } });
 
     it('the private CA not given: the worker refuses to start, naming SMTP_TLS_CA; given, it starts', async () => {
       const untrusted = await worker({ SMTP_URL: `smtp://127.0.0.1:${open.port}` });

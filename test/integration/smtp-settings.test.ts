@@ -5,6 +5,7 @@
  * loopback, for both SMTP clients: verify() refuses with one sentence naming the setting, and a
  * send meets the same failure as a setup problem, not as passing trouble.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { prepareCampaignMessage } from '../../src/mail/campaign-message.ts';
@@ -111,7 +112,9 @@ describe('newsdesk worker checks the SMTP settings before it starts', () => {
   afterAll(async () => {
     await t.cleanup();
   });
-  const run = (args: string[], env: Record<string, string>) => runNewsdesk(args, { env: { PATH: process.env.PATH ?? '', ...t.env, LOG_LEVEL: 'warn', ...env } });
+  const secret = randomBytes(32).toString('base64url');
+  const run = (args: string[], env: Record<string, string>) =>
+    runNewsdesk(args, { env: { PATH: process.env.PATH ?? '', ...t.env, NEWSDESK_SECRET: secret, LOG_LEVEL: 'warn', ...env } });
 
   // Each case starts real `newsdesk` processes: on a busy machine that takes a while.
   const PROCESS_MS = 90_000;
