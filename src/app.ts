@@ -17,6 +17,7 @@ import { JobParking } from './queue/parking.ts';
 import { CAMPAIGN_QUEUE, SEND_QUEUE, type SendBatchJob, type StartCampaignJob } from './queue/queues.ts';
 import { createRecipients, type Recipients } from './queue/recipients.adapter.ts';
 import type { MessagePreparer } from './queue/send-batch.job.ts';
+import type { WorkerObserver } from './queue/worker-observer.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
 import { CampaignStore } from './store/campaign.store.ts';
 import { connectRedis, createRedis, describeRedis, type RedisClient } from './store/redis.ts';
@@ -46,8 +47,8 @@ export interface App {
   returnPath: ReturnPathService;
   /** The mail transport, opened on first use (the dev outbox starts then). */
   transport(): Promise<ConfiguredMailTransport>;
-  /** Starts fan-out and send workers in this process. */
-  startWorkers(opts?: { concurrency?: number }): Promise<RunningWorkers>;
+  /** Starts fan-out and send workers in this process; `observer` counts their work (metrics). */
+  startWorkers(opts?: { concurrency?: number | undefined; observer?: WorkerObserver | undefined }): Promise<RunningWorkers>;
   /** Closes workers, queues, transport and Redis, each step even if another fails. Safe twice. */
   close(): Promise<void>;
 }
@@ -164,6 +165,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         {
           campaigns,
           logger,
+          observer: workerOpts.observer,
           fanout: {
             members: recipients,
             batchSize: config.send.batchSize,

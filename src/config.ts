@@ -131,6 +131,12 @@ const Env = z
     SMTP_POOL_SIZE: int(1, 100).default(5),
     /** The SMTP client: newsdesk's own (fast, the default) or nodemailer's pool (the fallback). */
     SMTP_CLIENT: z.enum(['newsdesk', 'nodemailer']).default('newsdesk'),
+    /** CAs to trust for the relay's certificate: PEM text, or a path to a file holding it. */
+    SMTP_TLS_CA: z.string().min(1).optional(),
+    /** The name the relay's certificate must carry, when SMTP_URL names it by address. */
+    SMTP_TLS_SERVERNAME: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be a host name such as mail.example.com').optional(),
+    /** 1: accept a relay certificate that does not verify (warned about at every start). */
+    SMTP_TLS_INSECURE: z.enum(['0', '1'], { message: 'must be 1 (accept an unverifiable certificate) or 0' }).default('0'),
     /** Where the dev outbox writes messages when SMTP_URL is unset. */
     OUTBOX_DIR: z.string().min(1).default('outbox'),
     /** The public address of `newsdesk serve`, used in every link the composer writes. */
@@ -285,7 +291,14 @@ export interface Config {
   /** `cluster`: seed nodes when REDIS_CLUSTER_NODES is set; then `url` only carries credentials and TLS. */
   redis: { url: string; db: number; prefix: string; cluster?: RedisNode[] | undefined };
   /** Undefined: use the embedded dev outbox. */
-  smtp: { url: string | undefined; poolSize: number; client: 'newsdesk' | 'nodemailer'; outboxDir: string };
+  smtp: {
+    url: string | undefined;
+    poolSize: number;
+    client: 'newsdesk' | 'nodemailer';
+    outboxDir: string;
+    /** SMTP_TLS_CA (as given: PEM or path), SMTP_TLS_SERVERNAME, SMTP_TLS_INSECURE. */
+    tls: { ca: string | undefined; servername: string | undefined; insecure: boolean };
+  };
   publicUrl: string;
   port: number;
   /** First is used to sign; all are accepted when verifying (NEWSDESK_SECRET, then NEWSDESK_SECRET_PREVIOUS). */
@@ -373,7 +386,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   return {
     env: e.NODE_ENV,
     redis: { url: e.REDIS_URL, db: dbPath ? Number(dbPath) : 0, prefix: e.NEWSDESK_PREFIX, cluster: e.REDIS_CLUSTER_NODES },
-    smtp: { url: e.SMTP_URL, poolSize: e.SMTP_POOL_SIZE, client: e.SMTP_CLIENT, outboxDir: e.OUTBOX_DIR },
+    smtp: {
+      url: e.SMTP_URL,
+      poolSize: e.SMTP_POOL_SIZE,
+      client: e.SMTP_CLIENT,
+      outboxDir: e.OUTBOX_DIR,
+      tls: { ca: e.SMTP_TLS_CA, servername: e.SMTP_TLS_SERVERNAME, insecure: e.SMTP_TLS_INSECURE === '1' },
+    },
     publicUrl: e.PUBLIC_URL,
     port: e.PORT,
     secrets,

@@ -11,6 +11,7 @@ import { DeliveryState as DeliveryStateSchema } from '../domain/campaign.schema.
 import { NewsdeskError, ValidationError } from '../domain/errors.ts';
 import type { CampaignReturns } from '../domain/return-report.ts';
 import { SEND_TIME_HINT, SendTime } from '../domain/send-time.ts';
+import { verifyMailSettings } from '../mail/create-transport.ts';
 import { assertSigningSecret } from '../secret-guard.ts';
 import { type CampaignProgress, statusBody } from '../queue/campaign.service.ts';
 import { type CommandContext, withContext } from './context.ts';
@@ -41,7 +42,8 @@ export function describeProgress(p: CampaignProgress): string {
   ];
   if (p.rate > 0) parts.push(`${p.rate.toFixed(0)}/s`);
   if (p.etaSeconds !== undefined) parts.push(`ETA ${Math.ceil(p.etaSeconds)} s`);
-  return parts.join(', ');
+  const line = parts.join(', ');
+  return p.campaign.status === 'paused' && p.campaign.pauseReason ? `${line}\npaused because ${p.campaign.pauseReason}` : line;
 }
 
 function summary(c: Campaign): Record<string, unknown> {
@@ -165,7 +167,9 @@ export function campaignCommand(): Command {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
         assertSigningSecret(ctx.config(), { command: 'newsdesk campaign test', warn: warnLine });
-        const outcome = await (await ctx.app()).service.testSend(id, opts.to);
+        const app = await ctx.app();
+        await verifyMailSettings(await app.transport());
+        const outcome = await app.service.testSend(id, opts.to);
         await ctx.audit({ action: 'campaign.test', target: id, detail: { to: opts.to, status: outcome.status } });
         out.result(outcome);
         if (outcome.status !== 'sent') throw new NewsdeskError('test_send_failed', `test copy to ${opts.to} not sent: ${outcome.response}`);
