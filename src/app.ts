@@ -9,6 +9,7 @@ import type { Config } from './config.ts';
 import { createLinkSigner, type LinkSigner } from './domain/links.ts';
 import { createReturnAddresser } from './domain/return-token.ts';
 import { type ConfiguredMailTransport, createMailTransport } from './mail/create-transport.ts';
+import { POSTMARK_MESSAGE_ID_HEADER } from './mail/esp/postmark.events.ts';
 import { CampaignService } from './queue/campaign.service.ts';
 import { ReturnPathService } from './queue/return-path.service.ts';
 import { createMessagePreparer } from './queue/message.preparer.ts';
@@ -16,12 +17,13 @@ import { JobParking } from './queue/parking.ts';
 import { CAMPAIGN_QUEUE, SEND_QUEUE, type SendBatchJob, type StartCampaignJob } from './queue/queues.ts';
 import { createRecipients, type Recipients } from './queue/recipients.adapter.ts';
 import type { MessagePreparer } from './queue/send-batch.job.ts';
+import type { WorkerObserver } from './queue/worker-observer.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
 import { CampaignStore } from './store/campaign.store.ts';
 import { connectRedis, createRedis, describeRedis, type RedisClient } from './store/redis.ts';
 import { createReturnStore, type ReturnStore } from './store/return.store.ts';
 import { SendRateLimiter } from './store/send-rate.limiter.ts';
-import { createStores, type Stores } from './store/stores.ts';
+import { createStores, type Stores, storesSettings } from './store/stores.ts';
 
 /** How long a claim keeps other jobs off a delivery: longer than one SMTP send can take. */
 const CLAIM_LEASE_MS = 5 * 60_000;
@@ -45,8 +47,8 @@ export interface App {
   returnPath: ReturnPathService;
   /** The mail transport, opened on first use (the dev outbox starts then). */
   transport(): Promise<ConfiguredMailTransport>;
-  /** Starts fan-out and send workers in this process. */
-  startWorkers(opts?: { concurrency?: number }): Promise<RunningWorkers>;
+  /** Starts fan-out and send workers in this process; `observer` counts their work (metrics). */
+  startWorkers(opts?: { concurrency?: number | undefined; observer?: WorkerObserver | undefined }): Promise<RunningWorkers>;
   /** Closes workers, queues, transport and Redis, each step even if another fails. Safe twice. */
   close(): Promise<void>;
 }
@@ -93,7 +95,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   // Reconnects are ioredis's job; a listener keeps it from printing every failed attempt itself.
   client.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
   const redis = await connectRedis(client, describeRedis(config.redis));
-  const stores = createStores({ redis, prefix: config.redis.prefix });
+  const stores = createStores({ redis, ...storesSettings(config) });
   const campaigns = new CampaignStore({ redis, keys: stores.keys, deliveryRetentionMs: config.send.deliveryRetentionDays * 86_400_000 });
   const recipients = createRecipients(stores);
   const prefix = stores.keys.queuePrefix;
@@ -105,7 +107,13 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const parking = new JobParking({ redis, keys: stores.keys, sendQueue: queues.send, campaigns });
   const links = createLinkSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
   const returnAddresses = createReturnAddresser({ secrets: config.secrets, bounceDomain: config.inbound.bounceDomain });
-  const preparer = createMessagePreparer({ links, publicUrl: config.publicUrl, returns: returnAddresses });
+  const preparer = createMessagePreparer({
+    links,
+    publicUrl: config.publicUrl,
+    returns: returnAddresses,
+    // Postmark reports its own message ids; this header comes back in its webhooks' Metadata.
+    messageIdEchoHeader: config.webhooks.postmark ? POSTMARK_MESSAGE_ID_HEADER : undefined,
+  });
 
   let transport: Promise<ConfiguredMailTransport> | undefined;
   const getTransport = () =>
@@ -157,6 +165,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         {
           campaigns,
           logger,
+          observer: workerOpts.observer,
           fanout: {
             members: recipients,
             batchSize: config.send.batchSize,

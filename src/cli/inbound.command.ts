@@ -5,6 +5,7 @@
  *   it could not be stored, so the MTA keeps it and retries.
  * - `inbound serve`: the SMTP listener an MTA forwards return mail to.
  * - `inbound ls`: what came back lately, and what became of it.
+ * - `inbound poll [--once]`: the bounce mailbox at INBOUND_IMAP_URL (inbound-poll.command.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -16,8 +17,10 @@ import { readReturnAddress } from '../domain/return-token.ts';
 import { readReturnMail } from '../mail/return-mail.ts';
 import { RETURN_MESSAGE_READ_BYTES } from '../mail/return-message.ts';
 import { startReturnListener } from '../mail/return-listener.ts';
+import { assertSigningSecret } from '../secret-guard.ts';
 import { withContext } from './context.ts';
-import { count, createOutput, positiveInt, table } from './output.ts';
+import { inboundPollCommand } from './inbound-poll.command.ts';
+import { count, createOutput, positiveInt, table, warnLine } from './output.ts';
 
 /** sysexits.h EX_TEMPFAIL: the MTA keeps the message and tries again later. */
 export const EX_TEMPFAIL = 75;
@@ -53,6 +56,7 @@ async function processOne(file: string, opts: { rcpt: string; json?: boolean }):
   const out = createOutput(opts);
   const raw = await readInput(file);
   const config = loadConfig();
+  assertSigningSecret(config, { command: 'newsdesk inbound', warn: warnLine });
   const { feedbackAddresses, bounceDomain } = config.inbound;
   if (!readReturnAddress(opts.rcpt, { feedbackAddresses, domain: bounceDomain })) {
     // Not ours: saying so (exit 0 would drop it silently; the MTA bounces it on exit 67 EX_NOUSER).
@@ -96,12 +100,12 @@ export function inboundCommand(): Command {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .action(async (opts: { port: number; host: string }) => {
       const config = loadConfig();
+      assertSigningSecret(config, { command: 'newsdesk inbound serve', warn: warnLine });
       // Fail fast while Redis is away: a command must not wait in ioredis's queue, the sender gets a 451.
       const app = await createApp(config, { redisOptions: { enableOfflineQueue: false, maxRetriesPerRequest: 1 } });
       const { logger } = app;
       try {
         for (const warning of await checkRedisSettings(app.redis)) logger[config.env === 'production' ? 'warn' : 'debug'](warning);
-        if (config.devSecret) logger.warn('return tokens are checked with the built-in development secret: set NEWSDESK_SECRET');
         const tls = config.inbound.tls && { key: await pemOf(config.inbound.tls.key), cert: await pemOf(config.inbound.tls.cert) };
         const listener = await startReturnListener({
           sink: app.returnPath,
@@ -157,6 +161,8 @@ export function inboundCommand(): Command {
         out.info(`${count(shown.length)} message${shown.length === 1 ? '' : 's'}${opts.kind ? ` of kind ${opts.kind}` : ''}.`);
       });
     });
+
+  inbound.addCommand(inboundPollCommand());
 
   return inbound;
 }

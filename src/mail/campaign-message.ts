@@ -37,6 +37,11 @@ export interface CampaignMessageOptions {
   envelopeFrom?: string | undefined;
   /** Clock for the Date header. Default `() => new Date()`. */
   now?: (() => Date) | undefined;
+  /**
+   * A header that repeats the Message-ID (without its brackets) for an ESP that reports only
+   * headers of its own naming back in its webhooks, e.g. Postmark's `X-PM-Metadata-…`. Default none.
+   */
+  messageIdEchoHeader?: string | undefined;
 }
 
 /** Per-message options. */
@@ -112,6 +117,10 @@ export function prepareCampaignMessage(options: CampaignMessageOptions): Campaig
     ...htmlPart.slice(1),
   ];
 
+  const echoHeader = options.messageIdEchoHeader;
+  if (echoHeader !== undefined && !/^[A-Za-z0-9-]{1,76}$/.test(echoHeader)) {
+    throw new HeaderValueError('messageIdEchoHeader', `not a header field name: ${JSON.stringify(echoHeader)}`);
+  }
   let dateSecond = -1;
   let dateHeader = '';
 
@@ -139,6 +148,7 @@ export function prepareCampaignMessage(options: CampaignMessageOptions): Campaig
         unstructuredHeader('Subject', prefix + fillTemplate(compiled.subject, raw)),
         dateHeader,
         `Message-ID: ${messageId}`,
+        ...(echoHeader ? [`${echoHeader}: ${messageId.slice(1, -1)}`] : []),
         'MIME-Version: 1.0',
         // One field, both URIs; the mailto goes on a continuation line when the pair is long.
         listUnsubscribe.length + mailto.length <= 78 ? listUnsubscribe + mailto : listUnsubscribe + CRLF + mailto,

@@ -136,14 +136,14 @@ export class CampaignService {
 
   /** Stops sending within a couple of seconds: every worker checks before each message. */
   async pause(id: string): Promise<Campaign> {
-    const r = await this.opts.campaigns.transition(id, ['sending'], 'paused', { pausedAt: this.now().toISOString() });
+    const r = await this.opts.campaigns.transition(id, ['sending'], 'paused', { pausedAt: this.now().toISOString(), pauseReason: '' });
     if (!r.moved) throw new CampaignStateError(id, 'pause', r.previous);
     return this.opts.campaigns.get(id);
   }
 
   /** Continues a paused campaign where it stopped. */
   async resume(id: string): Promise<Campaign> {
-    const r = await this.opts.campaigns.transition(id, ['paused'], 'sending');
+    const r = await this.opts.campaigns.transition(id, ['paused'], 'sending', { pauseReason: '' });
     if (!r.moved) throw new CampaignStateError(id, 'resume', r.previous);
     await this.opts.parking.wake(id);
     return this.opts.campaigns.get(id);

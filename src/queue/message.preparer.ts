@@ -20,11 +20,13 @@ export interface MessagePreparerOptions {
    * newsletter's From address and `unsubscribe@<From domain>`, as before return mail was read.
    */
   returns?: ReturnAddresser | undefined;
+  /** See `messageIdEchoHeader` of the campaign message (set when the Postmark webhook is). */
+  messageIdEchoHeader?: string | undefined;
 }
 
 export function createMessagePreparer(opts: MessagePreparerOptions): MessagePreparer {
   const build = (content: CampaignContent, campaign: { id: string; listId: string }, subjectPrefix?: string) =>
-    prepareCampaignMessage({ compiled: content.compiled, newsletter: content.newsletter, campaign, subjectPrefix });
+    prepareCampaignMessage({ compiled: content.compiled, newsletter: content.newsletter, campaign, subjectPrefix, messageIdEchoHeader: opts.messageIdEchoHeader });
   return {
     prepare(campaign: Campaign, content: CampaignContent): PreparedCampaign {
       const byList = new Map<string, CampaignMessage>();

@@ -180,3 +180,15 @@ describe('prepareCampaignMessage', () => {
     expect(out.envelope.from).toBe('bounces@mail.example.com');
   });
 });
+
+describe('messageIdEchoHeader (an ESP that reports back only headers of its own naming)', () => {
+  it('repeats the Message-ID in the named header, and writes nothing extra without it', () => {
+    const echoed = headOf(prepareCampaignMessage({ ...base, messageIdEchoHeader: 'X-PM-Metadata-newsdesk-message-id' }).render(ada, { messageIdLocal: 'cmp_42.7' }).raw);
+    expect(echoed).toContain('Message-ID: <cmp_42.7@briefing.example.com>\r\nX-PM-Metadata-newsdesk-message-id: cmp_42.7@briefing.example.com\r\n');
+    expect(headOf(prepareCampaignMessage(base).render(ada).raw)).not.toContain('X-PM-Metadata');
+  });
+
+  it('refuses a name that is not a header field name', () => {
+    expect(() => prepareCampaignMessage({ ...base, messageIdEchoHeader: 'X-Bad: injected\r\nBcc' })).toThrow(HeaderValueError);
+  });
+});
