@@ -24,6 +24,7 @@ import { subscriberRoutes } from './subscriber.routes.ts';
 import { MAX_PATH_PARAM_CHARS, zodValidatorCompiler } from './validation.ts';
 
 const VERSION = '0.1.0';
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface ServerOptions {
   /** Folders searched for `<newsletter>.yaml`. Default: from NEWSLETTERS_DIR, then the package's own. */
@@ -95,7 +96,13 @@ export function buildServer(app: App, opts: ServerOptions = {}): FastifyInstance
   });
   void server.register(swaggerUi, { routePrefix: '/api/docs' });
 
-  void server.register(subscriberRoutes, { app, links, mailer, subscribeRatePerMinute: opts.subscribeRatePerMinute ?? config.http.subscribeRatePerMinute });
+  void server.register(subscriberRoutes, {
+    app,
+    links,
+    mailer,
+    subscribeRatePerMinute: opts.subscribeRatePerMinute ?? config.http.subscribeRatePerMinute,
+    viewLinkMaxAgeMs: config.viewLinkMaxAgeDays > 0 ? config.viewLinkMaxAgeDays * DAY_MS : undefined,
+  });
   // Metrics name campaigns and lists: they are for the operator's Prometheus (with a token), not the public.
   void server.register(healthRoutes, { app, metrics, authorizeMetrics: bearerAuth(app.stores.apiTokens) });
   void server.register(apiPlugin, { prefix: '/api', app, newsletterDirs, templates, ...(opts.maxImportBytes ? { maxImportBytes: opts.maxImportBytes } : {}) });

@@ -5,7 +5,8 @@
  * - `POST /u/:token` unsubscribes: RFC 8058 one-click (`List-Unsubscribe=One-Click` as a
  *   urlencoded or multipart form) or the page's own buttons. No cookie, no auth beyond the
  *   token, 200 and never a redirect, harmless to repeat, done before the answer is sent;
- * - `GET /v/:token` the personalized edition, never indexed;
+ * - `GET /v/:token` the personalized edition, never indexed, for VIEW_LINK_MAX_AGE_DAYS, naming no
+ *   address; `GET`/`POST /v/:token/unsubscribe` its two-step unsubscribe from the campaign's lists;
  * - `POST /subscribe` sign-up (form or JSON), one answer for every address, rate-limited per IP;
  * - `GET /confirm/:token` a confirm button, `POST /confirm/:token` the confirmation.
  *
@@ -17,7 +18,6 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../app.ts';
-import { personalize } from '../composer/personalize.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { ListId } from '../domain/list.schema.ts';
 import { EmailAddress, SubscriberName } from '../domain/subscriber.schema.ts';
@@ -39,6 +39,7 @@ import {
   unsubscribePage,
   unsubscribedPage,
 } from './subscriber/pages.ts';
+import { VIEW_UNSUBSCRIBE_READER, readerCopy } from './subscriber/reader-copy.ts';
 import { unsubscribe, unsubscribeContext } from './subscriber/unsubscribe.ts';
 
 export interface SubscriberRoutesOptions {
@@ -47,6 +48,8 @@ export interface SubscriberRoutesOptions {
   mailer: ConfirmationMailer;
   /** Sign-ups per IP address per minute. */
   subscribeRatePerMinute: number;
+  /** View links older than this get a 404. Default: no limit. */
+  viewLinkMaxAgeMs?: number | undefined;
 }
 
 const TokenParams = z.strictObject({ token: z.string().min(1).max(MAX_PATH_PARAM_CHARS) });
@@ -122,23 +125,14 @@ export const subscriberRoutes: FastifyPluginAsync<SubscriberRoutesOptions> = asy
 
   // View in browser ----------------------------------------------------------------------------
 
+  const readView = (token: string) =>
+    links.read(token, 'view', opts.viewLinkMaxAgeMs === undefined ? {} : { maxAgeMs: opts.viewLinkMaxAgeMs });
+
   server.get('/v/:token', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
     if (req.params.token === TEST_SEND_TOKEN) return page(reply, testCopyPage());
-    const payload = links.read(req.params.token, 'view');
-    if (!payload || payload.scope.kind !== 'campaign') return sendNotFoundPage(reply);
-    const campaignId = payload.scope.id;
-    const [subscriber, content] = await Promise.all([
-      app.stores.subscribers.get(payload.subscriberId),
-      app.campaigns.content(campaignId).catch(() => null),
-    ]);
-    if (!subscriber || !content) return sendNotFoundPage(reply);
-    const scope = { kind: 'campaign', id: campaignId } as const;
-    const copy = personalize(content.compiled, {
-      email: subscriber.emailDisplay,
-      name: subscriber.name,
-      unsubscribeUrl: links.link('unsubscribe', subscriber.id, scope),
-      viewUrl: links.link('view', subscriber.id, scope),
-    });
+    const payload = readView(req.params.token);
+    const copy = payload && (await readerCopy(app, payload, `${app.config.publicUrl}/v/${req.params.token}`));
+    if (!copy) return sendNotFoundPage(reply);
     return reply
       .headers({
         ...PUBLIC_PAGE_HEADERS,
@@ -146,7 +140,35 @@ export const subscriberRoutes: FastifyPluginAsync<SubscriberRoutesOptions> = asy
         'content-security-policy': "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; font-src https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
       })
       .type('text/html; charset=utf-8')
-      .send(withNoindex(copy.html));
+      .send(withNoindex(copy));
+  });
+
+  // The view page's unsubscribe: the same two steps as /u/, for the campaign's lists only. A copy
+  // can be forwarded, so whoever holds it may take the reader off this newsletter, no more.
+  const viewOnly = { reader: VIEW_UNSUBSCRIBE_READER, everything: false } as const;
+
+  const viewUnsubscribeContext = async (token: string) => {
+    const payload = readView(token);
+    const ctx = payload?.scope.kind === 'campaign' ? await unsubscribeContext(app, payload) : null;
+    // Without the campaign its lists are unknown, and "everything" is not this page's to offer.
+    return ctx && !ctx.scopeGone ? ctx : null;
+  };
+
+  server.get('/v/:token/unsubscribe', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
+    if (req.params.token === TEST_SEND_TOKEN) return page(reply, testCopyPage());
+    const ctx = await viewUnsubscribeContext(req.params.token);
+    if (!ctx) return sendNotFoundPage(reply);
+    return page(reply, unsubscribePage(ctx, `/v/${req.params.token}/unsubscribe`, viewOnly));
+  });
+
+  server.post('/v/:token/unsubscribe', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
+    if (req.params.token === TEST_SEND_TOKEN) return page(reply, testCopyPage());
+    const ctx = await viewUnsubscribeContext(req.params.token);
+    if (!ctx) return sendNotFoundPage(reply);
+    // Whatever the body asks for: this page acts on the campaign's lists and nothing else.
+    const outcome = await unsubscribe(app, ctx, 'lists', 'view page unsubscribe');
+    req.log.info({ subscriber: ctx.subscriber.id, scope: 'lists', via: 'view page', outcome: outcome.kind }, 'unsubscribed');
+    return page(reply, unsubscribedPage(ctx, outcome, `/v/${req.params.token}/unsubscribe`, viewOnly));
   });
 
   // Sign-up and confirmation -------------------------------------------------------------------

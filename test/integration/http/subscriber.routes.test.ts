@@ -191,17 +191,57 @@ describe('tokens that are not genuine', () => {
 });
 
 describe('GET /v/:token', () => {
-  it("renders the reader's own copy, never indexed, with working links", async () => {
-    const res = await h.server.inject({ url: `/v/${tokenFor(reader1(), 'view')}` });
+  const viewToken = (issuedAt?: number) =>
+    signToken({ subscriberId: reader1(), purpose: 'view', scope: scope(), ...(issuedAt !== undefined ? { issuedAt } : {}) }, h.app.config.secrets[0] as string);
+
+  it("renders the reader's own copy, never indexed, naming no address, its links the same view link", async () => {
+    const token = viewToken();
+    const res = await h.server.inject({ url: `/v/${token}` });
     expect(res.statusCode).toBe(200);
     expect(res.headers['x-robots-tag']).toBe('noindex, nofollow');
     expect(res.body).toMatch(/<head[^>]*><meta name="robots" content="noindex, nofollow">/);
     expect(res.body).toContain('Reader');
     expect(res.body).toContain("After a long Putin–Trump call");
+    expect(res.body).toContain('because your address is subscribed');
+    expect(res.body).not.toContain('reader1@example.org');
     expect(res.headers['content-security-policy']).toContain("default-src 'none'");
-    const unsubscribe = [...res.body.matchAll(/href="https:\/\/news\.example\.com\/u\/([^"]+)"/g)].map((m) => m[1] as string);
-    expect(unsubscribe.length).toBeGreaterThan(0);
-    expect(links.read(unsubscribe[0] as string, 'unsubscribe')).toMatchObject({ subscriberId: reader1(), scope: scope() });
+    // No unsubscribe token on the page (it would unsubscribe from everything), and no fresh view link.
+    expect(res.body).not.toMatch(/news\.example\.com\/u\//);
+    const viewLinks = [...res.body.matchAll(/href="https:\/\/news\.example\.com\/v\/([^"]+)"/g)].map((m) => m[1] as string);
+    expect(new Set(viewLinks)).toEqual(new Set([token, `${token}/unsubscribe`]));
+  });
+
+  it('an expired view link gets 404 (VIEW_LINK_MAX_AGE_DAYS, default 30)', async () => {
+    const day = 24 * 60 * 60 * 1000;
+    expect(h.app.config.viewLinkMaxAgeDays).toBe(30);
+    expect((await h.server.inject({ url: `/v/${viewToken(Date.now() - 29 * day)}` })).statusCode).toBe(200);
+    const expired = viewToken(Date.now() - 31 * day);
+    expect((await h.server.inject({ url: `/v/${expired}` })).statusCode).toBe(404);
+    expect((await h.server.inject({ url: `/v/${expired}/unsubscribe` })).statusCode).toBe(404);
+    expect((await h.server.inject({ method: 'POST', url: `/v/${expired}/unsubscribe`, ...form({ scope: 'lists' }) })).statusCode).toBe(404);
+    expect(await h.app.stores.lists.isMember('daily', reader1())).toBe(true);
+  });
+
+  it("its unsubscribe is the two-step page for the campaign's lists only, never from everything", async () => {
+    const url = `/v/${viewToken()}/unsubscribe`;
+    const before = await snapshot(h.t.redis, h.t.prefix);
+    const page = await h.server.inject({ url });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('This address will stop getting daily.');
+    expect(page.body).toMatch(/<button name="scope" value="lists" type="submit">Unsubscribe<\/button>/);
+    expect(page.body).not.toContain('value="all"');
+    expect(page.body).not.toContain('reader1@example.org');
+    expect(await snapshot(h.t.redis, h.t.prefix)).toEqual(before);
+
+    // Even a hand-made "all" does only the campaign's lists.
+    const res = await h.server.inject({ method: 'POST', url, ...form({ scope: 'all' }) });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('This address will no longer get daily.');
+    expect(res.body).not.toContain('value="all"');
+    expect(await h.app.stores.lists.isMember('daily', reader1())).toBe(false);
+    expect(await h.app.stores.lists.isMember('weekend', reader1())).toBe(true);
+    expect((await h.app.stores.subscribers.get(reader1()))?.status).toBe('active');
+    expect(await h.app.stores.suppression.get('reader1@example.org')).toBeNull();
   });
 });
 
