@@ -86,7 +86,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   // Reconnects are ioredis's job; a listener keeps it from printing every failed attempt itself.
   client.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
   const redis = await connectRedis(client, describeRedis(config.redis));
-  const stores = createStores({ redis, prefix: config.redis.prefix });
+  const stores = createStores({ redis, prefix: config.redis.prefix, unconfirmedExpiryMs: config.signUp.unconfirmedExpiryDays * 86_400_000 });
   const campaigns = new CampaignStore({ redis, keys: stores.keys, deliveryRetentionMs: config.send.deliveryRetentionDays * 86_400_000 });
   const recipients = createRecipients(stores);
   const prefix = stores.keys.queuePrefix;

@@ -20,6 +20,7 @@ import { jsonErrorHandler } from './http-errors.ts';
 import { createMetrics, type SendMetrics } from './metrics.ts';
 import { sendNotFoundPage } from './public-page.ts';
 import { createConfirmationMailer } from './subscriber/confirmation.mailer.ts';
+import { createProofOfWork } from './subscriber/proof-of-work.ts';
 import { subscriberRoutes } from './subscriber.routes.ts';
 import { MAX_PATH_PARAM_CHARS, zodValidatorCompiler } from './validation.ts';
 
@@ -102,6 +103,10 @@ export function buildServer(app: App, opts: ServerOptions = {}): FastifyInstance
     mailer,
     subscribeRatePerMinute: opts.subscribeRatePerMinute ?? config.http.subscribeRatePerMinute,
     viewLinkMaxAgeMs: config.viewLinkMaxAgeDays > 0 ? config.viewLinkMaxAgeDays * DAY_MS : undefined,
+    listRatePerHour: config.signUp.listRatePerHour,
+    proofOfWork: config.signUp.proofOfWork
+      ? createProofOfWork({ redis: app.redis, keys: app.stores.keys, secret: config.secrets[0] as string, maxCounter: config.signUp.proofOfWorkMax })
+      : undefined,
   });
   // Metrics name campaigns and lists: they are for the operator's Prometheus (with a token), not the public.
   void server.register(healthRoutes, { app, metrics, authorizeMetrics: bearerAuth(app.stores.apiTokens) });

@@ -7,7 +7,8 @@
  *   token, 200 and never a redirect, harmless to repeat, done before the answer is sent;
  * - `GET /v/:token` the personalized edition, never indexed, for VIEW_LINK_MAX_AGE_DAYS, naming no
  *   address; `GET`/`POST /v/:token/unsubscribe` its two-step unsubscribe from the campaign's lists;
- * - `POST /subscribe` sign-up (form or JSON), one answer for every address, rate-limited per IP;
+ * - `POST /subscribe` sign-up (form or JSON), one answer for every address, rate-limited per IP
+ *   (IPv6 per /64) and per list, with a solved proof-of-work challenge (`GET /altcha/challenge`);
  * - `GET /confirm/:token` a confirm button, `POST /confirm/:token` the confirmation.
  *
  * A forged, altered, expired or wrong-purpose token gets the same bare 404 as an unknown one.
@@ -19,9 +20,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../app.ts';
 import { ValidationError } from '../domain/errors.ts';
-import { ListId } from '../domain/list.schema.ts';
+import { ListId, signUpNeedsConfirmation } from '../domain/list.schema.ts';
 import { EmailAddress, SubscriberName } from '../domain/subscriber.schema.ts';
 import { CONFIRM_TOKEN_MAX_AGE_MS } from '../domain/token.ts';
+import { NewsdeskError } from '../domain/errors.ts';
 import { describeError } from './http-errors.ts';
 import { type LinkSigner, TEST_SEND_TOKEN } from '../domain/links.ts';
 import { PUBLIC_PAGE_HEADERS, sendNotFoundPage, sendPublicPage } from './public-page.ts';
@@ -39,7 +41,10 @@ import {
   unsubscribePage,
   unsubscribedPage,
 } from './subscriber/pages.ts';
+import { ALTCHA_CHALLENGE_PATH, ALTCHA_SCRIPT_PATH, altchaScript } from './subscriber/altcha-widget.ts';
+import { PROOF_OF_WORK_PROBLEMS, type ProofOfWork } from './subscriber/proof-of-work.ts';
 import { VIEW_UNSUBSCRIBE_READER, readerCopy } from './subscriber/reader-copy.ts';
+import { clientKey } from './client-key.ts';
 import { unsubscribe, unsubscribeContext } from './subscriber/unsubscribe.ts';
 
 export interface SubscriberRoutesOptions {
@@ -50,6 +55,10 @@ export interface SubscriberRoutesOptions {
   subscribeRatePerMinute: number;
   /** View links older than this get a 404. Default: no limit. */
   viewLinkMaxAgeMs?: number | undefined;
+  /** Sign-ups one list takes per hour from everyone (0: no cap). */
+  listRatePerHour: number;
+  /** The challenge every sign-up must solve; undefined: none asked (SUBSCRIBE_PROOF_OF_WORK=off). */
+  proofOfWork: ProofOfWork | undefined;
 }
 
 const TokenParams = z.strictObject({ token: z.string().min(1).max(MAX_PATH_PARAM_CHARS) });
@@ -74,6 +83,8 @@ export const SubscribeBody = z.object({
   email: EmailAddress,
   list: ListId,
   name: z.preprocess(blankToUndefined, SubscriberName.optional()),
+  /** The solved proof-of-work challenge: the ALTCHA widget's payload (base64 JSON). */
+  altcha: z.string().max(8192).optional(),
 });
 
 const isJson = (req: FastifyRequest) => /^application\/json\b/i.test(req.headers['content-type'] ?? '');
@@ -173,33 +184,52 @@ export const subscriberRoutes: FastifyPluginAsync<SubscriberRoutesOptions> = asy
 
   // Sign-up and confirmation -------------------------------------------------------------------
 
-  server.post(
-    '/subscribe',
-    {
-      schema: { body: SubscribeBody, hide: true },
-      config: { rateLimit: { max: opts.subscribeRatePerMinute, timeWindow: 60_000 } },
-    },
-    async (req, reply) => {
-      const list = await app.stores.lists.get(req.body.list);
-      // Public lists are no secret (they are in every sign-up form), so a typo should say so; a
-      // private list answers exactly like a missing one, so its id cannot be found by trying.
-      if (!list?.public) throw new ValidationError('request_invalid', 'form', [{ path: 'list', message: 'no list by this id takes sign-ups' }]);
-      const result = await app.stores.subscribers.subscribe(list, {
-        email: req.body.email,
-        attributes: {},
-        ...(req.body.name !== undefined ? { name: req.body.name } : {}),
-      });
-      let outcome: string = result.kind;
-      if (result.kind === 'confirmation-needed') {
-        // The answer is the same either way.
-        if (await app.stores.subscribers.mayMailConfirmation(result.subscriber.id, list.id)) mailer.send(list, result.subscriber);
-        else outcome = 'confirmation-recently-sent';
-      }
-      req.log.info({ list: list.id, outcome }, 'sign-up');
-      // The same bytes whatever happened: a stranger cannot tell known addresses from new ones.
-      if (isJson(req)) return reply.code(200).send({ ok: true, message: SUBSCRIBE_ANSWER });
-      return page(reply, subscribeAnswerPage());
-    },
+  // Counted per client: an IPv6 client per /64, since one line is given a whole /64.
+  const perClient = (max: number) => ({ rateLimit: { max, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => clientKey(req.ip) } });
+
+  server.post('/subscribe', { schema: { body: SubscribeBody, hide: true }, config: perClient(opts.subscribeRatePerMinute) }, async (req, reply) => {
+    // The work is checked first: without it nothing else is looked up or counted.
+    if (opts.proofOfWork) {
+      const verdict = await opts.proofOfWork.verify(req.body.altcha);
+      if (verdict !== 'solved') throw new ValidationError('request_invalid', 'form', [{ path: 'altcha', message: PROOF_OF_WORK_PROBLEMS[verdict] }]);
+    }
+    const list = await app.stores.lists.get(req.body.list);
+    // Public lists are no secret (they are in every sign-up form), so a typo should say so; a
+    // private list answers exactly like a missing one, so its id cannot be found by trying.
+    if (!list?.public) throw new ValidationError('request_invalid', 'form', [{ path: 'list', message: 'no list by this id takes sign-ups' }]);
+    if (!(await app.stores.signUpCap.take(list.id, opts.listRatePerHour))) {
+      throw new NewsdeskError('rate_limited', `${list.name} takes no more sign-ups this hour; please try again later`);
+    }
+    const result = await app.stores.subscribers.subscribe(
+      // A public list confirms every sign-up unless single opt-in was explicitly allowed.
+      { ...list, doubleOptIn: signUpNeedsConfirmation(list) },
+      { email: req.body.email, attributes: {}, ...(req.body.name !== undefined ? { name: req.body.name } : {}) },
+    );
+    let outcome: string = result.kind;
+    if (result.kind === 'confirmation-needed') {
+      // The answer is the same either way.
+      if (await app.stores.subscribers.mayMailConfirmation(result.subscriber.id, list.id)) mailer.send(list, result.subscriber);
+      else outcome = 'confirmation-recently-sent';
+    }
+    req.log.info({ list: list.id, outcome }, 'sign-up');
+    // The same bytes whatever happened: a stranger cannot tell known addresses from new ones.
+    if (isJson(req)) return reply.code(200).send({ ok: true, message: SUBSCRIBE_ANSWER });
+    return page(reply, subscribeAnswerPage());
+  });
+
+  // The proof-of-work challenge and the widget that solves it, both from this server.
+  if (opts.proofOfWork) {
+    const pow = opts.proofOfWork;
+    // A challenge costs us one key derivation: as many per client as sign-ups, and a few over.
+    server.get(ALTCHA_CHALLENGE_PATH, { schema: { hide: true }, config: perClient(opts.subscribeRatePerMinute * 3) }, async (_req, reply) =>
+      reply.header('cache-control', 'no-store').send(await pow.challenge()),
+    );
+  }
+  server.get(ALTCHA_SCRIPT_PATH, { schema: { hide: true } }, async (_req, reply) =>
+    reply
+      .type('text/javascript; charset=utf-8')
+      .headers({ 'cache-control': 'public, max-age=86400', 'x-content-type-options': 'nosniff' })
+      .send(await altchaScript()),
   );
 
   server.get('/confirm/:token', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {

@@ -171,6 +171,12 @@ export interface Keys {
   session(hash: string): string;
   /** String with a TTL: a confirmation email went to this subscriber for this list recently. */
   confirmationSent(subscriberId: number, listId: string): string;
+  /** Sorted set: subscribers created unconfirmed by a sign-up, scored by their latest sign-up (ms). */
+  signUpsPending: string;
+  /** String with a TTL: sign-ups a list took in one clock hour (the hour's number since the epoch). */
+  signUpsInHour(listId: string, hour: number): string;
+  /** String with a TTL: a proof-of-work challenge (by its nonce) that was already spent. */
+  proofOfWorkSpent(nonce: string): string;
 }
 
 /** Builds the key names for one installation's prefix (`config.redis.prefix`). */
@@ -201,6 +207,9 @@ export function createKeys(prefix: string): Keys {
     apiTokenNames: `${tag}:api-token-names`,
     session: (hash) => `${tag}:session:${hash}`,
     confirmationSent: (subscriberId, listId) => `${tag}:confirm-sent:${listId}:${subscriberId}`,
+    signUpsPending: `${tag}:signups:pending`,
+    signUpsInHour: (listId, hour) => `${tag}:signups:${listId}:${hour}`,
+    proofOfWorkSpent: (nonce) => `${tag}:pow-spent:${nonce}`,
   };
 }
 

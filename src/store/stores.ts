@@ -4,7 +4,8 @@ import { createListStore, type ListStore } from './list.store.ts';
 import { createKeys, type Keys, type RedisClient } from './redis.ts';
 import { createSendsInProgress, type SendsInProgress } from './sends-in-progress.store.ts';
 import { createSessionStore, type SessionStore } from './session.store.ts';
-import { createSubscriberStore, type SubscriberStore } from './subscriber.store.ts';
+import { createSignUpCap, type SignUpCap } from './sign-up-cap.store.ts';
+import { createSubscriberStore, type SubscriberStore, type SubscriberStoreOptions } from './subscriber.store.ts';
 import { createSuppressionStore, type SuppressionStore } from './suppression.store.ts';
 
 export interface StoresOptions {
@@ -13,6 +14,8 @@ export interface StoresOptions {
   prefix: string;
   /** Clock in ms. Default: `Date.now`. */
   now?: () => number;
+  /** See {@link SubscriberStoreOptions.unconfirmedExpiryMs}. */
+  unconfirmedExpiryMs?: number;
 }
 
 export interface Stores {
@@ -25,6 +28,8 @@ export interface Stores {
   sessions: SessionStore;
   /** Sends past their eligibility check, for unsubscribes to wait on. */
   sendsInProgress: SendsInProgress;
+  /** The per-list hourly cap on public sign-ups. */
+  signUpCap: SignUpCap;
 }
 
 export function createStores(options: StoresOptions): Stores {
@@ -33,11 +38,16 @@ export function createStores(options: StoresOptions): Stores {
   const sendsInProgress = createSendsInProgress(deps);
   return {
     keys,
-    subscribers: createSubscriberStore({ ...deps, sendsInProgress }),
+    subscribers: createSubscriberStore({
+      ...deps,
+      sendsInProgress,
+      ...(options.unconfirmedExpiryMs !== undefined ? { unconfirmedExpiryMs: options.unconfirmedExpiryMs } : {}),
+    }),
     lists: createListStore(deps),
     suppression: createSuppressionStore(deps),
     apiTokens: createApiTokenStore(deps),
     sessions: createSessionStore(deps),
     sendsInProgress,
+    signUpCap: createSignUpCap(deps),
   };
 }
