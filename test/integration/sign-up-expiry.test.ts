@@ -20,7 +20,7 @@ async function dump(r: TestRedis): Promise<Record<string, unknown>> {
   for (const key of (await r.redis.keys(`${r.keys.tag}:*`)).sort()) {
     const type = await r.redis.type(key);
     if (type === 'hash') out[key] = await r.redis.hgetall(key);
-    else if (type === 'zset') out[key] = await r.redis.zrange(key, 0, -1, 'WITHSCORES');
+    else if (type === 'zset') out[key] = await r.redis.zrange(key, '0', '-1', 'WITHSCORES');
     else if (type === 'string') out[key] = await r.redis.getBuffer(key).then((b) => b?.toString('hex'));
     else out[key] = type;
   }
