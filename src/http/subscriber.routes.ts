@@ -1,5 +1,5 @@
 /**
- * The public endpoints subscribers reach from their inbox (DESIGN.md invariant 5):
+ * The public endpoints subscribers reach from their inbox (docs/architecture.md, invariant 5):
  *
  * - `GET /u/:token` shows what the link would do and changes nothing (scanners prefetch links);
  * - `POST /u/:token` unsubscribes: RFC 8058 one-click (`List-Unsubscribe=One-Click` as a

@@ -143,7 +143,7 @@ describe('compile: the golden example', () => {
   });
 });
 
-describe('compile: escaping (DESIGN.md invariant 6)', () => {
+describe('compile: escaping (docs/architecture.md, invariant 6)', () => {
   const attack = (field: string) => `<script>pwn-${field}</script>`;
   const fields = [
     'subject',
@@ -214,7 +214,7 @@ describe('compile: links that slip past validation still never render', () => {
   });
 });
 
-describe('compile once, personalize many (DESIGN.md invariant 1)', () => {
+describe('compile once, personalize many (docs/architecture.md, invariant 1)', () => {
   it('runs MJML once for a campaign of a thousand readers', async () => {
     let mjmlRuns = 0;
     const counting: MjmlRenderer = async (mjml) => {
