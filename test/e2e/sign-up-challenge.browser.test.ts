@@ -7,9 +7,8 @@
  *
  * Needs Debian's chromium at /usr/bin/chromium (`.ci/run` installs it).
  */
-import { existsSync } from 'node:fs';
 import pino from 'pino';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -17,11 +16,11 @@ import { html } from '../../src/http/html.ts';
 import { publicPage } from '../../src/http/public-page.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { ALTCHA_PAGE_CSP, altchaWidget } from '../../src/http/subscriber/altcha-widget.ts';
+import { launchChromium } from '../support/browser.ts';
 import { openTestRedis, type TestRedis } from '../support/redis.ts';
 import { freePort } from '../support/redis-server.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../support/smtp-server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 let t: TestRedis;
 let smtp: TestSmtpServer;
@@ -31,7 +30,6 @@ let browser: Browser;
 let base: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
   t = await openTestRedis();
   smtp = await startTestSmtpServer();
   const port = await freePort();
@@ -63,10 +61,7 @@ ${altchaWidget()}<button type="submit">Subscribe</button></form>`,
       ),
   );
   await server.listen({ port, host: '127.0.0.1' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
