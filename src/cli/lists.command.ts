@@ -33,6 +33,11 @@ export function listsCommand(): Command {
           ...(opts.name !== undefined ? { name: opts.name } : {}),
           ...(opts.newsletter !== undefined ? { newsletter: opts.newsletter } : {}),
         });
+        await ctx.audit({
+          action: 'list.create',
+          target: list.id,
+          detail: { public: list.public, doubleOptIn: list.doubleOptIn, ...(list.allowSingleOptIn ? { allowSingleOptIn: true } : {}) },
+        });
         out.result(list);
         out.info(`Created list ${list.id} ("${list.name}"), ${list.doubleOptIn ? 'double' : 'single'} opt-in, ${signUps(list)}.`);
       });
@@ -62,6 +67,7 @@ export function listsCommand(): Command {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
         const list = await (await ctx.stores()).lists.update(id, { name });
+        await ctx.audit({ action: 'list.rename', target: list.id, detail: { name: list.name } });
         out.result(list);
         out.info(`Renamed list ${list.id} to "${list.name}".`);
       });
@@ -80,6 +86,7 @@ export function listsCommand(): Command {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
         const list = await (await ctx.stores()).lists.update(id, { public: open, ...(opts.allowSingleOptIn ? { allowSingleOptIn: true } : {}) });
+        await ctx.audit({ action: `list.${command}`, target: list.id, ...(opts.allowSingleOptIn ? { detail: { allowSingleOptIn: true } } : {}) });
         out.result(list);
         out.info(`List ${list.id} is ${signUps(list)}.`);
       });
@@ -96,6 +103,7 @@ export function listsCommand(): Command {
         const { lists: store } = await ctx.stores();
         const members = await store.countMembers((await store.require(id)).id);
         await store.delete(id);
+        await ctx.audit({ action: 'list.delete', target: id, detail: { members } });
         out.result({ deleted: id, members });
         out.info(`Deleted list ${id} and its ${plural(members, 'membership')}; subscribers are kept.`);
       });

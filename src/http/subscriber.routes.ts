@@ -43,7 +43,7 @@ import {
 import { ALTCHA_CHALLENGE_PATH, ALTCHA_SCRIPT_PATH, altchaScript } from './subscriber/altcha-widget.ts';
 import { PROOF_OF_WORK_PROBLEMS, type ProofOfWork } from './subscriber/proof-of-work.ts';
 import { VIEW_UNSUBSCRIBE_READER, readerCopy } from './subscriber/reader-copy.ts';
-import { clientKey } from './client-key.ts';
+import { clientNetwork } from './client-network.ts';
 import { unsubscribe, unsubscribeContext } from './subscriber/unsubscribe.ts';
 
 export interface SubscriberRoutesOptions {
@@ -184,7 +184,7 @@ export const subscriberRoutes: FastifyPluginAsync<SubscriberRoutesOptions> = asy
   // Sign-up and confirmation -------------------------------------------------------------------
 
   // Counted per client: an IPv6 client per /64, since one line is given a whole /64.
-  const perClient = (max: number) => ({ rateLimit: { max, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => clientKey(req.ip) } });
+  const perClient = (max: number) => ({ rateLimit: { max, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => clientNetwork(req.ip) } });
 
   server.post('/subscribe', { schema: { body: SubscribeBody, hide: true }, config: perClient(opts.subscribeRatePerMinute) }, async (req, reply) => {
     // The work is checked first: without it nothing else is looked up or counted.

@@ -13,7 +13,7 @@ describe('the test run without Redis', () => {
     const run = await new Promise<{ code: number; output: string }>((resolve) => {
       execFile(
         process.execPath,
-        [repoPath('node_modules/vitest/vitest.mjs'), 'run', '-c', 'vitest.config.ts', 'test/unit/http/client-key.test.ts'],
+        [repoPath('node_modules/vitest/vitest.mjs'), 'run', '-c', 'vitest.config.ts', 'test/unit/http/client-network.test.ts'],
         { cwd: repoPath('.'), env: { PATH: process.env.PATH ?? '', REDIS_URL: `redis://127.0.0.1:${port}`, NO_COLOR: '1' } },
         (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
       );

@@ -1,20 +1,19 @@
 /**
- * The key a client's requests are counted under for rate limits. An IPv4 address is one client;
- * an IPv6 address is not: a single subscriber line is usually given a whole /64 (2^64
- * addresses), so counting per address would let one machine take a fresh budget for every
- * request. IPv6 is counted per /64, and an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, what a
- * dual-stack socket reports) as the IPv4 address it is.
+ * The network a client address stands for, for rate limits (dashboard sign-ins, public sign-ups):
+ * an IPv4 address is itself; an IPv6 address counts as its /64, since one home or server line is
+ * given a whole /64 and counting single addresses would give an attacker 2^64 budgets. An
+ * IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, what a dual-stack socket reports) is the IPv4
+ * address it is.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 
-/** `192.0.2.1` → `192.0.2.1`; `2001:db8:1:2:3:4:5:6` → `2001:db8:1:2::/64`; anything else as given. */
-export function clientKey(ip: string): string {
+/** `192.0.2.1`, or `2001:db8:1:2::/64` for any address in that /64; anything unreadable as is. */
+export function clientNetwork(ip: string): string {
   if (isIPv4(ip)) return ip;
   const bare = ip.replace(/%.*$/, ''); // a zone id (fe80::1%eth0) names an interface, not a client
   if (!isIPv6(bare)) return ip;
   const groups = expandIPv6(bare);
-  const mapped = /^0:0:0:0:0:ffff:/.test(groups.join(':'));
-  if (mapped) {
+  if (/^0:0:0:0:0:ffff:/.test(groups.join(':'))) {
     const hi = parseInt(groups[6] as string, 16);
     const lo = parseInt(groups[7] as string, 16);
     return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
