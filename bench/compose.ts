@@ -1,5 +1,5 @@
 /**
- * How much compiling costs once, and how fast personalizing is per recipient (DESIGN.md
+ * How much compiling costs once, and how fast personalizing is per recipient (docs/architecture.md,
  * invariant 1). A benchmark, not a test: it prints figures and asserts nothing.
  *
  *   npx tsx bench/compose.ts [--recipients 100000] [--json]

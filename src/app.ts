@@ -54,8 +54,9 @@ export interface App {
 }
 
 /**
- * What Redis must be set to for a production install (DESIGN.md: BullMQ needs `noeviction`, and
- * `appendonly yes` keeps queued work across a restart). Returns one warning per setting that is off.
+ * What Redis must be set to for a production install (docs/architecture.md, "Redis": BullMQ
+ * needs `noeviction`, and `appendonly yes` keeps queued work across a restart). Returns one
+ * warning per setting that is off.
  */
 export async function checkRedisSettings(redis: RedisClient): Promise<string[]> {
   // A cluster answers CONFIG per node: every master must be set, since any may hold our slot later.

@@ -186,7 +186,7 @@ const Env = z
     NEWSDESK_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(200, 'at most 200 characters').optional(),
     /** Reverse proxies in front of `newsdesk serve` whose X-Forwarded-For is believed (client IPs for rate limits). */
     TRUST_PROXY: int(0, 10).default(0),
-    /** Sign-ups (`POST /subscribe`) one IP address may make per minute. */
+    /** Sign-ups (`POST /subscribe`) one IP address may make per minute; IPv6 counts per /64. */
     SUBSCRIBE_RATE_PER_MINUTE: int(1, 10_000).default(10),
     /** A dashboard session ends after this many minutes without a request (besides its 12-hour limit). */
     ADMIN_SESSION_IDLE_MINUTES: int(1, 720).default(120),
@@ -248,6 +248,16 @@ const Env = z
     INBOUND_IMAP_UNPARSED_FOLDER: imapFolder.default('newsdesk-unparsed'),
     /** Seconds between polls when the server has no IDLE (and the longest an IDLE lasts). */
     INBOUND_IMAP_POLL_SECONDS: int(5, 3600).default(60),
+    /** Sign-ups one list takes per hour from everyone together (a botnet has many addresses); 0: no cap. */
+    SUBSCRIBE_LIST_RATE_PER_HOUR: int(0, 1_000_000).default(500),
+    /** Days an unconfirmed sign-up (and its confirmation link) waits for confirmation before it is deleted. */
+    UNCONFIRMED_EXPIRY_DAYS: int(1, 365).default(7),
+    /** `on`: `POST /subscribe` needs a solved ALTCHA proof-of-work challenge (`GET /altcha/challenge`). */
+    SUBSCRIBE_PROOF_OF_WORK: z.enum(['on', 'off']).default('on'),
+    /** The challenge's work: the solver tries up to this many PBKDF2 keys (half as many on average). */
+    SUBSCRIBE_PROOF_OF_WORK_MAX: int(2, 1_000_000).default(5_000),
+    /** Days a view-in-browser link keeps working after its message was sent; 0: for ever. */
+    VIEW_LINK_MAX_AGE_DAYS: int(0, 3650).default(30),
   })
 
 /** Rules that tie variables together, checked on the raw values so they report alongside the rest. */
@@ -339,6 +349,15 @@ export interface Config {
   webhooks: WebhookSettings;
   /** The bounce-mailbox poller; undefined when INBOUND_IMAP_URL is unset. */
   imap: ImapSettings | undefined;
+  /** The public sign-up form: see the SUBSCRIBE_* variables and UNCONFIRMED_EXPIRY_DAYS. */
+  signUp: {
+    listRatePerHour: number;
+    unconfirmedExpiryDays: number;
+    proofOfWork: boolean;
+    proofOfWorkMax: number;
+  };
+  /** See VIEW_LINK_MAX_AGE_DAYS (0: no limit). */
+  viewLinkMaxAgeDays: number;
 }
 
 /** See SES_SNS_TOPIC_ARNS, POSTMARK_WEBHOOK_*, SENDGRID_WEBHOOK_PUBLIC_KEY, MAILGUN_WEBHOOK_SIGNING_KEY. */
@@ -446,6 +465,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
           pollSeconds: e.INBOUND_IMAP_POLL_SECONDS,
         }
       : undefined,
+    signUp: {
+      listRatePerHour: e.SUBSCRIBE_LIST_RATE_PER_HOUR,
+      unconfirmedExpiryDays: e.UNCONFIRMED_EXPIRY_DAYS,
+      proofOfWork: e.SUBSCRIBE_PROOF_OF_WORK === 'on',
+      proofOfWorkMax: e.SUBSCRIBE_PROOF_OF_WORK_MAX,
+    },
+    viewLinkMaxAgeDays: e.VIEW_LINK_MAX_AGE_DAYS,
   };
 }
 

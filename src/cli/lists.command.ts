@@ -17,10 +17,11 @@ export function listsCommand(): Command {
     .description('create a list (id: lower-case letters, digits, dashes)')
     .option('--name <name>', 'display name (default: the id)')
     .option('--double-opt-in', 'sign-ups join only after following a confirmation link')
-    .option('--public', 'open to sign-ups through the public form (POST /subscribe); lists are private otherwise')
+    .option('--public', 'open to sign-ups through the public form (POST /subscribe); needs --double-opt-in; lists are private otherwise')
+    .option('--allow-single-opt-in', 'let a --public list take sign-ups without confirmation (anyone can then subscribe any address)')
     .option('--newsletter <id>', 'the newsletter this list receives')
     .option('--json', 'print the list as JSON')
-    .action(async (id: string, opts: { name?: string; doubleOptIn?: boolean; public?: boolean; newsletter?: string; json?: boolean }) => {
+    .action(async (id: string, opts: { name?: string; doubleOptIn?: boolean; public?: boolean; allowSingleOptIn?: boolean; newsletter?: string; json?: boolean }) => {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
         const { lists: store } = await ctx.stores();
@@ -28,10 +29,15 @@ export function listsCommand(): Command {
           id,
           doubleOptIn: !!opts.doubleOptIn,
           public: !!opts.public,
+          allowSingleOptIn: !!opts.allowSingleOptIn,
           ...(opts.name !== undefined ? { name: opts.name } : {}),
           ...(opts.newsletter !== undefined ? { newsletter: opts.newsletter } : {}),
         });
-        await ctx.audit({ action: 'list.create', target: list.id, detail: { public: list.public, doubleOptIn: list.doubleOptIn } });
+        await ctx.audit({
+          action: 'list.create',
+          target: list.id,
+          detail: { public: list.public, doubleOptIn: list.doubleOptIn, ...(list.allowSingleOptIn ? { allowSingleOptIn: true } : {}) },
+        });
         out.result(list);
         out.info(`Created list ${list.id} ("${list.name}"), ${list.doubleOptIn ? 'double' : 'single'} opt-in, ${signUps(list)}.`);
       });
@@ -71,19 +77,20 @@ export function listsCommand(): Command {
     ['publish', true],
     ['unpublish', false],
   ] as const) {
-    lists
+    const cmd = lists
       .command(`${command} <id>`)
       .description(open ? 'open a list to sign-ups through the public form (POST /subscribe)' : 'close a list to sign-ups from the public form; members stay')
-      .option('--json', 'print the list as JSON')
-      .action(async (id: string, opts: { json?: boolean }) => {
-        const out = createOutput(opts);
-        await withContext(async (ctx) => {
-          const list = await (await ctx.stores()).lists.update(id, { public: open });
-          await ctx.audit({ action: `list.${command}`, target: list.id });
-          out.result(list);
-          out.info(`List ${list.id} is ${signUps(list)}.`);
-        });
+      .option('--json', 'print the list as JSON');
+    if (open) cmd.option('--allow-single-opt-in', 'publish a single opt-in list anyway (anyone can then subscribe any address)');
+    cmd.action(async (id: string, opts: { json?: boolean; allowSingleOptIn?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        const list = await (await ctx.stores()).lists.update(id, { public: open, ...(opts.allowSingleOptIn ? { allowSingleOptIn: true } : {}) });
+        await ctx.audit({ action: `list.${command}`, target: list.id, ...(opts.allowSingleOptIn ? { detail: { allowSingleOptIn: true } } : {}) });
+        out.result(list);
+        out.info(`List ${list.id} is ${signUps(list)}.`);
       });
+    });
   }
 
   lists

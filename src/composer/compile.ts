@@ -1,5 +1,5 @@
 /**
- * Edition → CompiledEmail, once per campaign (DESIGN.md invariant 1).
+ * Edition → CompiledEmail, once per campaign (docs/architecture.md, invariant 1).
  *
  * The templates are rendered with a sentinel standing in for each per-recipient value; after
  * MJML, the HTML, text and subject are split on those sentinels into the parts and slots of a

@@ -1,6 +1,6 @@
 /**
  * Reading an edition (YAML or JSON) and reporting every problem by path and line, including
- * links inside Markdown that the renderer would refuse (DESIGN.md invariants 6 and 7).
+ * links inside Markdown that the renderer would refuse (docs/architecture.md, invariants 6 and 7).
  */
 import { readFile } from 'node:fs/promises';
 import { Edition } from '../domain/edition.schema.ts';

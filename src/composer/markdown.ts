@@ -1,7 +1,7 @@
 /**
  * The Markdown editors may write: paragraphs, emphasis, links, lists, quotes, inline code.
  * Raw HTML is shown as text (`html: false`), and a link whose scheme is not https, http or mailto
- * (DESIGN.md invariant 6) never becomes a link: it stays visible text, and validation reports it.
+ * (docs/architecture.md, invariant 6) never becomes a link: it stays visible text, and validation reports it.
  */
 import MarkdownIt, { type Token } from 'markdown-it';
 import { isAllowedLink } from '../domain/link.ts';

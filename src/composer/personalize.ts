@@ -1,6 +1,6 @@
 /**
  * One recipient's copy of a compiled email: string joins only, no templates, no MJML
- * (DESIGN.md invariant 1: microseconds per message).
+ * (docs/architecture.md, invariant 1: microseconds per message).
  */
 import type { CompiledEmail, PersonalizedEmail, Recipient } from '../domain/compiled-email.ts';
 import { fillTemplate, htmlTokenValues, tokenValues } from '../domain/personalization.ts';

@@ -56,7 +56,7 @@ export type Campaign = z.infer<typeof Campaign>;
 export const DeliveryState = z.enum(['queued', 'sending', 'sent', 'failed', 'skipped']);
 export type DeliveryState = z.infer<typeof DeliveryState>;
 
-/** Why a recipient was not mailed when its turn came (DESIGN.md invariant 3). */
+/** Why a recipient was not mailed when its turn came (docs/architecture.md, invariant 3). */
 export const SkipReason = z.enum([
   'unsubscribed',
   'bounced',

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The per-recipient values a compiled email has slots for. The composer renders everything
- * else once per campaign (DESIGN.md invariant 1); personalizing only fills these.
+ * else once per campaign (docs/architecture.md, invariant 1); personalizing only fills these.
  */
 export const TOKENS = ['firstName', 'email', 'unsubscribeUrl', 'viewUrl'] as const;
 export const Token = z.enum(TOKENS);

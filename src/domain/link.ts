@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Schemes an editor may link to (DESIGN.md invariant 6). */
+/** Schemes an editor may link to (docs/architecture.md, invariant 6). */
 export const ALLOWED_LINK_SCHEMES = ['https:', 'http:', 'mailto:'] as const;
 
 export const LINK_SCHEME_MESSAGE = 'only https, http and mailto links are allowed';

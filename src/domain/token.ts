@@ -1,6 +1,6 @@
 /**
- * Signed tokens for unsubscribe, view-in-browser and opt-in confirmation links (DESIGN.md
- * invariant 5). A token names a subscriber, what it may be used for and its scope (a list or a
+ * Link tokens: the signed strings in unsubscribe, view-in-browser and opt-in confirmation links
+ * (docs/architecture.md, invariant 5). A token names a subscriber, what it may be used for and its scope (a list or a
  * campaign), and carries an HMAC-SHA256 so an altered or forged one is rejected.
  *
  * Form: `<purpose><kind>.<subscriber id>.<scope id>.<issued at>.<key id>.<mac>`, e.g.

@@ -1,7 +1,7 @@
 /**
  * Server-rendered HTML without a template engine: a tagged template that escapes every value
  * unless it is already {@link SafeHtml}. Editor and subscriber text can therefore never become
- * markup by accident (DESIGN.md invariant 6).
+ * markup by accident (docs/architecture.md, invariant 6).
  */
 import { escapeHtml } from '../domain/personalization.ts';
 

@@ -17,6 +17,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   not_added: 409,
   csv_malformed: 400,
   unsupported_media_type: 415,
+  payload_too_large: 413,
+  rate_limited: 429,
   redis_unavailable: 503,
   smtp_unavailable: 503,
   outbox_unavailable: 503,

@@ -20,6 +20,7 @@ import { jsonErrorHandler } from './http-errors.ts';
 import { createMetrics, type SendMetrics } from './metrics.ts';
 import { sendNotFoundPage } from './public-page.ts';
 import { createConfirmationMailer } from './subscriber/confirmation.mailer.ts';
+import { createProofOfWork } from './subscriber/proof-of-work.ts';
 import { subscriberRoutes } from './subscriber.routes.ts';
 import { MAX_PATH_PARAM_CHARS, zodValidatorCompiler } from './validation.ts';
 import { webhookRoutes } from './webhooks/webhooks.plugin.ts';
@@ -27,6 +28,7 @@ import type { HttpsGet } from '../mail/esp/sns-message.ts';
 import { createWebhookReplayStore } from '../store/webhook-replay.store.ts';
 
 const VERSION = '0.1.0';
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface ServerOptions {
   /** Folders searched for `<newsletter>.yaml`. Default: from NEWSLETTERS_DIR, then the package's own. */
@@ -100,7 +102,17 @@ export function buildServer(app: App, opts: ServerOptions = {}): FastifyInstance
   });
   void server.register(swaggerUi, { routePrefix: '/api/docs' });
 
-  void server.register(subscriberRoutes, { app, links, mailer, subscribeRatePerMinute: opts.subscribeRatePerMinute ?? config.http.subscribeRatePerMinute });
+  void server.register(subscriberRoutes, {
+    app,
+    links,
+    mailer,
+    subscribeRatePerMinute: opts.subscribeRatePerMinute ?? config.http.subscribeRatePerMinute,
+    viewLinkMaxAgeMs: config.viewLinkMaxAgeDays > 0 ? config.viewLinkMaxAgeDays * DAY_MS : undefined,
+    listRatePerHour: config.signUp.listRatePerHour,
+    proofOfWork: config.signUp.proofOfWork
+      ? createProofOfWork({ redis: app.redis, keys: app.stores.keys, secret: config.secrets[0] as string, maxCounter: config.signUp.proofOfWorkMax })
+      : undefined,
+  });
   // Metrics name campaigns and lists: they are for the operator's Prometheus (with a token), not the public.
   void server.register(healthRoutes, { app, metrics, authorizeMetrics: bearerAuth(app.stores.apiTokens) });
   void server.register(apiPlugin, { prefix: '/api', app, newsletterDirs, templates, ...(opts.maxImportBytes ? { maxImportBytes: opts.maxImportBytes } : {}) });

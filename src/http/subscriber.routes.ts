@@ -1,12 +1,14 @@
 /**
- * The public endpoints subscribers reach from their inbox (DESIGN.md invariant 5):
+ * The public endpoints subscribers reach from their inbox (docs/architecture.md, invariant 5):
  *
  * - `GET /u/:token` shows what the link would do and changes nothing (scanners prefetch links);
  * - `POST /u/:token` unsubscribes: RFC 8058 one-click (`List-Unsubscribe=One-Click` as a
  *   urlencoded or multipart form) or the page's own buttons. No cookie, no auth beyond the
  *   token, 200 and never a redirect, harmless to repeat, done before the answer is sent;
- * - `GET /v/:token` the personalized edition, never indexed;
- * - `POST /subscribe` sign-up (form or JSON), one answer for every address, rate-limited per IP;
+ * - `GET /v/:token` the personalized edition, never indexed, for VIEW_LINK_MAX_AGE_DAYS, naming no
+ *   address; `GET`/`POST /v/:token/unsubscribe` its two-step unsubscribe from the campaign's lists;
+ * - `POST /subscribe` sign-up (form or JSON), one answer for every address, rate-limited per IP
+ *   (IPv6 per /64) and per list, with a solved proof-of-work challenge (`GET /altcha/challenge`);
  * - `GET /confirm/:token` a confirm button, `POST /confirm/:token` the confirmation.
  *
  * A forged, altered, expired or wrong-purpose token gets the same bare 404 as an unknown one.
@@ -17,9 +19,8 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../app.ts';
-import { personalize } from '../composer/personalize.ts';
-import { ValidationError } from '../domain/errors.ts';
-import { ListId } from '../domain/list.schema.ts';
+import { NewsdeskError, ValidationError } from '../domain/errors.ts';
+import { ListId, signUpNeedsConfirmation } from '../domain/list.schema.ts';
 import { EmailAddress, SubscriberName } from '../domain/subscriber.schema.ts';
 import { CONFIRM_TOKEN_MAX_AGE_MS } from '../domain/token.ts';
 import { describeError } from './http-errors.ts';
@@ -39,6 +40,10 @@ import {
   unsubscribePage,
   unsubscribedPage,
 } from './subscriber/pages.ts';
+import { ALTCHA_CHALLENGE_PATH, ALTCHA_SCRIPT_PATH, altchaScript } from './subscriber/altcha-widget.ts';
+import { PROOF_OF_WORK_PROBLEMS, type ProofOfWork } from './subscriber/proof-of-work.ts';
+import { VIEW_UNSUBSCRIBE_READER, readerCopy } from './subscriber/reader-copy.ts';
+import { clientNetwork } from './client-network.ts';
 import { unsubscribe, unsubscribeContext } from './subscriber/unsubscribe.ts';
 
 export interface SubscriberRoutesOptions {
@@ -47,6 +52,12 @@ export interface SubscriberRoutesOptions {
   mailer: ConfirmationMailer;
   /** Sign-ups per IP address per minute. */
   subscribeRatePerMinute: number;
+  /** View links older than this get a 404. Default: no limit. */
+  viewLinkMaxAgeMs?: number | undefined;
+  /** Sign-ups one list takes per hour from everyone (0: no cap). */
+  listRatePerHour: number;
+  /** The challenge every sign-up must solve; undefined: none asked (SUBSCRIBE_PROOF_OF_WORK=off). */
+  proofOfWork: ProofOfWork | undefined;
 }
 
 const TokenParams = z.strictObject({ token: z.string().min(1).max(MAX_PATH_PARAM_CHARS) });
@@ -71,6 +82,8 @@ export const SubscribeBody = z.object({
   email: EmailAddress,
   list: ListId,
   name: z.preprocess(blankToUndefined, SubscriberName.optional()),
+  /** The solved proof-of-work challenge: the ALTCHA widget's payload (base64 JSON). */
+  altcha: z.string().max(8192).optional(),
 });
 
 const isJson = (req: FastifyRequest) => /^application\/json\b/i.test(req.headers['content-type'] ?? '');
@@ -122,23 +135,14 @@ export const subscriberRoutes: FastifyPluginAsync<SubscriberRoutesOptions> = asy
 
   // View in browser ----------------------------------------------------------------------------
 
+  const readView = (token: string) =>
+    links.read(token, 'view', opts.viewLinkMaxAgeMs === undefined ? {} : { maxAgeMs: opts.viewLinkMaxAgeMs });
+
   server.get('/v/:token', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
     if (req.params.token === TEST_SEND_TOKEN) return page(reply, testCopyPage());
-    const payload = links.read(req.params.token, 'view');
-    if (!payload || payload.scope.kind !== 'campaign') return sendNotFoundPage(reply);
-    const campaignId = payload.scope.id;
-    const [subscriber, content] = await Promise.all([
-      app.stores.subscribers.get(payload.subscriberId),
-      app.campaigns.content(campaignId).catch(() => null),
-    ]);
-    if (!subscriber || !content) return sendNotFoundPage(reply);
-    const scope = { kind: 'campaign', id: campaignId } as const;
-    const copy = personalize(content.compiled, {
-      email: subscriber.emailDisplay,
-      name: subscriber.name,
-      unsubscribeUrl: links.link('unsubscribe', subscriber.id, scope),
-      viewUrl: links.link('view', subscriber.id, scope),
-    });
+    const payload = readView(req.params.token);
+    const copy = payload && (await readerCopy(app, payload, `${app.config.publicUrl}/v/${req.params.token}`));
+    if (!copy) return sendNotFoundPage(reply);
     return reply
       .headers({
         ...PUBLIC_PAGE_HEADERS,
@@ -146,38 +150,85 @@ export const subscriberRoutes: FastifyPluginAsync<SubscriberRoutesOptions> = asy
         'content-security-policy': "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; font-src https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
       })
       .type('text/html; charset=utf-8')
-      .send(withNoindex(copy.html));
+      .send(withNoindex(copy));
+  });
+
+  // The view page's unsubscribe: the same two steps as /u/, for the campaign's lists only. A copy
+  // can be forwarded, so whoever holds it may take the reader off this newsletter, no more.
+  const viewOnly = { reader: VIEW_UNSUBSCRIBE_READER, everything: false } as const;
+
+  const viewUnsubscribeContext = async (token: string) => {
+    const payload = readView(token);
+    const ctx = payload?.scope.kind === 'campaign' ? await unsubscribeContext(app, payload) : null;
+    // Without the campaign its lists are unknown, and "everything" is not this page's to offer.
+    return ctx && !ctx.scopeGone ? ctx : null;
+  };
+
+  server.get('/v/:token/unsubscribe', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
+    if (req.params.token === TEST_SEND_TOKEN) return page(reply, testCopyPage());
+    const ctx = await viewUnsubscribeContext(req.params.token);
+    if (!ctx) return sendNotFoundPage(reply);
+    return page(reply, unsubscribePage(ctx, `/v/${req.params.token}/unsubscribe`, viewOnly));
+  });
+
+  server.post('/v/:token/unsubscribe', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
+    if (req.params.token === TEST_SEND_TOKEN) return page(reply, testCopyPage());
+    const ctx = await viewUnsubscribeContext(req.params.token);
+    if (!ctx) return sendNotFoundPage(reply);
+    // Whatever the body asks for: this page acts on the campaign's lists and nothing else.
+    const outcome = await unsubscribe(app, ctx, 'lists', 'view page unsubscribe');
+    req.log.info({ subscriber: ctx.subscriber.id, scope: 'lists', via: 'view page', outcome: outcome.kind }, 'unsubscribed');
+    return page(reply, unsubscribedPage(ctx, outcome, `/v/${req.params.token}/unsubscribe`, viewOnly));
   });
 
   // Sign-up and confirmation -------------------------------------------------------------------
 
-  server.post(
-    '/subscribe',
-    {
-      schema: { body: SubscribeBody, hide: true },
-      config: { rateLimit: { max: opts.subscribeRatePerMinute, timeWindow: 60_000 } },
-    },
-    async (req, reply) => {
-      const list = await app.stores.lists.get(req.body.list);
-      // Public lists are no secret (they are in every sign-up form), so a typo should say so; a
-      // private list answers exactly like a missing one, so its id cannot be found by trying.
-      if (!list?.public) throw new ValidationError('request_invalid', 'form', [{ path: 'list', message: 'no list by this id takes sign-ups' }]);
-      const result = await app.stores.subscribers.subscribe(list, {
-        email: req.body.email,
-        attributes: {},
-        ...(req.body.name !== undefined ? { name: req.body.name } : {}),
-      });
-      let outcome: string = result.kind;
-      if (result.kind === 'confirmation-needed') {
-        // The answer is the same either way.
-        if (await app.stores.subscribers.mayMailConfirmation(result.subscriber.id, list.id)) mailer.send(list, result.subscriber);
-        else outcome = 'confirmation-recently-sent';
-      }
-      req.log.info({ list: list.id, outcome }, 'sign-up');
-      // The same bytes whatever happened: a stranger cannot tell known addresses from new ones.
-      if (isJson(req)) return reply.code(200).send({ ok: true, message: SUBSCRIBE_ANSWER });
-      return page(reply, subscribeAnswerPage());
-    },
+  // Counted per client: an IPv6 client per /64, since one line is given a whole /64.
+  const perClient = (max: number) => ({ rateLimit: { max, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => clientNetwork(req.ip) } });
+
+  server.post('/subscribe', { schema: { body: SubscribeBody, hide: true }, config: perClient(opts.subscribeRatePerMinute) }, async (req, reply) => {
+    // The work is checked first: without it nothing else is looked up or counted.
+    if (opts.proofOfWork) {
+      const verdict = await opts.proofOfWork.verify(req.body.altcha);
+      if (verdict !== 'solved') throw new ValidationError('request_invalid', 'form', [{ path: 'altcha', message: PROOF_OF_WORK_PROBLEMS[verdict] }]);
+    }
+    const list = await app.stores.lists.get(req.body.list);
+    // Public lists are no secret (they are in every sign-up form), so a typo should say so; a
+    // private list answers exactly like a missing one, so its id cannot be found by trying.
+    if (!list?.public) throw new ValidationError('request_invalid', 'form', [{ path: 'list', message: 'no list by this id takes sign-ups' }]);
+    if (!(await app.stores.signUpCap.take(list.id, opts.listRatePerHour))) {
+      throw new NewsdeskError('rate_limited', `${list.name} takes no more sign-ups this hour; please try again later`);
+    }
+    const result = await app.stores.subscribers.subscribe(
+      // A public list confirms every sign-up unless single opt-in was explicitly allowed.
+      { ...list, doubleOptIn: signUpNeedsConfirmation(list) },
+      { email: req.body.email, attributes: {}, ...(req.body.name !== undefined ? { name: req.body.name } : {}) },
+    );
+    let outcome: string = result.kind;
+    if (result.kind === 'confirmation-needed') {
+      // The answer is the same either way.
+      if (await app.stores.subscribers.mayMailConfirmation(result.subscriber.id, list.id)) mailer.send(list, result.subscriber);
+      else outcome = 'confirmation-recently-sent';
+    }
+    req.log.info({ list: list.id, outcome }, 'sign-up');
+    // The same bytes whatever happened: a stranger cannot tell known addresses from new ones.
+    if (isJson(req)) return reply.code(200).send({ ok: true, message: SUBSCRIBE_ANSWER });
+    return page(reply, subscribeAnswerPage());
+  });
+
+  // The proof-of-work challenge and the widget that solves it, both from this server.
+  if (opts.proofOfWork) {
+    const pow = opts.proofOfWork;
+    // A challenge costs us one key derivation: as many per client as sign-ups, and a few over.
+    server.get(ALTCHA_CHALLENGE_PATH, { schema: { hide: true }, config: perClient(opts.subscribeRatePerMinute * 3) }, async (_req, reply) =>
+      reply.header('cache-control', 'no-store').send(await pow.challenge()),
+    );
+  }
+  server.get(ALTCHA_SCRIPT_PATH, { schema: { hide: true } }, async (_req, reply) =>
+    reply
+      .type('text/javascript; charset=utf-8')
+      .headers({ 'cache-control': 'public, max-age=86400', 'x-content-type-options': 'nosniff' })
+      .send(await altchaScript()),
   );
 
   server.get('/confirm/:token', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {

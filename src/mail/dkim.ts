@@ -4,7 +4,7 @@
  * nodemailer can sign raw messages too, but through a chain of streams per message; this
  * signer is one synchronous function over the Buffer the message builder produced, and it
  * decides the signed header list itself: RFC 8058 one-click unsubscribe only counts when
- * both List-Unsubscribe and List-Unsubscribe-Post are covered (DESIGN.md invariant 4).
+ * both List-Unsubscribe and List-Unsubscribe-Post are covered (docs/architecture.md, invariant 4).
  */
 import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readPemSource } from './pem-source.ts';

@@ -33,7 +33,7 @@ export interface PendingSend {
 /** Asked right before each message: is this subscriber still someone we may mail? */
 export interface RecipientGate {
   /**
-   * Active, unsuppressed and still on one of `lists` at this moment (DESIGN.md invariant 3).
+   * Active, unsuppressed and still on one of `lists` at this moment (docs/architecture.md, invariant 3).
    * With `sending`, first notes the send as in progress, so an unsubscribe the check just missed
    * waits for this message; a refusal ends the note at once, a yes leaves it for {@link sendOver}.
    */

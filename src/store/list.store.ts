@@ -7,7 +7,7 @@
  * left the list) are a sorted set of ids scored by when they left; they are few.
  */
 import { NewsdeskError, NotFoundError, ValidationError } from '../domain/errors.ts';
-import { List, ListChanges, ListInput } from '../domain/list.schema.ts';
+import { List, ListChanges, ListInput, publicListProblem } from '../domain/list.schema.ts';
 import { zodProblems } from '../domain/zod-problems.ts';
 import { LuaScript, type Keys, type RedisClient } from './redis.ts';
 
@@ -124,8 +124,10 @@ export function createListStore(options: ListStoreOptions): ListStore {
     async create(input) {
       const parsed = ListInput.safeParse(input);
       if (!parsed.success) throw new ValidationError('list_invalid', 'list', zodProblems(parsed.error));
-      const { id, name, newsletter, doubleOptIn } = parsed.data;
-      const list: List = { id, name: name ?? id, doubleOptIn, public: parsed.data.public, createdAt: new Date(now()).toISOString() };
+      const { id, name, newsletter, doubleOptIn, allowSingleOptIn } = parsed.data;
+      const refused = publicListProblem(parsed.data);
+      if (refused) throw new ValidationError('list_invalid', 'list', [{ path: 'doubleOptIn', message: refused }]);
+      const list: List = { id, name: name ?? id, doubleOptIn, public: parsed.data.public, allowSingleOptIn, createdAt: new Date(now()).toISOString() };
       if (newsletter !== undefined) list.newsletter = newsletter;
       const created = await redis.hsetnx(keys.lists, id, JSON.stringify(List.parse(list)));
       if (created !== 1) throw new ListExistsError(id);
@@ -135,13 +137,18 @@ export function createListStore(options: ListStoreOptions): ListStore {
     async update(id, changes) {
       const parsed = ListChanges.safeParse(changes);
       if (!parsed.success) throw new ValidationError('list_invalid', 'list', zodProblems(parsed.error));
-      const { name, public: isPublic } = parsed.data;
+      const { name, public: isPublic, allowSingleOptIn } = parsed.data;
       for (let attempt = 0; attempt < 5; attempt++) {
         const before = await redis.hget(keys.lists, id);
         if (before === null) throw new NotFoundError('list', id);
         const updated: List = { ...parseList(id, before) };
         if (name !== undefined) updated.name = name;
         if (isPublic !== undefined) updated.public = isPublic;
+        if (allowSingleOptIn !== undefined) updated.allowSingleOptIn = allowSingleOptIn;
+        // Only a change that opens the list (or withdraws the allowance) is refused: a list made
+        // public before this rule can still be renamed, and its sign-ups confirm anyway.
+        const refused = isPublic === true || allowSingleOptIn === false ? publicListProblem(updated) : undefined;
+        if (refused) throw new ValidationError('list_invalid', 'list', [{ path: 'public', message: `${id} is single opt-in: ${refused}` }]);
         const swapped = await SWAP_FIELD.run(redis, [keys.lists], [id, before, JSON.stringify(updated)]);
         if (swapped === 1) return updated;
       }

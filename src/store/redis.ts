@@ -177,6 +177,12 @@ export interface Keys {
   signInFailures(account: string): string;
   /** Stream: the audit log, one entry per operator action, trimmed by age and count. */
   readonly audit: string;
+  /** Sorted set: subscribers created unconfirmed by a sign-up, scored by their latest sign-up (ms). */
+  signUpsPending: string;
+  /** String with a TTL: sign-ups a list took in one clock hour (the hour's number since the epoch). */
+  signUpsInHour(listId: string, hour: number): string;
+  /** String with a TTL: a proof-of-work challenge (by its nonce) that was already spent. */
+  proofOfWorkSpent(nonce: string): string;
 }
 
 /** Builds the key names for one installation's prefix (`config.redis.prefix`). */
@@ -210,6 +216,9 @@ export function createKeys(prefix: string): Keys {
     accountSession: (account) => `${tag}:account-session:${account}`,
     signInFailures: (account) => `${tag}:signin-failures:${account}`,
     audit: `${tag}:audit`,
+    signUpsPending: `${tag}:signups:pending`,
+    signUpsInHour: (listId, hour) => `${tag}:signups:${listId}:${hour}`,
+    proofOfWorkSpent: (nonce) => `${tag}:pow-spent:${nonce}`,
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * The global send rate, shared by every worker through Redis (DESIGN.md: "enforced in Redis, not
- * per process"). Messages per second use GCRA (a smooth token bucket in one timestamp); the
+ * The global send rate, shared by every worker through Redis, not per process
+ * (docs/architecture.md, "Redis"). Messages per second use GCRA (a smooth token bucket in one timestamp); the
  * optional hourly cap is a counter per clock hour. Both live in one hash so the script declares
  * its only key.
  */

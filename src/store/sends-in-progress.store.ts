@@ -1,6 +1,6 @@
 /**
  * Sends in progress: which campaigns are, right now, past a subscriber's eligibility check and
- * on their way to the SMTP server. It closes the one gap the check leaves (DESIGN.md invariant 3):
+ * on their way to the SMTP server. It closes the one gap the check leaves (docs/architecture.md, invariant 3):
  * a send that read "still subscribed" an instant before an unsubscribe was written goes out
  * anyway, possibly after the unsubscribe's answer. With these notes the unsubscribe waits for it,
  * so "you're unsubscribed" is true when it is said: no message to that address starts later.

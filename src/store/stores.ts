@@ -7,6 +7,7 @@ import { createKeys, type Keys, type RedisClient } from './redis.ts';
 import { createSendsInProgress, type SendsInProgress } from './sends-in-progress.store.ts';
 import { createSessionStore, type SessionStore } from './session.store.ts';
 import { createSignInThrottle, type SignInThrottle } from './signin-throttle.store.ts';
+import { createSignUpCap, type SignUpCap } from './sign-up-cap.store.ts';
 import { createSubscriberStore, type SubscriberStore } from './subscriber.store.ts';
 import { createSuppressionStore, type SuppressionStore } from './suppression.store.ts';
 
@@ -20,6 +21,8 @@ export interface StoresOptions {
   auditRetentionMs?: number;
   /** Dashboard sessions end after this long without a request, ms (ADMIN_SESSION_IDLE_MINUTES). Default 2 hours. */
   sessionIdleMs?: number;
+  /** Unconfirmed sign-ups are deleted after this long, ms (UNCONFIRMED_EXPIRY_DAYS). Default 7 days. */
+  unconfirmedExpiryMs?: number;
 }
 
 export interface Stores {
@@ -36,11 +39,18 @@ export interface Stores {
   audit: AuditLog;
   /** Failed dashboard sign-ins per account. */
   signInThrottle: SignInThrottle;
+  /** The per-list hourly cap on public sign-ups. */
+  signUpCap: SignUpCap;
 }
 
-/** The stores' settings from the config: prefix, audit retention, session idle time. */
-export function storesSettings(config: Pick<Config, 'redis' | 'audit' | 'http'>): Omit<StoresOptions, 'redis'> {
-  return { prefix: config.redis.prefix, auditRetentionMs: config.audit.retentionDays * 86_400_000, sessionIdleMs: config.http.sessionIdleMs };
+/** The stores' settings from the config: prefix, audit retention, session idle time, sign-up expiry. */
+export function storesSettings(config: Pick<Config, 'redis' | 'audit' | 'http' | 'signUp'>): Omit<StoresOptions, 'redis'> {
+  return {
+    prefix: config.redis.prefix,
+    auditRetentionMs: config.audit.retentionDays * 86_400_000,
+    sessionIdleMs: config.http.sessionIdleMs,
+    unconfirmedExpiryMs: config.signUp.unconfirmedExpiryDays * 86_400_000,
+  };
 }
 
 export function createStores(options: StoresOptions): Stores {
@@ -49,7 +59,11 @@ export function createStores(options: StoresOptions): Stores {
   const sendsInProgress = createSendsInProgress(deps);
   return {
     keys,
-    subscribers: createSubscriberStore({ ...deps, sendsInProgress }),
+    subscribers: createSubscriberStore({
+      ...deps,
+      sendsInProgress,
+      ...(options.unconfirmedExpiryMs !== undefined ? { unconfirmedExpiryMs: options.unconfirmedExpiryMs } : {}),
+    }),
     lists: createListStore(deps),
     suppression: createSuppressionStore(deps),
     apiTokens: createApiTokenStore(deps),
@@ -57,5 +71,6 @@ export function createStores(options: StoresOptions): Stores {
     sendsInProgress,
     signInThrottle: createSignInThrottle(deps),
     audit: createAuditLog({ ...deps, ...(options.auditRetentionMs ? { retentionMs: options.auditRetentionMs } : {}) }),
+    signUpCap: createSignUpCap(deps),
   };
 }

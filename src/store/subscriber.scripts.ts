@@ -138,3 +138,34 @@ redis.call('HSET', KEYS[2], ARGV[2], tostring(id))
 return { id, 1 }
 `,
 );
+
+/**
+ * Deletes one expired unconfirmed sign-up: its record, its email index entry, its list
+ * memberships and departures, and its pending entry; unless it changed since it was read (it was
+ * confirmed, or signed up again and so is no longer expired), when only what is stale goes.
+ *
+ * KEYS: 1 record bucket, 2 email bucket, 3 pending sign-ups zset, 4 lists hash
+ * ARGV: 1 id, 2 the record as read (status unconfirmed), 3 normalized email, 4 cutoff ms, 5 list key prefix
+ * Returns 1 deleted, 0 left alone (changed since read, or signed up again since the cutoff).
+ */
+export const DROP_UNCONFIRMED = new LuaScript(
+  'drop-unconfirmed',
+  `
+local id = ARGV[1]
+local score = redis.call('ZSCORE', KEYS[3], id)
+if not score or tonumber(score) > tonumber(ARGV[4]) then return 0 end
+if redis.call('HGET', KEYS[1], id) ~= ARGV[2] then
+  redis.call('ZREM', KEYS[3], id)
+  return 0
+end
+redis.call('HDEL', KEYS[1], id)
+if redis.call('HGET', KEYS[2], ARGV[3]) == id then redis.call('HDEL', KEYS[2], ARGV[3]) end
+for _, listId in ipairs(redis.call('HKEYS', KEYS[4])) do
+  local members = ARGV[5] .. listId .. ':members'
+  if redis.call('GETBIT', members, id) == 1 then redis.call('SETBIT', members, id, 0) end
+  redis.call('ZREM', ARGV[5] .. listId .. ':left', id)
+end
+redis.call('ZREM', KEYS[3], id)
+return 1
+`,
+);

@@ -22,11 +22,12 @@ import {
   type SubscriberStatus,
 } from '../domain/subscriber-status.ts';
 import { normalizeEmail, type Subscriber, type SubscriberInput } from '../domain/subscriber.schema.ts';
+import { CONFIRM_TOKEN_MAX_AGE_MS } from '../domain/token.ts';
 import type { Suppression, SuppressionReason } from '../domain/suppression.schema.ts';
 import type { Keys, RedisClient } from './redis.ts';
 import type { SendsInProgress } from './sends-in-progress.store.ts';
 import { decodeRecord, encodeRecord, sortedAttributes } from './subscriber-record.ts';
-import { CHANGE_RECORD, FIND_OR_CREATE, JOIN_ROWS } from './subscriber.scripts.ts';
+import { CHANGE_RECORD, DROP_UNCONFIRMED, FIND_OR_CREATE, JOIN_ROWS } from './subscriber.scripts.ts';
 import { decodeSuppression, encodeSuppression } from './suppression.store.ts';
 
 export interface SubscriberStoreOptions {
@@ -36,6 +37,11 @@ export interface SubscriberStoreOptions {
   now?: () => number;
   /** Sends past their eligibility check, which an unsubscribe waits for. Default: none to wait for. */
   sendsInProgress?: SendsInProgress;
+  /**
+   * How long a sign-up may stay unconfirmed before it is deleted with its memberships
+   * (UNCONFIRMED_EXPIRY_DAYS). Default: {@link CONFIRM_TOKEN_MAX_AGE_MS}, as long as its link works.
+   */
+  unconfirmedExpiryMs?: number;
 }
 
 /** What happened to one row put on a list by an import or an admin add. */
@@ -149,7 +155,17 @@ export interface SubscriberStore {
    * be used to flood someone's inbox.
    */
   mayMailConfirmation(id: number, listId: string): Promise<boolean>;
+  /**
+   * Deletes up to `limit` sign-ups that stayed unconfirmed past their expiry, with their list
+   * memberships, so a flood of sign-ups nobody confirms cannot fill Redis (which runs with
+   * `noeviction`). Every sign-up runs this first, so the pending set never outgrows the expiry
+   * window. Returns how many were deleted.
+   */
+  expireUnconfirmed(limit?: number): Promise<number>;
 }
+
+/** Expired sign-ups each sign-up clears first: more than one, so a backlog always shrinks. */
+const EXPIRY_SWEEP = 20;
 
 /** A second sign-up for the same address and list within this time mails no second confirmation. */
 export const CONFIRMATION_RESEND_MS = 15 * 60_000;
@@ -186,6 +202,32 @@ export function createSubscriberStore(options: SubscriberStoreOptions): Subscrib
   const { redis, keys } = options;
   const clock = options.now ?? Date.now;
   const isoNow = () => new Date(clock()).toISOString();
+  const unconfirmedExpiryMs = options.unconfirmedExpiryMs ?? CONFIRM_TOKEN_MAX_AGE_MS;
+
+  const expireUnconfirmed = async (limit = EXPIRY_SWEEP): Promise<number> => {
+    const cutoff = clock() - unconfirmedExpiryMs;
+    const ids = (await redis.zrangebyscore(keys.signUpsPending, '-inf', cutoff, 'LIMIT', 0, limit)).map(Number);
+    let dropped = 0;
+    for (const id of ids) {
+      const text = await readText(id);
+      const status = text === null ? null : decodeRecord(id, text).status;
+      if (text === null || status !== 'unconfirmed') {
+        // Confirmed (or gone) since: only the pending entry is stale.
+        await redis.zrem(keys.signUpsPending, String(id));
+        continue;
+      }
+      const email = normalizeEmail(decodeRecord(id, text).emailDisplay);
+      const reply = await DROP_UNCONFIRMED.run(redis, [keys.subscriberBucket(id), keys.emailBucket(email), keys.signUpsPending, keys.lists], [
+        String(id),
+        text,
+        email,
+        String(cutoff),
+        keys.listPrefix,
+      ]);
+      if (reply === 1) dropped++;
+    }
+    return dropped;
+  };
 
   const readText = (id: number) => redis.hget(keys.subscriberBucket(id), String(id));
 
@@ -422,6 +464,7 @@ export function createSubscriberStore(options: SubscriberStoreOptions): Subscrib
     },
 
     async subscribe(list, input) {
+      await expireUnconfirmed();
       const email = normalizeEmail(input.email);
       const suppressionText = await redis.hget(keys.suppression, email);
       const suppression = suppressionText === null ? null : decodeSuppression(email, suppressionText);
@@ -446,7 +489,7 @@ export function createSubscriberStore(options: SubscriberStoreOptions): Subscrib
       const id = Number(rawId);
       const created = createdFlag === 1;
       const member = (await redis.getbit(keys.listMembers(list.id), id)) === 1;
-      return change<SubscribeResult>(id, (s, now) => {
+      const result = await change<SubscribeResult>(id, (s, now) => {
         const needsConfirmation: Plan<SubscribeResult> = { result: { kind: 'confirmation-needed', subscriber: s, created } };
         if (suppression || hasEnded(s.status)) return needsConfirmation;
         if (s.status === 'active' && member) return { result: { kind: 'already-subscribed', subscriber: s } };
@@ -460,7 +503,14 @@ export function createSubscriberStore(options: SubscriberStoreOptions): Subscrib
         }
         return { result: { kind: 'subscribed', subscriber: next, created }, write: { next, effects: { join: list.id } } };
       });
+      // Pending until confirmed; a new sign-up for the address restarts its time.
+      if (result.kind === 'confirmation-needed' && result.subscriber.status === 'unconfirmed') {
+        await redis.zadd(keys.signUpsPending, clock(), String(id));
+      }
+      return result;
     },
+
+    expireUnconfirmed,
 
     async mayMailConfirmation(id, listId) {
       return (await redis.set(keys.confirmationSent(id, listId), '1', 'PX', CONFIRMATION_RESEND_MS, 'NX')) === 'OK';

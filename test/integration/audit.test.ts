@@ -43,7 +43,7 @@ describe('through the API', () => {
         return r;
       });
     const entries = await recorded(async () => {
-      await api('POST', '/api/lists', { id: 'daily', name: 'Daily', newsletter: 'daily' });
+      await api('POST', '/api/lists', { id: 'daily', name: 'Daily', newsletter: 'daily', doubleOptIn: true });
       await api('PATCH', '/api/lists/daily', { name: 'The Daily' });
       await api('PATCH', '/api/lists/daily', { public: true });
       await api('PATCH', '/api/lists/daily', { public: false });
@@ -137,7 +137,7 @@ describe('through the CLI', () => {
     const csv = join(dir, 'readers.csv');
     await writeFile(csv, 'email\ncli1@example.org\ncli2@example.org\n');
     const entries = await recorded(async () => {
-      await newsdesk('lists', 'create', 'cli-list', '--newsletter', 'daily');
+      await newsdesk('lists', 'create', 'cli-list', '--newsletter', 'daily', '--double-opt-in');
       await newsdesk('lists', 'rename', 'cli-list', 'CLI list');
       await newsdesk('lists', 'publish', 'cli-list');
       await newsdesk('lists', 'unpublish', 'cli-list');

@@ -307,7 +307,10 @@ describe('public endpoints', () => {
     expect(paths(nested)).toEqual(['email', 'list']);
     expect((await refused('/subscribe', { body: '{"email":', type: JSON_TYPE })).json?.error).toMatch(/not valid JSON/);
     const unknownList = await refused('/subscribe', { body: JSON.stringify({ email: 'new@example.net', list: 'nope' }), type: JSON_TYPE });
-    expect(unknownList.json?.problems).toEqual([{ path: 'list', message: 'no list by this id takes sign-ups' }]);
+    // Without a solved challenge nothing is looked up: the answer is about the work, whatever the list.
+    expect(unknownList.json?.problems).toEqual([{ path: 'altcha', message: expect.stringMatching(/^required: solve the challenge/) }]);
+    const junkWork = await refused('/subscribe', { body: JSON.stringify({ email: 'new@example.net', list: 'daily', altcha: 'bm90IGpzb24=' }), type: JSON_TYPE });
+    expect(junkWork.json?.problems).toEqual([{ path: 'altcha', message: expect.stringMatching(/^not a solved challenge/) }]);
     const name = await refused('/subscribe', { body: JSON.stringify({ email: 'new@example.net', list: 'daily', name: 'A\u0000B\r\nC' }), type: JSON_TYPE });
     expect(paths(name)).toEqual(['name']);
 

@@ -37,7 +37,9 @@ describe('newsdesk lists', () => {
   });
 
   it('opens a list to sign-ups from the public form and closes it again', async () => {
-    expect((await newsdesk(['lists', 'create', 'briefing', '--public'])).stdout).toBe('Created list briefing ("briefing"), single opt-in, public (open to sign-ups from the form).\n');
+    expect((await newsdesk(['lists', 'create', 'briefing', '--public', '--allow-single-opt-in'])).stdout).toBe(
+      'Created list briefing ("briefing"), single opt-in, public (open to sign-ups from the form).\n',
+    );
     expect((await t().stores.lists.require('briefing')).public).toBe(true);
     expect(await newsdesk(['lists', 'unpublish', 'briefing'])).toMatchObject({ code: 0, stdout: 'List briefing is private (no sign-ups from the public form).\n' });
     expect((await t().stores.lists.require('briefing')).public).toBe(false);
@@ -46,6 +48,21 @@ describe('newsdesk lists', () => {
     expect(ls.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+OPT-IN\s+SIGN-UP\s+MEMBERS\s+NEWSLETTER$/);
     expect(ls.stdout.split('\n')[1]).toMatch(/^briefing\s+briefing\s+single\s+public\s+0\s+-$/);
     expect(await newsdesk(['lists', 'publish', 'nope'])).toMatchObject({ code: 1, stderr: 'error: list not found: nope\n' });
+  });
+
+  it('refuses --public and publish on a single opt-in list unless --allow-single-opt-in says so', async () => {
+    const refusedCreate = await newsdesk(['lists', 'create', 'open-door', '--public']);
+    expect(refusedCreate).toMatchObject({ code: 1, stdout: '' });
+    expect(refusedCreate.stderr).toMatch(/doubleOptIn: a public list needs double opt-in \(--double-opt-in.*--allow-single-opt-in/);
+    expect(await t().stores.lists.get('open-door')).toBeNull();
+    await t().stores.lists.create({ id: 'open-door' });
+    const refused = await newsdesk(['lists', 'publish', 'open-door']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/open-door is single opt-in: a public list needs double opt-in/);
+    expect((await t().stores.lists.require('open-door')).public).toBe(false);
+    expect((await newsdesk(['lists', 'publish', 'open-door', '--allow-single-opt-in'])).code).toBe(0);
+    expect((await t().stores.lists.require('open-door')).public).toBe(true);
+    expect((await t().stores.lists.require('open-door')).allowSingleOptIn).toBe(true);
   });
 });
 

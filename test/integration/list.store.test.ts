@@ -20,7 +20,9 @@ describe('list store', () => {
 
     expect((await lists.update('weekly', { name: 'The Week' })).name).toBe('The Week');
     expect(await lists.require('weekly')).toMatchObject({ name: 'The Week', public: false });
-    expect(await lists.update('weekly', { public: true })).toMatchObject({ name: 'The Week', public: true });
+    // Single opt-in: public only when that is said explicitly.
+    await expect(lists.update('weekly', { public: true })).rejects.toThrow(/needs double opt-in/);
+    expect(await lists.update('weekly', { public: true, allowSingleOptIn: true })).toMatchObject({ name: 'The Week', public: true });
     expect(await lists.require('weekly')).toMatchObject({ name: 'The Week', public: true });
     // A record written before lists had the flag reads as private.
     const { public: _, ...old } = await lists.require('weekly');
@@ -42,7 +44,7 @@ describe('list store', () => {
     await expect(lists.create({ id: 'ok', name: '   ' })).rejects.toThrow(/name: required/);
     await expect(lists.require('nope')).rejects.toThrow(NotFoundError);
     await expect(lists.update('nope', { name: 'x' })).rejects.toThrow(NotFoundError);
-    await expect(lists.update('daily', {})).rejects.toThrow(/name or public is required/);
+    await expect(lists.update('daily', {})).rejects.toThrow(/name, public or allowSingleOptIn is required/);
     await expect(lists.update('daily', { name: ' ' })).rejects.toThrow(/name: required/);
     await expect(lists.delete('nope')).rejects.toThrow(NotFoundError);
     expect((await lists.all()).map((l) => l.id)).toEqual(['daily']);

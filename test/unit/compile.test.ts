@@ -111,9 +111,28 @@ describe('compile: the golden example', () => {
     expect(copy.html).toContain('<meta name="color-scheme" content="light dark"');
     expect(copy.html).toContain('<meta name="supported-color-schemes" content="light dark"');
     expect(copy.html).toContain('prefers-color-scheme: dark');
-    const preview = /<div style="display:none;[^"]*">([\s\S]*?)<\/div>/.exec(copy.html)?.[1] ?? '';
+    const preview = /<div class="nd-preheader" style="[^"]*">([\s\S]*?)<\/div>/.exec(copy.html)?.[1] ?? '';
     expect(preview.startsWith("Also today: an EU–India tariff deal")).toBe(true);
     expect(preview.split('&#847;&zwnj;&nbsp;').length - 1).toBeGreaterThanOrEqual(80);
+  });
+
+  it('puts the preheader first in the body, hidden the way spam filters accept: no text coloured like its background', () => {
+    // The inbox preview is the body's first text: nothing readable may come before the preheader.
+    const body = copy.html.slice(copy.html.indexOf('<body'));
+    const beforePreheader = body.slice(0, body.indexOf('<div class="nd-preheader"')).replace(/<[^>]*>/g, '').trim();
+    expect(beforePreheader).toBe('');
+    const style = /<div class="nd-preheader" style="([^"]*)">/.exec(copy.html)?.[1] ?? '';
+    const declarations = new Map(style.split(';').filter(Boolean).map((d) => d.split(':').map((x) => x.trim()) as [string, string]));
+    expect(declarations.get('display')).toBe('none');
+    expect(declarations.get('mso-hide')).toBe('all');
+    expect(declarations.get('max-height')).toBe('0');
+    expect(declarations.get('overflow')).toBe('hidden');
+    expect(declarations.get('opacity')).toBe('0');
+    // Hidden text in the background's colour (MJML's mj-preview: color:#ffffff) is what
+    // SpamAssassin's HTML_FONT_LOW_CONTRAST scores; no hidden element may carry a colour at all.
+    const hiddenStyles = [...copy.html.matchAll(/style="([^"]*display:\s*none[^"]*)"/g)].map((m) => m[1] as string);
+    expect(hiddenStyles.length).toBeGreaterThan(0);
+    for (const hidden of hiddenStyles) expect(hidden).not.toMatch(/(^|;)\s*color\s*:/);
   });
 
   it('leaves no Handlebars, no sentinel and no unknown token in any part', () => {
@@ -124,7 +143,7 @@ describe('compile: the golden example', () => {
   });
 });
 
-describe('compile: escaping (DESIGN.md invariant 6)', () => {
+describe('compile: escaping (docs/architecture.md, invariant 6)', () => {
   const attack = (field: string) => `<script>pwn-${field}</script>`;
   const fields = [
     'subject',
@@ -195,7 +214,7 @@ describe('compile: links that slip past validation still never render', () => {
   });
 });
 
-describe('compile once, personalize many (DESIGN.md invariant 1)', () => {
+describe('compile once, personalize many (docs/architecture.md, invariant 1)', () => {
   it('runs MJML once for a campaign of a thousand readers', async () => {
     let mjmlRuns = 0;
     const counting: MjmlRenderer = async (mjml) => {

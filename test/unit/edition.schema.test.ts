@@ -166,7 +166,7 @@ describe('Edition schema', () => {
     });
   });
 
-  describe('link schemes (DESIGN.md invariant 6)', () => {
+  describe('link schemes (docs/architecture.md, invariant 6)', () => {
     const bad = [
       'javascript:alert(1)',
       'JaVaScRiPt:alert(1)',

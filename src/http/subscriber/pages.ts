@@ -21,9 +21,22 @@ function names(lists: List[]): string {
 const everythingForm = (action: string, label = 'Unsubscribe from everything') => html`
 <form method="post" action="${action}"><button class="secondary" name="scope" value="all" type="submit">${label}</button></form>`;
 
+/**
+ * Who the page speaks to, and what it offers. A link from the reader's own inbox names their
+ * address and offers "from everything"; the page reached from a view-in-browser copy (which can be
+ * forwarded) names nobody and acts only on the campaign's lists.
+ */
+export interface UnsubscribePageOptions {
+  /** How the page names the reader. Default: their address. */
+  reader?: string;
+  /** Offer "Unsubscribe from everything". Default true. */
+  everything?: boolean;
+}
+
 /** GET /u/:token: what the link would do, and the buttons to do it. Changes nothing. */
-export function unsubscribePage(ctx: UnsubscribeContext, action: string): Page {
-  const who = ctx.subscriber.emailDisplay;
+export function unsubscribePage(ctx: UnsubscribeContext, action: string, opts: UnsubscribePageOptions = {}): Page {
+  const who = opts.reader ?? ctx.subscriber.emailDisplay;
+  const everything = opts.everything ?? true;
   const from = ctx.newsletterName ?? names(ctx.lists);
   if (hasEnded(ctx.subscriber.status)) {
     return {
@@ -42,8 +55,11 @@ export function unsubscribePage(ctx: UnsubscribeContext, action: string): Page {
   if (!ctx.memberOf.length) {
     return {
       title: 'Unsubscribe',
-      body: html`<h1>You're not on ${names(ctx.lists) || 'this list'}</h1>
-<p>${who} no longer gets ${from || 'it'}. To stop all our email too:</p>${everythingForm(action)}`,
+      body: everything
+        ? html`<h1>You're not on ${names(ctx.lists) || 'this list'}</h1>
+<p>${who} no longer gets ${from || 'it'}. To stop all our email too:</p>${everythingForm(action)}`
+        : html`<h1>You're not on ${names(ctx.lists) || 'this list'}</h1>
+<p>${who} no longer gets ${from || 'it'}. The unsubscribe link in any of our emails can stop all our email too.</p>`,
     };
   }
   return {
@@ -51,16 +67,16 @@ export function unsubscribePage(ctx: UnsubscribeContext, action: string): Page {
     body: html`<h1>Unsubscribe from ${from}?</h1>
 <p>${who} will stop getting ${names(ctx.memberOf)}.</p>
 <form method="post" action="${action}">
-<button name="scope" value="lists" type="submit">Unsubscribe</button>
-<button class="secondary" name="scope" value="all" type="submit">Unsubscribe from everything</button>
+<button name="scope" value="lists" type="submit">Unsubscribe</button>${everything ? html`
+<button class="secondary" name="scope" value="all" type="submit">Unsubscribe from everything</button>` : html``}
 </form>
 <p class="muted">Nothing changes until you press a button.</p>`,
   };
 }
 
 /** POST /u/:token: what was done. 200, never a redirect (RFC 8058). */
-export function unsubscribedPage(ctx: UnsubscribeContext, outcome: UnsubscribeOutcome, action: string): Page {
-  const who = ctx.subscriber.emailDisplay;
+export function unsubscribedPage(ctx: UnsubscribeContext, outcome: UnsubscribeOutcome, action: string, opts: UnsubscribePageOptions = {}): Page {
+  const who = opts.reader ?? ctx.subscriber.emailDisplay;
   if (outcome.kind === 'everything') {
     return {
       title: 'Unsubscribed',
@@ -73,7 +89,7 @@ export function unsubscribedPage(ctx: UnsubscribeContext, outcome: UnsubscribeOu
     : html`<p>${who} was already off ${names(ctx.lists) || 'this list'}; nothing changed.</p>`;
   return {
     title: 'Unsubscribed',
-    body: html`<h1>You're unsubscribed</h1>${left}<p class="muted">Other newsletters from us may still reach you.</p>${everythingForm(action)}`,
+    body: html`<h1>You're unsubscribed</h1>${left}<p class="muted">Other newsletters from us may still reach you.</p>${(opts.everything ?? true) ? everythingForm(action) : html``}`,
   };
 }
 

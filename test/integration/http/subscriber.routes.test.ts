@@ -21,7 +21,8 @@ let campaign: Campaign;
 let readers: number[];
 
 beforeEach(async () => {
-  h = await startHttp({ server: { subscribeRatePerMinute: 1000 } });
+  // The proof of work has its own tests (sign-up-abuse.test.ts); these are about the flow behind it.
+  h = await startHttp({ env: { SUBSCRIBE_PROOF_OF_WORK: 'off' }, server: { subscribeRatePerMinute: 1000 } });
   links = createLinkSigner({ publicUrl: h.app.config.publicUrl, secrets: h.app.config.secrets });
   readers = await h.addSubscribers('daily', 3);
   // Reader 1 is also on a list the campaign does not go to.
@@ -191,17 +192,57 @@ describe('tokens that are not genuine', () => {
 });
 
 describe('GET /v/:token', () => {
-  it("renders the reader's own copy, never indexed, with working links", async () => {
-    const res = await h.server.inject({ url: `/v/${tokenFor(reader1(), 'view')}` });
+  const viewToken = (issuedAt?: number) =>
+    signToken({ subscriberId: reader1(), purpose: 'view', scope: scope(), ...(issuedAt !== undefined ? { issuedAt } : {}) }, h.app.config.secrets[0] as string);
+
+  it("renders the reader's own copy, never indexed, naming no address, its links the same view link", async () => {
+    const token = viewToken();
+    const res = await h.server.inject({ url: `/v/${token}` });
     expect(res.statusCode).toBe(200);
     expect(res.headers['x-robots-tag']).toBe('noindex, nofollow');
     expect(res.body).toMatch(/<head[^>]*><meta name="robots" content="noindex, nofollow">/);
     expect(res.body).toContain('Reader');
     expect(res.body).toContain("After a long Putin–Trump call");
+    expect(res.body).toContain('because your address is subscribed');
+    expect(res.body).not.toContain('reader1@example.org');
     expect(res.headers['content-security-policy']).toContain("default-src 'none'");
-    const unsubscribe = [...res.body.matchAll(/href="https:\/\/news\.example\.com\/u\/([^"]+)"/g)].map((m) => m[1] as string);
-    expect(unsubscribe.length).toBeGreaterThan(0);
-    expect(links.read(unsubscribe[0] as string, 'unsubscribe')).toMatchObject({ subscriberId: reader1(), scope: scope() });
+    // No unsubscribe token on the page (it would unsubscribe from everything), and no fresh view link.
+    expect(res.body).not.toMatch(/news\.example\.com\/u\//);
+    const viewLinks = [...res.body.matchAll(/href="https:\/\/news\.example\.com\/v\/([^"]+)"/g)].map((m) => m[1] as string);
+    expect(new Set(viewLinks)).toEqual(new Set([token, `${token}/unsubscribe`]));
+  });
+
+  it('an expired view link gets 404 (VIEW_LINK_MAX_AGE_DAYS, default 30)', async () => {
+    const day = 24 * 60 * 60 * 1000;
+    expect(h.app.config.viewLinkMaxAgeDays).toBe(30);
+    expect((await h.server.inject({ url: `/v/${viewToken(Date.now() - 29 * day)}` })).statusCode).toBe(200);
+    const expired = viewToken(Date.now() - 31 * day);
+    expect((await h.server.inject({ url: `/v/${expired}` })).statusCode).toBe(404);
+    expect((await h.server.inject({ url: `/v/${expired}/unsubscribe` })).statusCode).toBe(404);
+    expect((await h.server.inject({ method: 'POST', url: `/v/${expired}/unsubscribe`, ...form({ scope: 'lists' }) })).statusCode).toBe(404);
+    expect(await h.app.stores.lists.isMember('daily', reader1())).toBe(true);
+  });
+
+  it("its unsubscribe is the two-step page for the campaign's lists only, never from everything", async () => {
+    const url = `/v/${viewToken()}/unsubscribe`;
+    const before = await snapshot(h.t.redis, h.t.prefix);
+    const page = await h.server.inject({ url });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('This address will stop getting daily.');
+    expect(page.body).toMatch(/<button name="scope" value="lists" type="submit">Unsubscribe<\/button>/);
+    expect(page.body).not.toContain('value="all"');
+    expect(page.body).not.toContain('reader1@example.org');
+    expect(await snapshot(h.t.redis, h.t.prefix)).toEqual(before);
+
+    // Even a hand-made "all" does only the campaign's lists.
+    const res = await h.server.inject({ method: 'POST', url, ...form({ scope: 'all' }) });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('This address will no longer get daily.');
+    expect(res.body).not.toContain('value="all"');
+    expect(await h.app.stores.lists.isMember('daily', reader1())).toBe(false);
+    expect(await h.app.stores.lists.isMember('weekend', reader1())).toBe(true);
+    expect((await h.app.stores.subscribers.get(reader1()))?.status).toBe('active');
+    expect(await h.app.stores.suppression.get('reader1@example.org')).toBeNull();
   });
 });
 
@@ -339,7 +380,7 @@ describe('POST /subscribe and confirmation', () => {
     expect(await state()).toEqual(before);
     expect(h.smtp.messages).toHaveLength(0);
 
-    await h.app.stores.lists.update('daily', { public: true });
+    await h.app.stores.lists.update('daily', { public: true, allowSingleOptIn: true });
     expect((await ask('daily')).statusCode).toBe(200);
     expect((await h.app.stores.subscribers.findByEmail('victim@example.net'))?.status).toBe('active');
   });
@@ -348,8 +389,8 @@ describe('POST /subscribe and confirmation', () => {
 describe('sign-up rate limit', () => {
   it('refuses the sign-up after the limit from one address, and not from another', async () => {
     await h.close();
-    h = await startHttp({ server: { subscribeRatePerMinute: 3 } });
-    await h.app.stores.lists.create({ id: 'daily', name: 'Daily', public: true });
+    h = await startHttp({ env: { SUBSCRIBE_PROOF_OF_WORK: 'off' }, server: { subscribeRatePerMinute: 3 } });
+    await h.app.stores.lists.create({ id: 'daily', name: 'Daily', public: true, allowSingleOptIn: true });
     const post = (n: number, ip: string) =>
       h.server.inject({ method: 'POST', url: '/subscribe', remoteAddress: ip, payload: { email: `r${n}@example.net`, list: 'daily' } });
     for (let i = 0; i < 3; i++) expect((await post(i, '198.51.100.7')).statusCode).toBe(200);
