@@ -3,7 +3,7 @@
  * Links signed with the public development key can be forged by anyone (an unsubscribe of any
  * reader, their view page, a confirmation), so that key is only for the dev outbox on loopback:
  * with `SMTP_URL` set or a `PUBLIC_URL` others can reach, NEWSDESK_SECRET is required, whatever
- * NODE_ENV says. Every such command (`worker`, `serve`, `campaign create|test`, `inbound`) calls
+ * NODE_ENV says. Every such command (`worker`, `serve`, `campaign create|test`, `demo`) calls
  * {@link assertSigningSecret} before it does anything.
  */
 import type { Config } from './config.ts';
