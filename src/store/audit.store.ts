@@ -21,6 +21,7 @@ export interface AuditLogOptions {
   now?: () => number;
 }
 
+/** The audit log over a Redis stream. */
 export interface AuditLog {
   /** Adds an entry stamped with the current time. @throws ZodError-based NewsdeskError for a malformed event. */
   record(event: AuditEvent): Promise<AuditEntry>;
@@ -28,6 +29,7 @@ export interface AuditLog {
   list(options?: { since?: Date | undefined; limit?: number | undefined }): Promise<AuditEntry[]>;
 }
 
+/** The audit log under `keys.audit`, trimmed by age and count on every write. */
 export function createAuditLog(options: AuditLogOptions): AuditLog {
   const { redis, keys } = options;
   const retentionMs = options.retentionMs ?? 365 * 86_400_000;

@@ -15,6 +15,7 @@ export interface SignInThrottleOptions {
   windowMs?: number;
 }
 
+/** Failed sign-ins per account, shared by every serve process. */
 export interface SignInThrottle {
   /** Milliseconds until `account` may try again, or 0 when it may now. */
   blockedFor(account: string): Promise<number>;
@@ -22,6 +23,7 @@ export interface SignInThrottle {
   failed(account: string): Promise<void>;
 }
 
+/** The throttle over Redis: one counter per account, its window starting at the first failure. */
 export function createSignInThrottle(options: SignInThrottleOptions): SignInThrottle {
   const { redis, keys } = options;
   const maxFailures = options.maxFailures ?? 20;
