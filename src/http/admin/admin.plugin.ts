@@ -27,6 +27,13 @@ import { adminOutboxRoutes } from './outbox.routes.ts';
 import { bullBoardPlugin } from './queues.ts';
 import { signInRoutes } from './signin.routes.ts';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A page's script polls this route on its own: a request to it does not keep a session from going idle. */
+    background?: boolean;
+  }
+}
+
 export interface AdminPluginOptions {
   app: App;
   newsletterDirs: string[];
@@ -59,7 +66,7 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (server
   server.addHook('onRequest', async (req) => {
     const id = req.cookies[cookies.session];
     if (!id) return;
-    const session = await app.stores.sessions.get(id);
+    const session = await app.stores.sessions.get(id, { touch: req.routeOptions.config?.background !== true });
     if (!session) return;
     if (session.subject.kind === 'token') {
       // Revoking (or the expiry of) a token ends the sessions it opened; its scope is read afresh.

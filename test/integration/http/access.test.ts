@@ -3,6 +3,7 @@
  * and Bull Board's changes (admin session plus a same-site Origin). Each refusal also shows that
  * nothing changed.
  */
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildServer } from '../../../src/http/server.ts';
 import { dashboard, form, type HttpHarness, startHttp } from '../../support/http.ts';
@@ -114,6 +115,23 @@ describe('dashboard sessions', () => {
     }
     // And for good: going back to the old server does not bring it back.
     expect((await d.get('/admin/campaigns')).statusCode).toBe(303);
+  });
+
+  it('do not stay alive on the campaign page\'s progress polling, only on what the editor opens', async () => {
+    const d = dashboard(h.server);
+    await d.signIn(PASSWORD);
+    const id = /newsdesk_session=([^;]+)/.exec(d.jar.header())?.[1] ?? '';
+    const key = h.app.stores.keys.session(createHash('sha256').update(id).digest('hex'));
+    const lastSeen = async () => (JSON.parse((await h.app.redis.get(key)) ?? '{}') as { lastSeenAt?: string }).lastSeenAt;
+    // The editor walked away 90 minutes ago, leaving a page open that polls every second.
+    const away = new Date(Date.now() - 90 * 60_000).toISOString();
+    await h.app.redis.set(key, JSON.stringify({ ...JSON.parse((await h.app.redis.get(key)) ?? '{}'), lastSeenAt: away }), 'KEEPTTL');
+    const poll = await d.get('/admin/campaigns/progress.json?ids=none');
+    expect(poll.statusCode).toBe(200);
+    expect(await lastSeen()).toBe(away);
+    // Opening a page is a visit.
+    expect((await d.get('/admin/campaigns')).statusCode).toBe(200);
+    expect(Date.parse((await lastSeen()) ?? '')).toBeGreaterThan(Date.parse(away));
   });
 
   it('a new sign-in ends the session this browser had, and the account\'s session elsewhere', async () => {
