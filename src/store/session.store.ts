@@ -2,9 +2,8 @@
  * Dashboard sessions: a random id in an httpOnly cookie, a record in Redis under the id's
  * SHA-256 (so reading Redis does not hand out live sessions). A session ends at the first of: its
  * absolute lifetime (12 hours), an idle spell (2 hours without a request other than a page's
- * background polling), sign-out, or a new
- * sign-in to the same account (one session per account, so a forgotten browser does not stay
- * signed in behind a fresh one).
+ * background polling), sign-out, or a new sign-in to the same account (one session per account,
+ * so a forgotten browser does not stay signed in behind a fresh one).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
