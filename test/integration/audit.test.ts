@@ -113,6 +113,17 @@ describe('through the dashboard', () => {
       expect.objectContaining({ actor: 'dashboard:admin', action: 'campaign.resume', target: campaign.id }),
       expect.objectContaining({ actor: 'dashboard:admin', action: 'campaign.cancel', target: campaign.id }),
     ]);
+    // Bull Board's changes, from its page (same Origin as PUBLIC_URL).
+    const origin = new URL(h.app.config.publicUrl).origin;
+    const queueEntries = await recorded(async () => {
+      for (const verb of ['pause', 'resume']) {
+        expect((await d.request({ method: 'PUT', url: `/admin/queues/api/queues/send/${verb}`, headers: { origin } })).statusCode).toBe(200);
+      }
+    });
+    expect(queueEntries).toEqual([
+      expect.objectContaining({ actor: 'dashboard:admin', action: 'queues.pause', target: 'send' }),
+      expect.objectContaining({ actor: 'dashboard:admin', action: 'queues.resume', target: 'send' }),
+    ]);
     const auditPage = await d.get('/admin/audit');
     expect(auditPage.statusCode).toBe(200);
     expect(auditPage.body).toContain('campaign.cancel');
