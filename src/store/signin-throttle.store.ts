@@ -1,7 +1,7 @@
 /**
- * Failed dashboard sign-ins counted per account (the admin password, or one API token id), across
- * every address and every serve process: a password guessed from many addresses stops here, where
- * a per-address limit alone would not. A success does not reset the count, so an attacker who
+ * Failed dashboard sign-ins counted per account (the admin password; tokens cannot be guessed),
+ * across every address and every serve process: a password guessed from many addresses stops
+ * here, where a per-address limit alone would not. A success does not reset the count, so an attacker who
  * also knows one right answer gains nothing.
  */
 import type { Keys, RedisClient } from './redis.ts';

@@ -162,8 +162,18 @@ describe('sign-in throttling', () => {
     for (let i = 1; i <= 20; i++) expect((await attempt('wrong password!', `198.51.100.${i}`)).statusCode).toBe(401);
     const right = await attempt(PASSWORD, '203.0.113.7');
     expect(right.statusCode).toBe(429);
-    expect(right.body).toContain('Too many failed sign-ins for this account');
+    expect(right.body).toContain('Too many failed sign-ins with the password');
     expect((await attempt(await h.token('ada', 'editor'), '203.0.113.7')).statusCode).toBe(303);
+  });
+
+  it('per account counts password guesses only: bad tokens lock no token out and leave no counter behind', async () => {
+    // A token cannot be guessed (256 random bits); counting its failures would only let anyone
+    // who knows its id lock its owner out, and fill Redis with a counter per made-up id.
+    const token = await h.token('ada', 'editor');
+    const forged = `${token.slice(0, 12)}${'x'.repeat(43)}`;
+    for (let i = 1; i <= 20; i++) expect((await attempt(forged, `198.51.100.${i}`)).statusCode).toBe(401);
+    expect((await attempt(token, '203.0.113.7')).statusCode).toBe(303);
+    expect(await h.app.redis.keys(h.app.stores.keys.signInFailures('*'))).toEqual([]);
   });
 
   it('per network: IPv6 addresses of one /64 share one budget', async () => {
