@@ -66,6 +66,13 @@ describe('commands that mail or serve readers, without NEWSDESK_SECRET', () => {
     expect(r.stderr).toMatch(/refuses to start without NEWSDESK_SECRET: PUBLIC_URL \(https:\/\/news\.example\.com\) is not on loopback/);
   });
 
+  it('serve refuses with the dev outbox on loopback too when told to listen beyond loopback', async () => {
+    const { SMTP_URL: _smtp, PUBLIC_URL: _public, ...env } = withoutSecret({});
+    const r = await runNewsdesk(['serve', '--port', '0', '--host', '0.0.0.0'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: newsdesk serve refuses to start without NEWSDESK_SECRET: it would listen on 0\.0\.0\.0/);
+  });
+
   it('every command refuses NEWSDESK_SECRET set to the development key', async () => {
     const r = await runNewsdesk(['lists', 'ls'], { env: withoutSecret({ NEWSDESK_SECRET: DEV_SECRET }) });
     expect(r.code).toBe(1);
