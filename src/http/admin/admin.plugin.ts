@@ -81,7 +81,8 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (server
   await server.register(async (guarded) => {
     guarded.addHook('onRequest', async (req, reply) => {
       if (req.adminSession) return;
-      if (req.method === 'GET' && !req.url.startsWith('/admin/queues/api')) {
+      // Pages send the browser to the sign-in form; Bull Board's API (both boards) answers its script in JSON.
+      if (req.method === 'GET' && !/^\/admin\/queues(-view)?\/api\//.test(req.url)) {
         return reply.redirect(`/admin/login?next=${encodeURIComponent(req.url)}`, 303);
       }
       return reply.code(401).type('application/json; charset=utf-8').send({ error: 'sign in first', code: 'unauthorized' });
