@@ -10,6 +10,7 @@ function since(value: string): Date {
   return at;
 }
 
+/** `newsdesk audit [--since] [--limit] [--json]`: the audit log, oldest first. */
 export function auditCommand(): Command {
   return new Command('audit')
     .description('who did what, when: campaign, list, import, unsubscribe, token and queue actions, oldest first')

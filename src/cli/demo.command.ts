@@ -13,10 +13,11 @@ import { type Config, loadConfig } from '../config.ts';
 import { isFinal } from '../domain/campaign.schema.ts';
 import { verifyMailSettings } from '../mail/create-transport.ts';
 import { SubscriberInput } from '../domain/subscriber.schema.ts';
+import { assertSigningSecret } from '../secret-guard.ts';
 import { RedisUnavailableError } from '../store/redis.ts';
 import { describeProgress } from './campaign.command.ts';
 import { type CommandContext, createContext } from './context.ts';
-import { createOutput, positiveInt } from './output.ts';
+import { createOutput, positiveInt, warnLine } from './output.ts';
 import { type PrivateRedis, startPrivateRedis } from './private-redis.ts';
 import { createProgress } from './progress.ts';
 
@@ -52,6 +53,8 @@ export function demoCommand(): Command {
     .action(async (opts: { subscribers: number; json?: boolean }) => {
       const out = createOutput(opts);
       const config = loadConfig();
+      // The demo runs the workers: with SMTP_URL set they mail every queued campaign, not only its own.
+      assertSigningSecret(config, { command: 'newsdesk demo', warn: warnLine });
       const started = Date.now();
       const { ctx, app, privateRedis } = await openApp(config);
       try {

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { generateSecret } from '../domain/signing-secret.ts';
 
+/** `newsdesk secret generate`: prints a fresh NEWSDESK_SECRET on stdout, advice on stderr. */
 export function secretCommand(): Command {
   const secret = new Command('secret').description('the key that signs readers\' links (NEWSDESK_SECRET)');
   secret

@@ -11,13 +11,14 @@ import { NewsdeskError } from '../domain/errors.ts';
 import { createSendMetrics } from '../http/metrics.ts';
 import { buildServer } from '../http/server.ts';
 import { verifyMailSettings } from '../mail/create-transport.ts';
-import { assertSigningSecret } from '../secret-guard.ts';
+import { assertSigningSecret, listenHost } from '../secret-guard.ts';
 import { listenForStopSignals } from '../stop-signals.ts';
 import { port, positiveInt, warnLine } from './output.ts';
 
 export interface ServeOptions {
   port?: number | undefined;
-  host: string;
+  /** Default: see {@link listenHost}. */
+  host?: string | undefined;
   withWorkers?: boolean | undefined;
   concurrency?: number | undefined;
 }
@@ -25,7 +26,8 @@ export interface ServeOptions {
 /** Runs the server until SIGTERM or SIGINT; resolves once everything is closed. */
 export async function serve(opts: ServeOptions): Promise<void> {
   const config = loadConfig();
-  assertSigningSecret(config, { command: 'newsdesk serve', warn: warnLine });
+  const host = listenHost(opts.host, config);
+  assertSigningSecret(config, { command: 'newsdesk serve', warn: warnLine, listenHost: host });
   // Listening from the start: a signal during start-up stops the server cleanly too.
   const signals = listenForStopSignals();
   const sendMetrics = opts.withWorkers ? createSendMetrics() : undefined;
@@ -46,9 +48,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
     const listenPort = opts.port ?? config.port;
     let address: string;
     try {
-      address = await server.listen({ port: listenPort, host: opts.host });
+      address = await server.listen({ port: listenPort, host });
     } catch (err) {
-      throw new NewsdeskError('listen_failed', `cannot listen on ${opts.host}:${listenPort}: ${(err as Error).message}`);
+      throw new NewsdeskError('listen_failed', `cannot listen on ${host}:${listenPort}: ${(err as Error).message}`);
     }
     const mail = config.smtp.url ? 'SMTP_URL' : `the dev outbox (${config.smtp.outboxDir}, see /admin/outbox)`;
     const workers = opts.withWorkers
@@ -71,7 +73,7 @@ export function serveCommand(): Command {
   return new Command('serve')
     .description('serve subscriber pages, the editors API (/api) and the dashboard (/admin) on PORT')
     .option('--port <n>', 'port to listen on (default: PORT, 3000)', port)
-    .option('--host <address>', 'address to listen on', '0.0.0.0')
+    .option('--host <address>', 'address to listen on (default: 0.0.0.0; 127.0.0.1 without NEWSDESK_SECRET)')
     .option('--with-workers', 'also run the fan-out and send workers in this process (small installs)')
     .option('--concurrency <n>', 'with --with-workers: send batches at once (default: SMTP_POOL_SIZE)', positiveInt())
     .action(async (opts: ServeOptions) => {

@@ -16,6 +16,7 @@ import { z } from 'zod';
  */
 export const AuditActor = z.string().regex(/^(api|dashboard|cli):.{1,100}$/, 'api:<token>, dashboard:<who> or cli:<user>');
 
+/** What was done: `<thing>.<verb>`, lower case, e.g. `campaign.pause`, `queues.retry`. */
 export const AuditAction = z.string().regex(/^[a-z][a-z-]*\.[a-z][a-z-]*$/, 'thing.verb in lower case, e.g. campaign.pause');
 
 /** Small facts about the action (counts, a new time, a scope): never a reader's address. */
@@ -31,5 +32,6 @@ export const AuditEvent = z.strictObject({
 });
 export type AuditEvent = z.infer<typeof AuditEvent>;
 
+/** An entry as kept and shown: the event and when it was recorded (ISO 8601). */
 export const AuditEntry = AuditEvent.extend({ at: z.iso.datetime() });
 export type AuditEntry = z.infer<typeof AuditEntry>;

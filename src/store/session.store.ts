@@ -1,9 +1,9 @@
 /**
  * Dashboard sessions: a random id in an httpOnly cookie, a record in Redis under the id's
  * SHA-256 (so reading Redis does not hand out live sessions). A session ends at the first of: its
- * absolute lifetime (12 hours), an idle spell (2 hours without a request), sign-out, or a new
- * sign-in to the same account (one session per account, so a forgotten browser does not stay
- * signed in behind a fresh one).
+ * absolute lifetime (12 hours), an idle spell (2 hours without a request other than a page's
+ * background polling), sign-out, or a new sign-in to the same account (one session per account,
+ * so a forgotten browser does not stay signed in behind a fresh one).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -41,8 +41,12 @@ export interface SessionStoreOptions {
 export interface SessionStore {
   /** Starts a session, ending the account's previous one; the returned id goes into the cookie and nowhere else. */
   create(subject: SessionSubject): Promise<{ id: string; session: Session }>;
-  /** The session for a cookie value (and notes the visit), or null when unknown, expired, idle too long or malformed. */
-  get(id: string): Promise<Session | null>;
+  /**
+   * The session for a cookie value, or null when unknown, expired, idle too long or malformed.
+   * @param options.touch notes the request as a visit, which keeps the session from going idle.
+   *   Default true; false for a page's background polling, which is no sign of an editor present.
+   */
+  get(id: string, options?: { touch?: boolean }): Promise<Session | null>;
   /** Ends a session. Harmless when it is already gone. */
   delete(id: string): Promise<void>;
   readonly ttlMs: number;
@@ -82,7 +86,7 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
       await tx.exec();
       return { id, session };
     },
-    async get(id) {
+    async get(id, getOptions = {}) {
       if (!ID_FORM.test(id)) return null;
       const key = keys.session(hashOf(id));
       const text = await redis.get(key);
@@ -96,7 +100,7 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
         await redis.del(key);
         return null;
       }
-      if (at - lastSeen >= SEEN_RESOLUTION_MS) {
+      if (getOptions.touch !== false && at - lastSeen >= SEEN_RESOLUTION_MS) {
         const seen: Session = { ...session, lastSeenAt: new Date(at).toISOString() };
         // XX: a sign-out or a newer sign-in that removed it meanwhile is not undone.
         await redis.set(key, JSON.stringify(seen), 'PX', expiryMs(seen, at), 'XX');

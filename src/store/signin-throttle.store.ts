@@ -1,7 +1,7 @@
 /**
- * Failed dashboard sign-ins counted per account (the admin password, or one API token id), across
- * every address and every serve process: a password guessed from many addresses stops here, where
- * a per-address limit alone would not. A success does not reset the count, so an attacker who
+ * Failed dashboard sign-ins counted per account (the admin password; tokens cannot be guessed),
+ * across every address and every serve process: a password guessed from many addresses stops
+ * here, where a per-address limit alone would not. A success does not reset the count, so an attacker who
  * also knows one right answer gains nothing.
  */
 import type { Keys, RedisClient } from './redis.ts';
@@ -15,6 +15,7 @@ export interface SignInThrottleOptions {
   windowMs?: number;
 }
 
+/** Failed sign-ins per account, shared by every serve process. */
 export interface SignInThrottle {
   /** Milliseconds until `account` may try again, or 0 when it may now. */
   blockedFor(account: string): Promise<number>;
@@ -22,6 +23,7 @@ export interface SignInThrottle {
   failed(account: string): Promise<void>;
 }
 
+/** The throttle over Redis: one counter per account, its window starting at the first failure. */
 export function createSignInThrottle(options: SignInThrottleOptions): SignInThrottle {
   const { redis, keys } = options;
   const maxFailures = options.maxFailures ?? 20;

@@ -115,6 +115,18 @@ describe('dashboard sessions', () => {
     expect(await sessions.get(busy.id)).toBeNull();
   });
 
+  it('ends exactly at the idle time: a request a minute before keeps it, none for the whole idle time ends it', async () => {
+    let now = Date.parse('2025-02-13T06:00:00Z');
+    const sessions = createStores({ redis: t().redis, prefix: t().prefix, now: () => now, sessionIdleMs: 30 * 60_000 }).sessions;
+    const session = await sessions.create({ kind: 'password', stamp: 's' });
+    now += 29 * 60_000;
+    expect(await sessions.get(session.id)).not.toBeNull();
+    now += 29 * 60_000; // 58 minutes after sign-in, 29 after the last request
+    expect(await sessions.get(session.id)).not.toBeNull();
+    now += 30 * 60_000;
+    expect(await sessions.get(session.id)).toBeNull();
+  });
+
   it('a new sign-in to an account ends its previous session; other accounts keep theirs', async () => {
     const first = await stores().sessions.create({ kind: 'password' });
     const other = await stores().sessions.create({ kind: 'token', tokenId: 'cccccccc', name: 'c' });

@@ -4,6 +4,9 @@
  * loopback, so a link forged with the (public) development key can never work against them; with
  * a secret of its own, such a forged unsubscribe is a 404 and the reader stays subscribed.
  */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_SECRET } from '../../src/config.ts';
 import { signToken } from '../../src/domain/token.ts';
@@ -34,6 +37,8 @@ describe('commands that mail or serve readers, without NEWSDESK_SECRET', () => {
     ['serve', ['serve', '--port', '0', '--host', '127.0.0.1']],
     ['campaign create', ['campaign', 'create', EXAMPLE, '--list', 'daily']],
     ['campaign test', ['campaign', 'test', 'any-campaign', '--to', 'editor@example.com']],
+    // The demo starts the workers too: with SMTP_URL set they mail whatever campaign is queued.
+    ['demo', ['demo', '--subscribers', '1']],
   ];
   // SMTP_URL to a real server, or a public PUBLIC_URL, whatever NODE_ENV says.
   const setups: [string, Record<string, string>][] = [
@@ -61,11 +66,35 @@ describe('commands that mail or serve readers, without NEWSDESK_SECRET', () => {
     expect(r.stderr).toMatch(/refuses to start without NEWSDESK_SECRET: PUBLIC_URL \(https:\/\/news\.example\.com\) is not on loopback/);
   });
 
+  it('serve refuses with the dev outbox on loopback too when told to listen beyond loopback', async () => {
+    const { SMTP_URL: _smtp, PUBLIC_URL: _public, ...env } = withoutSecret({});
+    const r = await runNewsdesk(['serve', '--port', '0', '--host', '0.0.0.0'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: newsdesk serve refuses to start without NEWSDESK_SECRET: it would listen on 0\.0\.0\.0/);
+  });
+
   it('every command refuses NEWSDESK_SECRET set to the development key', async () => {
     const r = await runNewsdesk(['lists', 'ls'], { env: withoutSecret({ NEWSDESK_SECRET: DEV_SECRET }) });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/NEWSDESK_SECRET: is the public development key/);
   });
+});
+
+describe('newsdesk demo without NEWSDESK_SECRET', () => {
+  it('runs on the dev outbox on loopback, the README\'s first command, and says it uses the development key', async () => {
+    const outbox = await mkdtemp(join(tmpdir(), 'newsdesk-demo-outbox-'));
+    try {
+      // Embedded defaults but for Redis's prefix and the outbox's folder: no SMTP_URL, PUBLIC_URL on localhost.
+      const { SMTP_URL: _smtp, PUBLIC_URL: _public, ...env } = withoutSecret({});
+      const r = await runNewsdesk(['demo', '--subscribers', '2', '--json'], { env: { ...env, OUTBOX_DIR: outbox } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('warning: newsdesk demo: links are signed with the public development key');
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'sent', counts: { sent: 2 }, mail: { kind: 'outbox' } });
+      expect((await readdir(outbox)).filter((f) => f.endsWith('.eml'))).toHaveLength(2);
+    } finally {
+      await rm(outbox, { recursive: true, force: true });
+    }
+  }, 120_000); // a child process that starts the workers and sends, on a shared machine
 });
 
 describe('a link forged with the development key', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEV_SECRET, loadConfig } from '../../src/config.ts';
 import { generateSecret, keyIdOf, MIN_SECRET_CHARS, secretWeakness } from '../../src/domain/signing-secret.ts';
-import { assertSigningSecret, isLoopbackHost, SecretRequiredError, signingSecretDecision } from '../../src/secret-guard.ts';
+import { assertSigningSecret, isLoopbackHost, listenHost, SecretRequiredError, signingSecretDecision } from '../../src/secret-guard.ts';
 
 const STRONG = 'Qm9vdHN0cmFwIGEgc3Ryb25nIHNlY3JldCBoZXJl';
 
@@ -46,6 +46,19 @@ describe('signingSecretDecision', () => {
     expect(dev({ PUBLIC_URL: 'http://127.0.0.1:3000' })).toEqual({ kind: 'dev-key' });
     expect(dev({ PUBLIC_URL: 'http://[::1]:3000' })).toEqual({ kind: 'dev-key' });
     expect(dev({ NEWSDESK_SECRET: STRONG, SMTP_URL: 'smtp://mail.example.com:587', PUBLIC_URL: 'https://news.example.com' })).toEqual({ kind: 'configured' });
+  });
+
+  it('refuses the development key for a server listening beyond loopback, where others can use its links', () => {
+    expect(signingSecretDecision(loadConfig({}), { listenHost: '0.0.0.0' })).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/listen on 0\.0\.0\.0/) });
+    expect(signingSecretDecision(loadConfig({}), { listenHost: '::' })).toMatchObject({ kind: 'refuse' });
+    expect(signingSecretDecision(loadConfig({}), { listenHost: '127.0.0.1' })).toEqual({ kind: 'dev-key' });
+    expect(signingSecretDecision(loadConfig({ NEWSDESK_SECRET: STRONG }), { listenHost: '0.0.0.0' })).toEqual({ kind: 'configured' });
+  });
+
+  it('serve listens on every interface with a secret of its own, on loopback with the development key, or where told', () => {
+    expect(listenHost(undefined, loadConfig({ NEWSDESK_SECRET: STRONG }))).toBe('0.0.0.0');
+    expect(listenHost(undefined, loadConfig({}))).toBe('127.0.0.1');
+    expect(listenHost('::1', loadConfig({}))).toBe('::1');
   });
 
   it('knows loopback hosts', () => {

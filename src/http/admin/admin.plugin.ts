@@ -20,7 +20,8 @@ import { adminAssets } from './assets.ts';
 import { adminCampaignRoutes } from './campaigns.routes.ts';
 import { isReadMethod, scopeAllows } from '../../domain/access.ts';
 import { adminAuditRoutes } from './audit.routes.ts';
-import { adminCookies, csrfUserInfo } from './csrf.ts';
+import { adminCookies, passwordStampOf, resolveAdminSession } from './admin-session.ts';
+import { csrfUserInfo } from './csrf.ts';
 import { flash, problemList, sendAdminPage } from './layout.ts';
 import { adminListRoutes } from './lists.routes.ts';
 import { adminOutboxRoutes } from './outbox.routes.ts';
@@ -41,9 +42,7 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (server
   const cookies = adminCookies(secure);
   // Separate keys per use, derived from the one secret: a cookie signature is never a valid CSRF key.
   const derive = (purpose: string) => createHmac('sha256', app.config.secrets[0] as string).update(`newsdesk-${purpose}`).digest('base64url');
-  // Sessions opened with the password carry this; a changed NEWSDESK_ADMIN_PASSWORD ends them.
-  const password = app.config.http.adminPassword;
-  const passwordStamp = password === undefined ? undefined : createHmac('sha256', derive('admin-password')).update(password).digest('base64url').slice(0, 22);
+  const passwordStamp = passwordStampOf(app.config.http.adminPassword, derive('admin-password'));
 
   await server.register(cookie, { secret: derive('cookie') });
   await server.register(csrf, {
@@ -56,24 +55,7 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (server
   server.decorateRequest('adminSession', null);
   await server.register(formbody, { bodyLimit: 2 * 1024 * 1024 });
 
-  server.addHook('onRequest', async (req) => {
-    const id = req.cookies[cookies.session];
-    if (!id) return;
-    const session = await app.stores.sessions.get(id);
-    if (!session) return;
-    if (session.subject.kind === 'token') {
-      // Revoking (or the expiry of) a token ends the sessions it opened; its scope is read afresh.
-      const token = await app.stores.apiTokens.get(session.subject.tokenId);
-      if (!token || token.scope === 'metrics') return;
-      req.adminSession = { id, session, who: session.subject.name, role: token.scope };
-    } else {
-      if (passwordStamp === undefined || session.subject.stamp !== passwordStamp) {
-        await app.stores.sessions.delete(id);
-        return;
-      }
-      req.adminSession = { id, session, who: 'admin', role: 'admin' };
-    }
-  });
+  server.addHook('onRequest', resolveAdminSession({ app, cookieName: cookies.session, passwordStamp }));
 
   server.setErrorHandler((err, req, reply) => {
     const e = err as { code?: string; statusCode?: number };
@@ -99,7 +81,8 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (server
   await server.register(async (guarded) => {
     guarded.addHook('onRequest', async (req, reply) => {
       if (req.adminSession) return;
-      if (req.method === 'GET' && !req.url.startsWith('/admin/queues/api')) {
+      // Pages send the browser to the sign-in form; Bull Board's API (both boards) answers its script in JSON.
+      if (req.method === 'GET' && !/^\/admin\/queues(-view)?\/api\//.test(req.url)) {
         return reply.redirect(`/admin/login?next=${encodeURIComponent(req.url)}`, 303);
       }
       return reply.code(401).type('application/json; charset=utf-8').send({ error: 'sign in first', code: 'unauthorized' });

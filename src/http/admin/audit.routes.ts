@@ -8,6 +8,7 @@ import { localTime, sendAdminPage } from './layout.ts';
 /** Entries the page shows. */
 const SHOWN = 500;
 
+/** Registers `GET /audit` (under `/admin`); sessions other than `admin` get a 403 page. */
 export const adminAuditRoutes: FastifyPluginAsync<{ app: App; outbox: boolean }> = async (server, { app, outbox }) => {
   server.get('/audit', { config: { access: 'audit' } }, async (req, reply) => {
     const session = req.adminSession;

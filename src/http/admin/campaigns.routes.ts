@@ -114,7 +114,8 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
     return sendAdminPage(reply, f, campaignListView(await app.campaigns.list(50)));
   });
 
-  server.get('/campaigns/progress.json', { schema: { querystring: ProgressQuery } }, async (req) => {
+  // Polled every second by an open campaign page: no sign that the editor is still there.
+  server.get('/campaigns/progress.json', { schema: { querystring: ProgressQuery }, config: { background: true } }, async (req) => {
     const ids = [...new Set(req.query.ids.split(','))].filter((id) => CampaignId.safeParse(id).success).slice(0, 100);
     const found = await Promise.all(ids.map((id) => app.service.progress(id).catch(() => null)));
     return found.flatMap((p) => {

@@ -4,24 +4,8 @@
  * signing in) is refused.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiTokenScope } from '../../domain/api-token.schema.ts';
-import type { Session } from '../../store/session.store.ts';
-
-/** A signed-in editor. */
-export interface AdminSession {
-  id: string;
-  session: Session;
-  /** For the header and the audit log: "admin" (password) or the token's name. */
-  who: string;
-  /** What they may do: `admin` for the password, the token's scope otherwise (never `metrics`). */
-  role: ApiTokenScope;
-}
 
 declare module 'fastify' {
-  interface FastifyRequest {
-    /** The dashboard session, when the cookie names a live one. */
-    adminSession: AdminSession | null;
-  }
   interface FastifyReply {
     generateCsrf(opts?: { userInfo?: string }): string;
   }
@@ -30,14 +14,7 @@ declare module 'fastify' {
   }
 }
 
-/** The cookies' names and path: `__Host-` names under https, so no subdomain can set or shadow them. */
-export function adminCookies(secure: boolean): { session: string; csrf: string; path: string } {
-  return secure
-    ? { session: '__Host-newsdesk_session', csrf: '__Host-newsdesk_csrf', path: '/' }
-    : { session: 'newsdesk_session', csrf: 'newsdesk_csrf', path: '/admin' };
-}
-
-/** What tokens are bound to. */
+/** What tokens are bound to: the session (`req.adminSession`, see admin-session.ts). */
 export const csrfUserInfo = (req: FastifyRequest): string => req.adminSession?.id ?? 'signed-out';
 
 /** A token for the page being rendered. */

@@ -14,7 +14,9 @@ import { isReadMethod, scopeAllows } from '../../domain/access.ts';
 import { audit } from '../audit.ts';
 import { ADMIN_PAGE_HEADERS } from './layout.ts';
 
+/** The full board (admins change queues here). */
 export const QUEUES_PATH = '/admin/queues';
+/** The read-only board, for `editor` and `read` sessions. */
 export const QUEUES_VIEW_PATH = '/admin/queues-view';
 
 /** True when a request that changes something comes from a page of this site. */
@@ -47,6 +49,7 @@ function board(app: App, basePath: string, readOnly: boolean): FastifyAdapter {
   return adapter;
 }
 
+/** Both boards, registered inside the dashboard's signed-in scope (it answers strangers first). */
 export const bullBoardPlugin: FastifyPluginAsync<{ app: App }> = async (server, { app }) => {
   // The full board: admins change queues from its pages; everyone else is sent to the view.
   await server.register(
@@ -63,10 +66,10 @@ export const bullBoardPlugin: FastifyPluginAsync<{ app: App }> = async (server, 
           return forbidden(reply, 'queue changes must come from the dashboard (Origin header missing or from another site)');
         }
       });
-      full.addHook('onSend', async (_req, reply) => {
+      full.addHook('onSend', async (req, reply) => {
         reply.headers(ADMIN_PAGE_HEADERS);
-      });
-      full.addHook('onResponse', async (req, reply) => {
+        // Recorded before the answer goes out, as our own routes do, so whoever reads the log
+        // after the answer finds the entry.
         if (isReadMethod(req.method) || reply.statusCode >= 400) return;
         const params = req.params as { queueName?: string; jobId?: string };
         await audit(app, req, {

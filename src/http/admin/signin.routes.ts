@@ -1,15 +1,14 @@
 /**
  * Signing in and out of the dashboard: an API token (any scope but `metrics`) or the admin
  * password (NEWSDESK_ADMIN_PASSWORD). Guessing is throttled per client network (an IPv6 /64
- * counts as one) and per account across all networks; a sign-in ends the account's previous
- * session and the one this browser had.
+ * counts as one), and the password's failures also across all networks; a sign-in ends the
+ * account's previous session and the one this browser had.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../../app.ts';
-import { apiTokenIdOf } from '../../domain/api-token.schema.ts';
 import { scopeMaySignIn } from '../../domain/access.ts';
 import type { SessionSubject } from '../../store/session.store.ts';
 import { clientNetwork } from '../client-network.ts';
@@ -37,6 +36,9 @@ function safeNext(next: string | undefined): string {
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** The throttle's account for the admin password. */
+const PASSWORD_ACCOUNT = 'password';
 
 export const signInRoutes: FastifyPluginAsync<SignInRoutesOptions> = async (instance, opts) => {
   const { app } = opts;
@@ -72,23 +74,25 @@ ${error && flash('error', error)}
     async (req, reply) => {
       const { secret } = req.body;
       const throttle = app.stores.signInThrottle;
-      // The account tried: a token's id, or the password. Blocked accounts are refused even the
-      // right answer, so the answer cannot tell a guesser that a guess was right.
-      const account = secret.startsWith('nd_') ? `token:${apiTokenIdOf(secret) ?? 'malformed'}` : 'password';
-      const wait = await throttle.blockedFor(account);
+      const isToken = secret.startsWith('nd_');
+      // Only the password can be guessed, so only its failures are counted across networks. A
+      // token has 256 random bits: counting its failures would only let anyone who knows a
+      // token's id lock its owner out, and leave a counter in Redis for every made-up id. A
+      // blocked password is refused even when right, so the answer tells a guesser nothing.
+      const wait = isToken ? 0 : await throttle.blockedFor(PASSWORD_ACCOUNT);
       if (wait > 0) {
-        req.log.warn({ ip: req.ip, account }, 'dashboard sign-in refused: too many failures for the account');
+        req.log.warn({ ip: req.ip }, 'dashboard sign-in refused: too many failed passwords');
         const minutes = Math.ceil(wait / 60_000);
         return sendAdminPage(
           reply,
           { title: 'Sign in', section: 'none' },
-          form(csrfToken(req, reply), safeNext(req.body.next), `Too many failed sign-ins for this account: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`),
+          form(csrfToken(req, reply), safeNext(req.body.next), `Too many failed sign-ins with the password: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`),
           429,
         );
       }
       let subject: SessionSubject | undefined;
       let refusal = 'That token or password is not right.';
-      if (secret.startsWith('nd_')) {
+      if (isToken) {
         const token = await app.stores.apiTokens.verify(secret);
         if (token && scopeMaySignIn(token.scope)) subject = { kind: 'token', tokenId: token.id, name: token.name };
         else if (token) refusal = 'That token is for /metrics only; sign in with an admin, editor or read token.';
@@ -96,7 +100,7 @@ ${error && flash('error', error)}
         subject = { kind: 'password', ...(opts.passwordStamp ? { stamp: opts.passwordStamp } : {}) };
       }
       if (!subject) {
-        await throttle.failed(account);
+        if (!isToken) await throttle.failed(PASSWORD_ACCOUNT);
         req.log.warn({ ip: req.ip }, 'dashboard sign-in refused');
         return sendAdminPage(reply, { title: 'Sign in', section: 'none' }, form(csrfToken(req, reply), safeNext(req.body.next), refusal), 401);
       }

@@ -22,6 +22,7 @@ const AuditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(10_000).default(1000).describe('At most this many (the newest). Default 1,000.'),
 });
 
+/** Registers `GET /audit` (under `/api`), whose `audit` access area only admin tokens pass. */
 export const auditRoutes: FastifyPluginAsync<{ app: App }> = async (instance, { app }) => {
   const server = instance.withTypeProvider<ZodTypeProvider>();
   server.get(

@@ -3,6 +3,7 @@
  * and Bull Board's changes (admin session plus a same-site Origin). Each refusal also shows that
  * nothing changed.
  */
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildServer } from '../../../src/http/server.ts';
 import { dashboard, form, type HttpHarness, startHttp } from '../../support/http.ts';
@@ -116,6 +117,23 @@ describe('dashboard sessions', () => {
     expect((await d.get('/admin/campaigns')).statusCode).toBe(303);
   });
 
+  it('do not stay alive on the campaign page\'s progress polling, only on what the editor opens', async () => {
+    const d = dashboard(h.server);
+    await d.signIn(PASSWORD);
+    const id = /newsdesk_session=([^;]+)/.exec(d.jar.header())?.[1] ?? '';
+    const key = h.app.stores.keys.session(createHash('sha256').update(id).digest('hex'));
+    const lastSeen = async () => (JSON.parse((await h.app.redis.get(key)) ?? '{}') as { lastSeenAt?: string }).lastSeenAt;
+    // The editor walked away 90 minutes ago, leaving a page open that polls every second.
+    const away = new Date(Date.now() - 90 * 60_000).toISOString();
+    await h.app.redis.set(key, JSON.stringify({ ...JSON.parse((await h.app.redis.get(key)) ?? '{}'), lastSeenAt: away }), 'KEEPTTL');
+    const poll = await d.get('/admin/campaigns/progress.json?ids=none');
+    expect(poll.statusCode).toBe(200);
+    expect(await lastSeen()).toBe(away);
+    // Opening a page is a visit.
+    expect((await d.get('/admin/campaigns')).statusCode).toBe(200);
+    expect(Date.parse((await lastSeen()) ?? '')).toBeGreaterThan(Date.parse(away));
+  });
+
   it('a new sign-in ends the session this browser had, and the account\'s session elsewhere', async () => {
     const d = dashboard(h.server);
     await d.signIn(await h.token('ada', 'editor'));
@@ -144,8 +162,18 @@ describe('sign-in throttling', () => {
     for (let i = 1; i <= 20; i++) expect((await attempt('wrong password!', `198.51.100.${i}`)).statusCode).toBe(401);
     const right = await attempt(PASSWORD, '203.0.113.7');
     expect(right.statusCode).toBe(429);
-    expect(right.body).toContain('Too many failed sign-ins for this account');
+    expect(right.body).toContain('Too many failed sign-ins with the password');
     expect((await attempt(await h.token('ada', 'editor'), '203.0.113.7')).statusCode).toBe(303);
+  });
+
+  it('per account counts password guesses only: bad tokens lock no token out and leave no counter behind', async () => {
+    // A token cannot be guessed (256 random bits); counting its failures would only let anyone
+    // who knows its id lock its owner out, and fill Redis with a counter per made-up id.
+    const token = await h.token('ada', 'editor');
+    const forged = `${token.slice(0, 12)}${'x'.repeat(43)}`;
+    for (let i = 1; i <= 20; i++) expect((await attempt(forged, `198.51.100.${i}`)).statusCode).toBe(401);
+    expect((await attempt(token, '203.0.113.7')).statusCode).toBe(303);
+    expect(await h.app.redis.keys(h.app.stores.keys.signInFailures('*'))).toEqual([]);
   });
 
   it('per network: IPv6 addresses of one /64 share one budget', async () => {

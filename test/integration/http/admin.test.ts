@@ -239,6 +239,7 @@ describe('outbox and queues', () => {
     expect(api.statusCode).toBe(200);
     expect(JSON.stringify(api.json())).toContain('"name":"send"');
     expect((await h.server.inject({ url: '/admin/queues/api/queues' })).statusCode).toBe(401);
+    expect((await h.server.inject({ url: '/admin/queues-view/api/queues' })).statusCode).toBe(401);
   });
 
   it('has no outbox page when mail goes to a real SMTP server', async () => {
