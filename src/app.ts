@@ -2,18 +2,23 @@
  * The composition root: builds every adapter from config once, hands each part its
  * dependencies, and closes them all in order. The CLI, the workers and the HTTP server start here.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
+import { NewsdeskError } from './domain/errors.ts';
 import { createLinkSigner, type LinkSigner } from './domain/links.ts';
 import { type ConfiguredMailTransport, createMailTransport } from './mail/create-transport.ts';
+import { devOutboxRefusal } from './mail/outbox-policy.ts';
 import { CampaignService } from './queue/campaign.service.ts';
 import { createMessagePreparer } from './queue/message.preparer.ts';
 import { JobParking } from './queue/parking.ts';
 import { CAMPAIGN_QUEUE, SEND_QUEUE, type SendBatchJob, type StartCampaignJob } from './queue/queues.ts';
 import { createRecipients, type Recipients } from './queue/recipients.adapter.ts';
 import type { MessagePreparer } from './queue/send-batch.job.ts';
+import { startWorkerPresence } from './queue/worker-presence.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
 import { CampaignStore } from './store/campaign.store.ts';
 import { connectRedis, createRedis, describeRedis, type RedisClient } from './store/redis.ts';
@@ -121,7 +126,19 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     service,
     transport: getTransport,
     async startWorkers(workerOpts = {}) {
+      const refusal = devOutboxRefusal(config);
+      if (refusal) throw new NewsdeskError('smtp_required', refusal);
       const mail = await getTransport();
+      const envLimits = { perSecond: config.send.ratePerSecond, perHour: config.send.ratePerHour };
+      const limiter = new SendRateLimiter({ redis, keys: stores.keys, rate: envLimits });
+      const presence = await startWorkerPresence({
+        workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+        heartbeats: stores.workerHeartbeats,
+        limits: stores.sendLimits,
+        limiter,
+        envLimits,
+        logger,
+      });
       const workers = startWorkers(
         {
           campaigns,
@@ -151,11 +168,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
             gate: recipients,
             preparer,
             transport: mail,
-            limiter: new SendRateLimiter({
-              redis,
-              keys: stores.keys,
-              rate: { perSecond: config.send.ratePerSecond, perHour: config.send.ratePerHour },
-            }),
+            limiter,
             parking,
             leaseMs: CLAIM_LEASE_MS,
           },
@@ -171,8 +184,10 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           lockMs: config.send.lockMs,
         },
       );
-      running.push(workers);
-      return workers;
+      // The heartbeat stops only once the messages in flight are done: until then this worker sends.
+      const withPresence: RunningWorkers = { ...workers, close: async () => Promise.allSettled([workers.close()]).then(() => presence.stop()) };
+      running.push(withPresence);
+      return withPresence;
     },
     close() {
       closing ??= (async () => {

@@ -2,10 +2,12 @@
 import { createApiTokenStore, type ApiTokenStore } from './api-token.store.ts';
 import { createListStore, type ListStore } from './list.store.ts';
 import { createKeys, type Keys, type RedisClient } from './redis.ts';
+import { createSendLimitsStore, type SendLimitsStore } from './send-limits.store.ts';
 import { createSendsInProgress, type SendsInProgress } from './sends-in-progress.store.ts';
 import { createSessionStore, type SessionStore } from './session.store.ts';
 import { createSubscriberStore, type SubscriberStore } from './subscriber.store.ts';
 import { createSuppressionStore, type SuppressionStore } from './suppression.store.ts';
+import { createWorkerHeartbeats, type WorkerHeartbeats } from './worker-heartbeat.store.ts';
 
 export interface StoresOptions {
   redis: RedisClient;
@@ -25,6 +27,10 @@ export interface Stores {
   sessions: SessionStore;
   /** Sends past their eligibility check, for unsubscribes to wait on. */
   sendsInProgress: SendsInProgress;
+  /** The send limits every worker obeys (`newsdesk limits`). */
+  sendLimits: SendLimitsStore;
+  /** Which workers are alive. */
+  workerHeartbeats: WorkerHeartbeats;
 }
 
 export function createStores(options: StoresOptions): Stores {
@@ -39,5 +45,7 @@ export function createStores(options: StoresOptions): Stores {
     apiTokens: createApiTokenStore(deps),
     sessions: createSessionStore(deps),
     sendsInProgress,
+    sendLimits: createSendLimitsStore(deps),
+    workerHeartbeats: createWorkerHeartbeats(deps),
   };
 }
