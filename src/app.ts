@@ -107,7 +107,15 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   let transport: Promise<ConfiguredMailTransport> | undefined;
   const getTransport = () =>
     (transport ??= createMailTransport(config, { logger }).then((t) => (opts.wrapTransport ? opts.wrapTransport(t) : t)));
-  const service = new CampaignService({ campaigns, lists: recipients, campaignQueue: queues.campaign, parking, transport: getTransport, preparer });
+  const service = new CampaignService({
+    campaigns,
+    lists: recipients,
+    campaignQueue: queues.campaign,
+    parking,
+    transport: getTransport,
+    preparer,
+    workers: stores.workerHeartbeats,
+  });
   const running: RunningWorkers[] = [];
   const extraConnections: RedisClient[] = [];
 

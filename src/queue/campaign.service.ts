@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import { type Campaign, type CampaignProgress, type CampaignStatus, type Delivery, progressOf } from '../domain/campaign.schema.ts';
+import { type Campaign, type CampaignProgress, type CampaignStatus, type Delivery, progressOf, type WorkerLiveness } from '../domain/campaign.schema.ts';
 import type { CompiledEmail } from '../domain/compiled-email.ts';
 import { NewsdeskError, NotFoundError } from '../domain/errors.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
@@ -52,6 +52,8 @@ export interface CampaignServiceOptions {
   /** For test sends; opened lazily by the caller if it is expensive. */
   transport?: () => Promise<MailTransport>;
   preparer?: MessagePreparer;
+  /** Which workers are alive, so progress says "no worker alive since …" instead of an ETA. */
+  workers?: { liveness(): Promise<WorkerLiveness> };
   /** Attempts for the start (fan-out) job. Default 10. */
   startAttempts?: number;
   now?: () => Date;
@@ -68,7 +70,7 @@ export interface CampaignStatusReport extends CampaignProgress, ReturnType<typeo
 /** A status report as the API and `campaign status --json` print it: the campaign's fields, flat. */
 export function statusBody(r: CampaignStatusReport) {
   const { campaign, done: _done, ...rest } = r;
-  return { ...campaign, ...rest, etaSeconds: r.etaSeconds ?? null };
+  return { ...campaign, ...rest, etaSeconds: r.etaSeconds ?? null, noWorkerSince: r.noWorkerSince };
 }
 
 export class CampaignService {
@@ -235,7 +237,8 @@ export class CampaignService {
 
   /** The campaign with rate, ETA and progress. */
   async progress(id: string): Promise<CampaignProgress> {
-    return progressOf(await this.opts.campaigns.get(id), this.now());
+    const [campaign, workers] = await Promise.all([this.opts.campaigns.get(id), this.opts.workers?.liveness()]);
+    return progressOf(campaign, this.now(), workers);
   }
 
   /**
