@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   worker: async () => (await import('./worker.command.ts')).workerCommand(),
   serve: async () => (await import('./serve.command.ts')).serveCommand(),
   tokens: async () => (await import('./tokens.command.ts')).tokensCommand(),
+  limits: async () => (await import('./limits.command.ts')).limitsCommand(),
 };
 
 /** The program with the command groups `argv` needs (all of them unless it names one). */
