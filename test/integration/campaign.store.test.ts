@@ -178,7 +178,7 @@ describe('CampaignStore', () => {
     await kept.claim('c-ret2', 3, holder('j'));
     await kept.record('c-ret2', 3, { state: 'skipped', reason: 'unsubscribed' });
     expect(await ttl('c-ret2')).toBe(-1);
-    expect(await kept.finishFanout('c-ret2')).toBe(true);
+    expect(await kept.finishFanout('c-ret2')).toBe('sent');
     expect(await ttl('c-ret2')).toBeGreaterThan(30 * day - 60_000);
     // Retention off (the default): kept for ever.
     await store.create(campaign('c-ret3'), { compiled, newsletter });
