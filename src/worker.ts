@@ -4,6 +4,8 @@
  */
 import { checkRedisSettings, createApp } from './app.ts';
 import type { Config } from './config.ts';
+import { NewsdeskError } from './domain/errors.ts';
+import { devOutboxRefusal } from './mail/outbox-policy.ts';
 
 export interface RunWorkerOptions {
   /** Send-batch jobs at once in this process. Default: SMTP_POOL_SIZE. */
@@ -14,6 +16,9 @@ export interface RunWorkerOptions {
 
 /** Runs until a signal (or idleness, with `exitWhenIdle`); resolves when everything is closed. */
 export async function runWorker(config: Config, opts: RunWorkerOptions = {}): Promise<void> {
+  // Before anything opens: a production worker never falls back to the dev outbox.
+  const refusal = devOutboxRefusal(config);
+  if (refusal) throw new NewsdeskError('smtp_required', refusal);
   const app = await createApp(config);
   const { logger } = app;
   for (const warning of await checkRedisSettings(app.redis)) {

@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 type Body = { id: string; status: string; scheduledAt: string; code: string; error: string; problems?: { path: string; message: string }[] };
-const post = async (url: string, payload?: unknown) => {
+const post = async (url: string, payload?: Record<string, unknown>) => {
   const res = await h.api(token, { method: 'POST', url, ...(payload === undefined ? {} : { payload }) });
   return { status: res.statusCode, body: res.json() as Body };
 };
