@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { App } from '../../app.ts';
 import type { TemplateCache } from '../../composer/templates.ts';
 import { CampaignId, DeliveryState } from '../../domain/campaign.schema.ts';
-import { ValidationError } from '../../domain/errors.ts';
+import { type InputProblem, ValidationError } from '../../domain/errors.ts';
 import { ListId } from '../../domain/list.schema.ts';
 import { assertNotPast, resolveSendTime, SendTimeError, SendTimeInput } from '../../domain/send-time.ts';
 import { EmailAddress } from '../../domain/subscriber.schema.ts';
@@ -31,23 +31,25 @@ const Guards = {
   confirmDate: z.boolean().optional(),
 };
 
-export const CreateCampaignBody = z
-  .strictObject({
-    edition: EditionBody,
-    lists: z.array(ListId).min(1, 'name at least one list').max(100, 'at most 100 lists'),
-    /**
-     * When it starts: `"now"`, a time with its offset, or a local time (`2025-02-13T06:00`) in the
-     * newsletter's time zone. A time more than a minute in the past is refused. Omit it only for a draft.
-     */
-    at: SendTimeInput.optional(),
-    /** Store it without starting it; start it later with `POST /api/campaigns/:id/start`. */
-    draft: z.boolean().optional(),
-    ...Guards,
-  })
-  .superRefine((b, ctx) => {
-    if (b.draft && b.at !== undefined) ctx.addIssue({ code: 'custom', path: ['at'], message: 'a draft has no start time: start it later with POST /api/campaigns/:id/start' });
-    if (!b.draft && b.at === undefined) ctx.addIssue({ code: 'custom', path: ['at'], message: 'say when: "now", a time, or "draft": true (a campaign no longer starts at once by default)' });
-  });
+export const CreateCampaignBody = z.strictObject({
+  edition: EditionBody,
+  lists: z.array(ListId).min(1, 'name at least one list').max(100, 'at most 100 lists'),
+  /**
+   * When it starts: `"now"`, a time with its offset, or a local time (`2025-02-13T06:00`) in the
+   * newsletter's time zone. A time more than a minute in the past is refused. Omit it only for a draft.
+   */
+  at: SendTimeInput.optional(),
+  /** Store it without starting it; start it later with `POST /api/campaigns/:id/start`. */
+  draft: z.boolean().optional(),
+  ...Guards,
+});
+
+/** Whether a create body says when: exactly one of `at` and `draft: true`. */
+function whenProblems(b: { at?: string | undefined; draft?: boolean | undefined }): InputProblem[] {
+  if (b.draft && b.at !== undefined) return [{ path: 'at', message: 'a draft has no start time: start it later with POST /api/campaigns/:id/start' }];
+  if (!b.draft && b.at === undefined) return [{ path: 'at', message: 'say when: "now", a time, or "draft": true (a campaign no longer starts at once by default)' }];
+  return [];
+}
 
 const StartBody = z.strictObject({ at: SendTimeInput.default('now'), ...Guards });
 
@@ -97,12 +99,15 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       // A list named in the body that does not exist is a mistake in the body: a 400 naming it.
       const found = await Promise.all(req.body.lists.map((id) => app.stores.lists.get(id)));
       const unknown = req.body.lists.flatMap((_, i) => (found[i] ? [] : [{ path: `lists[${i}]`, message: 'no such list' }]));
-      if (unknown.length) throw new ValidationError('request_invalid', 'body', unknown);
+      // Checked with the lists, reported with them; the edition's own problems come first otherwise.
+      const when = whenProblems(req.body);
+      if (unknown.length) throw new ValidationError('request_invalid', 'body', [...unknown, ...when]);
       const { edition, newsletter, compiled, report } = await composeEditionInput(req.body.edition, {
         newsletterDirs: opts.newsletterDirs,
         templates: opts.templates,
       });
       if (!report.ok) throw new ValidationError('edition_lint_failed', 'edition', lintProblems(report).map((p) => ({ ...p, path: p.path ? `edition.${p.path}` : 'edition' })));
+      if (when.length) throw new ValidationError('request_invalid', 'body', when);
       const { draft, again, confirmDate } = req.body;
       const at = req.body.at === undefined ? undefined : startTime(req.body.at, newsletter.timeZone);
       const campaign = await app.service.create({ compiled, newsletter, subject: edition.subject, lists: req.body.lists, at, draft, again, confirmDate });
