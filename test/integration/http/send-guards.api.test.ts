@@ -131,3 +131,30 @@ describe('send limits', () => {
     expect(await h.app.stores.sendLimits.get()).toEqual({ perSecond: 50, perHour: 100_000 });
   });
 });
+
+describe('/metrics when nobody is sending', () => {
+  /** The value of one series in a Prometheus text page. */
+  const sample = (text: string, series: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  };
+
+  it('reports no live worker and the campaign stranded, until a worker beats', async () => {
+    const { body: c } = await post('/api/campaigns', { edition: todays(), lists: ['daily'], at: 'now' });
+    const before = (await h.api(token, { url: '/metrics' })).body;
+    expect(sample(before, 'newsdesk_workers_alive')).toBe(0);
+    expect(sample(before, 'newsdesk_worker_last_seen_seconds')).toBe(0);
+    expect(sample(before, `newsdesk_campaign_stranded{campaign="${c.id}"}`)).toBe(1);
+
+    await h.app.stores.workerHeartbeats.beat('host:1');
+    // A scrape reuses what it read within the last second: ask until the beat shows.
+    let after = before;
+    const deadline = Date.now() + 10_000;
+    while (sample(after, 'newsdesk_workers_alive') !== 1 && Date.now() < deadline) after = (await h.api(token, { url: '/metrics' })).body;
+    expect(sample(after, 'newsdesk_workers_alive')).toBe(1);
+    expect(sample(after, 'newsdesk_worker_last_seen_seconds')).toBeGreaterThan(0);
+    expect(sample(after, `newsdesk_campaign_stranded{campaign="${c.id}"}`)).toBeUndefined();
+    const status = (await h.api(token, { url: `/api/campaigns/${c.id}` })).json() as Record<string, unknown>;
+    expect(status.noWorkerSince).toBeUndefined();
+  });
+});
