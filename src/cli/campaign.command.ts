@@ -14,9 +14,10 @@ import { NewsdeskError, NotFoundError, ValidationError } from '../domain/errors.
 import { assertNotPast, resolveSendTime } from '../domain/send-time.ts';
 import { describeInstant, localDateOf } from '../domain/time-zone.ts';
 import { type CampaignProgress, CampaignStateError, contentHashOf, type SendGuards, statusBody } from '../queue/campaign.service.ts';
+import { assertSigningSecret } from '../secret-guard.ts';
 import { confirmSend } from './confirm.ts';
 import { type CommandContext, withContext } from './context.ts';
-import { count, createOutput, type Output, table } from './output.ts';
+import { count, createOutput, type Output, table, warnLine } from './output.ts';
 import { createProgress } from './progress.ts';
 
 
@@ -126,6 +127,7 @@ export function campaignCommand(): Command {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
         const config = ctx.config();
+        assertSigningSecret(config, { command: 'newsdesk campaign create', warn: warnLine });
         // Errors stop here, before anything is stored: the edition, then its lint report.
         const { edition, newsletter, compiled, report } = await composeEditionFile(file, {
           newsletterDirs: newsletterDirs(config.newslettersDir),
@@ -149,6 +151,7 @@ export function campaignCommand(): Command {
           ? await confirmStart(app, { newsletterId: newsletter.id, editionDate: compiled.editionDate, contentHash: contentHashOf(compiled), lists }, start, zone, opts)
           : {};
         const created = await app.service.create({ compiled, newsletter, subject: edition.subject, lists, at: start?.at, draft: opts.draft, ...guards });
+        await ctx.audit({ action: 'campaign.create', target: created.id, detail: { lists: created.lists.join(','), status: created.status, scheduledAt: created.scheduledAt } });
         out.result(summary(created), created.id);
         if (created.status === 'draft') {
           out.info(
@@ -176,6 +179,7 @@ export function campaignCommand(): Command {
     .action(async (id: string, opts: { now?: boolean; at?: string; yes?: boolean; again?: boolean; json?: boolean }) => {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
+        assertSigningSecret(ctx.config(), { command: 'newsdesk campaign start', warn: warnLine });
         const app = await ctx.app();
         const draft = await app.campaigns.get(id);
         const zone = (await app.campaigns.content(id)).newsletter.timeZone;
@@ -184,6 +188,7 @@ export function campaignCommand(): Command {
         const candidate = { id, newsletterId: draft.newsletterId, editionDate: draft.editionDate, contentHash: draft.contentHash, lists: draft.lists };
         const guards = await confirmStart(app, candidate, start, zone, opts);
         const c = await app.service.start(id, { at: start.at, ...guards });
+        await ctx.audit({ action: 'campaign.start', target: id, detail: { scheduledAt: c.scheduledAt } });
         out.result(summary(c));
         out.info(`Started campaign ${id} → ${c.lists.join(', ')}, starting ${describeStart(start.at, zone)}.`);
       });
@@ -244,7 +249,9 @@ export function campaignCommand(): Command {
     .action(async (id: string, opts: { to: string; json?: boolean }) => {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
+        assertSigningSecret(ctx.config(), { command: 'newsdesk campaign test', warn: warnLine });
         const outcome = await (await ctx.app()).service.testSend(id, opts.to);
+        await ctx.audit({ action: 'campaign.test', target: id, detail: { to: opts.to, status: outcome.status } });
         out.result(outcome);
         if (outcome.status !== 'sent') throw new NewsdeskError('test_send_failed', `test copy to ${opts.to} not sent: ${outcome.response}`);
         out.info(`Sent a test copy of ${id} to ${opts.to}: ${outcome.response}`);
@@ -262,6 +269,7 @@ export function campaignCommand(): Command {
         const app = await ctx.app();
         const zone = (await app.campaigns.content(id)).newsletter.timeZone;
         const c = await app.service.reschedule(id, parseAt(opts.at, zone));
+        await ctx.audit({ action: 'campaign.reschedule', target: id, detail: { scheduledAt: c.scheduledAt } });
         out.result(summary(c));
         out.info(`Campaign ${id} now starts ${describeInstant(new Date(c.scheduledAt), zone)}.`);
       });
@@ -281,6 +289,7 @@ export function campaignCommand(): Command {
         await withContext(async (ctx) => {
           const { service } = await ctx.app();
           const c = await service[action](id);
+          await ctx.audit({ action: `campaign.${action}`, target: id });
           const p = await service.progress(id);
           out.result(summary(c));
           out.info(`Campaign ${id} ${done}: ${describeProgress(p)}`);

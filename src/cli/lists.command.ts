@@ -32,6 +32,7 @@ export function listsCommand(): Command {
           ...(opts.name !== undefined ? { name: opts.name } : {}),
           ...(opts.newsletter !== undefined ? { newsletter: opts.newsletter } : {}),
         });
+        await ctx.audit({ action: 'list.create', target: list.id, detail: { public: list.public, doubleOptIn: list.doubleOptIn } });
         out.result(list);
         out.info(`Created list ${list.id} ("${list.name}"), ${list.doubleOptIn ? 'double' : 'single'} opt-in, ${signUps(list)}.`);
       });
@@ -61,6 +62,7 @@ export function listsCommand(): Command {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
         const list = await (await ctx.stores()).lists.update(id, { name });
+        await ctx.audit({ action: 'list.rename', target: list.id, detail: { name: list.name } });
         out.result(list);
         out.info(`Renamed list ${list.id} to "${list.name}".`);
       });
@@ -78,6 +80,7 @@ export function listsCommand(): Command {
         const out = createOutput(opts);
         await withContext(async (ctx) => {
           const list = await (await ctx.stores()).lists.update(id, { public: open });
+          await ctx.audit({ action: `list.${command}`, target: list.id });
           out.result(list);
           out.info(`List ${list.id} is ${signUps(list)}.`);
         });
@@ -94,6 +97,7 @@ export function listsCommand(): Command {
       await withContext(async (ctx) => {
         const app = await ctx.app();
         const r = await deleteList(id, { force: opts.force }, { lists: app.stores.lists, campaigns: app.campaigns, cancel: (c) => app.service.cancel(c) });
+        await ctx.audit({ action: 'list.delete', target: id, detail: { members: r.members, cancelled: r.cancelled.join(',') } });
         out.result(r);
         if (r.cancelled.length) out.info(`Cancelled ${plural(r.cancelled.length, 'campaign')} that used it: ${r.cancelled.join(', ')}.`);
         out.info(`Deleted list ${id} and its ${plural(r.members, 'membership')}; subscribers are kept.`);

@@ -13,6 +13,7 @@ import { ListId } from '../../domain/list.schema.ts';
 import { assertNotPast, resolveSendTime, SendTimeError, SendTimeInput } from '../../domain/send-time.ts';
 import { EmailAddress } from '../../domain/subscriber.schema.ts';
 import { lintProblems } from '../../composer/lint.ts';
+import { audit } from '../audit.ts';
 import { composeEditionInput } from '../edition-input.ts';
 import { EditionBody } from './editions.routes.ts';
 import { statusBody } from '../../queue/campaign.service.ts';
@@ -112,6 +113,7 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       const at = req.body.at === undefined ? undefined : startTime(req.body.at, newsletter.timeZone);
       const campaign = await app.service.create({ compiled, newsletter, subject: edition.subject, lists: req.body.lists, at, draft, again, confirmDate });
       req.log.info({ campaign: campaign.id, lists: campaign.lists, at: campaign.scheduledAt, token: req.apiToken?.name }, 'campaign created');
+      await audit(app, req, { action: 'campaign.create', target: campaign.id, detail: { lists: campaign.lists.join(','), status: campaign.status, scheduledAt: campaign.scheduledAt } });
       return reply.code(201).send({ ...campaign, lint: report });
     },
   );
@@ -137,6 +139,7 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       const body = req.body ?? { at: 'now' };
       const campaign = await app.service.start(req.params.id, { at: startTime(body.at, await zoneOf(req.params.id)), again: body.again, confirmDate: body.confirmDate });
       req.log.info({ campaign: campaign.id, at: campaign.scheduledAt, token: req.apiToken?.name }, 'campaign started');
+      await audit(app, req, { action: 'campaign.start', target: campaign.id, detail: { scheduledAt: campaign.scheduledAt } });
       return campaign;
     },
   );
@@ -151,7 +154,11 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
         body: z.strictObject({ at: SendTimeInput }),
       },
     },
-    async (req) => app.service.reschedule(req.params.id, startTime(req.body.at, await zoneOf(req.params.id)) ?? new Date()),
+    async (req) => {
+      const campaign = await app.service.reschedule(req.params.id, startTime(req.body.at, await zoneOf(req.params.id)) ?? new Date());
+      await audit(app, req, { action: 'campaign.reschedule', target: campaign.id, detail: { scheduledAt: campaign.scheduledAt } });
+      return campaign;
+    },
   );
 
   for (const action of ['pause', 'resume', 'cancel'] as const) {
@@ -159,6 +166,7 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
     server.post(`/campaigns/:id/${action}`, { schema: { tags: ['campaigns'], summary, params: IdParams } }, async (req) => {
       const campaign = await app.service[action](req.params.id);
       req.log.info({ campaign: campaign.id, action, token: req.apiToken?.name }, `campaign ${action}`);
+      await audit(app, req, { action: `campaign.${action}`, target: campaign.id });
       return campaign;
     });
   }
@@ -175,6 +183,7 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
     },
     async (req, reply) => {
       const outcome = await app.service.testSend(req.params.id, req.body.to);
+      await audit(app, req, { action: 'campaign.test', target: req.params.id, detail: { to: req.body.to, status: outcome.status } });
       return reply.code(outcome.status === 'sent' ? 200 : 502).send(outcome);
     },
   );

@@ -12,7 +12,8 @@ export const limitRoutes: FastifyPluginAsync<{ app: App }> = async (instance, { 
   const server = instance.withTypeProvider<ZodTypeProvider>();
   const { sendLimits } = app.stores;
 
-  server.get('/limits', { schema: { tags: ['limits'], summary: 'The stored send limits (null fields: none stored yet; workers then use their SEND_RATE_* environment)' } }, async () => {
+  // The send rate is the sending machinery's, like the queues: editors may read it, only admins set it.
+  server.get('/limits', { config: { access: 'queues' }, schema: { tags: ['limits'], summary: 'The stored send limits (null fields: none stored yet; workers then use their SEND_RATE_* environment)' } }, async () => {
     const stored = await sendLimits.get();
     return { stored: stored !== null, perSecond: stored?.perSecond ?? null, perHour: stored?.perHour ?? null };
   });
@@ -20,6 +21,7 @@ export const limitRoutes: FastifyPluginAsync<{ app: App }> = async (instance, { 
   server.put(
     '/limits',
     {
+      config: { access: 'queues' },
       schema: {
         tags: ['limits'],
         summary: 'Set the send limits for every worker: messages per second and per hour (0: no limit; perHour omitted: unchanged)',
