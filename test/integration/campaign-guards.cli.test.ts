@@ -9,13 +9,16 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { localDateOf } from '../../src/domain/time-zone.ts';
 import { NEWSDESK_BIN, runNewsdesk } from '../support/cli.ts';
 import { EXAMPLE_EDITION_FILE } from '../support/editions.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 import { snapshot } from '../support/store-fixtures.ts';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process.ts';
+
+// Each case runs several `newsdesk` processes; on a busy shared machine one takes seconds to start.
+vi.setConfig({ testTimeout: 90_000 });
 
 let p: Pipeline;
 let dir: string;
