@@ -129,6 +129,11 @@ describe('send limits', () => {
     const bad = await h.api(token, { method: 'PUT', url: '/api/limits', payload: { perSecond: -1 } });
     expect(bad.statusCode).toBe(400);
     expect(await h.app.stores.sendLimits.get()).toEqual({ perSecond: 50, perHour: 100_000 });
+    // The send rate is the operators': an editor's token reads it but does not change it.
+    const editor = await h.token('editor', 'editor');
+    expect((await h.api(editor, { url: '/api/limits' })).statusCode).toBe(200);
+    expect((await h.api(editor, { method: 'PUT', url: '/api/limits', payload: { perSecond: 1000 } })).statusCode).toBe(403);
+    expect(await h.app.stores.sendLimits.get()).toEqual({ perSecond: 50, perHour: 100_000 });
   });
 });
 
