@@ -203,14 +203,16 @@ export function campaignCommand(): Command {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
         if (opts.watch) await watch(ctx, id, out);
-        const p = await (await ctx.app()).service.status(id, { failures: 10 });
+        const app = await ctx.app();
+        const p = await app.service.status(id, { failures: 10 });
+        const zone = (await app.campaigns.content(id)).newsletter.timeZone;
         out.result(
           statusBody(p),
           [
             `${p.campaign.id}  ${p.campaign.subject}`,
             `  status     ${p.campaign.status}`,
             `  lists      ${p.campaign.lists.join(', ')}`,
-            `  scheduled  ${p.campaign.scheduledAt}`,
+            `  scheduled  ${p.campaign.status === 'draft' ? 'not started (a draft: newsdesk campaign start ' + id + ')' : describeInstant(new Date(p.campaign.scheduledAt), zone)}`,
             ...(p.campaign.startedAt ? [`  started    ${p.campaign.startedAt}`] : []),
             ...(p.campaign.finishedAt ? [`  finished   ${p.campaign.finishedAt}`] : []),
             ...(p.campaign.error ? [`  error      ${p.campaign.error}`] : []),

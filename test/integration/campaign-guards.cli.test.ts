@@ -131,6 +131,7 @@ describe('honest status', () => {
   it('says "no worker alive" instead of an ETA when a due campaign has nobody to send it, and shows a cancel as cancelled', async () => {
     const id = idOf(await newsdesk(['campaign', 'create', today, '--list', 'metro', '--now', '--yes']));
     const status = await newsdesk(['campaign', 'status', id]);
+    expect(status.stdout).toMatch(/^ {2}scheduled {2}\d{4}-\d\d-\d\d \d\d:\d\d America\/New_York \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)$/m);
     expect(status.stdout).toContain('no worker alive (none has run yet)');
     expect(status.stdout).not.toContain('ETA');
     // A worker that ran and stopped is remembered by when it was last seen.
