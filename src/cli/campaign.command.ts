@@ -14,10 +14,12 @@ import { NewsdeskError, NotFoundError, ValidationError } from '../domain/errors.
 import { assertNotPast, resolveSendTime } from '../domain/send-time.ts';
 import { describeInstant, localDateOf } from '../domain/time-zone.ts';
 import { type CampaignProgress, CampaignStateError, contentHashOf, type SendGuards, statusBody } from '../queue/campaign.service.ts';
+import type { CampaignReturns } from '../domain/return-report.ts';
+import { verifyMailSettings } from '../mail/create-transport.ts';
 import { assertSigningSecret } from '../secret-guard.ts';
 import { confirmSend } from './confirm.ts';
 import { type CommandContext, withContext } from './context.ts';
-import { count, createOutput, type Output, table, warnLine } from './output.ts';
+import { count, createOutput, type Output, plural, table, warnLine } from './output.ts';
 import { createProgress } from './progress.ts';
 
 
@@ -78,7 +80,8 @@ export function describeProgress(p: CampaignProgress): string {
   if (noWorker) return [...parts, noWorker].join(', ');
   if (p.rate > 0 && p.campaign.status !== 'cancelled') parts.push(`${p.rate.toFixed(0)}/s`);
   if (p.etaSeconds !== undefined) parts.push(`ETA ${Math.ceil(p.etaSeconds)} s`);
-  return parts.join(', ');
+  const line = parts.join(', ');
+  return p.campaign.status === 'paused' && p.campaign.pauseReason ? `${line}\npaused because ${p.campaign.pauseReason}` : line;
 }
 
 function summary(c: Campaign): Record<string, unknown> {
@@ -108,6 +111,12 @@ async function watch(ctx: CommandContext, id: string, out: Output): Promise<Camp
     bar.stop();
   }
   return p;
+}
+
+/** `3 hard bounces (0.3 %), 1 soft, 0 complaints (0.00 %), 2 unsubscribes, 4 blocks about the sender` */
+function returnsLine(r: CampaignReturns): string {
+  const pct = (x: number) => `${(x * 100).toFixed(x < 0.01 ? 2 : 1)} %`;
+  return `${plural(r.hardBounces, 'hard bounce')} (${pct(r.hardBounceRate)}), ${count(r.softBounces)} soft, ${plural(r.complaints, 'complaint')} (${pct(r.complaintRate)}), ${plural(r.unsubscribes, 'unsubscribe')}, ${plural(r.senderBlocks, 'block')} about the sender`;
 }
 
 export function campaignCommand(): Command {
@@ -216,6 +225,9 @@ export function campaignCommand(): Command {
             ...(p.campaign.startedAt ? [`  started    ${p.campaign.startedAt}`] : []),
             ...(p.campaign.finishedAt ? [`  finished   ${p.campaign.finishedAt}`] : []),
             ...(p.campaign.error ? [`  error      ${p.campaign.error}`] : []),
+            `  returns    ${returnsLine(p.returns)}`,
+            ...(p.returns.breaker ? [`  paused by  the reputation breaker: ${p.returns.breaker}`] : []),
+            ...p.returns.warnings.map((w) => `  warning    ${w}`),
             ...p.failures.map((f) => `  failed     subscriber ${f.subscriberId}: ${f.detail ?? ''}`),
             ...(p.deliveryRecordsUntil ? [`  records    kept until ${p.deliveryRecordsUntil}`] : []),
             ...(p.deliveryRecordsRemoved ? ['  records    removed after DELIVERY_RETENTION_DAYS; the counts remain'] : []),
@@ -252,7 +264,9 @@ export function campaignCommand(): Command {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
         assertSigningSecret(ctx.config(), { command: 'newsdesk campaign test', warn: warnLine });
-        const outcome = await (await ctx.app()).service.testSend(id, opts.to);
+        const app = await ctx.app();
+        await verifyMailSettings(await app.transport());
+        const outcome = await app.service.testSend(id, opts.to);
         await ctx.audit({ action: 'campaign.test', target: id, detail: { to: opts.to, status: outcome.status } });
         out.result(outcome);
         if (outcome.status !== 'sent') throw new NewsdeskError('test_send_failed', `test copy to ${opts.to} not sent: ${outcome.response}`);

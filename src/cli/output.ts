@@ -66,6 +66,13 @@ export function positiveInt(max?: number): (value: string) => number {
   };
 }
 
+/** An option parser for a TCP port, 0 (any free one) to 65535, for commander. */
+export function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('must be a port number from 0 to 65535');
+  return n;
+}
+
 /** Left-aligned columns for a small table; the first row is the header. */
 export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
