@@ -333,10 +333,14 @@ export function campaignCommand(): Command {
         const app = await ctx.app();
         const campaign = await app.campaigns.get(id);
         const rows = await app.campaigns.deliveries(id, { ...(state ? { state } : {}), limit: Math.max(1, Number(opts.limit) || 100) });
-        const subscribers = await app.stores.subscribers.getMany(rows.map((d) => d.subscriberId));
-        const lines = [['SUBSCRIBER', 'EMAIL', 'STATE', 'AT', 'DETAIL']];
-        const json = rows.map((d, i) => ({ ...d, email: subscribers[i]?.emailDisplay ?? null }));
-        for (const d of json) lines.push([String(d.subscriberId), d.email ?? '-', d.state, d.at ? new Date(d.at).toISOString() : '-', d.detail ?? '']);
+        const ids = rows.map((d) => d.subscriberId);
+        const [subscribers, returned] = await Promise.all([app.stores.subscribers.getMany(ids), app.returns.returned(id, ids)]);
+        const lines = [['SUBSCRIBER', 'EMAIL', 'STATE', 'AT', 'DETAIL', 'RETURNED']];
+        const json = rows.map((d, i) => ({ ...d, email: subscribers[i]?.emailDisplay ?? null, returned: returned[i] ?? null }));
+        for (const d of json) {
+          const back = d.returned ? [d.returned.kind, d.returned.status].filter(Boolean).join(' ') : '-';
+          lines.push([String(d.subscriberId), d.email ?? '-', d.state, d.at ? new Date(d.at).toISOString() : '-', d.detail ?? '', back]);
+        }
         out.result(json, rows.length ? table(lines) : undefined);
         const records = await app.campaigns.deliveryRecords(id);
         const kept = records.until ? `; records kept until ${records.until.toISOString()}` : '';

@@ -143,7 +143,9 @@ export function inboundCommand(): Command {
     .addOption(new Option('--kind <kind>', 'only bounces, complaints, unsubscribes or ignored (auto-replies, unverified)').choices(InboundFilterKind.options))
     .option('--limit <n>', 'at most this many', positiveInt(100_000), 50)
     .option('--json', 'print them as JSON')
-    .action(async (opts: { kind?: InboundFilterKind; limit: number; json?: boolean }) => {
+    .action(async (own: { kind?: InboundFilterKind; limit: number; json?: boolean }, cmd: Command) => {
+      // `--json` is also the parent's option (the pipe form), and commander gives it to the parent.
+      const opts = { ...own, json: own.json || (cmd.optsWithGlobals() as { json?: boolean }).json };
       const out = createOutput(opts);
       await withContext(async (ctx) => {
         const app = await ctx.app();

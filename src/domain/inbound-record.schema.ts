@@ -23,6 +23,8 @@ export const InboundRecord = z.strictObject({
   feedbackType: z.string().optional(),
   /** Why: what was concluded, or why nothing changed. */
   note: z.string().optional(),
+  /** From, Subject and first lines of mail that was ignored or unverified, for inspection. */
+  excerpt: z.string().optional(),
 });
 export type InboundRecord = z.infer<typeof InboundRecord>;
 

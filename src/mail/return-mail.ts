@@ -56,6 +56,7 @@ export async function readReturnMail(raw: Buffer, options: ReadReturnMailOptions
     ...(c.bounce ? { bounce: c.bounce } : {}),
     ...(c.feedbackType ? { feedbackType: c.feedbackType } : {}),
     note: note.slice(0, 500),
+    excerpt: excerptOf(message),
   };
   return { event, address, message };
 }
@@ -85,4 +86,11 @@ function findIdentity(message: ReturnMessage, address: ReturnAddressKind | null)
   const link = LINK_TOKEN.exec(text);
   if (link) return { kind: 'token', token: link[1] as string };
   return { kind: 'none' };
+}
+
+/** From, Subject and the first lines of the text, at most 1,000 characters, for the audit log. */
+function excerptOf(message: ReturnMessage): string {
+  const text = (message.text || (message.unparsed ? message.searchText : '')).replace(/[^\x20-\x7e\u00a0-\uffff\n]/g, '?');
+  const lines = text.split(/\r?\n/).map((l) => l.trimEnd()).filter(Boolean).slice(0, 12);
+  return [`From: ${message.from}`, `Subject: ${message.subject}`, ...lines].join('\n').slice(0, 1000);
 }

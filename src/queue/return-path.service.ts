@@ -124,13 +124,15 @@ export class ReturnPathService implements ReturnEventSink {
       note: event.note,
     };
 
+    // Mail nobody acts on is kept with its first lines, for an operator to see what it was.
+    const kept = event.excerpt ? { excerpt: event.excerpt } : {};
     if (event.kind === 'auto-reply' || event.kind === 'ignored') {
-      return this.finish({ ...base, outcome: 'ignored', note: event.note ?? (event.kind === 'auto-reply' ? 'an auto-reply' : 'not recognised') }, {});
+      return this.finish({ ...base, ...kept, outcome: 'ignored', note: event.note ?? (event.kind === 'auto-reply' ? 'an auto-reply' : 'not recognised') }, {});
     }
 
     if (typeof who === 'string') {
       logger.warn({ dedupeKey: event.dedupeKey, source: event.source, kind: event.kind, why: who }, 'return mail unverified: nothing changed');
-      return this.finish({ ...base, outcome: 'unverified', note: who }, {});
+      return this.finish({ ...base, ...kept, outcome: 'unverified', note: who }, {});
     }
     const record: InboundRecord = { ...base, campaignId: who.campaignId, subscriberId: who.subscriberId };
     const at = record.at;

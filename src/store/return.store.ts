@@ -113,6 +113,14 @@ export interface RecordResult {
   campaign: { status: string; sent: number; hard: number; complaint: number; breaker: string | undefined };
 }
 
+/** A delivery's annotation, read back: the last kind of return mail about it. */
+export interface ReturnedAnnotation {
+  kind: string;
+  at: string;
+  status: string | undefined;
+  detail: string | undefined;
+}
+
 export interface ReturnStore {
   /** True when a report with this dedupe key was processed before. */
   seen(dedupeKey: string): Promise<boolean>;
@@ -131,6 +139,8 @@ export interface ReturnStore {
   campaignIds(): Promise<string[]>;
   /** The delivery's return annotation (`kind|at|status|diagnostic`), if any. */
   annotation(campaignId: string, subscriberId: number): Promise<string | null>;
+  /** What came back for these deliveries (in the order given; null where nothing did). */
+  returned(campaignId: string, subscriberIds: readonly number[]): Promise<(ReturnedAnnotation | null)[]>;
 }
 
 export function createReturnStore(options: ReturnStoreOptions): ReturnStore {
@@ -207,6 +217,16 @@ export function createReturnStore(options: ReturnStoreOptions): ReturnStore {
 
     async annotation(campaignId, subscriberId) {
       return redis.hget(returnsKey(campaignId), String(subscriberId));
+    },
+
+    async returned(campaignId, subscriberIds) {
+      if (!subscriberIds.length) return [];
+      const values = await redis.hmget(returnsKey(campaignId), ...subscriberIds.map(String));
+      return values.map((v) => {
+        if (!v) return null;
+        const [kind = '', at = '', status, ...rest] = v.split('|');
+        return { kind, at, status: status || undefined, detail: rest.join('|') || undefined };
+      });
     },
   };
 }

@@ -15,7 +15,7 @@ beforeAll(async () => {
     env: { SEND_BACKOFF_MS: '600000' },
     smtp: { reply: (e) => (e.stage === 'rcpt' && Number(/^reader(\d+)@/.exec(e.to[0] ?? '')?.[1]) > 20 ? { code: 451, message: '4.3.0 try later' } : undefined) },
   });
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await p?.close();
 });
@@ -60,5 +60,5 @@ describe('the reputation breaker', () => {
     expect(await hardBounce(senders[2] as string)).toBe('applied');
     expect((await p.app.campaigns.get(campaign.id)).status).toBe('sending');
     await p.app.service.cancel(campaign.id);
-  }, 60_000);
+  }, 180_000);
 });
