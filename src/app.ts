@@ -2,13 +2,17 @@
  * The composition root: builds every adapter from config once, hands each part its
  * dependencies, and closes them all in order. The CLI, the workers and the HTTP server start here.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
+import { NewsdeskError } from './domain/errors.ts';
 import { createLinkSigner, type LinkSigner } from './domain/links.ts';
 import { createReturnAddresser } from './domain/return-token.ts';
 import { type ConfiguredMailTransport, createMailTransport } from './mail/create-transport.ts';
+import { devOutboxRefusal } from './mail/outbox-policy.ts';
 import { POSTMARK_MESSAGE_ID_HEADER } from './mail/esp/postmark.events.ts';
 import { CampaignService } from './queue/campaign.service.ts';
 import { ReturnPathService } from './queue/return-path.service.ts';
@@ -17,6 +21,7 @@ import { JobParking } from './queue/parking.ts';
 import { CAMPAIGN_QUEUE, SEND_QUEUE, type SendBatchJob, type StartCampaignJob } from './queue/queues.ts';
 import { createRecipients, type Recipients } from './queue/recipients.adapter.ts';
 import type { MessagePreparer } from './queue/send-batch.job.ts';
+import { startWorkerPresence } from './queue/worker-presence.ts';
 import type { WorkerObserver } from './queue/worker-observer.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
 import { CampaignStore } from './store/campaign.store.ts';
@@ -128,6 +133,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     parking,
     transport: getTransport,
     preparer,
+    workers: stores.workerHeartbeats,
     returns,
     senderAlertThreshold: config.inbound.senderAlertThreshold,
   });
@@ -161,7 +167,19 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     returnPath,
     transport: getTransport,
     async startWorkers(workerOpts = {}) {
+      const refusal = devOutboxRefusal(config);
+      if (refusal) throw new NewsdeskError('smtp_required', refusal);
       const mail = await getTransport();
+      const envLimits = { perSecond: config.send.ratePerSecond, perHour: config.send.ratePerHour };
+      const limiter = new SendRateLimiter({ redis, keys: stores.keys, rate: envLimits });
+      const presence = await startWorkerPresence({
+        workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+        heartbeats: stores.workerHeartbeats,
+        limits: stores.sendLimits,
+        limiter,
+        envLimits,
+        logger,
+      });
       const workers = startWorkers(
         {
           campaigns,
@@ -192,11 +210,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
             gate: recipients,
             preparer,
             transport: mail,
-            limiter: new SendRateLimiter({
-              redis,
-              keys: stores.keys,
-              rate: { perSecond: config.send.ratePerSecond, perHour: config.send.ratePerHour },
-            }),
+            limiter,
             parking,
             leaseMs: CLAIM_LEASE_MS,
           },
@@ -212,8 +226,10 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           lockMs: config.send.lockMs,
         },
       );
-      running.push(workers);
-      return workers;
+      // The heartbeat stops only once the messages in flight are done: until then this worker sends.
+      const withPresence: RunningWorkers = { ...workers, close: async () => Promise.allSettled([workers.close()]).then(() => presence.stop()) };
+      running.push(withPresence);
+      return withPresence;
     },
     close() {
       closing ??= (async () => {

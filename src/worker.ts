@@ -6,6 +6,8 @@
  */
 import { checkRedisSettings, createApp } from './app.ts';
 import type { Config } from './config.ts';
+import { NewsdeskError } from './domain/errors.ts';
+import { devOutboxRefusal } from './mail/outbox-policy.ts';
 import type { MetricsServer } from './http/metrics-server.ts';
 import type { WorkerMetrics } from './http/worker-metrics.ts';
 import { createInboundPoller } from './inbound-poller.ts';
@@ -29,6 +31,9 @@ export interface RunWorkerOptions {
  * @throws NewsdeskError when the SMTP settings do not work (one sentence naming the setting).
  */
 export async function runWorker(config: Config, opts: RunWorkerOptions = {}): Promise<void> {
+  // Before anything opens: a production worker never falls back to the dev outbox.
+  const refusal = devOutboxRefusal(config);
+  if (refusal) throw new NewsdeskError('smtp_required', refusal);
   // Listening from the start: a signal during start-up stops the worker cleanly too.
   const signals = listenForStopSignals();
   // Loaded only with a metrics port: a worker without one has no use for prom-client.

@@ -146,7 +146,7 @@ export async function sendCampaign(setup: BenchSetup, opts: { workers: number; c
       : spawn('bin/newsdesk.js', ['worker', '--concurrency', String(opts.concurrency)], { env, stdio: 'inherit' }),
   );
   try {
-    const campaign = await app.service.create({ compiled: setup.compiled, newsletter: setup.newsletter, subject: setup.subject, lists: [setup.listId], at: startAt });
+    const campaign = await app.service.create({ compiled: setup.compiled, newsletter: setup.newsletter, subject: setup.subject, lists: [setup.listId], at: startAt, again: true, confirmDate: true });
     const peaks = workers.map(() => 0);
     const poll = setInterval(() => workers.forEach((w, i) => (peaks[i] = Math.max(peaks[i] ?? 0, peakRssMb(w.pid ?? 0) ?? 0))), 200);
     let last = 0;

@@ -6,27 +6,65 @@ import { Command } from 'commander';
 import { composeEditionFile } from '../composer/compose-edition.ts';
 import { lintProblems } from '../composer/lint.ts';
 import { newsletterDirs } from '../composer/newsletter.loader.ts';
-import { type Campaign, type DeliveryState, isFinal } from '../domain/campaign.schema.ts';
+import type { App } from '../app.ts';
+import { type Campaign, type DeliveryState, describeNoWorker, isFinal } from '../domain/campaign.schema.ts';
 import { DeliveryState as DeliveryStateSchema } from '../domain/campaign.schema.ts';
-import { NewsdeskError, ValidationError } from '../domain/errors.ts';
+import { DuplicateSendError, type SendCandidate } from '../domain/duplicate-send.ts';
+import { NewsdeskError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { assertNotPast, resolveSendTime } from '../domain/send-time.ts';
+import { describeInstant, localDateOf } from '../domain/time-zone.ts';
+import { type CampaignProgress, CampaignStateError, contentHashOf, type SendGuards, statusBody } from '../queue/campaign.service.ts';
 import type { CampaignReturns } from '../domain/return-report.ts';
-import { SEND_TIME_HINT, SendTime } from '../domain/send-time.ts';
 import { verifyMailSettings } from '../mail/create-transport.ts';
 import { assertSigningSecret } from '../secret-guard.ts';
-import { type CampaignProgress, statusBody } from '../queue/campaign.service.ts';
+import { confirmSend } from './confirm.ts';
 import { type CommandContext, withContext } from './context.ts';
 import { count, createOutput, type Output, plural, table, warnLine } from './output.ts';
 import { createProgress } from './progress.ts';
 
 
 
-/** `--at`: an ISO 8601 time with its offset, so "6 am" means the editor's 6 am, not the server's. */
-export function parseAt(value: string): Date {
-  const parsed = SendTime.safeParse(value);
-  if (!parsed.success) {
-    throw new ValidationError('invalid_option', '--at', [{ path: '--at', message: `"${value}" is not ${SEND_TIME_HINT}` }]);
-  }
-  return parsed.data;
+/**
+ * `--at`: an ISO 8601 time with its offset, or a wall-clock time without one read in the
+ * newsletter's `timeZone`, so "6 am" means the newsroom's 6 am, not the server's.
+ */
+export function parseAt(value: string, timeZone?: string | undefined): Date {
+  return resolveSendTime(value, { timeZone, field: '--at' });
+}
+
+/** When a command starts a campaign: `--now` or `--at`, never both; undefined when neither was given. */
+function startOption(opts: { at?: string | undefined; now?: boolean | undefined }, timeZone: string | undefined): { at: Date | undefined } | undefined {
+  if (opts.at !== undefined && opts.now) throw new NewsdeskError('invalid_option', '--at and --now: give one of them');
+  if (opts.at !== undefined) return { at: parseAt(opts.at, timeZone) };
+  return opts.now ? { at: undefined } : undefined;
+}
+
+/** "now", or the time in the newsletter's zone and in UTC. */
+const describeStart = (at: Date | undefined, timeZone: string | undefined) => (at ? describeInstant(at, timeZone) : 'now');
+
+/**
+ * The checks a start must pass, before anything is asked or stored: a past time, and an earlier
+ * send of the same edition (unless --again). Then the question (unless --yes), naming the
+ * audience, earlier sends and an edition date that is not the start's day. Returns the
+ * confirmations to pass on.
+ */
+async function confirmStart(
+  app: App,
+  candidate: SendCandidate,
+  start: { at: Date | undefined },
+  timeZone: string | undefined,
+  opts: { yes?: boolean | undefined; again?: boolean | undefined },
+): Promise<SendGuards> {
+  const now = new Date();
+  if (start.at) assertNotPast(start.at, now, timeZone);
+  const { lists, duplicates } = await app.service.audience(candidate);
+  if (duplicates.length && !opts.again) throw new DuplicateSendError(duplicates);
+  const zone = timeZone ?? 'UTC';
+  const startDay = localDateOf(start.at && start.at > now ? start.at : now, zone);
+  const otherDay = candidate.editionDate !== startDay ? { editionDate: candidate.editionDate, startDay, timeZone: zone } : undefined;
+  await confirmSend({ lists, duplicates, otherDay, when: describeStart(start.at, timeZone) }, { yes: opts.yes });
+  // Whoever said yes (the flag or the person) saw the date.
+  return { again: opts.again, confirmDate: true };
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -36,11 +74,11 @@ function collect(value: string, previous: string[] = []): string[] {
 /** One line about a campaign's state, for summaries and `--watch`. */
 export function describeProgress(p: CampaignProgress): string {
   const c = p.campaign.counts;
-  const parts = [
-    `${p.campaign.id}: ${p.campaign.status}`,
-    `${count(c.sent)} sent, ${count(c.failed)} failed, ${count(c.skipped)} skipped, ${count(c.pending)} pending of ${count(c.total)}`,
-  ];
-  if (p.rate > 0) parts.push(`${p.rate.toFixed(0)}/s`);
+  const left = p.campaign.status === 'cancelled' ? `${count(p.cancelled)} cancelled` : `${count(c.pending)} pending`;
+  const parts = [`${p.campaign.id}: ${p.campaign.status}`, `${count(c.sent)} sent, ${count(c.failed)} failed, ${count(c.skipped)} skipped, ${left} of ${count(c.total)}`];
+  const noWorker = describeNoWorker(p);
+  if (noWorker) return [...parts, noWorker].join(', ');
+  if (p.rate > 0 && p.campaign.status !== 'cancelled') parts.push(`${p.rate.toFixed(0)}/s`);
   if (p.etaSeconds !== undefined) parts.push(`ETA ${Math.ceil(p.etaSeconds)} s`);
   const line = parts.join(', ');
   return p.campaign.status === 'paused' && p.campaign.pauseReason ? `${line}\npaused because ${p.campaign.pauseReason}` : line;
@@ -54,14 +92,22 @@ async function watch(ctx: CommandContext, id: string, out: Output): Promise<Camp
   const { service } = await ctx.app();
   let p = await service.progress(id);
   const bar = createProgress('sending', Math.max(1, p.campaign.counts.total));
+  // Ctrl-C while the bar is drawn: give the terminal back (cursor shown, line cleared) before exiting.
+  const interrupted = () => {
+    bar.stop();
+    process.stderr.write('\n');
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
   try {
     while (!isFinal(p.campaign.status)) {
       if (!process.stderr.isTTY) out.info(describeProgress(p));
       await new Promise((r) => setTimeout(r, process.stderr.isTTY ? 250 : 2000));
       p = await service.progress(id);
-      bar.update(p.done, `${p.campaign.status} ${p.rate.toFixed(0)}/s`);
+      bar.update(p.done, describeNoWorker(p) ?? `${p.campaign.status} ${p.rate.toFixed(0)}/s`);
     }
   } finally {
+    process.off('SIGINT', interrupted);
     bar.stop();
   }
   return p;
@@ -78,13 +124,16 @@ export function campaignCommand(): Command {
 
   campaign
     .command('create <edition>')
-    .description('compile an edition now and send it to lists, at once or at --at')
+    .description('compile an edition now into a draft (--draft), or send it to lists --now or --at a time')
     .requiredOption('--list <id>', 'a list to send to (repeat for several)', collect)
-    .option('--at <time>', 'start time, ISO 8601 with offset (default: now)')
+    .option('--draft', 'store it without starting: test it (campaign test), then campaign start')
+    .option('--now', 'start at once')
+    .option('--at <time>', 'start time: ISO 8601 with offset, or local time in the newsletter\'s timeZone (2025-02-13T06:00)')
+    .option('--yes', 'do not ask: the audience is as shown, and an edition dated another day is meant')
+    .option('--again', 'send although this edition already went (or goes) to one of these lists')
     .option('--json', 'print { id, status, scheduledAt, lists } as JSON')
-    .action(async (file: string, opts: { list: string[]; at?: string; json?: boolean }) => {
+    .action(async (file: string, opts: { list: string[]; draft?: boolean; now?: boolean; at?: string; yes?: boolean; again?: boolean; json?: boolean }) => {
       const out = createOutput(opts);
-      const at = opts.at === undefined ? undefined : parseAt(opts.at);
       await withContext(async (ctx) => {
         const config = ctx.config();
         assertSigningSecret(config, { command: 'newsdesk campaign create', warn: warnLine });
@@ -95,16 +144,62 @@ export function campaignCommand(): Command {
         if (!report.ok) {
           throw new ValidationError('edition_lint_failed', file, lintProblems(report));
         }
+        const zone = newsletter.timeZone;
+        const start = startOption(opts, zone);
+        if (opts.draft && start) throw new NewsdeskError('invalid_option', '--draft and --now/--at: a draft starts later, with campaign start');
+        if (!opts.draft && !start) {
+          throw new NewsdeskError(
+            'invalid_option',
+            'say when: --draft (test it, then `newsdesk campaign start <id>`), --now, or --at <time>; a campaign no longer starts at once by default',
+          );
+        }
         const app = await ctx.app();
-        const created = await app.service.create({ compiled, newsletter, subject: edition.subject, lists: opts.list, at });
-        await ctx.audit({ action: 'campaign.create', target: created.id, detail: { lists: created.lists.join(','), scheduledAt: created.scheduledAt } });
+        const lists = [...new Set(opts.list)];
+        for (const l of lists) if (!(await app.recipients.exists(l))) throw new NotFoundError('list', l);
+        const guards = start
+          ? await confirmStart(app, { newsletterId: newsletter.id, editionDate: compiled.editionDate, contentHash: contentHashOf(compiled), lists }, start, zone, opts)
+          : {};
+        const created = await app.service.create({ compiled, newsletter, subject: edition.subject, lists, at: start?.at, draft: opts.draft, ...guards });
+        await ctx.audit({ action: 'campaign.create', target: created.id, detail: { lists: created.lists.join(','), status: created.status, scheduledAt: created.scheduledAt } });
         out.result(summary(created), created.id);
+        if (created.status === 'draft') {
+          out.info(
+            `Created draft ${created.id}: ${edition.subject} → ${created.lists.join(', ')}. Nothing is sent until you start it: ` +
+              `newsdesk campaign test ${created.id} --to you@example.com, then newsdesk campaign start ${created.id} --now (or --at …).`,
+          );
+          return;
+        }
         const workers = await app.queues.campaign.getWorkers();
-        const when = at && at > new Date() ? `scheduled for ${created.scheduledAt}` : 'starting now';
         out.info(
-          `Created campaign ${created.id}: ${edition.subject} → ${created.lists.join(', ')}, ${when}.` +
+          `Created campaign ${created.id}: ${edition.subject} → ${created.lists.join(', ')}, starting ${describeStart(start?.at, zone)}.` +
             (workers.length ? '' : ' No worker is running: start one with `newsdesk worker`.'),
         );
+      });
+    });
+
+  campaign
+    .command('start <id>')
+    .description('start a draft, at once (default, or --now) or at --at')
+    .option('--now', 'start at once (the default)')
+    .option('--at <time>', 'start time: ISO 8601 with offset, or local time in the newsletter\'s timeZone')
+    .option('--yes', 'do not ask: the audience is as shown, and an edition dated another day is meant')
+    .option('--again', 'send although this edition already went (or goes) to one of these lists')
+    .option('--json', 'print the campaign as JSON')
+    .action(async (id: string, opts: { now?: boolean; at?: string; yes?: boolean; again?: boolean; json?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        assertSigningSecret(ctx.config(), { command: 'newsdesk campaign start', warn: warnLine });
+        const app = await ctx.app();
+        const draft = await app.campaigns.get(id);
+        const zone = (await app.campaigns.content(id)).newsletter.timeZone;
+        const start = startOption(opts, zone) ?? { at: undefined };
+        if (draft.status !== 'draft') throw new CampaignStateError(id, 'start', draft.status);
+        const candidate = { id, newsletterId: draft.newsletterId, editionDate: draft.editionDate, contentHash: draft.contentHash, lists: draft.lists };
+        const guards = await confirmStart(app, candidate, start, zone, opts);
+        const c = await app.service.start(id, { at: start.at, ...guards });
+        await ctx.audit({ action: 'campaign.start', target: id, detail: { scheduledAt: c.scheduledAt } });
+        out.result(summary(c));
+        out.info(`Started campaign ${id} → ${c.lists.join(', ')}, starting ${describeStart(start.at, zone)}.`);
       });
     });
 
@@ -117,14 +212,16 @@ export function campaignCommand(): Command {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
         if (opts.watch) await watch(ctx, id, out);
-        const p = await (await ctx.app()).service.status(id, { failures: 10 });
+        const app = await ctx.app();
+        const p = await app.service.status(id, { failures: 10 });
+        const zone = (await app.campaigns.content(id)).newsletter.timeZone;
         out.result(
           statusBody(p),
           [
             `${p.campaign.id}  ${p.campaign.subject}`,
             `  status     ${p.campaign.status}`,
             `  lists      ${p.campaign.lists.join(', ')}`,
-            `  scheduled  ${p.campaign.scheduledAt}`,
+            `  scheduled  ${p.campaign.status === 'draft' ? 'not started (a draft: newsdesk campaign start ' + id + ')' : describeInstant(new Date(p.campaign.scheduledAt), zone)}`,
             ...(p.campaign.startedAt ? [`  started    ${p.campaign.startedAt}`] : []),
             ...(p.campaign.finishedAt ? [`  finished   ${p.campaign.finishedAt}`] : []),
             ...(p.campaign.error ? [`  error      ${p.campaign.error}`] : []),
@@ -151,7 +248,7 @@ export function campaignCommand(): Command {
         const all = await (await ctx.app()).campaigns.list(Math.max(1, Number(opts.limit) || 20));
         const rows = [['ID', 'STATUS', 'SCHEDULED', 'LISTS', 'SENT', 'FAILED', 'SKIPPED', 'TOTAL']];
         for (const c of all) {
-          rows.push([c.id, c.status, c.scheduledAt, c.lists.join(','), count(c.counts.sent), count(c.counts.failed), count(c.counts.skipped), count(c.counts.total)]);
+          rows.push([c.id, c.status, c.status === 'draft' ? '-' : c.scheduledAt, c.lists.join(','), count(c.counts.sent), count(c.counts.failed), count(c.counts.skipped), count(c.counts.total)]);
         }
         out.result(all, all.length ? table(rows) : undefined);
         out.info(`${count(all.length)} campaign${all.length === 1 ? '' : 's'}.`);
@@ -179,17 +276,18 @@ export function campaignCommand(): Command {
 
   campaign
     .command('reschedule <id>')
-    .description('move the start of a scheduled campaign')
-    .requiredOption('--at <time>', 'new start time, ISO 8601 with offset')
+    .description('move the start of a scheduled campaign (never into the past)')
+    .requiredOption('--at <time>', 'new start time: ISO 8601 with offset, or local time in the newsletter\'s timeZone')
     .option('--json', 'print the campaign as JSON')
     .action(async (id: string, opts: { at: string; json?: boolean }) => {
       const out = createOutput(opts);
-      const at = parseAt(opts.at);
       await withContext(async (ctx) => {
-        const c = await (await ctx.app()).service.reschedule(id, at);
+        const app = await ctx.app();
+        const zone = (await app.campaigns.content(id)).newsletter.timeZone;
+        const c = await app.service.reschedule(id, parseAt(opts.at, zone));
         await ctx.audit({ action: 'campaign.reschedule', target: id, detail: { scheduledAt: c.scheduledAt } });
         out.result(summary(c));
-        out.info(`Campaign ${id} now starts at ${c.scheduledAt}.`);
+        out.info(`Campaign ${id} now starts ${describeInstant(new Date(c.scheduledAt), zone)}.`);
       });
     });
 

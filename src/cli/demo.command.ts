@@ -79,7 +79,8 @@ export function demoCommand(): Command {
         out.info(`demo: composed "${edition.subject}" (${(report.htmlBytes / 1024).toFixed(1)} KB HTML, ${report.errors.length} lint errors)`);
 
         await app.startWorkers();
-        const campaign = await app.service.create({ compiled, newsletter, subject: edition.subject, lists: [LIST_ID] });
+        // The demo mails generated readers into the dev outbox, the example edition each run: no question to ask.
+        const campaign = await app.service.create({ compiled, newsletter, subject: edition.subject, lists: [LIST_ID], again: true, confirmDate: true });
         out.info(`demo: sending campaign ${campaign.id} to ${where}`);
 
         const bar = createProgress('demo: sending', 1);

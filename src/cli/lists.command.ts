@@ -2,6 +2,7 @@
  * `newsdesk lists …`: create, show, rename and delete subscriber lists.
  */
 import { Command } from 'commander';
+import { deleteList } from '../queue/list-removal.ts';
 import { withContext } from './context.ts';
 import type { List } from '../domain/list.schema.ts';
 import { count, createOutput, plural, table } from './output.ts';
@@ -95,17 +96,18 @@ export function listsCommand(): Command {
 
   lists
     .command('delete <id>')
-    .description('delete a list and its memberships; subscribers are kept')
+    .description('delete a list and its memberships; subscribers are kept (refused while a campaign uses it)')
+    .option('--force', 'cancel the draft, scheduled, sending or paused campaigns that use it first')
     .option('--json', 'print the outcome as JSON')
-    .action(async (id: string, opts: { json?: boolean }) => {
+    .action(async (id: string, opts: { force?: boolean; json?: boolean }) => {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
-        const { lists: store } = await ctx.stores();
-        const members = await store.countMembers((await store.require(id)).id);
-        await store.delete(id);
-        await ctx.audit({ action: 'list.delete', target: id, detail: { members } });
-        out.result({ deleted: id, members });
-        out.info(`Deleted list ${id} and its ${plural(members, 'membership')}; subscribers are kept.`);
+        const app = await ctx.app();
+        const r = await deleteList(id, { force: opts.force }, { lists: app.stores.lists, campaigns: app.campaigns, cancel: (c) => app.service.cancel(c) });
+        await ctx.audit({ action: 'list.delete', target: id, detail: { members: r.members, cancelled: r.cancelled.join(',') } });
+        out.result(r);
+        if (r.cancelled.length) out.info(`Cancelled ${plural(r.cancelled.length, 'campaign')} that used it: ${r.cancelled.join(', ')}.`);
+        out.info(`Deleted list ${id} and its ${plural(r.members, 'membership')}; subscribers are kept.`);
       });
     });
 

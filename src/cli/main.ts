@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   tokens: async () => (await import('./tokens.command.ts')).tokensCommand(),
   secret: async () => (await import('./secret.command.ts')).secretCommand(),
   audit: async () => (await import('./audit.command.ts')).auditCommand(),
+  limits: async () => (await import('./limits.command.ts')).limitsCommand(),
   inbound: async () => (await import('./inbound.command.ts')).inboundCommand(),
 };
 

@@ -11,7 +11,10 @@ export function isFinal(status: CampaignStatus): boolean {
   return status === 'sent' || status === 'cancelled' || status === 'failed';
 }
 
-/** Delivery counters of one campaign. `pending` is derived: total − sent − failed − skipped. */
+/**
+ * Delivery counters of one campaign. `pending` is derived: total − sent − failed − skipped, and 0
+ * once the campaign is cancelled (nothing is pending then; see {@link CampaignProgress.cancelled}).
+ */
 export const CampaignCounts = z.strictObject({
   total: z.number().int().min(0),
   sent: z.number().int().min(0),
@@ -49,6 +52,8 @@ export const Campaign = z.strictObject({
   counts: CampaignCounts,
   /** Why a campaign failed, when it did. */
   error: z.string().optional(),
+  /** sha256 of the compiled content (subject, preheader, HTML, text): the same edition under another date or file. */
+  contentHash: z.string().optional(),
 });
 export type Campaign = z.infer<typeof Campaign>;
 
@@ -82,26 +87,64 @@ export const Delivery = z.strictObject({
 });
 export type Delivery = z.infer<typeof Delivery>;
 
+/**
+ * Whether any worker is alive (it beat recently), and when the last one was seen: a campaign
+ * with nobody to send it has no ETA, only "no worker alive since …".
+ */
+export interface WorkerLiveness {
+  alive: number;
+  /** The most recent heartbeat of any worker; undefined when none ever beat. */
+  lastSeen: Date | undefined;
+}
+
 /** How far a campaign has got: the one computation behind status, the dashboard and /metrics. */
 export interface CampaignProgress {
   campaign: Campaign;
   /** Recipients finished: sent, failed or skipped. */
   done: number;
-  /** Messages finished per second since the start. */
+  /** Messages finished per second since the start (0 for a cancelled campaign: it has no rate). */
   rate: number;
-  /** Seconds left at that rate, when it can be told. */
+  /** Seconds left at that rate, when it can be told (never while no worker is alive). */
   etaSeconds: number | undefined;
   /** Share of recipients finished, 0..1 (0 until the fan-out has counted anyone; 1 for a sent campaign of none). */
   progress: number;
+  /** Recipients a cancel left unsent. */
+  cancelled: number;
+  /**
+   * Set when the campaign is due to send but no worker is alive: since when (ISO, the last
+   * heartbeat), or null when no worker ever ran.
+   */
+  noWorkerSince: string | null | undefined;
 }
 
-export function progressOf(campaign: Campaign, now: Date = new Date()): CampaignProgress {
+/** True when a campaign is waiting on a worker right now: sending, or scheduled and already due. */
+export function needsWorker(campaign: Campaign, now: Date): boolean {
+  return campaign.status === 'sending' || (campaign.status === 'scheduled' && Date.parse(campaign.scheduledAt) <= now.getTime());
+}
+
+/** "no worker alive since …" for people, or undefined when the progress has a worker. */
+export function describeNoWorker(p: Pick<CampaignProgress, 'noWorkerSince'>): string | undefined {
+  if (p.noWorkerSince === undefined) return undefined;
+  return p.noWorkerSince === null ? 'no worker alive (none has run yet): start one with `newsdesk worker`' : `no worker alive since ${p.noWorkerSince}: start one with \`newsdesk worker\``;
+}
+
+export function progressOf(campaign: Campaign, now: Date = new Date(), workers?: WorkerLiveness): CampaignProgress {
   const c = campaign.counts;
   const done = c.sent + c.failed + c.skipped;
   const start = campaign.startedAt ? Date.parse(campaign.startedAt) : undefined;
   const end = campaign.finishedAt ? Date.parse(campaign.finishedAt) : now.getTime();
   const seconds = start !== undefined ? Math.max(0.001, (end - start) / 1000) : 0;
-  const rate = seconds > 0 ? done / seconds : 0;
-  const etaSeconds = rate > 0 && campaign.status === 'sending' ? c.pending / rate : undefined;
-  return { campaign, done, rate, etaSeconds, progress: c.total > 0 ? done / c.total : campaign.status === 'sent' ? 1 : 0 };
+  const cancelledStatus = campaign.status === 'cancelled';
+  const rate = seconds > 0 && !cancelledStatus ? done / seconds : 0;
+  const stranded = workers !== undefined && workers.alive === 0 && needsWorker(campaign, now);
+  const etaSeconds = rate > 0 && campaign.status === 'sending' && !stranded ? c.pending / rate : undefined;
+  return {
+    campaign,
+    done,
+    rate,
+    etaSeconds,
+    progress: c.total > 0 ? done / c.total : campaign.status === 'sent' ? 1 : 0,
+    cancelled: cancelledStatus ? Math.max(0, c.total - done) : 0,
+    noWorkerSince: stranded ? (workers.lastSeen?.toISOString() ?? null) : undefined,
+  };
 }

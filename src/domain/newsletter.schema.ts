@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AssetUrl, Link } from './link.ts';
+import { TimeZone } from './time-zone.ts';
 
 /** An address with an optional display name, as in From and Reply-To. */
 export const Mailbox = z.strictObject({
@@ -33,6 +34,11 @@ export const Newsletter = z.strictObject({
     .default({ accent: '#c8102e' }),
   /** Folder under `templates/`. */
   template: z.string().regex(/^[a-z0-9-]+$/).default('briefing'),
+  /**
+   * Where the newsroom is (IANA, e.g. `America/New_York`): a start time without an offset
+   * (`--at 2025-02-13T06:00`) is read here, and "today's edition" means today here. Unset: UTC.
+   */
+  timeZone: TimeZone.optional(),
   /** Used in the greeting when a subscriber has no name: "Good morning, reader". */
   greetingFallback: z.string().trim().min(1).max(40).default('there'),
   /**

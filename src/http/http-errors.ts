@@ -23,6 +23,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   smtp_unavailable: 503,
   outbox_unavailable: 503,
   test_send_failed: 502,
+  duplicate_send: 409,
+  edition_not_today: 409,
+  list_in_use: 409,
 };
 
 /** Plainer words for the multipart plugin's limits (its own say "reach files limit"). */

@@ -106,7 +106,7 @@ export function createMetrics(app: App, opts: MetricsOptions = {}): Metrics {
     name: 'newsdesk_campaign_messages',
     help:
       `Deliveries of the ${recent} most recent campaigns by state (sent = accepted by SMTP with 250, failed = refused for good, ` +
-      'skipped = not mailed because unsubscribed/bounced/suppressed when its turn came, pending = not final yet, total = recipients so far). ' +
+      'skipped = not mailed because unsubscribed/bounced/suppressed when its turn came, pending = not final yet, cancelled = left unsent by a cancel, total = recipients so far). ' +
       'Read from the campaign counters in Redis at scrape time: covers every worker process.',
     labelNames: ['campaign', 'state'] as const,
     registers: [own],
@@ -114,6 +114,7 @@ export function createMetrics(app: App, opts: MetricsOptions = {}): Metrics {
       this.reset();
       for (const c of await campaigns()) {
         for (const state of ['total', 'sent', 'failed', 'skipped', 'pending'] as const) this.set({ campaign: c.id, state }, c.counts[state]);
+        if (c.status === 'cancelled') this.set({ campaign: c.id, state: 'cancelled' }, progressOf(c).cancelled);
       }
     },
   });
@@ -126,6 +127,44 @@ export function createMetrics(app: App, opts: MetricsOptions = {}): Metrics {
     async collect() {
       this.reset();
       for (const c of await campaigns()) this.set({ campaign: c.id, status: c.status }, progressOf(c).progress);
+    },
+  });
+
+  // One heartbeat read serves both worker gauges of a scrape.
+  let beats: { at: number; liveness: ReturnType<App['stores']['workerHeartbeats']['liveness']> } | undefined;
+  const liveness = () => {
+    if (!beats || Date.now() - beats.at > 1000) beats = { at: Date.now(), liveness: app.stores.workerHeartbeats.liveness() };
+    return beats.liveness;
+  };
+
+  new Gauge({
+    name: 'newsdesk_workers_alive',
+    help: 'Worker processes that sent a heartbeat in the last 15 s, from Redis at scrape time. 0 while a campaign is sending means nobody is sending it.',
+    registers: [own],
+    async collect() {
+      this.set((await liveness()).alive);
+    },
+  });
+
+  new Gauge({
+    name: 'newsdesk_worker_last_seen_seconds',
+    help: 'Unix time of the last heartbeat of any worker ("no worker alive since …"); 0 when no worker ever ran. From Redis at scrape time.',
+    registers: [own],
+    async collect() {
+      const last = (await liveness()).lastSeen;
+      this.set(last ? last.getTime() / 1000 : 0);
+    },
+  });
+
+  new Gauge({
+    name: 'newsdesk_campaign_stranded',
+    help: `1 for each of the ${recent} most recent campaigns that is due to send while no worker is alive (it will not progress until one starts).`,
+    labelNames: ['campaign'] as const,
+    registers: [own],
+    async collect() {
+      this.reset();
+      const [list, workers] = await Promise.all([campaigns(), liveness()]);
+      for (const c of list) if (progressOf(c, new Date(), workers).noWorkerSince !== undefined) this.set({ campaign: c.id }, 1);
     },
   });
 

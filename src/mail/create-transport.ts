@@ -41,6 +41,11 @@ export async function createMailTransport(
   // Loaded only here: the SMTP server package is of no use to a worker sending to SMTP_URL.
   const { startDevOutbox } = await import('./dev-outbox.ts');
   const outbox = await startDevOutbox({ dir: config.smtp.outboxDir, logger: options.logger });
+  // Loud on purpose: mail that lands here reaches nobody.
+  options.logger?.warn(
+    { dir: outbox.dir, url: outbox.url },
+    `dev outbox: SMTP_URL is not set, so messages are saved as .eml files under ${outbox.dir} and nobody receives them`,
+  );
   let smtp: MailTransport;
   try {
     smtp = createSmtpTransport({ url: outbox.url, ...common });

@@ -2,13 +2,16 @@
  * The campaign lifecycle an editor drives: create (with the compiled email frozen in), schedule,
  * reschedule, pause, resume, cancel, status, test send. Sending itself happens in the workers.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import { type Campaign, type CampaignProgress, type CampaignStatus, type Delivery, progressOf } from '../domain/campaign.schema.ts';
+import { type Campaign, type CampaignProgress, type CampaignStatus, type Delivery, progressOf, type WorkerLiveness } from '../domain/campaign.schema.ts';
 import type { CompiledEmail } from '../domain/compiled-email.ts';
 import { NewsdeskError, NotFoundError } from '../domain/errors.ts';
 import { type CampaignReturns, campaignReturns, type ReturnTotals } from '../domain/return-report.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
+import { DuplicateSendError, type DuplicateSend, EditionDateError, editionDateMismatch, findDuplicateSends, type SendCandidate } from '../domain/duplicate-send.ts';
+import { assertNotPast } from '../domain/send-time.ts';
+import { localDateOf } from '../domain/time-zone.ts';
 import type { MailTransport, SendOutcome } from '../mail/transport.ts';
 import { type CampaignContent, type CampaignStore, recordsLifetime } from '../store/campaign.store.ts';
 import type { JobParking } from './parking.ts';
@@ -18,6 +21,21 @@ import type { MessagePreparer } from './send-batch.job.ts';
 /** The lists a campaign may name. */
 export interface ListDirectory {
   exists(listId: string): Promise<boolean>;
+  /** Members on the list (for the audience a confirmation names). */
+  countMembers(listId: string): Promise<number>;
+}
+
+/** Confirmations a caller gives explicitly; without them the checks refuse. */
+export interface SendGuards {
+  /** Send although the same edition went (or goes) to some of these lists already (`--again`). */
+  again?: boolean | undefined;
+  /** Send although the edition's date is not the start's date in the newsletter's zone (`--yes`). */
+  confirmDate?: boolean | undefined;
+}
+
+/** sha256 of what readers see (subject, preheader, HTML, text), so the same edition under another file or date is recognised. */
+export function contentHashOf(compiled: CompiledEmail): string {
+  return createHash('sha256').update(JSON.stringify([compiled.subject, compiled.preheader, compiled.html, compiled.text])).digest('hex');
 }
 
 /** A campaign command that does not fit the campaign's status (e.g. pause a sent campaign). */
@@ -35,6 +53,8 @@ export interface CampaignServiceOptions {
   /** For test sends; opened lazily by the caller if it is expensive. */
   transport?: () => Promise<MailTransport>;
   preparer?: MessagePreparer;
+  /** Which workers are alive, so progress says "no worker alive since …" instead of an ETA. */
+  workers?: { liveness(): Promise<WorkerLiveness> };
   /** Attempts for the start (fan-out) job. Default 10. */
   startAttempts?: number;
   /** What came back for a campaign (bounces, complaints, unsubscribes), for its status. Default: none reported. */
@@ -57,7 +77,7 @@ export interface CampaignStatusReport extends CampaignProgress, ReturnType<typeo
 /** A status report as the API and `campaign status --json` print it: the campaign's fields, flat. */
 export function statusBody(r: CampaignStatusReport) {
   const { campaign, done: _done, ...rest } = r;
-  return { ...campaign, ...rest, etaSeconds: r.etaSeconds ?? null };
+  return { ...campaign, ...rest, etaSeconds: r.etaSeconds ?? null, noWorkerSince: r.noWorkerSince };
 }
 
 const NO_RETURNS: ReturnTotals = { counts: { hard: 0, soft: 0, complaint: 0, unsubscribe: 0, blocked: 0 }, blocksByProvider: {}, breaker: undefined };
@@ -70,8 +90,10 @@ export class CampaignService {
   }
 
   /**
-   * Creates a campaign from an already compiled edition and schedules it (`at` in the future) or
-   * starts it at once. The compiled email and newsletter are stored with it.
+   * Creates a campaign from an already compiled edition. The compiled email and newsletter are
+   * stored with it. A draft (`draft: true`) waits for {@link start}; otherwise it is scheduled for
+   * `at` or, without `at`, starts at once — after the checks of {@link checkStart}.
+   * @throws SendTimeError when `at` is in the past; DuplicateSendError, EditionDateError (see {@link SendGuards}).
    */
   async create(input: {
     compiled: CompiledEmail;
@@ -80,15 +102,20 @@ export class CampaignService {
     subject: string;
     lists: string[];
     at?: Date | undefined;
-  }): Promise<Campaign> {
+    /** Store it without starting it. */
+    draft?: boolean | undefined;
+  } & SendGuards): Promise<Campaign> {
     const lists = [...new Set(input.lists)];
     if (lists.length === 0) throw new NewsdeskError('campaign_invalid', 'a campaign needs at least one --list');
     for (const l of lists) if (!(await this.opts.lists.exists(l))) throw new NotFoundError('list', l);
     const now = this.now();
-    const at = input.at && input.at > now ? input.at : now;
+    if (input.draft && input.at) throw new NewsdeskError('campaign_invalid', 'a draft has no start time: start it later with a time (campaign start --at)');
+    const contentHash = contentHashOf(input.compiled);
+    const candidate = { newsletterId: input.newsletter.id, editionDate: input.compiled.editionDate, contentHash, lists };
+    const at = input.draft ? now : await this.checkStart(candidate, input.at, input.newsletter.timeZone, input);
     const campaign: Campaign = {
       id: `${input.newsletter.id}-${input.compiled.editionDate}-${randomBytes(3).toString('hex')}`,
-      status: 'scheduled',
+      status: input.draft ? 'draft' : 'scheduled',
       newsletterId: input.newsletter.id,
       editionDate: input.compiled.editionDate,
       subject: input.subject,
@@ -98,10 +125,63 @@ export class CampaignService {
       cursor: 0,
       fanoutDone: false,
       counts: { total: 0, sent: 0, failed: 0, skipped: 0, pending: 0 },
+      contentHash,
     };
     await this.opts.campaigns.create(campaign, { compiled: input.compiled, newsletter: input.newsletter });
-    await this.schedule(campaign.id, at);
+    if (!input.draft) await this.schedule(campaign.id, at);
     return campaign;
+  }
+
+  /**
+   * Starts a draft: at `at`, or at once without it, after the same checks as {@link create}.
+   * @throws CampaignStateError when it is not a draft.
+   */
+  async start(id: string, opts: { at?: Date | undefined } & SendGuards = {}): Promise<Campaign> {
+    const campaign = await this.opts.campaigns.get(id);
+    if (campaign.status !== 'draft') throw new CampaignStateError(id, 'start', campaign.status);
+    const { newsletter } = await this.opts.campaigns.content(id);
+    const candidate = { id, newsletterId: campaign.newsletterId, editionDate: campaign.editionDate, contentHash: campaign.contentHash, lists: campaign.lists };
+    const at = await this.checkStart(candidate, opts.at, newsletter.timeZone, opts);
+    const r = await this.opts.campaigns.transition(id, ['draft'], 'scheduled', { scheduledAt: at.toISOString() });
+    if (!r.moved) throw new CampaignStateError(id, 'start', r.previous);
+    await this.schedule(id, at);
+    return this.opts.campaigns.get(id);
+  }
+
+  /**
+   * Everything that must hold before a campaign may start, as one answer: when (a past time is
+   * refused; none means now), the edition's date against the start's local date, and earlier
+   * campaigns of the same edition to the same lists. Returns the start time.
+   */
+  private async checkStart(candidate: SendCandidate, at: Date | undefined, timeZone: string | undefined, guards: SendGuards): Promise<Date> {
+    const now = this.now();
+    if (at) assertNotPast(at, now, timeZone);
+    const start = at && at > now ? at : now;
+    const zone = timeZone ?? 'UTC';
+    const startDay = localDateOf(start, zone);
+    if (!guards.confirmDate && editionDateMismatch(candidate.editionDate, startDay)) throw new EditionDateError(candidate.editionDate, startDay, zone);
+    if (!guards.again) {
+      const duplicates = await this.duplicatesOf(candidate);
+      if (duplicates.length) throw new DuplicateSendError(duplicates);
+    }
+    return start;
+  }
+
+  /** Earlier campaigns that sent, are sending or will send the same edition to any of the same lists. */
+  async duplicatesOf(candidate: SendCandidate): Promise<DuplicateSend[]> {
+    return findDuplicateSends(candidate, await this.opts.campaigns.all());
+  }
+
+  /**
+   * Who a campaign would reach and whether the edition went out before, for the question a
+   * careful command asks before it sends ("2,007 readers on metro; first send of this edition").
+   */
+  async audience(candidate: SendCandidate): Promise<{ lists: Array<{ id: string; members: number }>; duplicates: DuplicateSend[] }> {
+    const [lists, duplicates] = await Promise.all([
+      Promise.all(candidate.lists.map(async (id) => ({ id, members: await this.opts.lists.countMembers(id) }))),
+      this.duplicatesOf(candidate),
+    ]);
+    return { lists, duplicates };
   }
 
   /** Adds the start job (job id = campaign id, so doing it twice is harmless). */
@@ -120,8 +200,10 @@ export class CampaignService {
     );
   }
 
-  /** Moves the start of a scheduled campaign. */
+  /** Moves the start of a scheduled campaign. @throws SendTimeError when `at` is in the past. */
   async reschedule(id: string, at: Date): Promise<Campaign> {
+    const { newsletter } = await this.opts.campaigns.content(id);
+    assertNotPast(at, this.now(), newsletter.timeZone);
     const r = await this.opts.campaigns.transition(id, ['scheduled'], 'scheduled', { scheduledAt: at.toISOString() });
     if (!r.moved) throw new CampaignStateError(id, 'reschedule', r.previous);
     const job = await this.opts.campaignQueue.getJob(id);
@@ -164,7 +246,8 @@ export class CampaignService {
 
   /** The campaign with rate, ETA and progress. */
   async progress(id: string): Promise<CampaignProgress> {
-    return progressOf(await this.opts.campaigns.get(id), this.now());
+    const [campaign, workers] = await Promise.all([this.opts.campaigns.get(id), this.opts.workers?.liveness()]);
+    return progressOf(campaign, this.now(), workers);
   }
 
   /**

@@ -37,9 +37,10 @@ export async function runFanout(campaignId: string, deps: FanoutDeps, now = () =
   const { campaigns, members, sink, logger } = deps;
   let campaign = await campaigns.get(campaignId);
 
-  if (campaign.status === 'scheduled' || campaign.status === 'draft') {
+  // Only a scheduled campaign starts: a draft never sends until `campaign start` schedules it.
+  if (campaign.status === 'scheduled') {
     const snapshotMaxId = await members.maxSubscriberId();
-    const started = await campaigns.transition(campaignId, ['scheduled', 'draft'], 'sending', {
+    const started = await campaigns.transition(campaignId, ['scheduled'], 'sending', {
       startedAt: now().toISOString(),
       snapshotMaxId,
     });
@@ -75,8 +76,13 @@ export async function runFanout(campaignId: string, deps: FanoutDeps, now = () =
     if (status !== 'sending' && status !== 'paused') return { kind: 'stopped', status };
   }
 
-  const finished = await campaigns.finishFanout(campaignId, now());
+  const reason = `no recipients: ${campaign.lists.length === 1 ? 'list' : 'lists'} ${campaign.lists.join(', ')} had no active members when it started`;
+  const end = await campaigns.finishFanout(campaignId, now(), reason);
+  if (end === 'no-recipients') {
+    logger.error({ campaignId, lists: campaign.lists }, `campaign failed: ${reason}`);
+    return { kind: 'done', recipients: 0, finished: false };
+  }
   const total = (await campaigns.get(campaignId)).counts.total;
   logger.info({ campaignId, recipients: total }, 'fan-out complete');
-  return { kind: 'done', recipients: total, finished };
+  return { kind: 'done', recipients: total, finished: end === 'sent' };
 }

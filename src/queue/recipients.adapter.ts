@@ -16,6 +16,7 @@ export function createRecipients(stores: Pick<Stores, 'subscribers' | 'lists' | 
     maxSubscriberId: () => subscribers.maxSubscriberId(),
     pageMembers: (listId, range) => lists.pageMembers(listId, range),
     exists: async (listId) => (await lists.get(listId)) !== null,
+    countMembers: (listId) => lists.countMembers(listId),
 
     async check(subscriberId, campaignLists, sending): Promise<Eligibility> {
       // The note (first), the record and every membership in one round trip: ioredis writes them

@@ -128,11 +128,20 @@ redis.call('HSET', KEYS[2], ARGV[1], 'q|' .. (a + 1) .. '|' .. ARGV[2])
 return 1
 `);
 
-// KEYS: campaign hash, deliveries hash. ARGV: finish time, retention ms.
+// KEYS: campaign hash, deliveries hash. ARGV: finish time, retention ms, why a campaign of nobody failed.
+// A fan-out that found no recipient ends the campaign `failed` (2): "sent, 0 of 0" hides a mistake.
 const FINISH_FANOUT = new LuaScript('campaign-finish-fanout', `${FINISH}
 redis.call('HSET', KEYS[1], 'fanoutDone', '1')
+local f = redis.call('HMGET', KEYS[1], 'status', 'total')
+if (f[1] == 'sending' or f[1] == 'paused') and tonumber(f[2] or '0') == 0 then
+  redis.call('HSET', KEYS[1], 'status', 'failed', 'finishedAt', ARGV[1], 'error', ARGV[3])
+  return 2
+end
 return finish_if_done(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
 `);
+
+/** How a finished fan-out left the campaign: `sent` (this call completed it), `no-recipients` (failed: nobody to send to), `open` (deliveries still to go, or already ended). */
+export type FanoutEnd = 'sent' | 'no-recipients' | 'open';
 
 // KEYS: campaign hash, deliveries hash. ARGV: new status, retention ms to start on the deliveries
 // (0: none), the number of field/value pairs, the pairs, then the allowed current statuses.
@@ -285,6 +294,26 @@ export class CampaignStore {
   }
 
   /**
+   * Every campaign, newest first, read in pages (one pipelined round trip per 500): the duplicate
+   * guard and "which campaigns use this list" look at all of them.
+   */
+  async all(): Promise<Campaign[]> {
+    const out: Campaign[] = [];
+    for (let start = 0; ; start += 500) {
+      const ids = await this.redis.zrevrange(this.keys.campaigns, start, start + 499);
+      if (!ids.length) return out;
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.hgetall(this.hashKey(id));
+      for (const [err, fields] of (await pipeline.exec()) ?? []) {
+        if (err) throw err;
+        const f = fields as Record<string, string>;
+        if (f.status) out.push(fromFields(f));
+      }
+      if (ids.length < 500) return out;
+    }
+  }
+
+  /**
    * Moves the campaign to `to` if its status is one of `from`, setting `fields` in the same step.
    * Returns whether it moved and the status it had.
    */
@@ -315,9 +344,14 @@ export class CampaignStore {
     return Number(await REGISTER.run(this.redis, [this.hashKey(id), this.deliveriesKey(id)], [...subscriberIds]));
   }
 
-  /** Marks the fan-out complete. True when that completed the campaign (every delivery was already final). */
-  async finishFanout(id: string, now = new Date()): Promise<boolean> {
-    return Number(await FINISH_FANOUT.run(this.redis, [this.hashKey(id), this.deliveriesKey(id)], [now.toISOString(), this.retentionMs])) === 1;
+  /**
+   * Marks the fan-out complete: `sent` when that completed the campaign (every delivery was
+   * already final), `no-recipients` when it had none (the campaign is then `failed` with
+   * `noRecipientsReason` as its error), `open` otherwise.
+   */
+  async finishFanout(id: string, now = new Date(), noRecipientsReason = 'no recipients: its lists had no active members'): Promise<FanoutEnd> {
+    const r = Number(await FINISH_FANOUT.run(this.redis, [this.hashKey(id), this.deliveriesKey(id)], [now.toISOString(), this.retentionMs, noRecipientsReason]));
+    return r === 1 ? 'sent' : r === 2 ? 'no-recipients' : 'open';
   }
 
   /**
@@ -437,7 +471,7 @@ function toFields(c: Campaign): Record<string, string> {
     failed: String(c.counts.failed),
     skipped: String(c.counts.skipped),
   };
-  for (const k of ['startedAt', 'pausedAt', 'pauseReason', 'finishedAt', 'error'] as const) if (c[k] !== undefined) f[k] = c[k] as string;
+  for (const k of ['startedAt', 'pausedAt', 'pauseReason', 'finishedAt', 'error', 'contentHash'] as const) if (c[k] !== undefined) f[k] = c[k] as string;
   if (c.snapshotMaxId !== undefined) f.snapshotMaxId = String(c.snapshotMaxId);
   return f;
 }
@@ -449,7 +483,8 @@ function fromFields(f: Record<string, string>): Campaign {
     sent: n('sent'),
     failed: n('failed'),
     skipped: n('skipped'),
-    pending: Math.max(0, n('total') - n('sent') - n('failed') - n('skipped')),
+    // A cancelled campaign has nothing pending: what was left is cancelled (see progressOf).
+    pending: f.status === 'cancelled' ? 0 : Math.max(0, n('total') - n('sent') - n('failed') - n('skipped')),
   };
   return Campaign.parse({
     id: f.id,
@@ -470,5 +505,6 @@ function fromFields(f: Record<string, string>): Campaign {
     fanoutDone: f.fanoutDone === '1',
     counts,
     error: f.error,
+    contentHash: f.contentHash,
   });
 }

@@ -161,6 +161,12 @@ export interface Keys {
   readonly campaigns: string;
   /** Hash: the global send-rate limiter's state. */
   readonly sendRate: string;
+  /** Hash: the send limits every worker obeys (`perSecond`, `perHour`), set by `newsdesk limits set`. */
+  readonly sendLimits: string;
+  /** Sorted set: worker id scored by its last heartbeat (ms, Redis's clock). */
+  readonly workers: string;
+  /** String: when the last worker that stopped cleanly was last seen (ms). */
+  readonly workersLastSeen: string;
   /** Hash with a TTL: campaign id → until (ms) of a send to this subscriber past its eligibility check. */
   sendsInProgress(subscriberId: number): string;
   /** Hash: API token id → token record (with the token's hash, never the token). */
@@ -208,6 +214,9 @@ export function createKeys(prefix: string): Keys {
     campaignParked: (id) => `${tag}:campaign:${id}:parked`,
     campaigns: `${tag}:campaigns`,
     sendRate: `${tag}:rate`,
+    sendLimits: `${tag}:limits`,
+    workers: `${tag}:workers`,
+    workersLastSeen: `${tag}:workers:last-seen`,
     sendsInProgress: (subscriberId) => `${tag}:sending:${subscriberId}`,
     apiTokens: `${tag}:api-tokens`,
     apiTokenNames: `${tag}:api-token-names`,

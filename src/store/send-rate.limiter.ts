@@ -54,12 +54,22 @@ export interface SendRateLimiterOptions {
 export class SendRateLimiter {
   private readonly redis: RedisClient;
   private readonly key: string;
-  private readonly rate: SendRate;
+  private rate: SendRate;
 
   constructor(opts: SendRateLimiterOptions) {
     this.redis = opts.redis;
     this.key = opts.keys.sendRate;
     this.rate = opts.rate;
+  }
+
+  /** The rate in force. */
+  get current(): SendRate {
+    return { ...this.rate };
+  }
+
+  /** Follows a new rate (the stored limits changed); the next ask uses it. */
+  setRate(rate: SendRate): void {
+    this.rate = { ...rate };
   }
 
   get unlimited(): boolean {

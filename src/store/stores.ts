@@ -4,12 +4,14 @@ import { createApiTokenStore, type ApiTokenStore } from './api-token.store.ts';
 import { type AuditLog, createAuditLog } from './audit.store.ts';
 import { createListStore, type ListStore } from './list.store.ts';
 import { createKeys, type Keys, type RedisClient } from './redis.ts';
+import { createSendLimitsStore, type SendLimitsStore } from './send-limits.store.ts';
 import { createSendsInProgress, type SendsInProgress } from './sends-in-progress.store.ts';
 import { createSessionStore, type SessionStore } from './session.store.ts';
 import { createSignInThrottle, type SignInThrottle } from './signin-throttle.store.ts';
 import { createSignUpCap, type SignUpCap } from './sign-up-cap.store.ts';
 import { createSubscriberStore, type SubscriberStore } from './subscriber.store.ts';
 import { createSuppressionStore, type SuppressionStore } from './suppression.store.ts';
+import { createWorkerHeartbeats, type WorkerHeartbeats } from './worker-heartbeat.store.ts';
 
 export interface StoresOptions {
   redis: RedisClient;
@@ -35,6 +37,10 @@ export interface Stores {
   sessions: SessionStore;
   /** Sends past their eligibility check, for unsubscribes to wait on. */
   sendsInProgress: SendsInProgress;
+  /** The send limits every worker obeys (`newsdesk limits`). */
+  sendLimits: SendLimitsStore;
+  /** Which workers are alive. */
+  workerHeartbeats: WorkerHeartbeats;
   /** Who did what, when. */
   audit: AuditLog;
   /** Failed dashboard sign-ins per account. */
@@ -69,6 +75,8 @@ export function createStores(options: StoresOptions): Stores {
     apiTokens: createApiTokenStore(deps),
     sessions: createSessionStore({ ...deps, ...(options.sessionIdleMs ? { idleMs: options.sessionIdleMs } : {}) }),
     sendsInProgress,
+    sendLimits: createSendLimitsStore(deps),
+    workerHeartbeats: createWorkerHeartbeats(deps),
     signInThrottle: createSignInThrottle(deps),
     audit: createAuditLog({ ...deps, ...(options.auditRetentionMs ? { retentionMs: options.auditRetentionMs } : {}) }),
     signUpCap: createSignUpCap(deps),

@@ -110,13 +110,16 @@ describe('the dashboard in a real browser', () => {
     await page.fill('input[name=local]', '2031-07-01T06:30');
     expect(await page.inputValue('input[name=at]')).toBe('2031-07-01T06:30:00-04:00');
 
-    // Schedule it for now and watch it go.
-    await page.check('input[name=when][value=now]');
+    // Save it as a draft (nothing goes out), then start it from its page and watch it go.
+    await page.check('input[name=when][value=draft]');
     expect(await page.inputValue('input[name=at]')).toBe('');
     expect(await page.isChecked('input[name=lists][value=daily]')).toBe(true);
-    expect(await page.isChecked('input[name=when][value=now]')).toBe(true);
-    await Promise.all([page.waitForURL(/\/admin\/campaigns\/daily-2025-02-13-[0-9a-f]{6}$/), page.click('button:has-text("Schedule")')]);
+    await Promise.all([page.waitForURL(/\/admin\/campaigns\/daily-2025-02-13-[0-9a-f]{6}$/), page.click('button:has-text("Create campaign")')]);
     const campaignId = new URL(page.url()).pathname.split('/').pop() as string;
+    expect((await app.campaigns.get(campaignId)).status).toBe('draft');
+    // The example edition is dated 2025-02-13, not today: starting it needs that confirmed.
+    await page.check('input[name=confirmDate]');
+    await Promise.all([page.waitForURL(`${base}/admin/campaigns/${campaignId}`), page.click('button:has-text("Start sending to daily")')]);
     await page.waitForFunction(() => document.querySelector('[data-field=pct]')?.textContent === '100%', undefined, { timeout: 60_000 });
     await page.waitForFunction(() => document.querySelector('[data-field=status]')?.textContent === 'sent', undefined, { timeout: 30_000 });
     expect(await page.textContent('[data-count=sent]')).toBe(String(READERS));

@@ -52,7 +52,7 @@ describe('through the API', () => {
       const id = (added.json() as { id: number }).id;
       await api('DELETE', `/api/lists/daily/subscribers/${id}`);
       await api('POST', `/api/subscribers/${id}/unsubscribe`, {});
-      const campaign = (await api('POST', '/api/campaigns', { edition: readFileSync(EXAMPLE_EDITION_FILE, 'utf8'), lists: ['daily'], at: inAnHour() })).json() as { id: string };
+      const campaign = (await api('POST', '/api/campaigns', { edition: readFileSync(EXAMPLE_EDITION_FILE, 'utf8'), lists: ['daily'], at: inAnHour(), confirmDate: true })).json() as { id: string };
       await api('POST', `/api/campaigns/${campaign.id}/reschedule`, { at: inAnHour() });
       await api('POST', `/api/campaigns/${campaign.id}/test`, { to: 'editor@example.com' });
       await startSending(campaign.id);
@@ -154,7 +154,7 @@ describe('through the CLI', () => {
       await newsdesk('lists', 'unpublish', 'cli-list');
       await newsdesk('subscribers', 'import', csv, '--list', 'cli-list');
       await newsdesk('subscribers', 'unsubscribe', 'cli1@example.org');
-      const created = await newsdesk('campaign', 'create', EXAMPLE_EDITION_FILE, '--list', 'cli-list', '--at', inAnHour(), '--json');
+      const created = await newsdesk('campaign', 'create', EXAMPLE_EDITION_FILE, '--list', 'cli-list', '--at', inAnHour(), '--yes', '--json');
       const { id } = JSON.parse(created.stdout) as { id: string };
       await newsdesk('campaign', 'reschedule', id, '--at', inAnHour());
       await newsdesk('campaign', 'test', id, '--to', 'editor@example.com');

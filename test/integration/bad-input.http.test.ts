@@ -168,7 +168,7 @@ describe('editors\' API: bodies', () => {
   });
 
   it('a body naming lists that do not exist: 400 naming each, nothing stored', async () => {
-    const a = await refused('/api/campaigns', { body: JSON.stringify({ edition: exampleYaml, lists: ['daily', 'nope', 'gone'] }), type: JSON_TYPE });
+    const a = await refused('/api/campaigns', { body: JSON.stringify({ edition: exampleYaml, lists: ['daily', 'nope', 'gone'], at: 'now' }), type: JSON_TYPE });
     expect(a.status).toBe(400);
     expect(a.json?.problems).toEqual([
       { path: 'lists[1]', message: 'no such list' },

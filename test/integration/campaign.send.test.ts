@@ -209,12 +209,14 @@ describe('campaign sending', () => {
     expect(Date.parse(done.startedAt as string)).toBeGreaterThanOrEqual(Date.parse(c.createdAt) + 250);
   });
 
-  it('finishes a campaign to an empty list at once', async () => {
+  it('fails a campaign whose recipients come to 0, with the reason, instead of calling it sent', async () => {
     const p = await start();
     await p.app.stores.lists.create({ id: 'empty', newsletter: 'daily' });
     const c = await p.createCampaign(['empty']);
-    const done = await p.waitForStatus(c.id, 'sent');
+    const done = await p.waitForStatus(c.id, 'failed');
     expect(done.counts).toEqual({ total: 0, sent: 0, failed: 0, skipped: 0, pending: 0 });
+    expect(done.error).toMatch(/no recipients: list empty had no active members/);
+    expect(done.finishedAt).toBeDefined();
   });
 
   it('refuses a campaign to a list that does not exist, and stores nothing', async () => {

@@ -130,8 +130,8 @@ describe('CampaignStore', () => {
     await store.claim('c-fin', 3, holder('j'));
     finishes.push((await store.record('c-fin', 3, { state: 'skipped', reason: 'unsubscribed' })).finished);
     expect(finishes).toEqual([false, false, false]);
-    expect(await store.finishFanout('c-fin')).toBe(true);
-    expect(await store.finishFanout('c-fin')).toBe(false);
+    expect(await store.finishFanout('c-fin')).toBe('sent');
+    expect(await store.finishFanout('c-fin')).toBe('open');
     // A second record for a final delivery changes nothing.
     expect(await store.record('c-fin', 3, { state: 'sent', messageId: '<3@x>', reply: '250' })).toEqual({ recorded: false, finished: false });
     const c = await store.get('c-fin');
@@ -143,7 +143,7 @@ describe('CampaignStore', () => {
   it('finishes on the last record when the fan-out finished first', async () => {
     await store.create(campaign('c-fin2'), { compiled, newsletter });
     await store.registerDeliveries('c-fin2', [1, 2]);
-    expect(await store.finishFanout('c-fin2')).toBe(false);
+    expect(await store.finishFanout('c-fin2')).toBe('open');
     await store.claim('c-fin2', 1, holder('j'));
     expect((await store.record('c-fin2', 1, { state: 'failed', reply: '550 5.1.1 no such user' })).finished).toBe(false);
     await store.claim('c-fin2', 2, holder('j'));
@@ -178,7 +178,7 @@ describe('CampaignStore', () => {
     await kept.claim('c-ret2', 3, holder('j'));
     await kept.record('c-ret2', 3, { state: 'skipped', reason: 'unsubscribed' });
     expect(await ttl('c-ret2')).toBe(-1);
-    expect(await kept.finishFanout('c-ret2')).toBe(true);
+    expect(await kept.finishFanout('c-ret2')).toBe('sent');
     expect(await ttl('c-ret2')).toBeGreaterThan(30 * day - 60_000);
     // Retention off (the default): kept for ever.
     await store.create(campaign('c-ret3'), { compiled, newsletter });

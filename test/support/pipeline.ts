@@ -103,7 +103,8 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
     },
     async createCampaign(lists, at) {
       const { compiled, newsletter, subject } = await compiledExampleEdition();
-      return app.service.create({ compiled, newsletter, subject, lists, at });
+      // The example edition is dated 2025-02-13 and tests send it many times: confirm both on purpose.
+      return app.service.create({ compiled, newsletter, subject, lists, at, again: true, confirmDate: true });
     },
     waitFor,
     waitForStatus: (id, status, timeoutMs) => waitFor(id, (c) => c.status === status, timeoutMs),

@@ -1,6 +1,6 @@
 /** The dashboard's campaign pages: list, detail, new (editor) and preview. */
 import type { LintReport } from '../../composer/lint.ts';
-import { type Campaign, type Delivery, isFinal } from '../../domain/campaign.schema.ts';
+import { type Campaign, type Delivery, describeNoWorker, isFinal } from '../../domain/campaign.schema.ts';
 import type { InputProblem } from '../../domain/errors.ts';
 import type { ListWithCount } from '../../store/list.store.ts';
 import type { CampaignStatusReport } from '../../queue/campaign.service.ts';
@@ -21,7 +21,7 @@ export function campaignListView(campaigns: Campaign[]): SafeHtml {
   <td class="num"><span data-count="sent">${count(c.counts.sent)}</span> / <span data-count="total">${count(c.counts.total)}</span></td>
   <td class="num" data-count="failed">${count(c.counts.failed)}</td>
   <td>${c.lists.join(', ')}</td>
-  <td>${localTime(c.scheduledAt)}</td>
+  <td>${c.status === 'draft' ? html`<span class="muted">not started</span>` : localTime(c.scheduledAt)}</td>
 </tr>`,
   );
   return html`<div class="row"><h1>Campaigns</h1><span class="spacer"></span><a class="button" href="/admin/campaigns/new">New campaign</a></div>
@@ -56,6 +56,7 @@ export function campaignDetailView(d: DetailData): SafeHtml {
     c.status === 'paused' && action('resume', 'Resume', ''),
     !isFinal(c.status) && action('cancel', 'Cancel campaign', 'danger', 'Cancel this campaign? Nothing more will be sent.'),
   ];
+  const noWorker = describeNoWorker(d.p);
   const stat = (key: string, label: string, value: number) => html`<div class="stat"><b data-count="${key}">${count(value)}</b><span>${label}</span></div>`;
   const deliveryRows = (rows: DetailData['failures']) =>
     rows.map(
@@ -67,10 +68,10 @@ export function campaignDetailView(d: DetailData): SafeHtml {
 <div class="row"><h1>${c.subject}</h1>${statusBadge(c.status)}<span class="spacer"></span>${actions}</div>
 ${c.status === 'paused' && c.pauseReason && html`<p class="card" data-field="pause-reason"><strong>Paused by newsdesk:</strong> ${c.pauseReason}. Resume once the setting is fixed.</p>`}
 <div class="row">${progressBar(c, { wide: true })}<span class="muted">rate <span data-field="rate">${d.p.rate > 0 ? `${Math.round(d.p.rate)}/s` : '–'}</span>,
-ETA <span data-field="eta">${d.p.etaSeconds === undefined ? '–' : `${Math.ceil(d.p.etaSeconds)} s`}</span></span></div>
+ETA <span data-field="eta">${noWorker ?? (d.p.etaSeconds === undefined ? '–' : `${Math.ceil(d.p.etaSeconds)} s`)}</span></span></div>
 <div class="stats">
 ${stat('sent', 'sent (accepted by SMTP)', c.counts.sent)}${stat('failed', 'failed', c.counts.failed)}${stat('skipped', 'skipped', c.counts.skipped)}
-${stat('pending', 'pending', c.counts.pending)}${stat('total', 'recipients', c.counts.total)}
+${c.status === 'cancelled' ? stat('cancelled', 'cancelled', d.p.cancelled) : stat('pending', 'pending', c.counts.pending)}${stat('total', 'recipients', c.counts.total)}
 </div>
 </section>
 <div class="card"><dl class="facts">
@@ -78,7 +79,7 @@ ${stat('pending', 'pending', c.counts.pending)}${stat('total', 'recipients', c.c
 <dt>Lists</dt><dd>${c.lists.join(', ')}</dd>
 <dt>Edition</dt><dd>${c.newsletterId}, ${c.editionDate}</dd>
 <dt>Created</dt><dd>${localTime(c.createdAt)}</dd>
-<dt>Starts</dt><dd>${localTime(c.scheduledAt)}</dd>
+<dt>Starts</dt><dd>${c.status === 'draft' ? 'when started' : localTime(c.scheduledAt)}</dd>
 <dt>Started</dt><dd>${localTime(c.startedAt)}</dd>
 <dt>Finished</dt><dd>${localTime(c.finishedAt)}</dd>
 ${c.error && html`<dt>Error</dt><dd>${c.error}</dd>`}
@@ -86,6 +87,16 @@ ${d.p.returns.breaker && html`<dt>Paused by</dt><dd>the reputation breaker: ${d.
 ${d.p.deliveryRecordsUntil && html`<dt>Delivery records</dt><dd>kept until ${localTime(d.p.deliveryRecordsUntil)}</dd>`}
 ${d.p.deliveryRecordsRemoved && html`<dt>Delivery records</dt><dd>removed after the retention period (<code>DELIVERY_RETENTION_DAYS</code>); the counts above remain</dd>`}
 </dl></div>
+${c.status === 'draft' && !d.readOnly && html`<h2>Start</h2>
+<p class="muted">A draft sends nothing. Send yourself a test first (<code>newsdesk campaign test ${c.id} --to you@example.com</code>), then start it.</p>
+<form class="card" method="post" action="/admin/campaigns/${c.id}/start" data-send-time>
+<input type="hidden" name="_csrf" value="${d.csrf}">
+<label class="check"><input type="radio" name="when" value="now" checked> Now</label>
+<label class="check"><input type="radio" name="when" value="at"> At <span class="muted">(<span data-tz>your time zone</span>)</span></label>
+<input type="datetime-local" name="local" aria-label="Send time"><input type="hidden" name="at" value="">
+<label class="check"><input type="checkbox" name="confirmDate" value="yes"> The edition is dated ${c.editionDate}: send it even if that is not the send day</label>
+<label class="check"><input type="checkbox" name="again" value="yes"> Send even if this edition already went to these lists</label>
+<button type="submit">Start sending to ${c.lists.join(', ')}</button></form>`}
 ${c.status === 'scheduled' && !d.readOnly && html`<h2>Reschedule</h2>
 <form class="card row" method="post" action="/admin/campaigns/${c.id}/reschedule" data-send-time>
 <input type="hidden" name="_csrf" value="${d.csrf}"><input type="hidden" name="when" value="at"><input type="hidden" name="at" value="">
@@ -133,6 +144,19 @@ export interface PreviewData {
   problems?: InputProblem[] | undefined;
   flash?: SafeHtml | undefined;
   testTo?: string | undefined;
+  /** Confirmations the last attempt needed, each with what it confirms: shown as checkboxes. */
+  confirm?: { again?: string | undefined; date?: string | undefined } | undefined;
+  /** The start choice to keep selected: a draft unless the editor chose otherwise. */
+  when?: 'draft' | 'now' | 'at' | undefined;
+}
+
+/** The "send anyway" boxes a refused start offers (an edition sent before, an edition of another day). */
+function confirmBoxes(confirm: PreviewData['confirm']): SafeHtml | '' {
+  if (!confirm?.again && !confirm?.date) return '';
+  return html`<fieldset class="confirm"><legend>Confirm</legend>
+${confirm.again ? html`<label class="check"><input type="checkbox" name="again" value="yes"> Send again: ${confirm.again}</label>` : ''}
+${confirm.date ? html`<label class="check"><input type="checkbox" name="confirmDate" value="yes"> Send anyway: ${confirm.date}</label>` : ''}
+</fieldset>`;
 }
 
 function lintView(report: LintReport): SafeHtml {
@@ -181,11 +205,13 @@ ${problemList(d.problems ?? [])}
 ${hiddenEdition}
 <fieldset><legend>Send to</legend>${listChoices}</fieldset>
 <fieldset><legend>When</legend>
-<label class="check"><input type="radio" name="when" value="now" checked> Now</label>
-<label class="check"><input type="radio" name="when" value="at"> At <span class="muted">(<span data-tz>your time zone</span>)</span></label>
+<label class="check"><input type="radio" name="when" value="draft"${(d.when ?? 'draft') === 'draft' ? html` checked` : ''}> Save as a draft <span class="muted">(send a test, then start it)</span></label>
+<label class="check"><input type="radio" name="when" value="now"${d.when === 'now' ? html` checked` : ''}> Now</label>
+<label class="check"><input type="radio" name="when" value="at"${d.when === 'at' ? html` checked` : ''}> At <span class="muted">(<span data-tz>your time zone</span>)</span></label>
 <input type="datetime-local" name="local" aria-label="Send time"><input type="hidden" name="at" value="">
 </fieldset>
-<button type="submit" ${sendable ? '' : html`disabled`}>Schedule</button>
+${confirmBoxes(d.confirm)}
+<button type="submit" ${sendable ? '' : html`disabled`}>Create campaign</button>
 ${!sendable && html`<p class="muted">Fix the lint errors to schedule.</p>`}
 </form>
 <form class="card" method="post" action="/admin/campaigns/test">

@@ -7,13 +7,15 @@ import type { TemplateCache } from '../../composer/templates.ts';
 import { CampaignId } from '../../domain/campaign.schema.ts';
 import { type InputProblem, ValidationError } from '../../domain/errors.ts';
 import { ListId } from '../../domain/list.schema.ts';
-import { SendTime } from '../../domain/send-time.ts';
+import { describeNoWorker } from '../../domain/campaign.schema.ts';
+import { describeDuplicate, DuplicateSendError, EditionDateError } from '../../domain/duplicate-send.ts';
+import { assertNotPast, SendTime, SendTimeError } from '../../domain/send-time.ts';
 import { EmailAddress } from '../../domain/subscriber.schema.ts';
 import { lintProblems } from '../../composer/lint.ts';
 import { audit } from '../audit.ts';
 import { type ComposedInput, composeEditionInput, sampleCopy } from '../edition-input.ts';
 import type { SafeHtml } from '../html.ts';
-import { campaignDetailView, campaignListView, editorView, previewView } from './campaign.views.ts';
+import { campaignDetailView, campaignListView, editorView, type PreviewData, previewView } from './campaign.views.ts';
 import { csrfToken } from './csrf.ts';
 import { flash, sendAdminPage } from './layout.ts';
 
@@ -35,12 +37,42 @@ const EditionForm = z.object({
   editionFile: z.instanceof(Buffer).optional(),
 });
 
+/** A ticked checkbox. */
+const ticked = z.literal('yes').optional().transform((v) => v === 'yes');
+
 const ScheduleForm = z.object({
   edition: z.string().min(1, 'the edition is missing').max(MAX_EDITION_CHARS),
   lists: many(ListId).optional(),
+  /** A draft unless the editor says otherwise: nothing goes out before a test and a start. */
+  when: z.enum(['draft', 'now', 'at']).default('draft'),
+  at: z.string().optional(),
+  again: ticked,
+  confirmDate: ticked,
+});
+
+const StartForm = z.object({
   when: z.enum(['now', 'at']).default('now'),
   at: z.string().optional(),
+  again: ticked,
+  confirmDate: ticked,
 });
+
+/** The dashboard's start time: the browser sends the local time it picked with its offset. */
+function formStartTime(when: string, at: string | undefined, problems: InputProblem[]): Date | undefined {
+  if (when !== 'at') return undefined;
+  const parsed = SendTime.safeParse(at ?? '');
+  if (!parsed.success) {
+    problems.push({ path: 'at', message: at ? (parsed.error.issues[0]?.message ?? 'not a time') : 'pick a send time' });
+    return undefined;
+  }
+  try {
+    assertNotPast(parsed.data, new Date());
+  } catch (err) {
+    if (!(err instanceof SendTimeError)) throw err;
+    problems.push({ path: 'at', message: err.message });
+  }
+  return parsed.data;
+}
 
 const TestForm = z.object({
   edition: z.string().min(1, 'the edition is missing').max(MAX_EDITION_CHARS),
@@ -65,7 +97,15 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
     reply: FastifyReply,
     text: string,
     composed: ComposedInput,
-    extra: { problems?: InputProblem[]; flash?: SafeHtml; selected?: string[]; testTo?: string; status?: number } = {},
+    extra: {
+      problems?: InputProblem[];
+      flash?: SafeHtml;
+      selected?: string[];
+      testTo?: string;
+      status?: number;
+      confirm?: PreviewData['confirm'];
+      when?: PreviewData['when'];
+    } = {},
   ) {
     const { csrf, frame: f } = frame(req, reply, `Preview: ${composed.edition.subject}`, 'new');
     const lists = await app.stores.lists.all();
@@ -84,6 +124,8 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
       problems: extra.problems,
       flash: extra.flash,
       testTo: extra.testTo,
+      confirm: extra.confirm,
+      when: extra.when,
     });
     return sendAdminPage(reply, f, body, extra.status ?? 200);
   }
@@ -121,7 +163,18 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
     return found.flatMap((p) => {
       if (!p) return [];
       const c = p.campaign;
-      return [{ id: c.id, status: c.status, counts: c.counts, done: p.done, progress: p.progress, rate: p.rate, etaSeconds: p.etaSeconds ?? null }];
+      return [
+        {
+          id: c.id,
+          status: c.status,
+          counts: { ...c.counts, cancelled: p.cancelled },
+          done: p.done,
+          progress: p.progress,
+          rate: p.rate,
+          etaSeconds: p.etaSeconds ?? null,
+          noWorker: describeNoWorker(p) ?? null,
+        },
+      ];
     });
   });
 
@@ -157,15 +210,29 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
     if (!composed) return reply;
     const problems: InputProblem[] = [];
     if (!lists.length) problems.push({ path: 'lists', message: 'pick at least one list' });
-    let at: Date | undefined;
-    if (when === 'at') {
-      const parsed = SendTime.safeParse(req.body.at ?? '');
-      if (parsed.success) at = parsed.data;
-      else problems.push({ path: 'at', message: req.body.at ? (parsed.error.issues[0]?.message ?? 'not a time') : 'pick a send time' });
-    }
+    const at = formStartTime(when, req.body.at, problems);
     if (!composed.report.ok) problems.push(...lintProblems(composed.report));
-    if (problems.length) return renderPreview(req, reply, text, composed, { problems, selected: lists, status: 400 });
-    const campaign = await app.service.create({ compiled: composed.compiled, newsletter: composed.newsletter, subject: composed.edition.subject, lists, at });
+    if (problems.length) return renderPreview(req, reply, text, composed, { problems, selected: lists, status: 400, when });
+    let campaign;
+    try {
+      campaign = await app.service.create({
+        compiled: composed.compiled,
+        newsletter: composed.newsletter,
+        subject: composed.edition.subject,
+        lists,
+        at,
+        draft: when === 'draft',
+        again: req.body.again,
+        confirmDate: req.body.confirmDate,
+      });
+    } catch (err) {
+      // A refused start comes back with the reason and the box that confirms it.
+      if (err instanceof DuplicateSendError || err instanceof EditionDateError) {
+        const confirm = err instanceof DuplicateSendError ? { again: err.duplicates.map(describeDuplicate).join('; ') } : { date: err.message.replace(/; pass --yes.*$/, '') };
+        return renderPreview(req, reply, text, composed, { problems: [{ path: 'when', message: err.message.replace(/[;.] (To send it again anyway, )?pass --.*$/, '') }], selected: lists, status: 409, confirm, when });
+      }
+      throw err;
+    }
     req.log.info({ campaign: campaign.id, lists, at: campaign.scheduledAt, who: req.adminSession?.who }, 'campaign created from the dashboard');
     await audit(app, req, { action: 'campaign.create', target: campaign.id, detail: { lists: campaign.lists.join(','), scheduledAt: campaign.scheduledAt } });
     return reply.redirect(`/admin/campaigns/${campaign.id}`, 303);
@@ -191,6 +258,16 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
       return reply.redirect(`/admin/campaigns/${req.params.id}`, 303);
     });
   }
+
+  server.post('/campaigns/:id/start', { schema: { params: IdParams, body: StartForm } }, async (req, reply) => {
+    const problems: InputProblem[] = [];
+    const at = formStartTime(req.body.when, req.body.at, problems);
+    if (problems.length) throw new ValidationError('request_invalid', 'form', problems);
+    const campaign = await app.service.start(req.params.id, { at, again: req.body.again, confirmDate: req.body.confirmDate });
+    await audit(app, req, { action: 'campaign.start', target: campaign.id, detail: { scheduledAt: campaign.scheduledAt } });
+    req.log.info({ campaign: req.params.id, who: req.adminSession?.who }, 'campaign started from the dashboard');
+    return reply.redirect(`/admin/campaigns/${req.params.id}`, 303);
+  });
 
   server.post(
     '/campaigns/:id/reschedule',

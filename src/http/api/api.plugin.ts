@@ -12,6 +12,7 @@ import { auditRoutes } from './audit.routes.ts';
 import { bearerAuth } from './auth.ts';
 import { campaignRoutes } from './campaigns.routes.ts';
 import { editionRoutes } from './editions.routes.ts';
+import { limitRoutes } from './limits.routes.ts';
 import { listRoutes } from './lists.routes.ts';
 import { subscriberApiRoutes } from './subscribers.routes.ts';
 
@@ -53,5 +54,6 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (server, op
   await server.register(subscriberApiRoutes, { app });
   await server.register(editionRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates });
   await server.register(campaignRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates });
+  await server.register(limitRoutes, { app });
   await server.register(auditRoutes, { app });
 };

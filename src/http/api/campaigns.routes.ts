@@ -8,9 +8,9 @@ import { z } from 'zod';
 import type { App } from '../../app.ts';
 import type { TemplateCache } from '../../composer/templates.ts';
 import { CampaignId, DeliveryState } from '../../domain/campaign.schema.ts';
-import { ValidationError } from '../../domain/errors.ts';
+import { type InputProblem, ValidationError } from '../../domain/errors.ts';
 import { ListId } from '../../domain/list.schema.ts';
-import { SendTime } from '../../domain/send-time.ts';
+import { assertNotPast, resolveSendTime, SendTimeError, SendTimeInput } from '../../domain/send-time.ts';
 import { EmailAddress } from '../../domain/subscriber.schema.ts';
 import { lintProblems } from '../../composer/lint.ts';
 import { audit } from '../audit.ts';
@@ -24,12 +24,48 @@ export interface CampaignRoutesOptions {
   templates: TemplateCache;
 }
 
+/** Confirmations a client gives explicitly (the CLI's --again and --yes). */
+const Guards = {
+  /** Send although the same edition already went (or goes) to one of these lists. */
+  again: z.boolean().optional(),
+  /** Send although the edition's date is not the send day in the newsletter's time zone. */
+  confirmDate: z.boolean().optional(),
+};
+
 export const CreateCampaignBody = z.strictObject({
   edition: EditionBody,
   lists: z.array(ListId).min(1, 'name at least one list').max(100, 'at most 100 lists'),
-  /** Start time with its offset; omitted or past: start now. */
-  at: SendTime.optional(),
+  /**
+   * When it starts: `"now"`, a time with its offset, or a local time (`2025-02-13T06:00`) in the
+   * newsletter's time zone. A time more than a minute in the past is refused. Omit it only for a draft.
+   */
+  at: SendTimeInput.optional(),
+  /** Store it without starting it; start it later with `POST /api/campaigns/:id/start`. */
+  draft: z.boolean().optional(),
+  ...Guards,
 });
+
+/** Whether a create body says when: exactly one of `at` and `draft: true`. */
+function whenProblems(b: { at?: string | undefined; draft?: boolean | undefined }): InputProblem[] {
+  if (b.draft && b.at !== undefined) return [{ path: 'at', message: 'a draft has no start time: start it later with POST /api/campaigns/:id/start' }];
+  if (!b.draft && b.at === undefined) return [{ path: 'at', message: 'say when: "now", a time, or "draft": true (a campaign no longer starts at once by default)' }];
+  return [];
+}
+
+const StartBody = z.strictObject({ at: SendTimeInput.default('now'), ...Guards });
+
+/** `at` of a body as an instant (undefined: now); a past or impossible time is a 400 naming `at`. */
+function startTime(at: string, timeZone: string | undefined, now = new Date()): Date | undefined {
+  try {
+    if (at === 'now') return undefined;
+    const instant = resolveSendTime(at, { timeZone, field: 'at' });
+    assertNotPast(instant, now, timeZone);
+    return instant;
+  } catch (err) {
+    if (err instanceof SendTimeError) throw new ValidationError(err.code, 'body', [{ path: 'at', message: err.message.replace(/^at: /, '') }]);
+    throw err;
+  }
+}
 
 const IdParams = z.strictObject({ id: CampaignId });
 const ListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) });
@@ -53,8 +89,10 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
     {
       schema: {
         tags: ['campaigns'],
-        summary: 'Create a campaign: compile the edition now, start at `at` (or at once)',
-        description: 'A bad edition or a lint error (for example an image without alt text) is a 400 naming each field; nothing is stored.',
+        summary: 'Create a campaign: compile the edition now; start it at `at` ("now" or a time) or keep it as a draft',
+        description:
+          'A bad edition or a lint error (for example an image without alt text) is a 400 naming each field; nothing is stored. ' +
+          'A past `at` is a 400; an edition already sent to one of the lists (unless `again`) or dated another day than the send day (unless `confirmDate`) is a 409.',
         body: CreateCampaignBody,
       },
     },
@@ -62,15 +100,20 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       // A list named in the body that does not exist is a mistake in the body: a 400 naming it.
       const found = await Promise.all(req.body.lists.map((id) => app.stores.lists.get(id)));
       const unknown = req.body.lists.flatMap((_, i) => (found[i] ? [] : [{ path: `lists[${i}]`, message: 'no such list' }]));
-      if (unknown.length) throw new ValidationError('request_invalid', 'body', unknown);
+      // Checked with the lists, reported with them; the edition's own problems come first otherwise.
+      const when = whenProblems(req.body);
+      if (unknown.length) throw new ValidationError('request_invalid', 'body', [...unknown, ...when]);
       const { edition, newsletter, compiled, report } = await composeEditionInput(req.body.edition, {
         newsletterDirs: opts.newsletterDirs,
         templates: opts.templates,
       });
       if (!report.ok) throw new ValidationError('edition_lint_failed', 'edition', lintProblems(report).map((p) => ({ ...p, path: p.path ? `edition.${p.path}` : 'edition' })));
-      const campaign = await app.service.create({ compiled, newsletter, subject: edition.subject, lists: req.body.lists, at: req.body.at });
+      if (when.length) throw new ValidationError('request_invalid', 'body', when);
+      const { draft, again, confirmDate } = req.body;
+      const at = req.body.at === undefined ? undefined : startTime(req.body.at, newsletter.timeZone);
+      const campaign = await app.service.create({ compiled, newsletter, subject: edition.subject, lists: req.body.lists, at, draft, again, confirmDate });
       req.log.info({ campaign: campaign.id, lists: campaign.lists, at: campaign.scheduledAt, token: req.apiToken?.name }, 'campaign created');
-      await audit(app, req, { action: 'campaign.create', target: campaign.id, detail: { lists: campaign.lists.join(','), scheduledAt: campaign.scheduledAt } });
+      await audit(app, req, { action: 'campaign.create', target: campaign.id, detail: { lists: campaign.lists.join(','), status: campaign.status, scheduledAt: campaign.scheduledAt } });
       return reply.code(201).send({ ...campaign, lint: report });
     },
   );
@@ -79,11 +122,40 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
     status(req.params.id),
   );
 
+  const zoneOf = async (id: string) => (await app.campaigns.content(id)).newsletter.timeZone;
+
+  server.post(
+    '/campaigns/:id/start',
+    {
+      schema: {
+        tags: ['campaigns'],
+        summary: 'Start a draft: `at` ("now", the default, or a time); `again` and `confirmDate` as for create',
+        description: 'Refused (409) when the edition already went to one of its lists (unless `again`) or its date is not the send day (unless `confirmDate`).',
+        params: IdParams,
+        body: StartBody.optional(),
+      },
+    },
+    async (req) => {
+      const body = req.body ?? { at: 'now' };
+      const campaign = await app.service.start(req.params.id, { at: startTime(body.at, await zoneOf(req.params.id)), again: body.again, confirmDate: body.confirmDate });
+      req.log.info({ campaign: campaign.id, at: campaign.scheduledAt, token: req.apiToken?.name }, 'campaign started');
+      await audit(app, req, { action: 'campaign.start', target: campaign.id, detail: { scheduledAt: campaign.scheduledAt } });
+      return campaign;
+    },
+  );
+
   server.post(
     '/campaigns/:id/reschedule',
-    { schema: { tags: ['campaigns'], summary: 'Move the start of a scheduled campaign', params: IdParams, body: z.strictObject({ at: SendTime }) } },
+    {
+      schema: {
+        tags: ['campaigns'],
+        summary: 'Move the start of a scheduled campaign (never into the past)',
+        params: IdParams,
+        body: z.strictObject({ at: SendTimeInput }),
+      },
+    },
     async (req) => {
-      const campaign = await app.service.reschedule(req.params.id, req.body.at);
+      const campaign = await app.service.reschedule(req.params.id, startTime(req.body.at, await zoneOf(req.params.id)) ?? new Date());
       await audit(app, req, { action: 'campaign.reschedule', target: campaign.id, detail: { scheduledAt: campaign.scheduledAt } });
       return campaign;
     },

@@ -13,6 +13,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../../app.ts';
+import { deleteList } from '../../queue/list-removal.ts';
 import { type InputProblem, NewsdeskError, ValidationError } from '../../domain/errors.ts';
 import { ListChanges, ListId, ListInput } from '../../domain/list.schema.ts';
 import { exportCsv } from '../../store/csv-export.ts';
@@ -122,12 +123,24 @@ export const listRoutes: FastifyPluginAsync<ListRoutesOptions> = async (instance
     },
   );
 
-  server.delete('/lists/:id', { schema: { tags: ['lists'], summary: 'Delete a list and its memberships (subscribers stay)', params: ListParams } }, async (req) => {
-    const members = await lists.countMembers((await lists.require(req.params.id)).id);
-    await lists.delete(req.params.id);
-    await audit(app, req, { action: 'list.delete', target: req.params.id, detail: { members } });
-    return { deleted: req.params.id, members };
-  });
+  server.delete(
+    '/lists/:id',
+    {
+      schema: {
+        tags: ['lists'],
+        summary: 'Delete a list and its memberships (subscribers stay)',
+        description: 'A 409 naming the campaigns while a draft, scheduled, sending or paused campaign uses it; `?force=true` cancels them first (listed in `cancelled`).',
+        params: ListParams,
+        querystring: z.strictObject({ force: z.enum(['true', 'false']).optional() }),
+      },
+    },
+    async (req) => {
+      const r = await deleteList(req.params.id, { force: req.query.force === 'true' }, { lists, campaigns: app.campaigns, cancel: (c) => app.service.cancel(c) });
+      req.log.info({ list: r.deleted, cancelled: r.cancelled, token: req.apiToken?.name }, 'list deleted');
+      await audit(app, req, { action: 'list.delete', target: r.deleted, detail: { members: r.members, cancelled: r.cancelled.join(',') } });
+      return r;
+    },
+  );
 
   server.post(
     '/lists/:id/import',

@@ -150,7 +150,14 @@ describe('new campaign', () => {
     expect(missing.body).toContain('<li>at: pick a send time</li>');
     expect(await h.app.campaigns.list()).toEqual([]);
 
-    const res = await d.post('/admin/campaigns', { edition: exampleYaml, lists: 'daily', when: 'at', at: '2031-02-13T06:00:00-05:00' });
+    // The example edition is dated 2025-02-13: sending it on another day needs the box ticked.
+    const otherDay = await d.post('/admin/campaigns', { edition: exampleYaml, lists: 'daily', when: 'at', at: '2031-02-13T06:00:00-05:00' });
+    expect(otherDay.statusCode).toBe(409);
+    expect(otherDay.body).toContain('the edition is dated 2025-02-13 but today is 2031-02-13 in America/New_York');
+    expect(otherDay.body).toContain('name="confirmDate" value="yes"');
+    expect(await h.app.campaigns.list()).toEqual([]);
+
+    const res = await d.post('/admin/campaigns', { edition: exampleYaml, lists: 'daily', when: 'at', at: '2031-02-13T06:00:00-05:00', confirmDate: 'yes' });
     expect(res.statusCode).toBe(303);
     const [campaign] = await h.app.campaigns.list();
     expect(res.headers.location).toBe(`/admin/campaigns/${campaign?.id}`);
@@ -158,6 +165,31 @@ describe('new campaign', () => {
     const page = await d.get(res.headers.location as string);
     expect(page.body).toContain(`data-campaign="${campaign?.id}"`);
     expect(page.body).toContain('Reschedule');
+  });
+
+  it('saves a draft by default, refuses a past time, and starts the draft from its page', async () => {
+    await h.addSubscribers('daily', 2);
+    const d = dashboard(h.server);
+    await d.signIn(PASSWORD);
+    const preview = await d.post('/admin/campaigns/preview', { edition: exampleYaml }, { from: '/admin/campaigns/new' });
+    expect(preview.body).toMatch(/<input type="radio" name="when" value="draft" checked>/);
+
+    const past = await d.post('/admin/campaigns', { edition: exampleYaml, lists: 'daily', when: 'at', at: '2025-02-13T06:00:00-05:00' });
+    expect(past.statusCode).toBe(400);
+    expect(past.body).toMatch(/at: the start time 2025-02-13 11:00 UTC is in the past \(now is /);
+    expect(await h.app.campaigns.list()).toEqual([]);
+
+    const res = await d.post('/admin/campaigns', { edition: exampleYaml, lists: 'daily' });
+    expect(res.statusCode).toBe(303);
+    const [draft] = await h.app.campaigns.list();
+    expect(draft).toMatchObject({ status: 'draft', lists: ['daily'] });
+    expect(await h.app.queues.campaign.getJob(draft?.id as string)).toBeUndefined();
+    const page = await d.get(res.headers.location as string);
+    expect(page.body).toContain(`action="/admin/campaigns/${draft?.id}/start"`);
+
+    const started = await d.post(`/admin/campaigns/${draft?.id}/start`, { when: 'at', at: '2031-02-13T06:00:00-05:00', confirmDate: 'yes' }, { from: res.headers.location as string });
+    expect(started.statusCode).toBe(303);
+    expect(await h.app.campaigns.get(draft?.id as string)).toMatchObject({ status: 'scheduled', scheduledAt: '2031-02-13T11:00:00.000Z' });
   });
 
   it('sends a test copy of the previewed edition', async () => {

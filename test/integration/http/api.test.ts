@@ -59,7 +59,7 @@ describe('lists', () => {
     expect((await h.api(token, { method: 'PATCH', url: '/api/lists/daily', payload: { name: 'The Daily' } })).json()).toMatchObject({ name: 'The Daily', public: false });
     expect((await h.api(token, { method: 'PATCH', url: '/api/lists/daily', payload: { public: true } })).json()).toMatchObject({ name: 'The Daily', public: true });
     expect((await h.api(token, { url: '/api/lists' })).json()).toEqual([expect.objectContaining({ id: 'daily', name: 'The Daily', members: 0 })]);
-    expect((await h.api(token, { method: 'DELETE', url: '/api/lists/daily' })).json()).toEqual({ deleted: 'daily', members: 0 });
+    expect((await h.api(token, { method: 'DELETE', url: '/api/lists/daily' })).json()).toEqual({ deleted: 'daily', members: 0, cancelled: [] });
     expect((await h.api(token, { url: '/api/lists/daily' })).statusCode).toBe(404);
   });
 
@@ -191,7 +191,7 @@ describe('campaigns', () => {
 
   it('creates a scheduled campaign, reports it, reschedules, refuses a pause before it sends, cancels', async () => {
     const at = new Date(Date.now() + 3600_000);
-    const created = await h.api(token, { method: 'POST', url: '/api/campaigns', payload: { edition: exampleYaml, lists: ['daily'], at: at.toISOString() } });
+    const created = await h.api(token, { method: 'POST', url: '/api/campaigns', payload: { edition: exampleYaml, lists: ['daily'], at: at.toISOString(), confirmDate: true } });
     expect(created.statusCode).toBe(201);
     const campaign = created.json() as { id: string; status: string; scheduledAt: string; lint: { ok: boolean } };
     expect(campaign).toMatchObject({ status: 'scheduled', scheduledAt: at.toISOString(), lint: { ok: true } });
@@ -213,7 +213,7 @@ describe('campaigns', () => {
   });
 
   it('sends a test copy through the transport, subject marked [TEST]', async () => {
-    const created = (await h.api(token, { method: 'POST', url: '/api/campaigns', payload: { edition: validEditionInput(), lists: ['daily'], at: '2030-01-01T06:00:00Z' } })).json() as { id: string };
+    const created = (await h.api(token, { method: 'POST', url: '/api/campaigns', payload: { edition: validEditionInput(), lists: ['daily'], draft: true } })).json() as { id: string };
     const res = await h.api(token, { method: 'POST', url: `/api/campaigns/${created.id}/test`, payload: { to: 'editor@example.com' } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ status: 'sent' });
@@ -227,7 +227,7 @@ describe('campaigns', () => {
     delete (edition.sponsor as Record<string, unknown>).label;
     await h.api(token, { url: '/api/lists' }); // the token's use is recorded before the snapshot
     const before = await snapshot(h.t.redis, h.t.prefix);
-    const res = await h.api(token, { method: 'POST', url: '/api/campaigns', payload: { edition, lists: ['daily'] } });
+    const res = await h.api(token, { method: 'POST', url: '/api/campaigns', payload: { edition, lists: ['daily'], at: 'now' } });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ code: 'edition_lint_failed', problems: [{ path: 'edition.sponsor.label' }] });
     expect(await snapshot(h.t.redis, h.t.prefix)).toEqual(before);

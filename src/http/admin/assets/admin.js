@@ -68,7 +68,7 @@ function update(node, p) {
   const rate = node.querySelector('[data-field=rate]');
   if (rate) rate.textContent = p.rate > 0 ? `${Math.round(p.rate).toLocaleString('en-US')}/s` : '–';
   const eta = node.querySelector('[data-field=eta]');
-  if (eta) eta.textContent = p.etaSeconds == null ? '–' : `${Math.ceil(p.etaSeconds)} s`;
+  if (eta) eta.textContent = p.noWorker ? p.noWorker : p.etaSeconds == null ? '–' : `${Math.ceil(p.etaSeconds)} s`;
   // A detail page shows actions and failures that depend on the status: redraw it once when it changes.
   if (node.hasAttribute('data-reload-on-change') && was !== p.status) location.reload();
 }
