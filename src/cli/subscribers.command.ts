@@ -25,7 +25,8 @@ function importLine(file: string, listId: string, s: ImportSummary, seconds: num
   return (
     `Imported ${file} into ${listId} in ${seconds.toFixed(1)} s: ${count(s.rows)} rows, ${count(s.added)} added, ` +
     `${count(s.updated)} updated, ${count(s.alreadyMember)} already members, ${count(s.invalid)} invalid, ` +
-    `${count(s.suppressed)} suppressed, ${count(s.duplicates)} duplicates.`
+    `${count(s.suppressed)} suppressed, ${count(s.duplicates)} duplicates` +
+    (s.nameWarnings.length + s.nameWarningsOmitted ? `, ${count(s.nameWarnings.length + s.nameWarningsOmitted)} names to check.` : '.')
   );
 }
 
@@ -49,7 +50,7 @@ export function subscribersCommand(): Command {
 
   subscribers
     .command('import <file>')
-    .description('add the rows of a CSV file (header with "email", optional "name", other columns are attributes) to a list')
+    .description('add the rows of a CSV file (header with "email", optional "name" or "first_name"/"last_name", other columns are attributes; "," or ";" separated) to a list')
     .requiredOption('--list <id>', 'the list to add them to')
     .option('--update', "overwrite existing subscribers' name and attributes with the file's")
     .option('--json', 'print the summary as JSON')
@@ -74,6 +75,11 @@ export function subscribersCommand(): Command {
             for (const e of summary.errors.slice(0, ERRORS_SHOWN)) out.info(`  line ${e.line}: ${e.reason}`);
             const more = summary.errors.length + summary.errorsOmitted - ERRORS_SHOWN;
             if (more > 0) out.info(`  … and ${count(more)} more skipped rows (--json lists them)`);
+            // Imported as given, but worth a look before a subject says "{{firstName}}".
+            for (const w of summary.nameWarnings.slice(0, ERRORS_SHOWN)) out.info(`  line ${w.line}: ${w.reason}`);
+            const moreNames = summary.nameWarnings.length + summary.nameWarningsOmitted - ERRORS_SHOWN;
+            if (moreNames > 0) out.info(`  … and ${count(moreNames)} more names that read oddly in a greeting (--json lists them)`);
+            if (summary.delimiter === ';') out.info('  read as a ";"-separated file (its header has more ";" than ",")');
           }
           out.result(summary);
           out.info(importLine(file, opts.list, summary, (performance.now() - started) / 1000));
