@@ -2,6 +2,7 @@
  * `newsdesk lists …`: create, show, rename and delete subscriber lists.
  */
 import { Command } from 'commander';
+import { loadNewsletter, newsletterDirs } from '../composer/newsletter.loader.ts';
 import { withContext } from './context.ts';
 import type { List } from '../domain/list.schema.ts';
 import { count, createOutput, plural, table } from './output.ts';
@@ -62,6 +63,22 @@ export function listsCommand(): Command {
         const list = await (await ctx.stores()).lists.update(id, { name });
         out.result(list);
         out.info(`Renamed list ${list.id} to "${list.name}".`);
+      });
+    });
+
+  lists
+    .command('set-newsletter <id> <newsletter>')
+    .description('set the newsletter a list receives (its confirmation emails come from it); "-" unties the list')
+    .option('--json', 'print the list as JSON')
+    .action(async (id: string, newsletter: string, opts: { json?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        const store = (await ctx.stores()).lists;
+        await store.require(id);
+        if (newsletter !== '-') await loadNewsletter(newsletter, { dirs: newsletterDirs(ctx.config().newslettersDir) });
+        const list = await store.update(id, { newsletter: newsletter === '-' ? null : newsletter });
+        out.result(list);
+        out.info(list.newsletter ? `List ${list.id} receives ${list.newsletter}.` : `List ${list.id} is tied to no newsletter.`);
       });
     });
 

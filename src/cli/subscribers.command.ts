@@ -6,7 +6,8 @@ import { rename, unlink } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { Command } from 'commander';
 import { NewsdeskError, NotFoundError, formatProblem } from '../domain/errors.ts';
-import { SubscriberInput, type Subscriber } from '../domain/subscriber.schema.ts';
+import { greetingNameProblem } from '../domain/greeting-name.ts';
+import { SubscriberInput, SubscriberName, type Subscriber } from '../domain/subscriber.schema.ts';
 import { zodProblems } from '../domain/zod-problems.ts';
 import { exportCsv } from '../store/csv-export.ts';
 import { importCsv, type ImportSummary } from '../store/csv-import.ts';
@@ -46,7 +47,7 @@ function describe(s: Subscriber, memberships: { member: string[]; left: { list: 
 }
 
 export function subscribersCommand(): Command {
-  const subscribers = new Command('subscribers').description('import, add, show, unsubscribe and export subscribers');
+  const subscribers = new Command('subscribers').description('import, add, update, show, unsubscribe and export subscribers');
 
   subscribers
     .command('import <file>')
@@ -110,10 +111,34 @@ export function subscribersCommand(): Command {
         const refused = joinRefusal(outcome);
         if (refused) throw new NewsdeskError('not_added', `${parsed.data.email} was not added to ${opts.list}: ${refused}`);
         out.result(outcome);
+        const odd = outcome.kind === 'created' ? greetingNameProblem(parsed.data.name) : undefined;
+        if (odd) out.info(`  ${odd}`);
         const id = 'id' in outcome ? outcome.id : 0;
         if (outcome.kind === 'created') out.info(`Added ${parsed.data.email} to ${opts.list} as new subscriber ${id}.`);
         else if (outcome.kind === 'joined') out.info(`Added existing subscriber ${id} (${parsed.data.email}) to ${opts.list}; name and attributes unchanged.`);
         else out.info(`${parsed.data.email} is already on ${opts.list} (subscriber ${id}); nothing changed.`);
+      });
+    });
+
+  subscribers
+    .command('update <email>')
+    .description("change a subscriber's name (status, lists and attributes stay)")
+    .requiredOption('--name <name>', 'the full name; "" removes it (the greeting then uses the newsletter\'s word)')
+    .option('--json', 'print the subscriber as JSON')
+    .action(async (email: string, opts: { name: string; json?: boolean }) => {
+      const out = createOutput(opts);
+      const name = opts.name.trim() === '' ? undefined : SubscriberName.safeParse(opts.name);
+      if (name && !name.success) throw new NewsdeskError('subscriber_invalid', zodProblems(name.error).map((p) => `name: ${p.message}`).join('; '));
+      await withContext(async (ctx) => {
+        const { subscribers: store } = await ctx.stores();
+        const found = await store.findByEmail(email);
+        if (!found) throw new NotFoundError('subscriber', email.trim());
+        const { changed, subscriber } = await store.setName(found.id, name?.data);
+        out.result(subscriber);
+        const odd = greetingNameProblem(subscriber.name);
+        if (odd) out.info(`  ${odd}`);
+        const now = subscriber.name === undefined ? 'no name' : `name "${subscriber.name}"`;
+        out.info(changed ? `${subscriber.email} (subscriber ${subscriber.id}) now has ${now}.` : `${subscriber.email} already had ${now}; nothing changed.`);
       });
     });
 

@@ -35,8 +35,8 @@ export const ListInput = z.strictObject({
 });
 export type ListInput = z.input<typeof ListInput>;
 
-/** What can change on a list after it is created: at least one of these. */
+/** What can change on a list after it is created: at least one of these (`newsletter: null` unties it). */
 export const ListChanges = z
-  .strictObject({ name: ListName.optional(), public: z.boolean().optional() })
-  .refine((c) => c.name !== undefined || c.public !== undefined, { message: 'name or public is required' });
+  .strictObject({ name: ListName.optional(), public: z.boolean().optional(), newsletter: List.shape.newsletter.unwrap().nullable().optional() })
+  .refine((c) => c.name !== undefined || c.public !== undefined || c.newsletter !== undefined, { message: 'name, public or newsletter is required' });
 export type ListChanges = z.input<typeof ListChanges>;

@@ -135,13 +135,15 @@ export function createListStore(options: ListStoreOptions): ListStore {
     async update(id, changes) {
       const parsed = ListChanges.safeParse(changes);
       if (!parsed.success) throw new ValidationError('list_invalid', 'list', zodProblems(parsed.error));
-      const { name, public: isPublic } = parsed.data;
+      const { name, public: isPublic, newsletter } = parsed.data;
       for (let attempt = 0; attempt < 5; attempt++) {
         const before = await redis.hget(keys.lists, id);
         if (before === null) throw new NotFoundError('list', id);
         const updated: List = { ...parseList(id, before) };
         if (name !== undefined) updated.name = name;
         if (isPublic !== undefined) updated.public = isPublic;
+        if (newsletter === null) delete updated.newsletter;
+        else if (newsletter !== undefined) updated.newsletter = newsletter;
         const swapped = await SWAP_FIELD.run(redis, [keys.lists], [id, before, JSON.stringify(updated)]);
         if (swapped === 1) return updated;
       }

@@ -61,12 +61,15 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       // A list named in the body that does not exist is a mistake in the body: a 400 naming it.
       const found = await Promise.all(req.body.lists.map((id) => app.stores.lists.get(id)));
       const unknown = req.body.lists.flatMap((_, i) => (found[i] ? [] : [{ path: `lists[${i}]`, message: 'no such list' }]));
-      if (unknown.length) throw new ValidationError('request_invalid', 'body', unknown);
-      const { edition, newsletter, compiled, report } = await composeEditionInput(req.body.edition, {
-        newsletterDirs: opts.newsletterDirs,
-        templates: opts.templates,
+      // Every problem in one answer: the lists, and the edition's own (or its lint errors).
+      const composed = await composeEditionInput(req.body.edition, { newsletterDirs: opts.newsletterDirs, templates: opts.templates }).catch((err: unknown) => {
+        if (err instanceof ValidationError && unknown.length) throw new ValidationError('request_invalid', 'body', [...unknown, ...err.problems]);
+        throw err;
       });
-      if (!report.ok) throw new ValidationError('edition_lint_failed', 'edition', lintProblems(report).map((p) => ({ ...p, path: p.path ? `edition.${p.path}` : 'edition' })));
+      const { edition, newsletter, compiled, report } = composed;
+      const lintErrors = lintProblems(report).map((p) => ({ ...p, path: p.path ? `edition.${p.path}` : 'edition' }));
+      if (unknown.length) throw new ValidationError('request_invalid', 'body', [...unknown, ...lintErrors]);
+      if (!report.ok) throw new ValidationError('edition_lint_failed', 'edition', lintErrors);
       const campaign = await app.service.create({ compiled, newsletter, subject: edition.subject, lists: req.body.lists, at: req.body.at });
       req.log.info({ campaign: campaign.id, lists: campaign.lists, at: campaign.scheduledAt, token: req.apiToken?.name }, 'campaign created');
       return reply.code(201).send({ ...campaign, lint: report });

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { App } from '../../app.ts';
 import { type InputProblem, NewsdeskError, ValidationError } from '../../domain/errors.ts';
 import { ListChanges, ListId, ListInput } from '../../domain/list.schema.ts';
+import { loadNewsletter, newsletterDirs } from '../../composer/newsletter.loader.ts';
 import { exportCsv } from '../../store/csv-export.ts';
 import { importCsv } from '../../store/csv-import.ts';
 import { CsvFormatError } from '../../store/csv-reader.ts';
@@ -93,12 +94,17 @@ export const listRoutes: FastifyPluginAsync<ListRoutesOptions> = async (instance
     {
       schema: {
         tags: ['lists'],
-        summary: 'Rename a list, or open it to sign-ups through POST /subscribe ({ "public": true }) or close it',
+        summary: 'Rename a list, open it to sign-ups through POST /subscribe ({ "public": true }) or close it, or set the newsletter it receives ({ "newsletter": "daily" }, null unties it)',
         params: ListParams,
         body: ListChanges,
       },
     },
-    async (req) => lists.update(req.params.id, req.body),
+    async (req) => {
+      await lists.require(req.params.id);
+      // A newsletter that does not exist would only show when its first confirmation email fails.
+      if (req.body.newsletter) await loadNewsletter(req.body.newsletter, { dirs: newsletterDirs(app.config.newslettersDir) });
+      return lists.update(req.params.id, req.body);
+    },
   );
 
   server.delete('/lists/:id', { schema: { tags: ['lists'], summary: 'Delete a list and its memberships (subscribers stay)', params: ListParams } }, async (req) => {
