@@ -3,6 +3,7 @@
  * Each group module exports a function returning its `Command`; add it to {@link COMMANDS}.
  */
 import { Command } from 'commander';
+import { loadDotEnv, unknownSettingWarnings } from '../config.ts';
 import { reportError } from './output.ts';
 
 const VERSION = '0.1.0';
@@ -38,6 +39,9 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
 /** Runs the command line; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   try {
+    // Settings from ./.env first (the real environment wins), then a word on any that look mistyped.
+    loadDotEnv();
+    for (const warning of unknownSettingWarnings()) process.stderr.write(`warning: ${warning}\n`);
     const program = await buildProgram(argv);
     const override = (cmd: Command): void => {
       cmd.exitOverride();
