@@ -19,6 +19,9 @@ button { font: inherit; font-weight: 600; padding: 0.7rem 1.2rem; border-radius:
 button.secondary { background: transparent; color: var(--fg); border-color: var(--line); }
 input { font: inherit; padding: 0.6rem 0.75rem; border-radius: 8px; border: 1px solid var(--line); width: 100%; background: var(--card); color: var(--fg); }
 ul.problems { padding-left: 1.2rem; }
+form.sign-up { flex-direction: column; align-items: stretch; gap: 0.4rem; }
+form.sign-up label { font-weight: 600; margin-top: 0.5rem; }
+form.sign-up button { margin-top: 1rem; align-self: flex-start; }
 `;
 
 /** Headers every subscriber page carries: no script at all, no framing, no referrer (links hold tokens). */

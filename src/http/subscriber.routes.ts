@@ -6,6 +6,7 @@
  *   urlencoded or multipart form) or the page's own buttons. No cookie, no auth beyond the
  *   token, 200 and never a redirect, harmless to repeat, done before the answer is sent;
  * - `GET /v/:token` the personalized edition, never indexed;
+ * - `GET /subscribe/<list>` a public list's sign-up page (a private one is a 404, like a missing one);
  * - `POST /subscribe` sign-up (form or JSON), one answer for every address, rate-limited per IP;
  * - `GET /confirm/:token` a confirm button, `POST /confirm/:token` the confirmation.
  *
@@ -34,6 +35,7 @@ import {
   confirmRefusedPage,
   confirmedPage,
   problemsPage,
+  signUpPage,
   subscribeAnswerPage,
   testCopyPage,
   unsubscribePage,
@@ -150,6 +152,15 @@ export const subscriberRoutes: FastifyPluginAsync<SubscriberRoutesOptions> = asy
   });
 
   // Sign-up and confirmation -------------------------------------------------------------------
+
+  // A public list's hosted sign-up page. A private list answers exactly like a missing one (the
+  // same 404 page as a bad link), so list ids cannot be found by trying.
+  server.get('/subscribe/:list', { schema: { params: z.strictObject({ list: z.string().max(MAX_PATH_PARAM_CHARS) }), hide: true } }, async (req, reply) => {
+    const id = ListId.safeParse(req.params.list);
+    const list = id.success ? await app.stores.lists.get(id.data) : null;
+    if (!list?.public) return sendNotFoundPage(reply);
+    return page(reply, signUpPage(list));
+  });
 
   server.post(
     '/subscribe',

@@ -5,6 +5,7 @@ import type { List } from '../../domain/list.schema.ts';
 import { hasEnded } from '../../domain/subscriber-status.ts';
 import type { Subscriber } from '../../domain/subscriber.schema.ts';
 import { html, type SafeHtml } from '../html.ts';
+import { signUpForm } from './sign-up-form.ts';
 import type { UnsubscribeContext, UnsubscribeOutcome } from './unsubscribe.ts';
 
 export interface Page {
@@ -108,6 +109,16 @@ export const SUBSCRIBE_ANSWER = 'Thank you. Check your inbox: if this address ne
 
 export function subscribeAnswerPage(): Page {
   return { title: 'Thank you', body: html`<h1>Thank you</h1><p>${SUBSCRIBE_ANSWER}</p>` };
+}
+
+/** GET /subscribe/<list>: the hosted sign-up page of a public list. */
+export function signUpPage(list: List): Page {
+  return {
+    title: `Subscribe to ${list.name}`,
+    body: html`<h1>Subscribe to ${list.name}</h1>
+${signUpForm(list)}
+<p class="muted">${list.doubleOptIn ? 'We will email you a link to confirm; nothing is sent until you follow it. ' : ''}Every email has a one-click unsubscribe link.</p>`,
+  };
 }
 
 export function problemsPage(problems: InputProblem[]): Page {
