@@ -32,7 +32,7 @@ export async function resolvePreviewReader(as: string | undefined, find: FindSub
   if (!spec || spec === 'sample') return { ...SAMPLE_READER, label: `the sample reader ${SAMPLE_READER.name}` };
   if (spec === NO_NAME) return { ...NO_NAME_READER, label: 'a reader with no name' };
   if (!spec.includes('@')) {
-    throw new NewsdeskError('preview_reader_unknown', `--as takes a subscriber's address or "${NO_NAME}" (a reader with no name), not "${spec}"`);
+    throw new NewsdeskError('preview_reader_unknown', `preview as a subscriber's address or "${NO_NAME}" (a reader with no name), not "${spec}"`);
   }
   const found = await find(spec);
   if (!found) throw new NewsdeskError('preview_reader_unknown', `no subscriber has the address ${spec}: preview as one who does, or as "${NO_NAME}"`);

@@ -64,3 +64,19 @@ describe('newsdesk compose --as', () => {
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 });
+
+describe('newsdesk compose --as, without Redis', () => {
+  it('needs no Redis for no-name, and refuses a spelling it does not know', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'newsdesk-compose-as-'));
+    try {
+      // Redis on a port nobody listens on: only a real subscriber would need it.
+      const env = { PATH: process.env.PATH ?? '', REDIS_URL: 'redis://127.0.0.1:1', NEWSLETTERS_DIR: repoPath('newsletters') };
+      const ok = await runNewsdesk(['compose', EXAMPLE_EDITION_FILE, '--out', join(dir, 'out'), '--as', 'no-name'], { cwd: dir, env });
+      expect(ok.code).toBe(0);
+      const odd = await runNewsdesk(['compose', EXAMPLE_EDITION_FILE, '--out', join(dir, 'out2'), '--as', 'noname'], { cwd: dir, env });
+      expect(odd).toMatchObject({ code: 1, stderr: 'error: preview as a subscriber\'s address or "no-name" (a reader with no name), not "noname"\n' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
