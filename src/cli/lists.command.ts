@@ -7,6 +7,9 @@ import { withContext } from './context.ts';
 import type { List } from '../domain/list.schema.ts';
 import { count, createOutput, plural, table } from './output.ts';
 
+/** Refuses a newsletter without a file: otherwise it shows only when a confirmation email fails. */
+const requireNewsletter = (id: string, newslettersDir: string) => loadNewsletter(id, { dirs: newsletterDirs(newslettersDir) });
+
 const signUps = (l: List) => (l.public ? 'public (open to sign-ups from the form)' : 'private (no sign-ups from the public form)');
 
 
@@ -25,6 +28,7 @@ export function listsCommand(): Command {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
         const { lists: store } = await ctx.stores();
+        if (opts.newsletter !== undefined) await requireNewsletter(opts.newsletter, ctx.config().newslettersDir);
         const list = await store.create({
           id,
           doubleOptIn: !!opts.doubleOptIn,
@@ -75,7 +79,7 @@ export function listsCommand(): Command {
       await withContext(async (ctx) => {
         const store = (await ctx.stores()).lists;
         await store.require(id);
-        if (newsletter !== '-') await loadNewsletter(newsletter, { dirs: newsletterDirs(ctx.config().newslettersDir) });
+        if (newsletter !== '-') await requireNewsletter(newsletter, ctx.config().newslettersDir);
         const list = await store.update(id, { newsletter: newsletter === '-' ? null : newsletter });
         out.result(list);
         out.info(list.newsletter ? `List ${list.id} receives ${list.newsletter}.` : `List ${list.id} is tied to no newsletter.`);

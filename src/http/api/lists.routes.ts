@@ -80,7 +80,13 @@ export const listRoutes: FastifyPluginAsync<ListRoutesOptions> = async (instance
 
   server.get('/lists', { schema: { tags: ['lists'], summary: 'Every list with its member count' } }, async () => lists.all());
 
+  /** A newsletter that does not exist would only show when its first confirmation email fails. */
+  const requireNewsletter = async (id: string | null | undefined) => {
+    if (id) await loadNewsletter(id, { dirs: newsletterDirs(app.config.newslettersDir) });
+  };
+
   server.post('/lists', { schema: { tags: ['lists'], summary: 'Create a list', body: ListInput } }, async (req, reply) => {
+    await requireNewsletter(req.body.newsletter);
     return reply.code(201).send(await lists.create(req.body));
   });
 
@@ -101,8 +107,7 @@ export const listRoutes: FastifyPluginAsync<ListRoutesOptions> = async (instance
     },
     async (req) => {
       await lists.require(req.params.id);
-      // A newsletter that does not exist would only show when its first confirmation email fails.
-      if (req.body.newsletter) await loadNewsletter(req.body.newsletter, { dirs: newsletterDirs(app.config.newslettersDir) });
+      await requireNewsletter(req.body.newsletter);
       return lists.update(req.params.id, req.body);
     },
   );

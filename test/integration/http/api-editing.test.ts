@@ -44,6 +44,13 @@ describe('PATCH /api/lists/:id { newsletter }', () => {
     expect(await snapshot(h.t.redis, h.t.prefix)).toEqual(before);
     expect((await h.api(token, { method: 'PATCH', url: '/api/lists/signups', payload: { newsletter: null } })).json()).not.toHaveProperty('newsletter');
   });
+
+  it('refuses an unknown newsletter when a list is created, too', async () => {
+    const res = await h.api(token, { method: 'POST', url: '/api/lists', payload: { id: 'weekly', newsletter: 'weekly' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'newsletter_not_found' });
+    expect(await h.app.stores.lists.get('weekly')).toBeNull();
+  });
 });
 
 describe('POST /api/campaigns: every problem at once', () => {
