@@ -84,6 +84,8 @@ export function campaignCommand(): Command {
         if (!report.ok) {
           throw new ValidationError('edition_lint_failed', file, lintProblems(report));
         }
+        // Worth a look before it goes out, e.g. a {{firstName}} subject as readers without a name see it.
+        for (const w of report.warnings) process.stderr.write(`warning: ${w.path ? `${w.path}: ` : ''}${w.message}\n`);
         const app = await ctx.app();
         const created = await app.service.create({ compiled, newsletter, subject: edition.subject, lists: opts.list, at });
         out.result(summary(created), created.id);

@@ -57,6 +57,17 @@ describe('newsdesk compose --as', () => {
     expect(await readFile(join(dir, 'out/2025-02-13.txt'), 'utf8')).toContain('Good morning, there.');
   });
 
+  it('campaign create shows the same warning before it stores the campaign', async () => {
+    await t().stores.lists.create({ id: 'metro' });
+    const at = new Date(Date.now() + 86_400_000).toISOString();
+    const r = await runNewsdesk(['campaign', 'create', edition, '--list', 'metro', '--at', at], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', ...t().env, NEWSLETTERS_DIR: repoPath('newsletters') },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning: subject: subject uses {{firstName}}, which readers without a name lack; they see "there, the bridge closes tonight"\n');
+  });
+
   it('refuses an address no subscriber has, and writes nothing', async () => {
     const r = await compose(['--as', 'nobody@example.com']);
     expect(r.code).toBe(1);
