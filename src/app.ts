@@ -18,7 +18,7 @@ import { type RunningWorkers, startWorkers } from './queue/workers.ts';
 import { CampaignStore } from './store/campaign.store.ts';
 import { connectRedis, createRedis, describeRedis, type RedisClient } from './store/redis.ts';
 import { SendRateLimiter } from './store/send-rate.limiter.ts';
-import { createStores, type Stores } from './store/stores.ts';
+import { createStores, type Stores, storesSettings } from './store/stores.ts';
 
 /** How long a claim keeps other jobs off a delivery: longer than one SMTP send can take. */
 const CLAIM_LEASE_MS = 5 * 60_000;
@@ -86,7 +86,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   // Reconnects are ioredis's job; a listener keeps it from printing every failed attempt itself.
   client.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
   const redis = await connectRedis(client, describeRedis(config.redis));
-  const stores = createStores({ redis, prefix: config.redis.prefix });
+  const stores = createStores({ redis, ...storesSettings(config) });
   const campaigns = new CampaignStore({ redis, keys: stores.keys, deliveryRetentionMs: config.send.deliveryRetentionDays * 86_400_000 });
   const recipients = createRecipients(stores);
   const prefix = stores.keys.queuePrefix;

@@ -7,9 +7,26 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { closestName } from './domain/did-you-mean.ts';
 import { NewsdeskError } from './domain/errors.ts';
+import { secretWeakness } from './domain/signing-secret.ts';
 
-/** Used when NEWSDESK_SECRET is unset outside production, so the demo runs with no setup. */
+/**
+ * Signs links when NEWSDESK_SECRET is unset, so the demo runs with no setup. It is public (it is
+ * right here), so only the dev outbox on loopback may use it (see secret-guard.ts), and it is
+ * refused as a value of NEWSDESK_SECRET or a previous secret.
+ */
 export const DEV_SECRET = 'newsdesk-dev-secret-do-not-use-in-production';
+
+/** A signing secret: strong enough, and not the public development key. */
+const signingSecret = z.string().superRefine((v, ctx) => {
+  const weakness = v === DEV_SECRET ? 'is the public development key: set a secret of your own (newsdesk secret generate)' : secretWeakness(v);
+  if (weakness) ctx.addIssue({ code: 'custom', message: weakness });
+});
+
+/** Previous secrets of a rotation, comma-separated, each held to the same rules. */
+const previousSecrets = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(signingSecret).max(10, 'at most 10 previous secrets'));
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
@@ -83,10 +100,16 @@ const Env = z
     PUBLIC_URL: httpUrl.default('http://localhost:3000'),
     /** Port `newsdesk serve` listens on. */
     PORT: int(1, 65535).default(3000),
-    /** HMAC key for unsubscribe, view and confirmation tokens; at least 32 characters. */
-    NEWSDESK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-    /** The previous secret, still accepted for verification during a rotation. */
-    NEWSDESK_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
+    /**
+     * HMAC key for unsubscribe, view and confirmation links: at least 32 characters, at least 10
+     * different ones, never the development key (`newsdesk secret generate` prints one).
+     */
+    NEWSDESK_SECRET: signingSecret.optional(),
+    /**
+     * Earlier secrets, comma-separated, still accepted for links already mailed during a rotation;
+     * new links name the key they were signed with, so each is checked against one key.
+     */
+    NEWSDESK_SECRET_PREVIOUS: previousSecrets.optional(),
     /** Folder holding `<id>.yaml` newsletter definitions. */
     NEWSLETTERS_DIR: z.string().min(1).default('newsletters'),
     /** Global send rate across all workers, messages per second; 0 means unlimited. */
@@ -122,6 +145,10 @@ const Env = z
     TRUST_PROXY: int(0, 10).default(0),
     /** Sign-ups (`POST /subscribe`) one IP address may make per minute. */
     SUBSCRIBE_RATE_PER_MINUTE: int(1, 10_000).default(10),
+    /** A dashboard session ends after this many minutes without a request (besides its 12-hour limit). */
+    ADMIN_SESSION_IDLE_MINUTES: int(1, 720).default(120),
+    /** Days the audit log keeps an entry (it also keeps at most 100,000 entries). */
+    AUDIT_RETENTION_DAYS: int(1, 3650).default(365),
   })
 
 /** Prefixes of newsdesk's own variables: an unknown name with one of these is most likely a typo. */
@@ -189,9 +216,9 @@ export interface Config {
   smtp: { url: string | undefined; poolSize: number; client: 'newsdesk' | 'nodemailer'; outboxDir: string };
   publicUrl: string;
   port: number;
-  /** First is used to sign; all are accepted when verifying. */
+  /** First is used to sign; all are accepted when verifying (NEWSDESK_SECRET, then NEWSDESK_SECRET_PREVIOUS). */
   secrets: string[];
-  /** True when NEWSDESK_SECRET was unset and the dev secret is in use. */
+  /** True when NEWSDESK_SECRET was unset and the dev secret is in use: see secret-guard.ts. */
   devSecret: boolean;
   newslettersDir: string;
   send: {
@@ -207,8 +234,10 @@ export interface Config {
   };
   dkim: { domain: string; selector: string; privateKey: string } | undefined;
   logLevel: string;
-  /** `newsdesk serve`: see NEWSDESK_ADMIN_PASSWORD, TRUST_PROXY, SUBSCRIBE_RATE_PER_MINUTE. */
-  http: { adminPassword: string | undefined; trustProxy: number; subscribeRatePerMinute: number };
+  /** `newsdesk serve`: see NEWSDESK_ADMIN_PASSWORD, TRUST_PROXY, SUBSCRIBE_RATE_PER_MINUTE, ADMIN_SESSION_IDLE_MINUTES. */
+  http: { adminPassword: string | undefined; trustProxy: number; subscribeRatePerMinute: number; sessionIdleMs: number };
+  /** See AUDIT_RETENTION_DAYS. */
+  audit: { retentionDays: number };
 }
 
 /** Thrown when the environment does not parse; `problems` holds one line per bad variable. */
@@ -233,7 +262,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   const dbPath = new URL(e.REDIS_URL).pathname.replace(/^\//, '');
-  const secrets = [e.NEWSDESK_SECRET ?? DEV_SECRET, e.NEWSDESK_SECRET_PREVIOUS].filter((s): s is string => !!s);
+  const secrets = [e.NEWSDESK_SECRET ?? DEV_SECRET, ...(e.NEWSDESK_SECRET_PREVIOUS ?? [])];
   return {
     env: e.NODE_ENV,
     redis: { url: e.REDIS_URL, db: dbPath ? Number(dbPath) : 0, prefix: e.NEWSDESK_PREFIX, cluster: e.REDIS_CLUSTER_NODES },
@@ -257,6 +286,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         ? { domain: e.DKIM_DOMAIN, selector: e.DKIM_SELECTOR, privateKey: e.DKIM_PRIVATE_KEY }
         : undefined,
     logLevel: e.LOG_LEVEL,
-    http: { adminPassword: e.NEWSDESK_ADMIN_PASSWORD, trustProxy: e.TRUST_PROXY, subscribeRatePerMinute: e.SUBSCRIBE_RATE_PER_MINUTE },
+    http: {
+      adminPassword: e.NEWSDESK_ADMIN_PASSWORD,
+      trustProxy: e.TRUST_PROXY,
+      subscribeRatePerMinute: e.SUBSCRIBE_RATE_PER_MINUTE,
+      sessionIdleMs: e.ADMIN_SESSION_IDLE_MINUTES * 60_000,
+    },
+    audit: { retentionDays: e.AUDIT_RETENTION_DAYS },
   };
 }

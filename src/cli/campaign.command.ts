@@ -10,9 +10,10 @@ import { type Campaign, type DeliveryState, isFinal } from '../domain/campaign.s
 import { DeliveryState as DeliveryStateSchema } from '../domain/campaign.schema.ts';
 import { NewsdeskError, ValidationError } from '../domain/errors.ts';
 import { SEND_TIME_HINT, SendTime } from '../domain/send-time.ts';
+import { assertSigningSecret } from '../secret-guard.ts';
 import { type CampaignProgress, statusBody } from '../queue/campaign.service.ts';
 import { type CommandContext, withContext } from './context.ts';
-import { count, createOutput, type Output, table } from './output.ts';
+import { count, createOutput, type Output, table, warnLine } from './output.ts';
 import { createProgress } from './progress.ts';
 
 
@@ -77,6 +78,7 @@ export function campaignCommand(): Command {
       const at = opts.at === undefined ? undefined : parseAt(opts.at);
       await withContext(async (ctx) => {
         const config = ctx.config();
+        assertSigningSecret(config, { command: 'newsdesk campaign create', warn: warnLine });
         // Errors stop here, before anything is stored: the edition, then its lint report.
         const { edition, newsletter, compiled, report } = await composeEditionFile(file, {
           newsletterDirs: newsletterDirs(config.newslettersDir),
@@ -88,6 +90,7 @@ export function campaignCommand(): Command {
         for (const w of report.warnings) process.stderr.write(`warning: ${w.path ? `${w.path}: ` : ''}${w.message}\n`);
         const app = await ctx.app();
         const created = await app.service.create({ compiled, newsletter, subject: edition.subject, lists: opts.list, at });
+        await ctx.audit({ action: 'campaign.create', target: created.id, detail: { lists: created.lists.join(','), scheduledAt: created.scheduledAt } });
         out.result(summary(created), created.id);
         const workers = await app.queues.campaign.getWorkers();
         const when = at && at > new Date() ? `scheduled for ${created.scheduledAt}` : 'starting now';
@@ -153,7 +156,9 @@ export function campaignCommand(): Command {
     .action(async (id: string, opts: { to: string; json?: boolean }) => {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
+        assertSigningSecret(ctx.config(), { command: 'newsdesk campaign test', warn: warnLine });
         const outcome = await (await ctx.app()).service.testSend(id, opts.to);
+        await ctx.audit({ action: 'campaign.test', target: id, detail: { to: opts.to, status: outcome.status } });
         out.result(outcome);
         if (outcome.status !== 'sent') throw new NewsdeskError('test_send_failed', `test copy to ${opts.to} not sent: ${outcome.response}`);
         out.info(`Sent a test copy of ${id} to ${opts.to}: ${outcome.response}`);
@@ -170,6 +175,7 @@ export function campaignCommand(): Command {
       const at = parseAt(opts.at);
       await withContext(async (ctx) => {
         const c = await (await ctx.app()).service.reschedule(id, at);
+        await ctx.audit({ action: 'campaign.reschedule', target: id, detail: { scheduledAt: c.scheduledAt } });
         out.result(summary(c));
         out.info(`Campaign ${id} now starts at ${c.scheduledAt}.`);
       });
@@ -189,6 +195,7 @@ export function campaignCommand(): Command {
         await withContext(async (ctx) => {
           const { service } = await ctx.app();
           const c = await service[action](id);
+          await ctx.audit({ action: `campaign.${action}`, target: id });
           const p = await service.progress(id);
           out.result(summary(c));
           out.info(`Campaign ${id} ${done}: ${describeProgress(p)}`);

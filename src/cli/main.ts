@@ -22,6 +22,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   worker: async () => (await import('./worker.command.ts')).workerCommand(),
   serve: async () => (await import('./serve.command.ts')).serveCommand(),
   tokens: async () => (await import('./tokens.command.ts')).tokensCommand(),
+  secret: async () => (await import('./secret.command.ts')).secretCommand(),
+  audit: async () => (await import('./audit.command.ts')).auditCommand(),
 };
 
 /** The program with the command groups `argv` needs (all of them unless it names one). */

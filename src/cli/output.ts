@@ -25,6 +25,11 @@ export function createOutput(opts: { json?: boolean | undefined }): Output {
   };
 }
 
+/** A warning for the user, on stderr: `warning: …`. */
+export function warnLine(message: string): void {
+  process.stderr.write(`warning: ${message}\n`);
+}
+
 /** Prints an error the way users should see it and returns the exit code. */
 export function reportError(err: unknown): number {
   if (err instanceof ValidationError) {

@@ -10,7 +10,8 @@ import { loadConfig } from '../config.ts';
 import { NewsdeskError } from '../domain/errors.ts';
 import { createSendMetrics } from '../http/metrics.ts';
 import { buildServer } from '../http/server.ts';
-import { positiveInt } from './output.ts';
+import { assertSigningSecret } from '../secret-guard.ts';
+import { positiveInt, warnLine } from './output.ts';
 
 function port(value: string): number {
   const n = Number(value);
@@ -28,6 +29,7 @@ export interface ServeOptions {
 /** Runs the server until SIGTERM or SIGINT; resolves once everything is closed. */
 export async function serve(opts: ServeOptions): Promise<void> {
   const config = loadConfig();
+  assertSigningSecret(config, { command: 'newsdesk serve', warn: warnLine });
   const sendMetrics = opts.withWorkers ? createSendMetrics() : undefined;
   const app = await createApp(config, sendMetrics ? { wrapTransport: sendMetrics.wrap } : {});
   const { logger } = app;
@@ -35,7 +37,6 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let requests = 0;
   try {
     for (const warning of await checkRedisSettings(app.redis)) logger[config.env === 'production' ? 'warn' : 'debug'](warning);
-    if (config.devSecret) logger.warn('links are signed with the built-in development secret: set NEWSDESK_SECRET before real subscribers use them');
     if (opts.withWorkers) await app.startWorkers({ concurrency: opts.concurrency });
     const server = buildServer(app, { sendMetrics });
     server.addHook('onResponse', async () => {

@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { runWorker } from '../worker.ts';
-import { positiveInt } from './output.ts';
+import { assertSigningSecret } from '../secret-guard.ts';
+import { positiveInt, warnLine } from './output.ts';
 
 export function workerCommand(): Command {
   return new Command('worker')
@@ -10,6 +11,8 @@ export function workerCommand(): Command {
     .option('--concurrency <n>', 'send batches processed at once (default: SMTP_POOL_SIZE)', positiveInt())
     .option('--exit-when-idle', 'exit once there is nothing left to send')
     .action(async (opts: { concurrency?: number; exitWhenIdle?: boolean }) => {
-      await runWorker(loadConfig(), { concurrency: opts.concurrency, exitWhenIdle: opts.exitWhenIdle });
+      const config = loadConfig();
+      assertSigningSecret(config, { command: 'newsdesk worker', warn: warnLine });
+      await runWorker(config, { concurrency: opts.concurrency, exitWhenIdle: opts.exitWhenIdle });
     });
 }

@@ -84,7 +84,7 @@ export function buildServer(app: App, opts: ServerOptions = {}): FastifyInstance
       info: {
         title: 'newsdesk editors API',
         version: VERSION,
-        description: 'Lists, subscribers, editions and campaigns. Authenticate with `Authorization: Bearer <token>` (newsdesk tokens create <name>).',
+        description: 'Lists, subscribers, editions and campaigns. Authenticate with `Authorization: Bearer <token>` (newsdesk tokens create <name> --scope admin|editor|read|metrics): `read` tokens may only GET, `metrics` tokens only read /metrics.',
       },
       servers: [{ url: config.publicUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },

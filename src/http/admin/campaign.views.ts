@@ -38,6 +38,8 @@ export interface DetailData {
   skipped: (Delivery & { email: string | null })[];
   csrf: string;
   flash?: SafeHtml | undefined;
+  /** A `read` session: no pause, resume, cancel or reschedule controls (the server refuses them anyway). */
+  readOnly?: boolean;
 }
 
 export function campaignDetailView(d: DetailData): SafeHtml {
@@ -45,7 +47,7 @@ export function campaignDetailView(d: DetailData): SafeHtml {
   const action = (name: string, label: string, cls = 'secondary', confirm?: string) =>
     html`<form class="inline" method="post" action="/admin/campaigns/${c.id}/${name}"${confirm ? html` data-confirm="${confirm}"` : ''}>
 <input type="hidden" name="_csrf" value="${d.csrf}"><button class="${cls}" type="submit">${label}</button></form>`;
-  const actions = [
+  const actions = d.readOnly ? [] : [
     c.status === 'sending' && action('pause', 'Pause'),
     c.status === 'paused' && action('resume', 'Resume', ''),
     !isFinal(c.status) && action('cancel', 'Cancel campaign', 'danger', 'Cancel this campaign? Nothing more will be sent.'),
@@ -78,7 +80,7 @@ ${c.error && html`<dt>Error</dt><dd>${c.error}</dd>`}
 ${d.p.deliveryRecordsUntil && html`<dt>Delivery records</dt><dd>kept until ${localTime(d.p.deliveryRecordsUntil)}</dd>`}
 ${d.p.deliveryRecordsRemoved && html`<dt>Delivery records</dt><dd>removed after the retention period (<code>DELIVERY_RETENTION_DAYS</code>); the counts above remain</dd>`}
 </dl></div>
-${c.status === 'scheduled' && html`<h2>Reschedule</h2>
+${c.status === 'scheduled' && !d.readOnly && html`<h2>Reschedule</h2>
 <form class="card row" method="post" action="/admin/campaigns/${c.id}/reschedule" data-send-time>
 <input type="hidden" name="_csrf" value="${d.csrf}"><input type="hidden" name="when" value="at"><input type="hidden" name="at" value="">
 <label class="check">New start (<span data-tz>your time zone</span>)</label><input type="datetime-local" name="local" required>
