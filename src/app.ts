@@ -7,8 +7,11 @@ import { Cluster } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { createLinkSigner, type LinkSigner } from './domain/links.ts';
+import { createReturnAddresser } from './domain/return-token.ts';
 import { type ConfiguredMailTransport, createMailTransport } from './mail/create-transport.ts';
+import { POSTMARK_MESSAGE_ID_HEADER } from './mail/esp/postmark.events.ts';
 import { CampaignService } from './queue/campaign.service.ts';
+import { ReturnPathService } from './queue/return-path.service.ts';
 import { createMessagePreparer } from './queue/message.preparer.ts';
 import { JobParking } from './queue/parking.ts';
 import { CAMPAIGN_QUEUE, SEND_QUEUE, type SendBatchJob, type StartCampaignJob } from './queue/queues.ts';
@@ -17,6 +20,7 @@ import type { MessagePreparer } from './queue/send-batch.job.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
 import { CampaignStore } from './store/campaign.store.ts';
 import { connectRedis, createRedis, describeRedis, type RedisClient } from './store/redis.ts';
+import { createReturnStore, type ReturnStore } from './store/return.store.ts';
 import { SendRateLimiter } from './store/send-rate.limiter.ts';
 import { createStores, type Stores, storesSettings } from './store/stores.ts';
 
@@ -36,6 +40,10 @@ export interface App {
   links: LinkSigner;
   preparer: MessagePreparer;
   service: CampaignService;
+  /** Return mail's records and counters (the audit log of `newsdesk inbound ls`). */
+  returns: ReturnStore;
+  /** The one sink for return mail and provider events (bounces, complaints, unsubscribes). */
+  returnPath: ReturnPathService;
   /** The mail transport, opened on first use (the dev outbox starts then). */
   transport(): Promise<ConfiguredMailTransport>;
   /** Starts fan-out and send workers in this process. */
@@ -97,12 +105,40 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   for (const q of Object.values(queues)) q.on('error', (err) => logger.error({ err: err.message }, 'queue error'));
   const parking = new JobParking({ redis, keys: stores.keys, sendQueue: queues.send, campaigns });
   const links = createLinkSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
-  const preparer = createMessagePreparer({ links, publicUrl: config.publicUrl });
+  const returnAddresses = createReturnAddresser({ secrets: config.secrets, bounceDomain: config.inbound.bounceDomain });
+  const preparer = createMessagePreparer({
+    links,
+    publicUrl: config.publicUrl,
+    returns: returnAddresses,
+    // Postmark reports its own message ids; this header comes back in its webhooks' Metadata.
+    messageIdEchoHeader: config.webhooks.postmark ? POSTMARK_MESSAGE_ID_HEADER : undefined,
+  });
 
   let transport: Promise<ConfiguredMailTransport> | undefined;
   const getTransport = () =>
     (transport ??= createMailTransport(config, { logger }).then((t) => (opts.wrapTransport ? opts.wrapTransport(t) : t)));
-  const service = new CampaignService({ campaigns, lists: recipients, campaignQueue: queues.campaign, parking, transport: getTransport, preparer });
+  // Audit entries and dedupe marks live as long as delivery records (30 days when those are kept for ever).
+  const returns = createReturnStore({ redis, keys: stores.keys, retentionMs: (config.send.deliveryRetentionDays || 30) * 86_400_000 });
+  const service = new CampaignService({
+    campaigns,
+    lists: recipients,
+    campaignQueue: queues.campaign,
+    parking,
+    transport: getTransport,
+    preparer,
+    returns,
+    senderAlertThreshold: config.inbound.senderAlertThreshold,
+  });
+  const returnPath = new ReturnPathService({
+    store: returns,
+    subscribers: stores.subscribers,
+    lists: stores.lists,
+    campaigns,
+    secrets: config.secrets,
+    logger,
+    softBounce: config.inbound.softBounce,
+    senderAlertThreshold: config.inbound.senderAlertThreshold,
+  });
   const running: RunningWorkers[] = [];
   const extraConnections: RedisClient[] = [];
 
@@ -119,6 +155,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     links,
     preparer,
     service,
+    returns,
+    returnPath,
     transport: getTransport,
     async startWorkers(workerOpts = {}) {
       const mail = await getTransport();

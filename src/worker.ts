@@ -4,6 +4,7 @@
  */
 import { checkRedisSettings, createApp } from './app.ts';
 import type { Config } from './config.ts';
+import { createInboundPoller } from './inbound-poller.ts';
 
 export interface RunWorkerOptions {
   /** Send-batch jobs at once in this process. Default: SMTP_POOL_SIZE. */
@@ -24,6 +25,12 @@ export async function runWorker(config: Config, opts: RunWorkerOptions = {}): Pr
   const workers = await app.startWorkers({ concurrency: opts.concurrency });
   const target = transport.target.kind === 'outbox' ? `dev outbox ${transport.target.dir}` : transport.target.server;
   logger.info({ pid: process.pid, concurrency: opts.concurrency ?? config.smtp.poolSize, mail: target }, 'worker started');
+  // The bounce mailbox, when one is configured, is read by every worker (IMAP moves make that safe).
+  const poller = createInboundPoller(app);
+  if (poller) {
+    void poller.run();
+    logger.info({ mailbox: config.imap?.describe }, 'polling the bounce mailbox');
+  }
 
   const stopped = new Promise<string>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
@@ -33,6 +40,8 @@ export async function runWorker(config: Config, opts: RunWorkerOptions = {}): Pr
   });
   const reason = await stopped;
   logger.info({ reason }, 'worker stopping: finishing messages in flight');
+  // The poller first: the message in hand is stored before Redis closes.
+  await poller?.stop();
   await app.close();
   logger.info('worker stopped');
 }

@@ -9,11 +9,12 @@ import { newsletterDirs } from '../composer/newsletter.loader.ts';
 import { type Campaign, type DeliveryState, isFinal } from '../domain/campaign.schema.ts';
 import { DeliveryState as DeliveryStateSchema } from '../domain/campaign.schema.ts';
 import { NewsdeskError, ValidationError } from '../domain/errors.ts';
+import type { CampaignReturns } from '../domain/return-report.ts';
 import { SEND_TIME_HINT, SendTime } from '../domain/send-time.ts';
 import { assertSigningSecret } from '../secret-guard.ts';
 import { type CampaignProgress, statusBody } from '../queue/campaign.service.ts';
 import { type CommandContext, withContext } from './context.ts';
-import { count, createOutput, type Output, table, warnLine } from './output.ts';
+import { count, createOutput, type Output, plural, table, warnLine } from './output.ts';
 import { createProgress } from './progress.ts';
 
 
@@ -62,6 +63,12 @@ async function watch(ctx: CommandContext, id: string, out: Output): Promise<Camp
     bar.stop();
   }
   return p;
+}
+
+/** `3 hard bounces (0.3 %), 1 soft, 0 complaints (0.00 %), 2 unsubscribes, 4 blocks about the sender` */
+function returnsLine(r: CampaignReturns): string {
+  const pct = (x: number) => `${(x * 100).toFixed(x < 0.01 ? 2 : 1)} %`;
+  return `${plural(r.hardBounces, 'hard bounce')} (${pct(r.hardBounceRate)}), ${count(r.softBounces)} soft, ${plural(r.complaints, 'complaint')} (${pct(r.complaintRate)}), ${plural(r.unsubscribes, 'unsubscribe')}, ${plural(r.senderBlocks, 'block')} about the sender`;
 }
 
 export function campaignCommand(): Command {
@@ -121,6 +128,9 @@ export function campaignCommand(): Command {
             ...(p.campaign.startedAt ? [`  started    ${p.campaign.startedAt}`] : []),
             ...(p.campaign.finishedAt ? [`  finished   ${p.campaign.finishedAt}`] : []),
             ...(p.campaign.error ? [`  error      ${p.campaign.error}`] : []),
+            `  returns    ${returnsLine(p.returns)}`,
+            ...(p.returns.breaker ? [`  paused by  the reputation breaker: ${p.returns.breaker}`] : []),
+            ...p.returns.warnings.map((w) => `  warning    ${w}`),
             ...p.failures.map((f) => `  failed     subscriber ${f.subscriberId}: ${f.detail ?? ''}`),
             ...(p.deliveryRecordsUntil ? [`  records    kept until ${p.deliveryRecordsUntil}`] : []),
             ...(p.deliveryRecordsRemoved ? ['  records    removed after DELIVERY_RETENTION_DAYS; the counts remain'] : []),

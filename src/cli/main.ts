@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   tokens: async () => (await import('./tokens.command.ts')).tokensCommand(),
   secret: async () => (await import('./secret.command.ts')).secretCommand(),
   audit: async () => (await import('./audit.command.ts')).auditCommand(),
+  inbound: async () => (await import('./inbound.command.ts')).inboundCommand(),
 };
 
 /** The program with the command groups `argv` needs (all of them unless it names one). */

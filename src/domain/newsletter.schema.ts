@@ -35,5 +35,17 @@ export const Newsletter = z.strictObject({
   template: z.string().regex(/^[a-z0-9-]+$/).default('briefing'),
   /** Used in the greeting when a subscriber has no name: "Good morning, reader". */
   greetingFallback: z.string().trim().min(1).max(40).default('there'),
+  /**
+   * The reputation breaker's limits for this newsletter's campaigns (docs/return-path.md): after
+   * `minMessages` sent (default 1,000), a hard-bounce rate above `hardBounceRate` (default 0.05)
+   * or a complaint rate above `complaintRate` (default 0.001) pauses the campaign.
+   */
+  returnLimits: z
+    .strictObject({
+      minMessages: z.number().int().min(1).optional(),
+      hardBounceRate: z.number().min(0).max(1).optional(),
+      complaintRate: z.number().min(0).max(1).optional(),
+    })
+    .optional(),
 });
 export type Newsletter = z.infer<typeof Newsletter>;

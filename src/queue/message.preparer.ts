@@ -4,6 +4,7 @@
  */
 import type { Campaign } from '../domain/campaign.schema.ts';
 import { inertRecipient, type LinkSigner } from '../domain/links.ts';
+import type { ReturnAddresser } from '../domain/return-token.ts';
 import { type CampaignMessage, prepareCampaignMessage } from '../mail/campaign-message.ts';
 import type { OutgoingMessage } from '../mail/transport.ts';
 import type { CampaignContent } from '../store/campaign.store.ts';
@@ -14,16 +15,25 @@ export interface MessagePreparerOptions {
   links: LinkSigner;
   /** `PUBLIC_URL`, for the inert links of test copies. */
   publicUrl: string;
+  /**
+   * Per-delivery return addresses (VERP envelope sender, List-Unsubscribe mailto). Unset: the
+   * newsletter's From address and `unsubscribe@<From domain>`, as before return mail was read.
+   */
+  returns?: ReturnAddresser | undefined;
+  /** See `messageIdEchoHeader` of the campaign message (set when the Postmark webhook is). */
+  messageIdEchoHeader?: string | undefined;
 }
 
 export function createMessagePreparer(opts: MessagePreparerOptions): MessagePreparer {
   const build = (content: CampaignContent, campaign: { id: string; listId: string }, subjectPrefix?: string) =>
-    prepareCampaignMessage({ compiled: content.compiled, newsletter: content.newsletter, campaign, subjectPrefix });
+    prepareCampaignMessage({ compiled: content.compiled, newsletter: content.newsletter, campaign, subjectPrefix, messageIdEchoHeader: opts.messageIdEchoHeader });
   return {
     prepare(campaign: Campaign, content: CampaignContent): PreparedCampaign {
       const byList = new Map<string, CampaignMessage>();
       const scope = { kind: 'campaign', id: campaign.id } as const;
       const defaultList = campaign.lists[0] as string;
+      const fromDomain = (content.newsletter.from.address.split('@')[1] ?? '').toLowerCase();
+      const returns = opts.returns;
 
       return {
         render(addressee) {
@@ -39,7 +49,11 @@ export function createMessagePreparer(opts: MessagePreparerOptions): MessagePrep
           if (!message) byList.set(listId, (message = build(content, { id: campaign.id, listId })));
           // The same Message-ID for every attempt at this delivery: a copy re-sent after a crash
           // can be recognised (and dropped) by providers that de-duplicate on it.
-          return message.render(recipient, { messageIdLocal: `${campaign.id}.${id}` });
+          return message.render(recipient, {
+            messageIdLocal: `${campaign.id}.${id}`,
+            returnPath: returns?.bounceAddress(campaign.id, id, fromDomain),
+            unsubscribeAddress: returns?.unsubscribeAddress(campaign.id, id, fromDomain),
+          });
         },
       };
     },

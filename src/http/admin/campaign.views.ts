@@ -42,6 +42,11 @@ export interface DetailData {
   readOnly?: boolean;
 }
 
+/** A rate as a percentage, two decimals below 1 % (complaint rates live there). */
+function percent(rate: number): string {
+  return `${(rate * 100).toFixed(rate < 0.01 ? 2 : 1)} %`;
+}
+
 export function campaignDetailView(d: DetailData): SafeHtml {
   const c = d.p.campaign;
   const action = (name: string, label: string, cls = 'secondary', confirm?: string) =>
@@ -77,6 +82,7 @@ ${stat('pending', 'pending', c.counts.pending)}${stat('total', 'recipients', c.c
 <dt>Started</dt><dd>${localTime(c.startedAt)}</dd>
 <dt>Finished</dt><dd>${localTime(c.finishedAt)}</dd>
 ${c.error && html`<dt>Error</dt><dd>${c.error}</dd>`}
+${d.p.returns.breaker && html`<dt>Paused by</dt><dd>the reputation breaker: ${d.p.returns.breaker}</dd>`}
 ${d.p.deliveryRecordsUntil && html`<dt>Delivery records</dt><dd>kept until ${localTime(d.p.deliveryRecordsUntil)}</dd>`}
 ${d.p.deliveryRecordsRemoved && html`<dt>Delivery records</dt><dd>removed after the retention period (<code>DELIVERY_RETENTION_DAYS</code>); the counts above remain</dd>`}
 </dl></div>
@@ -85,6 +91,13 @@ ${c.status === 'scheduled' && !d.readOnly && html`<h2>Reschedule</h2>
 <input type="hidden" name="_csrf" value="${d.csrf}"><input type="hidden" name="when" value="at"><input type="hidden" name="at" value="">
 <label class="check">New start (<span data-tz>your time zone</span>)</label><input type="datetime-local" name="local" required>
 <button type="submit">Reschedule</button></form>`}
+<h2>Returns</h2>
+${d.p.returns.warnings.map((w) => html`<p class="flash error" role="alert">${w}</p>`)}
+<div class="stats">
+${stat('hard', `hard bounces (${percent(d.p.returns.hardBounceRate)})`, d.p.returns.hardBounces)}${stat('soft', 'soft bounces', d.p.returns.softBounces)}
+${stat('complaints', `complaints (${percent(d.p.returns.complaintRate)})`, d.p.returns.complaints)}${stat('unsubscribes', 'unsubscribes', d.p.returns.unsubscribes)}
+${stat('sender-blocks', 'blocks about the sender', d.p.returns.senderBlocks)}
+</div>
 <h2>Failures</h2>
 ${d.failures.length
   ? html`<table><thead><tr><th>Recipient</th><th>SMTP reply</th><th>When</th></tr></thead><tbody>${deliveryRows(d.failures)}</tbody></table>`
