@@ -2,8 +2,11 @@
  * The only reader of `process.env`. Every setting newsdesk takes from its environment is parsed
  * here with zod; a bad value is reported by its variable name, all of them at once.
  */
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 import { z } from 'zod';
+import { closestName } from './domain/did-you-mean.ts';
 import { NewsdeskError } from './domain/errors.ts';
 import { secretWeakness } from './domain/signing-secret.ts';
 import { sendGridPublicKey } from './mail/esp/webhook-signatures.ts';
@@ -259,6 +262,43 @@ const Env = z
     /** Days a view-in-browser link keeps working after its message was sent; 0: for ever. */
     VIEW_LINK_MAX_AGE_DAYS: int(0, 3650).default(30),
   })
+
+/** Prefixes of newsdesk's own variables: an unknown name with one of these is most likely a typo. */
+const OWN_PREFIXES = ['NEWSDESK_', 'SMTP_', 'SEND_', 'DKIM_'];
+
+/**
+ * One warning per variable that looks like a newsdesk setting but is not one
+ * (`NEWSDESK_SECERT`), naming the closest known setting. Such a variable is otherwise ignored
+ * without a word, and the default it was meant to replace stays in force.
+ */
+export function unknownSettingWarnings(source: Record<string, string | undefined> = process.env): string[] {
+  const known = Object.keys(Env.shape);
+  return Object.keys(source)
+    .filter((name) => OWN_PREFIXES.some((p) => name.startsWith(p)) && !known.includes(name))
+    .sort()
+    .map((name) => {
+      const near = closestName(name, known);
+      return `${name} is not a newsdesk setting and is ignored${near ? `; did you mean ${near}?` : ''}`;
+    });
+}
+
+/**
+ * Loads `.env` from `dir` (default: the current folder) into the environment, if the file is
+ * there. Variables already set in the real environment win over the file, even when empty.
+ * @returns the file read, or undefined when there is none
+ * @throws ConfigError when the file exists but cannot be read
+ */
+export function loadDotEnv(dir: string = process.cwd()): string | undefined {
+  const file = resolve(dir, '.env');
+  if (!existsSync(file)) return undefined;
+  try {
+    // Node's own reader (20.12+): it leaves variables that are already set alone.
+    process.loadEnvFile(file);
+  } catch (err) {
+    throw new ConfigError([`${file}: cannot be read (${(err as Error).message})`]);
+  }
+  return file;
+}
 
 /** Rules that tie variables together, checked on the raw values so they report alongside the rest. */
 function crossProblems(env: Record<string, string | undefined>): string[] {

@@ -144,6 +144,8 @@ export function campaignCommand(): Command {
         if (!report.ok) {
           throw new ValidationError('edition_lint_failed', file, lintProblems(report));
         }
+        // Worth a look before it goes out, e.g. a {{firstName}} subject as readers without a name see it.
+        for (const w of report.warnings) process.stderr.write(`warning: ${w.path ? `${w.path}: ` : ''}${w.message}\n`);
         const zone = newsletter.timeZone;
         const start = startOption(opts, zone);
         if (opts.draft && start) throw new NewsdeskError('invalid_option', '--draft and --now/--at: a draft starts later, with campaign start');

@@ -11,8 +11,10 @@ import { newsletterDirs } from '../composer/newsletter.loader.ts';
 import { personalize } from '../composer/personalize.ts';
 import { loadConfig } from '../config.ts';
 import { NewsdeskError } from '../domain/errors.ts';
-import { inertRecipient, SAMPLE_READER } from '../domain/links.ts';
+import { inertRecipient } from '../domain/links.ts';
+import { NO_NAME, resolvePreviewReader } from '../domain/preview-reader.ts';
 import { prepareCampaignMessage } from '../mail/campaign-message.ts';
+import { withContext } from './context.ts';
 import { createOutput, plural } from './output.ts';
 
 /** Builds the `compose` command. */
@@ -21,8 +23,9 @@ export function composeCommand(): Command {
     .description('validate and compile an edition, lint it, and write a sample reader\'s copy')
     .argument('<edition>', 'edition file (YAML or JSON)')
     .option('--out <dir>', 'folder for the sample files', 'out')
+    .option('--as <reader>', `whose copy to write: a subscriber's address (read from Redis), or "${NO_NAME}" for a reader without a name (default: the sample reader)`)
     .option('--json', 'print the report as JSON')
-    .action(async (file: string, flags: { out: string; json?: boolean }) => {
+    .action(async (file: string, flags: { out: string; as?: string; json?: boolean }) => {
       const out = createOutput(flags);
       const config = loadConfig();
       // Invalid input throws here, before any file is touched.
@@ -30,8 +33,16 @@ export function composeCommand(): Command {
         newsletterDirs: newsletterDirs(config.newslettersDir),
       });
 
+      // Only a real subscriber needs Redis; the sample and no-name readers are made up.
+      const needsRedis = flags.as !== undefined && flags.as.includes('@');
+      const reader = needsRedis
+        ? await withContext(async (ctx) => {
+            const { subscribers } = await ctx.stores();
+            return resolvePreviewReader(flags.as, (email) => subscribers.findByEmail(email));
+          })
+        : await resolvePreviewReader(flags.as, async () => null);
       // Real tokens are signed per subscriber when a campaign is sent; the sample's links are inert.
-      const recipient = inertRecipient(config.publicUrl, SAMPLE_READER);
+      const recipient = inertRecipient(config.publicUrl, { email: reader.email, name: reader.name });
       const copy = personalize(compiled, recipient);
       // The complete message the sample reader would receive, built by the same code the workers
       // send with (headers, List-Unsubscribe, MIME), so it opens in any mail client.
@@ -56,9 +67,10 @@ export function composeCommand(): Command {
 
       const line = (kind: string, i: LintItem) => `  ${kind.padEnd(7)} ${i.code}  ${i.path ? `${i.path}: ` : ''}${i.message}`;
       out.result(
-        { ...report, files: written },
+        { ...report, files: written, reader: { email: reader.email, name: reader.name ?? null }, subject: copy.subject },
         [
           `${file}: ${newsletter.name}, ${edition.date}, template ${newsletter.template}`,
+          `  as      ${reader.label}: "${copy.subject}"`,
           ...report.errors.map((i) => line('error', i)),
           ...report.warnings.map((i) => line('warning', i)),
           ...written.map((p) => `  wrote   ${p}`),

@@ -2,10 +2,14 @@
  * `newsdesk lists …`: create, show, rename and delete subscriber lists.
  */
 import { Command } from 'commander';
+import { loadNewsletter, newsletterDirs } from '../composer/newsletter.loader.ts';
 import { deleteList } from '../queue/list-removal.ts';
 import { withContext } from './context.ts';
 import type { List } from '../domain/list.schema.ts';
 import { count, createOutput, plural, table } from './output.ts';
+
+/** Refuses a newsletter without a file: otherwise it shows only when a confirmation email fails. */
+const requireNewsletter = (id: string, newslettersDir: string) => loadNewsletter(id, { dirs: newsletterDirs(newslettersDir) });
 
 const signUps = (l: List) => (l.public ? 'public (open to sign-ups from the form)' : 'private (no sign-ups from the public form)');
 
@@ -26,6 +30,7 @@ export function listsCommand(): Command {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
         const { lists: store } = await ctx.stores();
+        if (opts.newsletter !== undefined) await requireNewsletter(opts.newsletter, ctx.config().newslettersDir);
         const list = await store.create({
           id,
           doubleOptIn: !!opts.doubleOptIn,
@@ -71,6 +76,23 @@ export function listsCommand(): Command {
         await ctx.audit({ action: 'list.rename', target: list.id, detail: { name: list.name } });
         out.result(list);
         out.info(`Renamed list ${list.id} to "${list.name}".`);
+      });
+    });
+
+  lists
+    .command('set-newsletter <id> <newsletter>')
+    .description('set the newsletter a list receives (its confirmation emails come from it); "-" unties the list')
+    .option('--json', 'print the list as JSON')
+    .action(async (id: string, newsletter: string, opts: { json?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        const store = (await ctx.stores()).lists;
+        await store.require(id);
+        if (newsletter !== '-') await requireNewsletter(newsletter, ctx.config().newslettersDir);
+        const list = await store.update(id, { newsletter: newsletter === '-' ? null : newsletter });
+        await ctx.audit({ action: 'list.set-newsletter', target: list.id, detail: { newsletter: list.newsletter ?? null } });
+        out.result(list);
+        out.info(list.newsletter ? `List ${list.id} receives ${list.newsletter}.` : `List ${list.id} is tied to no newsletter.`);
       });
     });
 

@@ -3,6 +3,7 @@
  * Each group module exports a function returning its `Command`; add it to {@link COMMANDS}.
  */
 import { Command } from 'commander';
+import { loadDotEnv, unknownSettingWarnings } from '../config.ts';
 import { endQuietlyOnClosedPipe } from './closed-pipe.ts';
 import { reportError } from './output.ts';
 
@@ -44,6 +45,9 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
 export async function main(argv: string[]): Promise<number> {
   endQuietlyOnClosedPipe();
   try {
+    // Settings from ./.env first (the real environment wins), then a word on any that look mistyped.
+    loadDotEnv();
+    for (const warning of unknownSettingWarnings()) process.stderr.write(`warning: ${warning}\n`);
     const program = await buildProgram(argv);
     const override = (cmd: Command): void => {
       cmd.exitOverride();

@@ -6,7 +6,8 @@ import { rename, unlink } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { Command } from 'commander';
 import { NewsdeskError, NotFoundError, formatProblem } from '../domain/errors.ts';
-import { SubscriberInput, type Subscriber } from '../domain/subscriber.schema.ts';
+import { greetingNameProblem } from '../domain/greeting-name.ts';
+import { SubscriberInput, SubscriberName, type Subscriber } from '../domain/subscriber.schema.ts';
 import { zodProblems } from '../domain/zod-problems.ts';
 import { exportCsv } from '../store/csv-export.ts';
 import { importCsv, type ImportSummary } from '../store/csv-import.ts';
@@ -25,7 +26,8 @@ function importLine(file: string, listId: string, s: ImportSummary, seconds: num
   return (
     `Imported ${file} into ${listId} in ${seconds.toFixed(1)} s: ${count(s.rows)} rows, ${count(s.added)} added, ` +
     `${count(s.updated)} updated, ${count(s.alreadyMember)} already members, ${count(s.invalid)} invalid, ` +
-    `${count(s.suppressed)} suppressed, ${count(s.duplicates)} duplicates.`
+    `${count(s.suppressed)} suppressed, ${count(s.duplicates)} duplicates` +
+    (s.nameWarnings.length + s.nameWarningsOmitted ? `, ${count(s.nameWarnings.length + s.nameWarningsOmitted)} names to check.` : '.')
   );
 }
 
@@ -45,11 +47,11 @@ function describe(s: Subscriber, memberships: { member: string[]; left: { list: 
 }
 
 export function subscribersCommand(): Command {
-  const subscribers = new Command('subscribers').description('import, add, show, unsubscribe and export subscribers');
+  const subscribers = new Command('subscribers').description('import, add, update, show, unsubscribe and export subscribers');
 
   subscribers
     .command('import <file>')
-    .description('add the rows of a CSV file (header with "email", optional "name", other columns are attributes) to a list')
+    .description('add the rows of a CSV file (header with "email", optional "name" or "first_name"/"last_name", other columns are attributes; "," or ";" separated) to a list')
     .requiredOption('--list <id>', 'the list to add them to')
     .option('--update', "overwrite existing subscribers' name and attributes with the file's")
     .option('--json', 'print the summary as JSON')
@@ -75,6 +77,11 @@ export function subscribersCommand(): Command {
             for (const e of summary.errors.slice(0, ERRORS_SHOWN)) out.info(`  line ${e.line}: ${e.reason}`);
             const more = summary.errors.length + summary.errorsOmitted - ERRORS_SHOWN;
             if (more > 0) out.info(`  … and ${count(more)} more skipped rows (--json lists them)`);
+            // Imported as given, but worth a look before a subject says "{{firstName}}".
+            for (const w of summary.nameWarnings.slice(0, ERRORS_SHOWN)) out.info(`  line ${w.line}: ${w.reason}`);
+            const moreNames = summary.nameWarnings.length + summary.nameWarningsOmitted - ERRORS_SHOWN;
+            if (moreNames > 0) out.info(`  … and ${count(moreNames)} more names that read oddly in a greeting (--json lists them)`);
+            if (summary.delimiter === ';') out.info('  read as a ";"-separated file (its header has more ";" than ",")');
           }
           out.result(summary);
           out.info(importLine(file, opts.list, summary, (performance.now() - started) / 1000));
@@ -106,10 +113,35 @@ export function subscribersCommand(): Command {
         if (refused) throw new NewsdeskError('not_added', `${parsed.data.email} was not added to ${opts.list}: ${refused}`);
         await ctx.audit({ action: 'subscriber.add', target: 'id' in outcome ? String(outcome.id) : undefined, detail: { list: opts.list, outcome: outcome.kind } });
         out.result(outcome);
+        const odd = outcome.kind === 'created' ? greetingNameProblem(parsed.data.name) : undefined;
+        if (odd) out.info(`  ${odd}`);
         const id = 'id' in outcome ? outcome.id : 0;
         if (outcome.kind === 'created') out.info(`Added ${parsed.data.email} to ${opts.list} as new subscriber ${id}.`);
         else if (outcome.kind === 'joined') out.info(`Added existing subscriber ${id} (${parsed.data.email}) to ${opts.list}; name and attributes unchanged.`);
         else out.info(`${parsed.data.email} is already on ${opts.list} (subscriber ${id}); nothing changed.`);
+      });
+    });
+
+  subscribers
+    .command('update <email>')
+    .description("change a subscriber's name (status, lists and attributes stay)")
+    .requiredOption('--name <name>', 'the full name; "" removes it (the greeting then uses the newsletter\'s word)')
+    .option('--json', 'print the subscriber as JSON')
+    .action(async (email: string, opts: { name: string; json?: boolean }) => {
+      const out = createOutput(opts);
+      const name = opts.name.trim() === '' ? undefined : SubscriberName.safeParse(opts.name);
+      if (name && !name.success) throw new NewsdeskError('subscriber_invalid', zodProblems(name.error).map((p) => `name: ${p.message}`).join('; '));
+      await withContext(async (ctx) => {
+        const { subscribers: store } = await ctx.stores();
+        const found = await store.findByEmail(email);
+        if (!found) throw new NotFoundError('subscriber', email.trim());
+        const { changed, subscriber } = await store.setName(found.id, name?.data);
+        if (changed) await ctx.audit({ action: 'subscriber.rename', target: String(subscriber.id) });
+        out.result(subscriber);
+        const odd = greetingNameProblem(subscriber.name);
+        if (odd) out.info(`  ${odd}`);
+        const now = subscriber.name === undefined ? 'no name' : `name "${subscriber.name}"`;
+        out.info(changed ? `${subscriber.email} (subscriber ${subscriber.id}) now has ${now}.` : `${subscriber.email} already had ${now}; nothing changed.`);
       });
     });
 

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { Edition } from '../domain/edition.schema.ts';
 import { type InputProblem, ValidationError } from '../domain/errors.ts';
-import { LINK_SCHEME_MESSAGE } from '../domain/link.ts';
+import { linkProblem } from '../domain/link.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
 import { zodProblems } from '../domain/zod-problems.ts';
 import { createMarkdown, type MarkdownRenderer } from './markdown.ts';
@@ -69,7 +69,7 @@ function validate(value: unknown, source: string, src: YamlSource | undefined): 
   }
   const parsed = Edition.safeParse(value);
   const problems: (InputProblem & { needle?: string })[] = [
-    ...(parsed.success ? [] : zodProblems(parsed.error)),
+    ...(parsed.success ? [] : zodProblems(parsed.error, Edition)),
     ...markdownLinkProblems(value, createMarkdown()),
   ];
   if (problems.length === 0 && parsed.success) return parsed.data;
@@ -90,7 +90,7 @@ function markdownLinkProblems(value: unknown, md: MarkdownRenderer): (InputProbl
     for (const href of md.rejectedLinks(text)) {
       // markdown-it percent-encodes targets; show the editor what they typed.
       const typed = safeDecodeUri(href);
-      problems.push({ path, message: `link "${typed}": ${LINK_SCHEME_MESSAGE}`, needle: typed });
+      problems.push({ path, message: `link "${typed}": ${linkProblem(typed)}`, needle: typed });
     }
   };
   const v = asRecord(value);

@@ -4,7 +4,8 @@
  * Errors stop a send; warnings are worth a look.
  */
 import type { CompiledEmail, Recipient } from '../domain/compiled-email.ts';
-import type { Edition } from '../domain/edition.schema.ts';
+import { EDITOR_TOKEN, type Edition } from '../domain/edition.schema.ts';
+import { NO_NAME_READER } from '../domain/preview-reader.ts';
 import { personalize } from './personalize.ts';
 
 /** Gmail clips an HTML body longer than this ("[Message clipped]"), hiding the footer and unsubscribe link. */
@@ -21,7 +22,8 @@ export type LintCode =
   | 'image_not_https'
   | 'preheader_missing'
   | 'subject_too_long'
-  | 'sponsor_label_missing';
+  | 'sponsor_label_missing'
+  | 'personalization_fallback';
 
 /** One finding. `path` names the edition field when there is one (`watching[0].image.src`). */
 export interface LintItem {
@@ -96,6 +98,8 @@ export function lint(compiled: CompiledEmail, edition: Edition, opts: LintOption
     warnings.push(item('subject_too_long', `subject is ${subjectChars} characters; inboxes cut it after about ${SUBJECT_MAX_CHARS}`, 'subject'));
   }
 
+  warnings.push(...fallbackWarnings(compiled, edition));
+
   if (edition.sponsor) {
     if (!edition.sponsor.label) {
       errors.push(item('sponsor_label_missing', 'sponsor has no label: say who is paying ("Presented by …")', 'sponsor.label'));
@@ -106,6 +110,26 @@ export function lint(compiled: CompiledEmail, edition: Edition, opts: LintOption
   }
 
   return { ok: errors.length === 0, errors, warnings, htmlBytes };
+}
+
+/**
+ * The subject and preheader show in the inbox before anything else, and a reader without a name
+ * gets the newsletter's fallback word there ("there, the bridge closes tonight"): say so, with
+ * the line as they will see it.
+ */
+function fallbackWarnings(compiled: CompiledEmail, edition: Edition): LintItem[] {
+  const usesFirstName = (text: string | undefined) => [...(text ?? '').matchAll(EDITOR_TOKEN)].some((m) => m[1] === 'firstName');
+  const warnings: LintItem[] = [];
+  const noName = { ...NO_NAME_READER, unsubscribeUrl: '', viewUrl: '' };
+  if (usesFirstName(edition.subject)) {
+    const seen = personalize(compiled, noName).subject;
+    warnings.push(item('personalization_fallback', `subject uses {{firstName}}, which readers without a name lack; they see "${seen}"`, 'subject'));
+  }
+  if (usesFirstName(edition.preheader)) {
+    const seen = (edition.preheader ?? '').replace(EDITOR_TOKEN, (whole, name: string) => (name === 'firstName' ? compiled.greetingFallback : whole));
+    warnings.push(item('personalization_fallback', `preheader uses {{firstName}}, which readers without a name lack; they see "${seen}"`, 'preheader'));
+  }
+  return warnings;
 }
 
 function item(code: LintCode, message: string, path: string | undefined): LintItem {

@@ -55,7 +55,7 @@ export async function loadNewsletter(id: string, opts: { dirs: string[] }): Prom
 export function parseNewsletterText(text: string, source: string, expectedId?: string): Newsletter {
   const src = parseYamlSource(text, source, 'newsletter_invalid');
   const parsed = Newsletter.safeParse(src.value);
-  const problems = parsed.success ? [] : zodProblems(parsed.error);
+  const problems = parsed.success ? [] : zodProblems(parsed.error, Newsletter);
   if (parsed.success && expectedId !== undefined && parsed.data.id !== expectedId) {
     problems.push({ path: 'id', message: `must match the file name (${expectedId})` });
   }

@@ -52,6 +52,7 @@ export function parseYamlSource(text: string, source: string, code: string): Yam
   }
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => {
+      if (e.code === 'BLOCK_AS_IMPLICIT_KEY') return { path: '', message: colonInValueMessage(text, e.pos[0]), line: lineCounter.linePos(e.pos[0]).line };
       // The parser's message ends with its own position; we give the line separately.
       const message = yamlMessage(e);
       const opened = /^YAML: Missing closing ["']quote/.test(message) ? unclosedQuoteStart(doc, e.pos[0]) : undefined;
@@ -101,6 +102,21 @@ export function parseYamlSource(text: string, source: string, code: string): Yam
       return offset === undefined ? undefined : lineAt(offset);
     },
   };
+}
+
+/**
+ * `subject: Breaking: the bridge closes` reads as a field inside a field, because a colon and a
+ * space start one: the fix is quoting the text, so say that with the line as it should be.
+ */
+function colonInValueMessage(text: string, offset: number): string {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  const end = text.indexOf('\n', offset);
+  const line = text.slice(start, end < 0 ? undefined : end).replace(/\r$/, '');
+  const m = /^(\s*(?:-\s+)?)([^\s:#][^:#]*?):\s+(.+?)\s*$/.exec(line);
+  const advice = 'a colon followed by a space inside a value starts a new field: put the text in quotes';
+  if (!m) return `YAML: ${advice}`;
+  const quoted = JSON.stringify(m[3] as string);
+  return `YAML: ${advice}, e.g. ${(m[2] as string).trim()}: ${quoted}`;
 }
 
 /**

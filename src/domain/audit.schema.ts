@@ -4,7 +4,7 @@
  * came through: the CLI, the API or the dashboard.
  *
  * Actions are `<thing>.<verb>`; those recorded today: `campaign.create|pause|resume|cancel|reschedule|test`,
- * `list.create|delete|publish|unpublish|rename|import`, `subscriber.unsubscribe|remove`,
+ * `list.create|delete|publish|unpublish|rename|set-newsletter|import`, `subscriber.add|rename|unsubscribe|remove`,
  * `token.create|revoke`, `queues.<bull board action>`. A new action needs no change here: one
  * call to record it where it happens.
  */

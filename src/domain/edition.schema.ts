@@ -60,12 +60,18 @@ function isCalendarDay(d: string): boolean {
 }
 
 /** A photo with what readers (and screen readers) need: alt text always, caption and credit when known. */
-export const EditionImage = z.strictObject({
-  src: imageUrl,
-  alt: text(300),
-  caption: text(600).optional(),
-  credit: text(200).optional(),
-});
+export const EditionImage = z.strictObject(
+  {
+    src: imageUrl,
+    alt: text(300),
+    caption: text(600).optional(),
+    credit: text(200).optional(),
+  },
+  {
+    // `image: https://…` is the usual first try; show the shape that works.
+    error: (issue) => (issue.code === 'invalid_type' && issue.input !== undefined ? 'image needs src and alt: image: { src: https://…, alt: "what the photo shows" }' : undefined),
+  },
+);
 export type EditionImage = z.infer<typeof EditionImage>;
 
 /** A "What We're Watching" lead story. */

@@ -59,10 +59,15 @@ export function signUpNeedsConfirmation(list: List): boolean {
   return list.doubleOptIn || !list.allowSingleOptIn;
 }
 
-/** What can change on a list after it is created: at least one of these. */
+/** What can change on a list after it is created: at least one of these (`newsletter: null` unties it). */
 export const ListChanges = z
-  .strictObject({ name: ListName.optional(), public: z.boolean().optional(), allowSingleOptIn: z.boolean().optional() })
-  .refine((c) => c.name !== undefined || c.public !== undefined || c.allowSingleOptIn !== undefined, {
-    message: 'name, public or allowSingleOptIn is required',
+  .strictObject({
+    name: ListName.optional(),
+    public: z.boolean().optional(),
+    allowSingleOptIn: z.boolean().optional(),
+    newsletter: List.shape.newsletter.unwrap().nullable().optional(),
+  })
+  .refine((c) => c.name !== undefined || c.public !== undefined || c.allowSingleOptIn !== undefined || c.newsletter !== undefined, {
+    message: 'name, public, allowSingleOptIn or newsletter is required',
   });
 export type ListChanges = z.input<typeof ListChanges>;

@@ -3,6 +3,7 @@
  * shared by the composer (personalize) and the mail layer (MIME built once per campaign).
  */
 import type { Recipient, Template, Token } from './compiled-email.ts';
+import { firstNameOf } from './greeting-name.ts';
 
 export type TokenValues = Record<Token, string>;
 
@@ -13,11 +14,7 @@ export function escapeHtml(s: string): string {
   return /[&<>"']/.test(s) ? s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string) : s;
 }
 
-/** The greeting name: the first word of the full name, or the newsletter's fallback. */
-export function firstNameOf(name: string | undefined, fallback: string): string {
-  const first = name?.trim().split(/\s+/)[0];
-  return first ? first : fallback;
-}
+export { firstNameOf } from './greeting-name.ts';
 
 /** The raw (unescaped) slot values for one recipient. */
 export function tokenValues(recipient: Recipient, greetingFallback: string): TokenValues {

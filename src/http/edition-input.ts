@@ -12,7 +12,8 @@ import type { CompiledEmail, PersonalizedEmail } from '../domain/compiled-email.
 import type { Edition } from '../domain/edition.schema.ts';
 import { ValidationError } from '../domain/errors.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
-import { inertRecipient, SAMPLE_READER } from '../domain/links.ts';
+import { inertRecipient } from '../domain/links.ts';
+import { type FindSubscriber, type PreviewReader, resolvePreviewReader } from '../domain/preview-reader.ts';
 
 export interface ComposedInput {
   edition: Edition;
@@ -51,7 +52,17 @@ export async function composeEditionInput(input: unknown, opts: ComposeInputOpti
 }
 
 
-/** The copy a sample reader would get, with links that lead to the harmless test-copy page. */
-export function sampleCopy(compiled: CompiledEmail, publicUrl: string): PersonalizedEmail {
-  return personalize(compiled, inertRecipient(publicUrl, SAMPLE_READER));
+/**
+ * The copy `as` would get (a subscriber's address, `no-name`, or the sample reader when absent),
+ * with the same inert links as the sample.
+ * @throws NewsdeskError `preview_reader_unknown` for an address no subscriber has
+ */
+export async function copyAs(
+  compiled: CompiledEmail,
+  publicUrl: string,
+  as: string | undefined,
+  find: FindSubscriber,
+): Promise<{ reader: PreviewReader; copy: PersonalizedEmail }> {
+  const reader = await resolvePreviewReader(as, find);
+  return { reader, copy: personalize(compiled, inertRecipient(publicUrl, { email: reader.email, name: reader.name })) };
 }

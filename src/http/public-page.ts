@@ -19,6 +19,9 @@ button { font: inherit; font-weight: 600; padding: 0.7rem 1.2rem; border-radius:
 button.secondary { background: transparent; color: var(--fg); border-color: var(--line); }
 input { font: inherit; padding: 0.6rem 0.75rem; border-radius: 8px; border: 1px solid var(--line); width: 100%; background: var(--card); color: var(--fg); }
 ul.problems { padding-left: 1.2rem; }
+form.sign-up { flex-direction: column; align-items: stretch; gap: 0.4rem; }
+form.sign-up label { font-weight: 600; margin-top: 0.5rem; }
+form.sign-up button { margin-top: 1rem; align-self: flex-start; }
 `;
 
 /** Headers every subscriber page carries: no script at all, no framing, no referrer (links hold tokens). */
@@ -38,9 +41,12 @@ export function publicPage(title: string, body: SafeHtml): string {
 <body><main>${body}</main></body></html>`.value;
 }
 
-/** Sends a subscriber page with its headers. */
-export function sendPublicPage(reply: FastifyReply, status: number, title: string, body: SafeHtml): FastifyReply {
-  return reply.code(status).headers(PUBLIC_PAGE_HEADERS).type('text/html; charset=utf-8').send(publicPage(title, body));
+/**
+ * Sends a subscriber page with its headers.
+ * @param overrides headers that replace the usual ones (the sign-up page's CSP lets its challenge widget run).
+ */
+export function sendPublicPage(reply: FastifyReply, status: number, title: string, body: SafeHtml, overrides: Readonly<Record<string, string>> = {}): FastifyReply {
+  return reply.code(status).headers({ ...PUBLIC_PAGE_HEADERS, ...overrides }).type('text/html; charset=utf-8').send(publicPage(title, body));
 }
 
 /** The one answer to every token that is forged, altered, expired or meant for something else. */

@@ -7,6 +7,7 @@
  *   token, 200 and never a redirect, harmless to repeat, done before the answer is sent;
  * - `GET /v/:token` the personalized edition, never indexed, for VIEW_LINK_MAX_AGE_DAYS, naming no
  *   address; `GET`/`POST /v/:token/unsubscribe` its two-step unsubscribe from the campaign's lists;
+ * - `GET /subscribe/<list>` a public list's sign-up page (a private one is a 404, like a missing one);
  * - `POST /subscribe` sign-up (form or JSON), one answer for every address, rate-limited per IP
  *   (IPv6 per /64) and per list, with a solved proof-of-work challenge (`GET /altcha/challenge`);
  * - `GET /confirm/:token` a confirm button, `POST /confirm/:token` the confirmation.
@@ -35,12 +36,13 @@ import {
   confirmRefusedPage,
   confirmedPage,
   problemsPage,
+  signUpPage,
   subscribeAnswerPage,
   testCopyPage,
   unsubscribePage,
   unsubscribedPage,
 } from './subscriber/pages.ts';
-import { ALTCHA_CHALLENGE_PATH, ALTCHA_SCRIPT_PATH, altchaScript } from './subscriber/altcha-widget.ts';
+import { ALTCHA_CHALLENGE_PATH, ALTCHA_PAGE_CSP, ALTCHA_SCRIPT_PATH, altchaScript } from './subscriber/altcha-widget.ts';
 import { PROOF_OF_WORK_PROBLEMS, type ProofOfWork } from './subscriber/proof-of-work.ts';
 import { VIEW_UNSUBSCRIBE_READER, readerCopy } from './subscriber/reader-copy.ts';
 import { clientNetwork } from './client-network.ts';
@@ -182,6 +184,17 @@ export const subscriberRoutes: FastifyPluginAsync<SubscriberRoutesOptions> = asy
   });
 
   // Sign-up and confirmation -------------------------------------------------------------------
+
+  // A public list's hosted sign-up page. A private list answers exactly like a missing one (the
+  // same 404 page as a bad link), so list ids cannot be found by trying. With the proof-of-work
+  // challenge on, the form carries its widget and the page the CSP the widget needs.
+  server.get('/subscribe/:list', { schema: { params: z.strictObject({ list: z.string().max(MAX_PATH_PARAM_CHARS) }), hide: true } }, async (req, reply) => {
+    const id = ListId.safeParse(req.params.list);
+    const list = id.success ? await app.stores.lists.get(id.data) : null;
+    if (!list?.public) return sendNotFoundPage(reply);
+    const p = signUpPage(list, { challenge: opts.proofOfWork !== undefined });
+    return sendPublicPage(reply, 200, p.title, p.body, opts.proofOfWork ? { 'content-security-policy': ALTCHA_PAGE_CSP } : {});
+  });
 
   // Counted per client: an IPv6 client per /64, since one line is given a whole /64.
   const perClient = (max: number) => ({ rateLimit: { max, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => clientNetwork(req.ip) } });

@@ -32,7 +32,7 @@ export const zodValidatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, u
     // A request without a body arrives as undefined; schemas see that as "nothing sent".
     const result = schema.safeParse(data ?? undefined);
     if (result.success) return { value: result.data };
-    const problems = zodProblems(result.error).map((p) => ({
+    const problems = zodProblems(result.error, schema).map((p) => ({
       ...p,
       path: prefix ? (p.path ? `${prefix}.${p.path}` : prefix) : p.path || '(body)',
     }));

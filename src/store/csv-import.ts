@@ -14,10 +14,11 @@
 import { stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { NewsdeskError, formatProblem } from '../domain/errors.ts';
+import { greetingNameProblem } from '../domain/greeting-name.ts';
 import { AttributeName, SubscriberInput, type Attributes } from '../domain/subscriber.schema.ts';
 import { zodProblems } from '../domain/zod-problems.ts';
 import { unescapeCell } from './csv-cells.ts';
-import { CsvFormatError, readCsv } from './csv-reader.ts';
+import { type CsvDelimiter, CsvFormatError, readCsv, sniffDelimiter } from './csv-reader.ts';
 import type { ListStore } from './list.store.ts';
 import type { JoinOutcome, SubscriberStore } from './subscriber.store.ts';
 
@@ -39,6 +40,15 @@ export interface ImportSummary {
   errors: { line: number; reason: string }[];
   /** Skipped rows beyond the cap, counted but not listed. */
   errorsOmitted: number;
+  /**
+   * Names imported as given that would read badly in a greeting (a comma, quotes, "Last, First"),
+   * by line, with what the greeting will say; capped at {@link MAX_REPORTED_ERRORS}.
+   */
+  nameWarnings: { line: number; reason: string }[];
+  /** Name warnings beyond the cap, counted but not listed. */
+  nameWarningsOmitted: number;
+  /** The field separator the file was read with (`;` is detected from the header line). */
+  delimiter: CsvDelimiter;
 }
 
 export interface ImportProgress {
@@ -62,17 +72,25 @@ export const MAX_REPORTED_ERRORS = 10_000;
 /** Columns `subscribers export` writes that are facts about the subscriber, not attributes; import ignores them. */
 export const EXPORT_ONLY_COLUMNS: ReadonlySet<string> = new Set(['status', 'created_at', 'confirmed_at']);
 
+/** Header spellings of the first and last name columns, which together fill the name. */
+const FIRST_NAME_COLUMNS: ReadonlySet<string> = new Set(['first_name', 'firstname', 'first name', 'given_name']);
+const LAST_NAME_COLUMNS: ReadonlySet<string> = new Set(['last_name', 'lastname', 'last name', 'surname', 'family_name']);
+
 interface Header {
   email: number;
   name: number | undefined;
+  firstName: number | undefined;
+  lastName: number | undefined;
   attributes: { index: number; name: string }[];
   width: number;
 }
 
-function readHeader(file: string, fields: string[], line: number): Header {
+function readHeader(file: string, fields: string[], line: number, delimiter: CsvDelimiter): Header {
   const seen = new Map<string, number>();
   let email: number | undefined;
   let name: number | undefined;
+  let firstName: number | undefined;
+  let lastName: number | undefined;
   const attributes: Header['attributes'] = [];
   fields.forEach((raw, index) => {
     const column = raw.trim();
@@ -82,6 +100,8 @@ function readHeader(file: string, fields: string[], line: number): Header {
     seen.set(lower, index);
     if (lower === 'email') email = index;
     else if (lower === 'name') name = index;
+    else if (FIRST_NAME_COLUMNS.has(lower)) firstName = index;
+    else if (LAST_NAME_COLUMNS.has(lower)) lastName = index;
     else if (!EXPORT_ONLY_COLUMNS.has(lower)) {
       const parsed = AttributeName.safeParse(column);
       if (!parsed.success) throw new CsvFormatError(file, line, `column "${column}": ${parsed.error.issues[0]?.message ?? 'bad name'}`);
@@ -89,9 +109,10 @@ function readHeader(file: string, fields: string[], line: number): Header {
     }
   });
   if (email === undefined) {
-    throw new CsvFormatError(file, line, `the header has no "email" column (found: ${fields.map((f) => f.trim()).join(', ')})`);
+    const separated = delimiter === ';' ? ' (the header has more ";" than ",", so the file was read as ";"-separated)' : '';
+    throw new CsvFormatError(file, line, `the header has no "email" column (found: ${fields.map((f) => f.trim()).join(', ')})${separated}`);
   }
-  return { email, name, attributes, width: fields.length };
+  return { email, name, firstName, lastName, attributes, width: fields.length };
 }
 
 /** A data row as a validated input, or the reason it is invalid. */
@@ -105,7 +126,8 @@ function readRow(header: Header, fields: string[]): { input: SubscriberInput } |
     const value = cell(a.index);
     if (value) attributes[a.name] = value;
   }
-  const name = cell(header.name);
+  // A "name" column wins; otherwise first and last name columns make it.
+  const name = cell(header.name) || [cell(header.firstName), cell(header.lastName)].filter(Boolean).join(' ');
   const parsed = SubscriberInput.safeParse({ email: cell(header.email), ...(name ? { name } : {}), attributes });
   if (!parsed.success) {
     const quoted = (v: string) => JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
@@ -137,6 +159,7 @@ export async function importCsv(file: string, target: { listId: string; update?:
   const { subscribers, lists } = options;
   const batchSize = options.batchSize ?? 250;
   await lists.require(target.listId);
+  const delimiter = await sniffDelimiter(file);
   // Size, modification time and inode: the check pass vouches only for the file it read.
   const fingerprint = () =>
     stat(file).then(
@@ -157,9 +180,9 @@ export async function importCsv(file: string, target: { listId: string; update?:
 
   // Pass 1: the whole file must parse, with a usable header, before anything is written.
   let sawHeader = false;
-  for await (const records of readCsv(file, progress('checking'))) {
+  for await (const records of readCsv(file, progress('checking'), delimiter)) {
     const first = records[0];
-    if (!sawHeader && first) readHeader(file, first.fields, first.line);
+    if (!sawHeader && first) readHeader(file, first.fields, first.line, delimiter);
     sawHeader = true;
   }
   if (!sawHeader) throw new CsvFormatError(file, 1, 'the file is empty; expected a header row with an "email" column');
@@ -168,7 +191,7 @@ export async function importCsv(file: string, target: { listId: string; update?:
   }
 
   // Pass 2.
-  const summary: ImportSummary = { rows: 0, added: 0, updated: 0, alreadyMember: 0, invalid: 0, suppressed: 0, duplicates: 0, errors: [], errorsOmitted: 0 };
+  const summary: ImportSummary = { rows: 0, added: 0, updated: 0, alreadyMember: 0, invalid: 0, suppressed: 0, duplicates: 0, errors: [], errorsOmitted: 0, nameWarnings: [], nameWarningsOmitted: 0, delimiter };
   const report = (line: number, reason: string) => {
     if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ line, reason });
     else summary.errorsOmitted++;
@@ -208,10 +231,10 @@ export async function importCsv(file: string, target: { listId: string; update?:
 
   let header: Header | undefined;
   try {
-    for await (const records of readCsv(file, progress('importing'))) {
+    for await (const records of readCsv(file, progress('importing'), delimiter)) {
       for (const record of records) {
         if (!header) {
-          header = readHeader(file, record.fields, record.line);
+          header = readHeader(file, record.fields, record.line, delimiter);
           continue;
         }
         summary.rows++;
@@ -220,6 +243,11 @@ export async function importCsv(file: string, target: { listId: string; update?:
           summary.invalid++;
           report(record.line, row.reason);
           continue;
+        }
+        const badName = greetingNameProblem(row.input.name);
+        if (badName) {
+          if (summary.nameWarnings.length < MAX_REPORTED_ERRORS) summary.nameWarnings.push({ line: record.line, reason: badName });
+          else summary.nameWarningsOmitted++;
         }
         batch.push({ input: row.input, line: record.line });
         if (batch.length >= batchSize) await flush();

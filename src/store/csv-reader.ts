@@ -5,6 +5,7 @@
  * {@link MAX_RECORD_BYTES} (an unterminated quote would otherwise swallow the rest of the file).
  */
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Parser, type CsvError, type Options } from 'csv-parse';
@@ -133,9 +134,9 @@ class LineCountingParser extends Parser {
   line = 1;
   private pending: CsvRecord[] = [];
 
-  constructor() {
+  constructor(delimiter: CsvDelimiter) {
     // One array of records may wait to be read, not the stream default of 16: memory stays flat.
-    super({ bom: true, raw: true, relax_column_count: true, max_record_size: MAX_RECORD_BYTES, readableHighWaterMark: 1 } as Options);
+    super({ bom: true, raw: true, delimiter, relax_column_count: true, max_record_size: MAX_RECORD_BYTES, readableHighWaterMark: 1 } as Options);
   }
 
   override push(chunk: unknown, encoding?: BufferEncoding): boolean {
@@ -164,13 +165,42 @@ class LineCountingParser extends Parser {
   }
 }
 
+/** The field separators newsdesk reads: the comma, and the semicolon spreadsheets write in many locales. */
+export type CsvDelimiter = ',' | ';';
+
+/**
+ * The separator of a CSV file, judged by its first line: `;` when it has more semicolons than
+ * commas outside quotes (a spreadsheet in a locale whose decimal mark is the comma), else `,`.
+ * @throws NewsdeskError `file_unreadable` when the file cannot be opened.
+ */
+export async function sniffDelimiter(file: string): Promise<CsvDelimiter> {
+  let head: Buffer;
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const buf = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+      head = buf.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new NewsdeskError('file_unreadable', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  const firstLine = (head.toString('utf8').split(/\r\n|\r|\n/)[0] ?? '').replace(/"[^"]*"/g, '');
+  const count = (c: string) => firstLine.split(c).length - 1;
+  return count(';') > count(',') ? ';' : ',';
+}
+
 /**
  * Reads `file`, a chunk's worth of records at a time. Blank lines are skipped.
  * @param onBytes called with each chunk's size as it is read (progress).
+ * @param delimiter the field separator (see {@link sniffDelimiter}). Default `,`.
  * @throws CsvFormatError naming the line; NewsdeskError `file_unreadable` when the file cannot be opened.
  */
-export async function* readCsv(file: string, onBytes: (n: number) => void = () => {}): AsyncGenerator<CsvRecord[]> {
-  const parser = new LineCountingParser();
+export async function* readCsv(file: string, onBytes: (n: number) => void = () => {}, delimiter: CsvDelimiter = ','): AsyncGenerator<CsvRecord[]> {
+  const parser = new LineCountingParser(delimiter);
   const source = createReadStream(file, { highWaterMark: 256 * 1024 });
   const flowing = pipeline(source, new TextCheck(file, onBytes), parser);
   // The for-await below sees the same error through the parser; this only keeps it from going unhandled.

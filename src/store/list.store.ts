@@ -137,7 +137,7 @@ export function createListStore(options: ListStoreOptions): ListStore {
     async update(id, changes) {
       const parsed = ListChanges.safeParse(changes);
       if (!parsed.success) throw new ValidationError('list_invalid', 'list', zodProblems(parsed.error));
-      const { name, public: isPublic, allowSingleOptIn } = parsed.data;
+      const { name, public: isPublic, allowSingleOptIn, newsletter } = parsed.data;
       for (let attempt = 0; attempt < 5; attempt++) {
         const before = await redis.hget(keys.lists, id);
         if (before === null) throw new NotFoundError('list', id);
@@ -145,6 +145,8 @@ export function createListStore(options: ListStoreOptions): ListStore {
         if (name !== undefined) updated.name = name;
         if (isPublic !== undefined) updated.public = isPublic;
         if (allowSingleOptIn !== undefined) updated.allowSingleOptIn = allowSingleOptIn;
+        if (newsletter === null) delete updated.newsletter;
+        else if (newsletter !== undefined) updated.newsletter = newsletter;
         // Only a change that opens the list (or withdraws the allowance) is refused: a list made
         // public before this rule can still be renamed, and its sign-ups confirm anyway.
         const refused = isPublic === true || allowSingleOptIn === false ? publicListProblem(updated) : undefined;

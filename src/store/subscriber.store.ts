@@ -131,6 +131,11 @@ export interface SubscriberStore {
   joinList(listId: string, rows: readonly SubscriberInput[], options: JoinOptions): Promise<JoinOutcome[]>;
   /** Drops an import run's duplicate tracker (it also expires on its own after a day). */
   forgetImportRun(runId: string): Promise<void>;
+  /**
+   * Sets a subscriber's name (undefined removes it); status, lists and attributes stay.
+   * @throws NotFoundError for an unknown id
+   */
+  setName(id: number, name: string | undefined): Promise<{ changed: boolean; subscriber: Subscriber }>;
   /** Changes a status if the rules allow; ended statuses also suppress the address and may leave lists. */
   setStatus(id: number, status: SubscriberStatus, change: { via: StatusChangeVia; reason: string }): Promise<StatusChange>;
   /** Hard bounce: status bounced and the address suppressed. */
@@ -349,6 +354,15 @@ export function createSubscriberStore(options: SubscriberStoreOptions): Subscrib
     async findByEmail(email) {
       const id = await idOf(email);
       return id === null ? null : get(id);
+    },
+
+    setName(id, name) {
+      return change<{ changed: boolean; subscriber: Subscriber }>(id, (s) => {
+        if (s.name === name) return { result: { changed: false, subscriber: s } };
+        const { name: _old, ...rest } = s;
+        const next: Subscriber = name === undefined ? rest : { ...rest, name };
+        return { result: { changed: true, subscriber: next }, write: { next, effects: {} } };
+      });
     },
 
     async joinList(listId, rows, opts) {

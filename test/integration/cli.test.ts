@@ -85,6 +85,9 @@ describe('newsdesk subscribers', () => {
         { line: 5, reason: 'has 2 fields, the header has 3' },
       ],
       errorsOmitted: 0,
+      nameWarnings: [],
+      nameWarningsOmitted: 0,
+      delimiter: ',',
     });
     expect(first.stderr).toMatch(/^Imported people\.csv into daily in [\d.]+ s: 4 rows, 1 added, .* 1 duplicates\.\n$/);
 

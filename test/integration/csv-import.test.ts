@@ -94,6 +94,9 @@ describe('CSV import', () => {
         { line: 10, reason: expect.stringMatching(/^address is suppressed \(unsubscribe on \d{4}-\d\d-\d\d\)$/) },
       ],
       errorsOmitted: 0,
+      nameWarnings: [{ line: 12, reason: expect.stringMatching(/^name "=HYPERLINK\(\\"x\\"\)" has quotes; /) }],
+      nameWarningsOmitted: 0,
+      delimiter: ',',
     });
     expect(await subscribers.findByEmail('jane@example.com')).toMatchObject({ name: 'Jane Doe', attributes: { City: 'Paris', Plan: 'pro' } });
     expect(await subscribers.findByEmail('bob@example.com')).toMatchObject({ emailDisplay: 'BOB@example.com', attributes: { City: 'Lyon\r\nCentre', Plan: 'free' } });
@@ -236,5 +239,53 @@ describe('CSV export', () => {
 
   it('refuses an unknown list', async () => {
     await expect(exportCsv('nope', new PassThrough(), t().stores)).rejects.toThrow(NotFoundError);
+  });
+});
+
+describe("CSV import: what a new user's file looks like (issue 15)", () => {
+  it('fills the name from first_name and last_name columns; a name column wins', async () => {
+    const { lists, subscribers } = t().stores;
+    await lists.create({ id: 'daily' });
+    const csv = 'email,first_name,Last_Name,city\nann@example.com,Ann,Lee,Paris\nbo@example.com,Bo,,\ncy@example.com,,Cole,\n';
+    const summary = await run(await file('split.csv', csv));
+    expect(summary).toMatchObject({ rows: 3, added: 3, invalid: 0, nameWarnings: [] });
+    expect(await subscribers.findByEmail('ann@example.com')).toMatchObject({ name: 'Ann Lee', attributes: { city: 'Paris' } });
+    expect(await subscribers.findByEmail('bo@example.com')).toMatchObject({ name: 'Bo', attributes: {} });
+    expect(await subscribers.findByEmail('cy@example.com')).toMatchObject({ name: 'Cole' });
+
+    await run(await file('both.csv', 'email,name,first_name\ndi@example.com,Diana Prince,Di\n'));
+    expect(await subscribers.findByEmail('di@example.com')).toMatchObject({ name: 'Diana Prince', attributes: {} });
+  });
+
+  it('reads a ";"-separated file (a spreadsheet saved in a comma-decimal locale), and says so', async () => {
+    const { lists, subscribers } = t().stores;
+    await lists.create({ id: 'daily' });
+    const csv = 'email;name;score\nann@example.com;"Lee, Ann";1,5\nbo@example.com;Bo;2\n';
+    const summary = await run(await file('semi.csv', csv));
+    expect(summary).toMatchObject({ rows: 2, added: 2, invalid: 0, delimiter: ';' });
+    expect(await subscribers.findByEmail('ann@example.com')).toMatchObject({ name: 'Lee, Ann', attributes: { score: '1,5' } });
+  });
+
+  it('names a ";" header without an email column as read with ";"', async () => {
+    await t().stores.lists.create({ id: 'daily' });
+    const before = await snapshot(t().redis, t().prefix);
+    await expect(run(await file('semi.csv', 'mail;name\nann@example.com;Ann\n'))).rejects.toThrow(
+      'line 1: the header has no "email" column (found: mail, name) (the header has more ";" than ",", so the file was read as ";"-separated)',
+    );
+    expect(await snapshot(t().redis, t().prefix)).toEqual(before);
+  });
+
+  it('reports names that would read badly in a greeting by line, and imports them as given', async () => {
+    const { lists, subscribers } = t().stores;
+    await lists.create({ id: 'daily' });
+    const csv = ['email,name', 'jane@example.com,"Doe, Jane"', 'ok@example.com,Olu Kay', 'q@example.com,"""Q"" Quinn"', 'phd@example.com,"Ada Lovelace, PhD"'].join('\n');
+    const summary = await run(await file('names.csv', csv));
+    expect(summary.added).toBe(4);
+    expect(summary.nameWarnings).toEqual([
+      { line: 2, reason: 'name "Doe, Jane" looks like "Last, First"; the greeting says "Jane"' },
+      { line: 4, reason: 'name "\\"Q\\" Quinn" has quotes; the greeting says "Q"' },
+      { line: 5, reason: 'name "Ada Lovelace, PhD" has a comma; the greeting says "Ada"' },
+    ]);
+    expect(await subscribers.findByEmail('jane@example.com')).toMatchObject({ name: 'Doe, Jane' });
   });
 });

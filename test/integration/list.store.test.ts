@@ -44,7 +44,7 @@ describe('list store', () => {
     await expect(lists.create({ id: 'ok', name: '   ' })).rejects.toThrow(/name: required/);
     await expect(lists.require('nope')).rejects.toThrow(NotFoundError);
     await expect(lists.update('nope', { name: 'x' })).rejects.toThrow(NotFoundError);
-    await expect(lists.update('daily', {})).rejects.toThrow(/name, public or allowSingleOptIn is required/);
+    await expect(lists.update('daily', {})).rejects.toThrow(/name, public, allowSingleOptIn or newsletter is required/);
     await expect(lists.update('daily', { name: ' ' })).rejects.toThrow(/name: required/);
     await expect(lists.delete('nope')).rejects.toThrow(NotFoundError);
     expect((await lists.all()).map((l) => l.id)).toEqual(['daily']);

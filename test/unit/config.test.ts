@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEV_SECRET, loadConfig } from '../../src/config.ts';
+import { ConfigError, DEV_SECRET, loadConfig, unknownSettingWarnings } from '../../src/config.ts';
 
 const STRONG = 'Qm9vdHN0cmFwIGEgc3Ryb25nIHNlY3JldCBoZXJl';
 
@@ -87,5 +87,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:99999' })).toThrow(/REDIS_CLUSTER_NODES: "a:99999"/);
     expect(() => loadConfig({ REDIS_CLUSTER_NODES: ' , ' })).toThrow(/REDIS_CLUSTER_NODES: needs at least one host:port/);
     expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.5:7000', REDIS_URL: 'redis://x:6379/3' })).toThrow(/REDIS_URL: a Redis Cluster has only database 0/);
+  });
+});
+
+describe('unknownSettingWarnings (issue 15: a mistyped variable is no longer ignored in silence)', () => {
+  it('names the closest known setting for an unknown NEWSDESK_*, SMTP_*, SEND_* or DKIM_* variable', () => {
+    expect(
+      unknownSettingWarnings({ NEWSDESK_SECERT: 'x', SMTP_ULR: 'smtp://h', SEND_RATE_PER_SECONDS: '40', NEWSDESK_COLOUR: 'red', SMTP_URL: 'smtp://h', PATH: '/bin', HOME: '/root' }),
+    ).toEqual([
+      'NEWSDESK_COLOUR is not a newsdesk setting and is ignored',
+      'NEWSDESK_SECERT is not a newsdesk setting and is ignored; did you mean NEWSDESK_SECRET?',
+      'SEND_RATE_PER_SECONDS is not a newsdesk setting and is ignored; did you mean SEND_RATE_PER_SECOND?',
+      'SMTP_ULR is not a newsdesk setting and is ignored; did you mean SMTP_URL?',
+    ]);
+  });
+
+  it('is quiet for known settings and for other programs\' variables', () => {
+    expect(unknownSettingWarnings({ NEWSDESK_PREFIX: 'a', SMTP_POOL_SIZE: '2', DKIM_DOMAIN: 'x', REDIS_HOST: 'x', NODE_OPTIONS: '' })).toEqual([]);
   });
 });

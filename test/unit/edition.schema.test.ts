@@ -52,11 +52,11 @@ describe('Edition schema', () => {
     );
     expect(found).toEqual(
       expect.arrayContaining([
-        'subjet: unknown field',
-        'watching[0].hedline: unknown field',
-        'watching[0].image.captoin: unknown field',
-        'moreForYou[0].teasr: unknown field',
-        'sponsor.lable: unknown field',
+        'subjet: unknown field: did you mean subject?',
+        'watching[0].hedline: unknown field: did you mean headline?',
+        'watching[0].image.captoin: unknown field: did you mean caption?',
+        'moreForYou[0].teasr: unknown field: did you mean teaser?',
+        'sponsor.lable: unknown field: did you mean label?',
       ]),
     );
   });
@@ -134,7 +134,7 @@ describe('Edition schema', () => {
 
   it('rejects wrong types with the field named', () => {
     expect(problems(edition((e) => (e.watching = { headline: 'not a list' })))).toEqual([
-      'watching: expected array, received object',
+      'watching: must be a list: start each item with "- " on its own line',
     ]);
     expect(problems(edition((e) => (e.watching[0].headline = 42)))).toEqual(['watching[0].headline: expected string, received number']);
   });
@@ -188,7 +188,9 @@ describe('Edition schema', () => {
           e.sponsor.link = href;
         }),
       );
-      expect(found).toEqual([`watching[0].link: ${SCHEME}`, `moreForYou[0].link: ${SCHEME}`, `sponsor.link: ${SCHEME}`]);
+      // A protocol-relative address is refused with the fix: the scheme it lacks.
+      const message = href.startsWith('//') ? `no scheme: add https:// (https:${href})` : SCHEME;
+      expect(found).toEqual([`watching[0].link: ${message}`, `moreForYou[0].link: ${message}`, `sponsor.link: ${message}`]);
     });
 
     it.each(['javascript:alert(1)', 'data:text/html,x', 'vbscript:msgbox(1)', '/relative/path'])(

@@ -126,7 +126,7 @@ describe('lint', () => {
 
   it('counts a personalized subject at its long-name length', async () => {
     const r = await lintEdition((e) => (e.subject = `{{firstName}}, ${'x'.repeat(70)}`));
-    expect(codes(r.warnings)).toEqual(['subject_too_long']);
+    expect(codes(r.warnings)).toEqual(['subject_too_long', 'personalization_fallback']);
   });
 
   it('is an error when the sponsor has no label', async () => {
@@ -140,5 +140,29 @@ describe('lint', () => {
     const r = lint(compiledWithHtml(['<div style="display:none">Sponsored</div><p>Acme makes things.</p>']), edition);
     expect(r.errors).toEqual([expect.objectContaining({ code: 'sponsor_label_missing', path: 'sponsor' })]);
     expect(lint(compiledWithHtml(['<span>Sponsored</span><p>Acme makes things.</p>']), edition).ok).toBe(true);
+  });
+});
+
+describe('lint: personalization readers can see (issue 15, finding 5)', () => {
+  it('warns when the subject uses {{firstName}} and shows what a reader without a name sees', async () => {
+    const report = await lintEdition((e) => {
+      e.subject = '{{firstName}}, the bridge closes tonight';
+    });
+    expect(report.ok).toBe(true);
+    expect(report.warnings).toContainEqual({
+      code: 'personalization_fallback',
+      path: 'subject',
+      message: 'subject uses {{firstName}}, which readers without a name lack; they see "there, the bridge closes tonight"',
+    });
+  });
+
+  it('warns for the preheader too, and not for fields every reader has', async () => {
+    const report = await lintEdition((e) => {
+      e.subject = 'Your briefing for {{email}}';
+      e.preheader = 'Made for {{ firstName }} this morning';
+    });
+    expect(report.warnings.filter((w) => w.code === 'personalization_fallback')).toEqual([
+      { code: 'personalization_fallback', path: 'preheader', message: 'preheader uses {{firstName}}, which readers without a name lack; they see "Made for there this morning"' },
+    ]);
   });
 });

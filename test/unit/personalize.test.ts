@@ -92,3 +92,15 @@ describe('personalize', () => {
     });
   });
 });
+
+describe('personalize: the greeting of a "Last, First" name (issue 15, finding 5)', () => {
+  it('greets "Doe, Jane" as Jane in the subject, HTML and text', async () => {
+    const input = validEditionInput() as any;
+    input.subject = '{{firstName}}, the bridge closes tonight';
+    const c = await compile(parseEdition(input), newsletter, { templates });
+    const copy = personalize(c, recipient({ name: 'Doe, Jane' }));
+    expect(copy.subject).toBe('Jane, the bridge closes tonight');
+    expect(copy.html).toContain('Good morning, Jane.');
+    expect(copy.text).toContain('Good morning, Jane.');
+  });
+});

@@ -2,6 +2,7 @@
 import type { LintReport } from '../../composer/lint.ts';
 import { type Campaign, type Delivery, describeNoWorker, isFinal } from '../../domain/campaign.schema.ts';
 import type { InputProblem } from '../../domain/errors.ts';
+import { NO_NAME } from '../../domain/preview-reader.ts';
 import type { ListWithCount } from '../../store/list.store.ts';
 import type { CampaignStatusReport } from '../../queue/campaign.service.ts';
 import { html, type SafeHtml } from '../html.ts';
@@ -138,6 +139,10 @@ export interface PreviewData {
   text: string;
   subject: string;
   html: string;
+  /** Whose copy is shown ("the sample reader Alex Reader", "a reader with no name", …). */
+  reader: string;
+  /** What the "Preview as" box holds. */
+  as: string;
   report: LintReport;
   lists: ListWithCount[];
   selected: Set<string>;
@@ -213,6 +218,13 @@ ${hiddenEdition}
 ${confirmBoxes(d.confirm)}
 <button type="submit" ${sendable ? '' : html`disabled`}>Create campaign</button>
 ${!sendable && html`<p class="muted">Fix the lint errors to schedule.</p>`}
+</form>
+<form class="card" method="post" action="/admin/campaigns/preview" data-preview-as>
+${hiddenEdition}
+<label for="as">Preview as</label>
+<div class="row"><input id="as" name="as" value="${d.as}" placeholder="subscriber@example.com or ${NO_NAME}" list="preview-readers"><button class="secondary" type="submit">Show</button></div>
+<datalist id="preview-readers"><option value="${NO_NAME}">a reader with no name</option></datalist>
+<p class="muted">Showing the copy of <span data-field="reader">${d.reader}</span>. Leave blank for the sample reader; <code>${NO_NAME}</code> shows what readers without a name see.</p>
 </form>
 <form class="card" method="post" action="/admin/campaigns/test">
 ${hiddenEdition}

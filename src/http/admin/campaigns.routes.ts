@@ -12,8 +12,9 @@ import { describeDuplicate, DuplicateSendError, EditionDateError } from '../../d
 import { assertNotPast, SendTime, SendTimeError } from '../../domain/send-time.ts';
 import { EmailAddress } from '../../domain/subscriber.schema.ts';
 import { lintProblems } from '../../composer/lint.ts';
+import { NewsdeskError } from '../../domain/errors.ts';
 import { audit } from '../audit.ts';
-import { type ComposedInput, composeEditionInput, sampleCopy } from '../edition-input.ts';
+import { type ComposedInput, composeEditionInput, copyAs } from '../edition-input.ts';
 import type { SafeHtml } from '../html.ts';
 import { campaignDetailView, campaignListView, editorView, type PreviewData, previewView } from './campaign.views.ts';
 import { csrfToken } from './csrf.ts';
@@ -35,6 +36,8 @@ const many = <T extends z.ZodType>(item: T) => z.union([item, z.array(item)]).tr
 const EditionForm = z.object({
   edition: z.string().max(MAX_EDITION_CHARS).default(''),
   editionFile: z.instanceof(Buffer).optional(),
+  /** Whose copy the preview shows: a subscriber's address or `no-name`; blank for the sample reader. */
+  as: z.string().max(320).optional(),
 });
 
 /** A ticked checkbox. */
@@ -105,6 +108,7 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
       status?: number;
       confirm?: PreviewData['confirm'];
       when?: PreviewData['when'];
+      as?: string | undefined;
     } = {},
   ) {
     const { csrf, frame: f } = frame(req, reply, `Preview: ${composed.edition.subject}`, 'new');
@@ -112,16 +116,25 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
     // Preselected only when one list obviously fits: sending to more lists than meant cannot be undone.
     const fitting = lists.filter((l) => l.newsletter === composed.newsletter.id);
     const selected = new Set(extra.selected ?? (fitting.length === 1 ? fitting.map((l) => l.id) : []));
-    const copy = sampleCopy(composed.compiled, app.config.publicUrl);
+    const problems = [...(extra.problems ?? [])];
+    const find = (email: string) => app.stores.subscribers.findByEmail(email);
+    const shown = await copyAs(composed.compiled, app.config.publicUrl, extra.as, find).catch(async (err: unknown) => {
+      // An address nobody has is a typo in the preview box: say so and show the sample reader.
+      if (!(err instanceof NewsdeskError) || err.code !== 'preview_reader_unknown') throw err;
+      problems.push({ path: 'as', message: err.message });
+      return copyAs(composed.compiled, app.config.publicUrl, undefined, find);
+    });
     const body = previewView({
       csrf,
       text,
-      subject: copy.subject,
-      html: copy.html,
+      subject: shown.copy.subject,
+      html: shown.copy.html,
+      reader: shown.reader.label,
+      as: extra.as ?? '',
       report: composed.report,
       lists,
       selected,
-      problems: extra.problems,
+      problems,
       flash: extra.flash,
       testTo: extra.testTo,
       confirm: extra.confirm,
@@ -187,7 +200,7 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
     const text = file && file.length > 0 ? file.toString('utf8') : req.body.edition;
     const composed = await composeOrEditor(req, reply, text);
     if (!composed) return reply;
-    return renderPreview(req, reply, text, composed);
+    return renderPreview(req, reply, text, composed, { as: req.body.as?.trim() || undefined });
   });
 
   server.post('/campaigns/test', { schema: { body: TestForm } }, async (req, reply) => {

@@ -100,15 +100,16 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       // A list named in the body that does not exist is a mistake in the body: a 400 naming it.
       const found = await Promise.all(req.body.lists.map((id) => app.stores.lists.get(id)));
       const unknown = req.body.lists.flatMap((_, i) => (found[i] ? [] : [{ path: `lists[${i}]`, message: 'no such list' }]));
-      // Checked with the lists, reported with them; the edition's own problems come first otherwise.
+      // Every problem in one answer: the lists, the start time, and the edition's own (or its lint errors).
       const when = whenProblems(req.body);
-      if (unknown.length) throw new ValidationError('request_invalid', 'body', [...unknown, ...when]);
-      const { edition, newsletter, compiled, report } = await composeEditionInput(req.body.edition, {
-        newsletterDirs: opts.newsletterDirs,
-        templates: opts.templates,
+      const composed = await composeEditionInput(req.body.edition, { newsletterDirs: opts.newsletterDirs, templates: opts.templates }).catch((err: unknown) => {
+        if (err instanceof ValidationError && (unknown.length || when.length)) throw new ValidationError('request_invalid', 'body', [...unknown, ...when, ...err.problems]);
+        throw err;
       });
-      if (!report.ok) throw new ValidationError('edition_lint_failed', 'edition', lintProblems(report).map((p) => ({ ...p, path: p.path ? `edition.${p.path}` : 'edition' })));
-      if (when.length) throw new ValidationError('request_invalid', 'body', when);
+      const { edition, newsletter, compiled, report } = composed;
+      const lintErrors = lintProblems(report).map((p) => ({ ...p, path: p.path ? `edition.${p.path}` : 'edition' }));
+      if (unknown.length || when.length) throw new ValidationError('request_invalid', 'body', [...unknown, ...when, ...lintErrors]);
+      if (!report.ok) throw new ValidationError('edition_lint_failed', 'edition', lintErrors);
       const { draft, again, confirmDate } = req.body;
       const at = req.body.at === undefined ? undefined : startTime(req.body.at, newsletter.timeZone);
       const campaign = await app.service.create({ compiled, newsletter, subject: edition.subject, lists: req.body.lists, at, draft, again, confirmDate });

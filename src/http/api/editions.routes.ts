@@ -8,7 +8,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../../app.ts';
 import type { TemplateCache } from '../../composer/templates.ts';
-import { composeEditionInput, sampleCopy } from '../edition-input.ts';
+import { NO_NAME } from '../../domain/preview-reader.ts';
+import { composeEditionInput, copyAs } from '../edition-input.ts';
 
 export interface EditionRoutesOptions {
   app: App;
@@ -24,6 +25,8 @@ export const EditionBody = z
 const PreviewQuery = z.strictObject({
   /** `json` (default): subject, html, text and the lint report; `html`: the HTML page itself. */
   format: z.enum(['json', 'html']).default('json'),
+  /** Whose copy: a subscriber's address, `no-name` (a reader without a name); default the sample reader. */
+  as: z.string().trim().min(1).max(320).optional().describe(`a subscriber's address, or "${NO_NAME}" for a reader without a name; default the sample reader`),
 });
 
 export const editionRoutes: FastifyPluginAsync<EditionRoutesOptions> = async (instance, opts) => {
@@ -50,19 +53,27 @@ export const editionRoutes: FastifyPluginAsync<EditionRoutesOptions> = async (in
     {
       schema: {
         tags: ['editions'],
-        summary: 'Render an edition for a sample reader, with the lint report',
+        summary: 'Render an edition for the sample reader, a subscriber (`?as=<address>`) or a reader with no name (`?as=no-name`), with the lint report',
         body: EditionBody,
         querystring: PreviewQuery,
       },
     },
     async (req, reply) => {
       const { edition, compiled, report } = await compose(req.body);
-      const copy = sampleCopy(compiled, opts.app.config.publicUrl);
+      const { reader, copy } = await copyAs(compiled, opts.app.config.publicUrl, req.query.as, (email) => opts.app.stores.subscribers.findByEmail(email));
       if (req.query.format === 'html') {
         // Editor content is escaped by the composer; the preview still runs no script.
         return reply.header('content-security-policy', "script-src 'none'; base-uri 'none'; form-action 'none'").type('text/html; charset=utf-8').send(copy.html);
       }
-      return { newsletter: edition.newsletter, date: edition.date, subject: copy.subject, html: copy.html, text: copy.text, lint: report };
+      return {
+        newsletter: edition.newsletter,
+        date: edition.date,
+        reader: { email: reader.email, name: reader.name ?? null, label: reader.label },
+        subject: copy.subject,
+        html: copy.html,
+        text: copy.text,
+        lint: report,
+      };
     },
   );
 };

@@ -16,6 +16,7 @@ import type { App } from '../../app.ts';
 import { deleteList } from '../../queue/list-removal.ts';
 import { type InputProblem, NewsdeskError, ValidationError } from '../../domain/errors.ts';
 import { ListChanges, ListId, ListInput } from '../../domain/list.schema.ts';
+import { loadNewsletter, newsletterDirs } from '../../composer/newsletter.loader.ts';
 import { exportCsv } from '../../store/csv-export.ts';
 import { importCsv } from '../../store/csv-import.ts';
 import { CsvFormatError } from '../../store/csv-reader.ts';
@@ -94,7 +95,13 @@ export const listRoutes: FastifyPluginAsync<ListRoutesOptions> = async (instance
 
   server.get('/lists', { schema: { tags: ['lists'], summary: 'Every list with its member count' } }, async () => lists.all());
 
+  /** A newsletter that does not exist would only show when its first confirmation email fails. */
+  const requireNewsletter = async (id: string | null | undefined) => {
+    if (id) await loadNewsletter(id, { dirs: newsletterDirs(app.config.newslettersDir) });
+  };
+
   server.post('/lists', { schema: { tags: ['lists'], summary: 'Create a list', body: ListInput } }, async (req, reply) => {
+    await requireNewsletter(req.body.newsletter);
     const list = await lists.create(req.body);
     await audit(app, req, { action: 'list.create', target: list.id, detail: { public: list.public, doubleOptIn: list.doubleOptIn } });
     return reply.code(201).send(list);
@@ -110,15 +117,18 @@ export const listRoutes: FastifyPluginAsync<ListRoutesOptions> = async (instance
     {
       schema: {
         tags: ['lists'],
-        summary: 'Rename a list, or open it to sign-ups through POST /subscribe ({ "public": true }) or close it',
+        summary: 'Rename a list, open it to sign-ups through POST /subscribe ({ "public": true }) or close it, or set the newsletter it receives ({ "newsletter": "daily" }, null unties it)',
         params: ListParams,
         body: ListChanges,
       },
     },
     async (req) => {
+      await lists.require(req.params.id);
+      await requireNewsletter(req.body.newsletter);
       const list = await lists.update(req.params.id, req.body);
       if (req.body.name !== undefined) await audit(app, req, { action: 'list.rename', target: list.id, detail: { name: list.name } });
       if (req.body.public !== undefined) await audit(app, req, { action: req.body.public ? 'list.publish' : 'list.unpublish', target: list.id });
+      if (req.body.newsletter !== undefined) await audit(app, req, { action: 'list.set-newsletter', target: list.id, detail: { newsletter: list.newsletter ?? null } });
       return list;
     },
   );

@@ -25,6 +25,9 @@ export const AddSubscriberBody = z.strictObject({
   update: z.boolean().default(false),
 });
 
+/** What an admin may change on a subscriber: the name (null removes it). */
+const UpdateSubscriberBody = z.strictObject({ name: SubscriberName.nullable() });
+
 const UnsubscribeBody = z
   .strictObject({
     /** Leave only this list; without it, unsubscribe from everything (and suppress the address). */
@@ -62,6 +65,24 @@ export const subscriberApiRoutes: FastifyPluginAsync<{ app: App }> = async (inst
     if (!subscriber) throw new NotFoundError('subscriber', String(req.params.id));
     return describe(subscriber);
   });
+
+  server.patch(
+    '/subscribers/:id',
+    {
+      schema: {
+        tags: ['subscribers'],
+        summary: 'Change a subscriber\'s name ({ "name": null } removes it); as `newsdesk subscribers update --name`',
+        params: IdParams,
+        body: UpdateSubscriberBody,
+      },
+    },
+    async (req) => {
+      const { changed, subscriber } = await subscribers.setName(req.params.id, req.body.name ?? undefined);
+      // The name itself stays out of the log, like addresses: it identifies a reader.
+      if (changed) await audit(app, req, { action: 'subscriber.rename', target: String(subscriber.id) });
+      return describe(subscriber);
+    },
+  );
 
   server.post(
     '/lists/:id/subscribers',

@@ -1,10 +1,11 @@
 /** The HTML bodies of the subscriber pages (wrapped by public-page.ts). */
 import type { InputProblem } from '../../domain/errors.ts';
 import { formatProblem } from '../../domain/errors.ts';
-import type { List } from '../../domain/list.schema.ts';
+import { type List, signUpNeedsConfirmation } from '../../domain/list.schema.ts';
 import { hasEnded } from '../../domain/subscriber-status.ts';
 import type { Subscriber } from '../../domain/subscriber.schema.ts';
 import { html, type SafeHtml } from '../html.ts';
+import { signUpForm } from './sign-up-form.ts';
 import type { UnsubscribeContext, UnsubscribeOutcome } from './unsubscribe.ts';
 
 export interface Page {
@@ -124,6 +125,16 @@ export const SUBSCRIBE_ANSWER = 'Thank you. Check your inbox: if this address ne
 
 export function subscribeAnswerPage(): Page {
   return { title: 'Thank you', body: html`<h1>Thank you</h1><p>${SUBSCRIBE_ANSWER}</p>` };
+}
+
+/** GET /subscribe/<list>: the hosted sign-up page of a public list. */
+export function signUpPage(list: List, opts: { challenge?: boolean } = {}): Page {
+  return {
+    title: `Subscribe to ${list.name}`,
+    body: html`<h1>Subscribe to ${list.name}</h1>
+${signUpForm(list, opts)}
+<p class="muted">${signUpNeedsConfirmation(list) ? 'We will email you a link to confirm; nothing is sent until you follow it. ' : ''}Every email has a one-click unsubscribe link.</p>`,
+  };
 }
 
 export function problemsPage(problems: InputProblem[]): Page {

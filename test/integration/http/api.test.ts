@@ -81,6 +81,9 @@ describe('lists', () => {
         { line: 5, reason: 'has 2 fields, the header has 3' },
       ],
       errorsOmitted: 0,
+      nameWarnings: [],
+      nameWarningsOmitted: 0,
+      delimiter: ',',
     });
 
     const upload = multipartForm({}, { field: 'file', name: 'more.csv', type: 'text/csv', content: 'email,name\ncy@example.com,Cy\nann@example.com,Annie\n' });
