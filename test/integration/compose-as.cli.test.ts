@@ -59,8 +59,7 @@ describe('newsdesk compose --as', () => {
 
   it('campaign create shows the same warning before it stores the campaign', async () => {
     await t().stores.lists.create({ id: 'metro' });
-    const at = new Date(Date.now() + 86_400_000).toISOString();
-    const r = await runNewsdesk(['campaign', 'create', edition, '--list', 'metro', '--at', at], {
+    const r = await runNewsdesk(['campaign', 'create', edition, '--list', 'metro', '--draft'], {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '', ...t().env, NEWSLETTERS_DIR: repoPath('newsletters') },
     });

@@ -57,7 +57,7 @@ describe('POST /api/campaigns: every problem at once', () => {
   it('names a list that does not exist and a bad edition field in one 400, storing nothing', async () => {
     await h.app.stores.lists.create({ id: 'daily' });
     const edition = readFileSync(EXAMPLE_EDITION_FILE, 'utf8').replace(/^moreForYou:/m, 'moreforyou:');
-    const res = await h.api(token, { method: 'POST', url: '/api/campaigns', payload: { edition, lists: ['daily', 'dialy'] } });
+    const res = await h.api(token, { method: 'POST', url: '/api/campaigns', payload: { edition, lists: ['daily', 'dialy'], draft: true } });
     expect(res.statusCode).toBe(400);
     const paths = (res.json() as { problems: { path: string }[] }).problems.map((p) => p.path);
     expect(paths).toEqual(['lists[1]', 'moreforyou']);
@@ -66,7 +66,7 @@ describe('POST /api/campaigns: every problem at once', () => {
 
   it('names a missing list and a lint error together', async () => {
     const edition = readFileSync(EXAMPLE_EDITION_FILE, 'utf8').replace(/^(\s+)label: .*$/m, '');
-    const res = await h.api(token, { method: 'POST', url: '/api/campaigns', payload: { edition, lists: ['nope'] } });
+    const res = await h.api(token, { method: 'POST', url: '/api/campaigns', payload: { edition, lists: ['nope'], draft: true } });
     expect(res.statusCode).toBe(400);
     expect((res.json() as { problems: { path: string }[] }).problems.map((p) => p.path)).toEqual(['lists[0]', 'edition.sponsor.label']);
   });
