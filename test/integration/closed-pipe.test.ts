@@ -33,7 +33,7 @@ it('subscribers export | head -1 and campaign create --json | head -1 end quietl
   expect(exported).toMatchObject({ status: 0, stdout: expect.stringMatching(/^email,/) });
   expect(exported.stderr).not.toMatch(/EPIPE|^\s+at /m);
 
-  const created = await throughHead(['campaign', 'create', repoPath('examples/editions/2025-02-13.yaml'), '--list', 'daily', '--json'], env);
+  const created = await throughHead(['campaign', 'create', repoPath('examples/editions/2025-02-13.yaml'), '--list', 'daily', '--now', '--yes', '--json'], env);
   expect(created).toMatchObject({ status: 0, stdout: '{\n' });
   expect(created.stderr).not.toMatch(/EPIPE|^\s+at /m);
   // The campaign was created all the same: the cut output changed nothing done before it.

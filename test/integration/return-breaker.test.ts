@@ -34,6 +34,8 @@ describe('the reputation breaker', () => {
       newsletter: { ...newsletter, returnLimits: { minMessages: 20, hardBounceRate: 0.05 } },
       subject,
       lists: ['big'],
+      // The example edition is dated 2025-02-13: sent today on purpose.
+      confirmDate: true,
     });
     await p.waitFor(campaign.id, (c) => c.counts.sent >= 20);
     const senders = p.smtp.messages.map((m) => m.from);
