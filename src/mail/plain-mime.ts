@@ -3,7 +3,7 @@
  * or one `multipart/report` / `multipart/mixed` level of 7bit/8bit parts (an RFC 3464 report,
  * an ARF report, a bounce with the returned message attached) — that gives what mailparser
  * would give for them, at a small fraction of its cost. Anything it cannot read exactly as
- * mailparser does (encoded bodies or words, other charsets, nested multiparts, dispositions,
+ * mailparser does (encoded bodies or words, other charsets, nested multiparts, attachments' dispositions,
  * folded or unusual From/Subject/Message-ID fields) makes it answer `undefined`, and the caller
  * falls back to mailparser. test/unit/mail/plain-mime.test.ts holds the two readers to the same
  * answers on every fixture.
@@ -36,7 +36,9 @@ interface Part {
 const TEXT_TYPES = new Set(['text/plain', 'message/delivery-status']);
 const PLAIN_ENCODINGS = new Set(['7bit', '8bit', 'binary']);
 const UTF8_CHARSETS = new Set(['ascii', 'usascii', 'utf8']);
-const SIMPLE_ADDRESS = /^(?:[A-Za-z0-9 ._'-]*<([^<>\s(),;:"@\\[\]]+@[^<>\s(),;:"@\\[\]]+)>|([^<>\s(),;:"@\\[\]]+@[^<>\s(),;:"@\\[\]]+)(?:[ \t]*\([^()"<>@\\]*\))?)$/;
+const ADDR = String.raw`[^<>\s(),;:"@\\[\]]+@[^<>\s(),;:"@\\[\]]+`;
+/** `a@b`, `<a@b>`, `Name <a@b>`, `"Name" <a@b>`, each with an optional trailing `(comment)`. */
+const SIMPLE_ADDRESS = new RegExp(String.raw`^(?:(?:"[^"\\]*"|[A-Za-z0-9 ._'-]*)\s*<(${ADDR})>|(${ADDR}))(?:\s*\([^()"<>@\\]*\))?$`);
 
 /**
  * Reads `raw` (the message as latin1 text, one character per byte) when it has one of the plain
@@ -48,7 +50,7 @@ export function readPlainMime(raw: string): MimeSummary | undefined {
   for (const name of ['from', 'subject', 'message-id', 'content-type', 'content-transfer-encoding', 'content-disposition']) {
     if ((top.headers.get(name)?.count ?? 0) > 1) return undefined;
   }
-  if (top.headers.has('content-disposition') || !plainEncoding(top)) return undefined;
+  if (!plainDisposition(top) || !plainEncoding(top)) return undefined;
 
   const messageIdField = top.headers.get('message-id');
   let messageId: string | undefined;
@@ -57,11 +59,10 @@ export function readPlainMime(raw: string): MimeSummary | undefined {
     messageId = messageIdField.value;
   }
   const subjectField = top.headers.get('subject');
-  if (subjectField && (subjectField.folded || !/^[\x20-\x7e]*$/.test(subjectField.value) || subjectField.value.includes('=?'))) return undefined;
+  if (subjectField && (!/^[\x20-\x7e]*$/.test(subjectField.value) || subjectField.value.includes('=?'))) return undefined;
   const fromField = top.headers.get('from');
   let from = '';
   if (fromField) {
-    if (fromField.folded) return undefined;
     const m = SIMPLE_ADDRESS.exec(fromField.value);
     if (!m) return undefined;
     from = (m[1] ?? m[2] ?? '').toLowerCase();
@@ -91,8 +92,8 @@ export function readPlainMime(raw: string): MimeSummary | undefined {
   const attachments: Array<{ contentType: string; content: Buffer }> = [];
   for (const body of bodies) {
     const part = splitPart(body, false);
-    if (!part || part.lines.length === 0 || part.headers.has('content-disposition') || !plainEncoding(part)) return undefined;
-    const pct = contentTypeOf(part);
+    if (!part || !plainDisposition(part) || !plainEncoding(part)) return undefined;
+    const pct = contentTypeOf(part) ?? (part.lines.length === 0 ? { type: 'text/plain', params: new Map<string, string>() } : null);
     if (!pct) return undefined;
     if (pct.type.startsWith('multipart/') || pct.type === 'text/html' || pct.type === 'application/octet-stream') return undefined;
     if (TEXT_TYPES.has(pct.type)) {
@@ -100,6 +101,8 @@ export function readPlainMime(raw: string): MimeSummary | undefined {
       if (text === undefined) return undefined;
       texts.push(text);
     } else {
+      // mailparser opens an inline message/rfc822 into the text (with its header fields): declined.
+      if (part.headers.has('content-disposition')) return undefined;
       attachments.push({ contentType: pct.type, content: Buffer.from(part.body, 'latin1') });
     }
   }
@@ -109,9 +112,10 @@ export function readPlainMime(raw: string): MimeSummary | undefined {
 
 /** Header fields and body of a message or part; undefined when its header block is not plain. */
 function splitPart(raw: string, root: boolean): Part | undefined {
-  const end = /\r?\n\r?\n/.exec(raw);
+  // A part may start with its blank line: no header fields (a text/plain part, RFC 2046).
+  const end = /^\r?\n/.exec(raw) ?? /\r?\n\r?\n/.exec(raw);
   if (!end) return undefined;
-  const block = raw.slice(0, end.index).split(/\r?\n/);
+  const block = end.index === 0 ? [] : raw.slice(0, end.index).split(/\r?\n/);
   const lines: Array<{ key: string; line: string }> = [];
   let i = 0;
   if (root && /^From /i.test(block[0] ?? '')) {
@@ -138,6 +142,12 @@ function splitPart(raw: string, root: boolean): Part | undefined {
     else headers.set(key, { count: 1, value: line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim(), folded: line.includes('\n') });
   }
   return { headers, lines, body: raw.slice(end.index + end[0].length) };
+}
+
+/** No Content-Disposition, or a bare `inline` (which changes nothing mailparser reports for a text part). */
+function plainDisposition(part: Part): boolean {
+  const d = part.headers.get('content-disposition');
+  return !d || (d.count === 1 && /^inline$/i.test(d.value));
 }
 
 function plainEncoding(part: Part): boolean {
@@ -189,7 +199,7 @@ function textOf(part: Part, ct: { params: Map<string, string> } | undefined): st
   return Buffer.from(part.body, 'latin1').toString('utf8').replace(/\r?\n/g, '\n');
 }
 
-/** The bodies between the boundary lines; undefined when a line only starts like one or the closing one is missing. */
+/** The bodies between the boundary lines; undefined when a line only starts like one, or there is none. */
 function splitMultipart(body: string, boundary: string): string[] | undefined {
   const delimiter = `--${boundary}`;
   const parts: string[] = [];
@@ -197,7 +207,12 @@ function splitMultipart(body: string, boundary: string): string[] | undefined {
   let from = 0;
   for (;;) {
     const at = body.indexOf(delimiter, from);
-    if (at < 0) return undefined;
+    if (at < 0) {
+      // Cut short (no closing line, as in a report truncated at RETURN_MESSAGE_READ_BYTES): the last part runs to the end.
+      if (partStart < 0) return undefined;
+      parts.push(body.slice(partStart));
+      return parts;
+    }
     from = at + delimiter.length;
     if (at > 0 && body[at - 1] !== '\n') continue;
     const eol = body.indexOf('\n', from);

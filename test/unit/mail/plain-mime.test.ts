@@ -37,17 +37,25 @@ describe('the light MIME reader agrees with mailparser on every fixture', () => 
     }
   });
 
+  it('reads a report cut short (no closing boundary) as mailparser does', async () => {
+    const full = readFileSync(join(DIR, 'rb-sisimai__postfix-14.eml'));
+    const cut = full.subarray(0, full.indexOf('Nyaaan'));
+    expect(readPlainMime(cut.toString('latin1'))).toBeDefined();
+    expect(await readReturnMessage(cut)).toEqual(await readReturnMessage(cut, { parser: 'mailparser' }));
+  });
+
   it('reads the common report shapes itself (RFC 3464, ARF, plain-text bounces)', () => {
     const taken = files.filter((f) => readPlainMime(readFileSync(join(DIR, f), 'latin1')) !== undefined);
-    for (const f of ['rb-sisimai__postfix-14.eml', 'rb-sisimai__postfix-01.eml', 'rb-sisimai__arf-03.eml', 'rb-sisimai__email-exim-02.eml']) expect(taken).toContain(f);
+    for (const f of ['rb-sisimai__postfix-14.eml', 'rb-sisimai__postfix-01.eml', 'rb-sisimai__arf-19.eml', 'rb-sisimai__email-exim-02.eml', 'rb-sisimai__rfc3464-03.eml']) expect(taken).toContain(f);
   });
 
   it('declines what it cannot read exactly: encoded parts, nested multiparts, encoded words', () => {
     const base64 = 'From: a@b.example\r\nContent-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--b--\r\n';
     const nested = 'From: a@b.example\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: multipart/alternative; boundary="c"\r\n\r\n--c\r\nContent-Type: text/plain\r\n\r\nx\r\n--c--\r\n--b--\r\n';
     const words = 'From: a@b.example\r\nSubject: =?utf-8?q?Unzustellbar?=\r\n\r\nbody\r\n';
-    const unclosed = 'From: a@b.example\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nx\r\n';
-    for (const m of [base64, nested, words, unclosed]) expect(readPlainMime(m)).toBeUndefined();
+    const disposed = 'From: a@b.example\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=x.txt\r\n\r\nx\r\n--b--\r\n';
+    const flowed = 'From: a@b.example\r\nContent-Type: text/plain; format=flowed\r\n\r\nbody \r\nmore\r\n';
+    for (const m of [base64, nested, words, disposed, flowed]) expect(readPlainMime(m)).toBeUndefined();
     expect(readPlainMime('From: a@b.example\r\nSubject: plain\r\n\r\nbody\r\n')?.text).toBe('body\n');
   });
 });
