@@ -3,10 +3,10 @@
  * or one `multipart/report` / `multipart/mixed` level of 7bit/8bit parts (an RFC 3464 report,
  * an ARF report, a bounce with the returned message attached) — that gives what mailparser
  * would give for them, at a small fraction of its cost. Anything it cannot read exactly as
- * mailparser does (encoded bodies or words, other charsets, nested multiparts, attachments' dispositions,
- * folded or unusual From/Subject/Message-ID fields) makes it answer `undefined`, and the caller
- * falls back to mailparser. test/unit/mail/plain-mime.test.ts holds the two readers to the same
- * answers on every fixture.
+ * mailparser does (encoded bodies or words, other charsets, nested multiparts, attachments with
+ * a disposition, unusual From/Subject/Message-ID fields) makes it answer `undefined`, and the
+ * caller falls back to mailparser. test/unit/mail/plain-mime.test.ts holds the two readers to the
+ * same answers on every fixture, on edge shapes and on reports cut short.
  */
 
 /** What return-message.ts needs from a MIME parser. */
@@ -28,7 +28,7 @@ export interface MimeSummary {
 }
 
 interface Part {
-  headers: Map<string, { count: number; value: string; folded: boolean }>;
+  headers: Map<string, { count: number; value: string }>;
   lines: Array<{ key: string; line: string }>;
   body: string;
 }
@@ -135,11 +135,11 @@ function splitPart(raw: string, root: boolean): Part | undefined {
     if (colon <= 0 || !/^[!-9;-~]+$/.test(line.slice(0, colon))) return undefined;
     lines.push({ key: line.slice(0, colon).toLowerCase(), line });
   }
-  const headers = new Map<string, { count: number; value: string; folded: boolean }>();
+  const headers = new Map<string, { count: number; value: string }>();
   for (const { key, line } of lines) {
     const seen = headers.get(key);
     if (seen) seen.count++;
-    else headers.set(key, { count: 1, value: line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim(), folded: line.includes('\n') });
+    else headers.set(key, { count: 1, value: line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim() });
   }
   return { headers, lines, body: raw.slice(end.index + end[0].length) };
 }
