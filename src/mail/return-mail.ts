@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { type ReturnAddressKind, readReturnAddress } from '../domain/return-token.ts';
 import type { ReturnEvent, ReturnIdentity, ReturnSource } from '../domain/return-event.ts';
 import { type AddressedAs, classifyReturnMessage } from './return-classifier.ts';
-import { type ReturnMessage, readReturnMessage } from './return-message.ts';
+import { type ReadReturnMessageOptions, type ReturnMessage, readReturnMessage } from './return-message.ts';
 
 export interface ReadReturnMailOptions {
   source: ReturnSource;
@@ -21,6 +21,8 @@ export interface ReadReturnMailOptions {
   rcpt?: string | undefined;
   /** Feedback addresses (`config.inbound.feedbackAddresses`). */
   feedbackAddresses: readonly string[];
+  /** Which MIME reader (see {@link ReadReturnMessageOptions}). Default `auto`. */
+  parser?: ReadReturnMessageOptions['parser'];
 }
 
 export interface ReturnMail {
@@ -36,7 +38,7 @@ const LINK_TOKEN = /\/[uv]\/([uv]c\.[0-9a-z]{1,11}\.[A-Za-z0-9_-]{1,81}\.[0-9a-z
 
 /** Reads one returned message into an event (never throws on bad mail). */
 export async function readReturnMail(raw: Buffer, options: ReadReturnMailOptions): Promise<ReturnMail> {
-  const message = await readReturnMessage(raw);
+  const message = await readReturnMessage(raw, { parser: options.parser ?? 'auto' });
   const address = recipientAddress(message, options);
   const addressedAs: AddressedAs = !address ? 'unknown' : address.kind === 'unsubscribe-untokened' ? 'unsubscribe' : address.kind;
   const c = classifyReturnMessage(message, addressedAs);

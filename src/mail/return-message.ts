@@ -1,11 +1,13 @@
 /**
  * Returned mail, read: the parts the classifier looks at, from any message however broken.
- * MIME is mailparser's job; this keeps the structured report parts (RFC 3464
+ * MIME is read by plain-mime.ts when the message has one of the plain common shapes, else by
+ * mailparser (the two give the same answers). This keeps the structured report parts (RFC 3464
  * `message/delivery-status`, RFC 5965 `message/feedback-report`) as text, and a search text —
  * the raw message plus every decoded part — in which the return tokens of our own headers are
  * looked for (a returned copy may be inline, attached, or base64-encoded).
  */
 import { simpleParser } from 'mailparser';
+import { type MimeSummary, readPlainMime } from './plain-mime.ts';
 
 /** Only this much of a message is read: reports put what matters first. */
 export const RETURN_MESSAGE_READ_BYTES = 2 * 1024 * 1024;
@@ -36,47 +38,22 @@ export interface ReturnMessage {
 
 const TEXT_LIMIT = 64 * 1024;
 
+export interface ReadReturnMessageOptions {
+  /**
+   * `auto` (the default) reads the plain common shapes with the light reader of plain-mime.ts
+   * and everything else with mailparser; `mailparser` always uses mailparser (for tests that
+   * hold the two to the same answers).
+   */
+  parser?: 'auto' | 'mailparser';
+}
+
 /** Parses returned mail. Never throws: a message that is not MIME comes back `unparsed`. */
-export async function readReturnMessage(raw: Buffer): Promise<ReturnMessage> {
+export async function readReturnMessage(raw: Buffer, options: ReadReturnMessageOptions = {}): Promise<ReturnMessage> {
   const head = raw.length > RETURN_MESSAGE_READ_BYTES ? raw.subarray(0, RETURN_MESSAGE_READ_BYTES) : raw;
   const rawText = head.toString('latin1');
   try {
-    const parsed = await simpleParser(head, { skipHtmlToText: true, skipTextLinks: true, skipImageLinks: true, skipTextToHtml: true, maxHtmlLengthToParse: 1 });
-    const headers = new Map<string, string>();
-    for (const line of parsed.headerLines) {
-      const name = line.key.toLowerCase();
-      if (!headers.has(name)) headers.set(name, line.line.slice(line.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim());
-    }
-    const ct = parsed.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;
-    let deliveryStatus: string | undefined;
-    let feedbackReport: string | undefined;
-    const decoded: string[] = [];
-    for (const a of parsed.attachments) {
-      const type = a.contentType.toLowerCase();
-      const text = a.content.subarray(0, TEXT_LIMIT * 4).toString('utf8');
-      if (/^(message|text)\/(global-)?delivery-status$/.test(type)) deliveryStatus ??= text;
-      else if (type === 'message/feedback-report') feedbackReport ??= text;
-      decoded.push(text);
-    }
-    // mailparser folds message/delivery-status (and some feedback-report) parts into the text;
-    // read them from the raw message by their Content-Type, or from the text by their fields.
-    deliveryStatus ??= rawPart(rawText, /^content-type:[ \t]*(message|text)\/(global-)?delivery-status\b/im) ?? fieldBlock(parsed.text ?? '', /^(reporting-mta|final-recipient|original-recipient):/im);
-    feedbackReport ??= rawPart(rawText, /^content-type:[ \t]*message\/feedback-report\b/im);
-    const text = (parsed.text ?? '').slice(0, TEXT_LIMIT);
-    const from = parsed.from?.value[0]?.address?.toLowerCase() ?? '';
-    return {
-      messageId: parsed.messageId,
-      subject: parsed.subject ?? '',
-      from,
-      contentType: (ct?.value ?? 'text/plain').toLowerCase(),
-      reportType: ct?.params?.['report-type']?.toLowerCase(),
-      headers,
-      text,
-      deliveryStatus,
-      feedbackReport,
-      searchText: [rawText, text, ...decoded].join('\n'),
-      unparsed: parsed.headerLines.length === 0,
-    };
+    const summary = (options.parser !== 'mailparser' ? readPlainMime(rawText) : undefined) ?? (await readWithMailparser(head));
+    return fromSummary(summary, rawText);
   } catch {
     return {
       messageId: undefined,
@@ -92,6 +69,58 @@ export async function readReturnMessage(raw: Buffer): Promise<ReturnMessage> {
       unparsed: true,
     };
   }
+}
+
+/** mailparser's reading of a message, in the shape the light reader gives. */
+async function readWithMailparser(head: Buffer): Promise<MimeSummary> {
+  const parsed = await simpleParser(head, { skipHtmlToText: true, skipTextLinks: true, skipImageLinks: true, skipTextToHtml: true, maxHtmlLengthToParse: 1 });
+  const ct = parsed.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;
+  return {
+    headerLines: parsed.headerLines,
+    messageId: parsed.messageId,
+    subject: parsed.subject,
+    from: parsed.from?.value[0]?.address?.toLowerCase() ?? '',
+    contentType: ct?.value?.toLowerCase(),
+    reportType: ct?.params?.['report-type'],
+    text: parsed.text,
+    attachments: parsed.attachments.map((a) => ({ contentType: a.contentType, content: a.content })),
+  };
+}
+
+function fromSummary(parsed: MimeSummary, rawText: string): ReturnMessage {
+  const headers = new Map<string, string>();
+  for (const line of parsed.headerLines) {
+    const name = line.key.toLowerCase();
+    if (!headers.has(name)) headers.set(name, line.line.slice(line.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim());
+  }
+  let deliveryStatus: string | undefined;
+  let feedbackReport: string | undefined;
+  const decoded: string[] = [];
+  for (const a of parsed.attachments) {
+    const type = a.contentType.toLowerCase();
+    const text = a.content.subarray(0, TEXT_LIMIT * 4).toString('utf8');
+    if (/^(message|text)\/(global-)?delivery-status$/.test(type)) deliveryStatus ??= text;
+    else if (type === 'message/feedback-report') feedbackReport ??= text;
+    decoded.push(text);
+  }
+  // mailparser folds message/delivery-status (and some feedback-report) parts into the text;
+  // read them from the raw message by their Content-Type, or from the text by their fields.
+  deliveryStatus ??= rawPart(rawText, /^content-type:[ \t]*(message|text)\/(global-)?delivery-status\b/im) ?? fieldBlock(parsed.text ?? '', /^(reporting-mta|final-recipient|original-recipient):/im);
+  feedbackReport ??= rawPart(rawText, /^content-type:[ \t]*message\/feedback-report\b/im);
+  const text = (parsed.text ?? '').slice(0, TEXT_LIMIT);
+  return {
+    messageId: parsed.messageId,
+    subject: parsed.subject ?? '',
+    from: parsed.from,
+    contentType: parsed.contentType ?? 'text/plain',
+    reportType: parsed.reportType?.toLowerCase(),
+    headers,
+    text,
+    deliveryStatus,
+    feedbackReport,
+    searchText: [rawText, text, ...decoded].join('\n'),
+    unparsed: parsed.headerLines.length === 0,
+  };
 }
 
 /**
