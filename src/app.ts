@@ -6,6 +6,8 @@ import { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
+import { trackLinks } from './composer/link-tracking.ts';
+import { createClickSigner, type ClickSigner } from './domain/click-links.ts';
 import { createLinkSigner, type LinkSigner } from './domain/links.ts';
 import { type ConfiguredMailTransport, createMailTransport } from './mail/create-transport.ts';
 import { CampaignService } from './queue/campaign.service.ts';
@@ -34,6 +36,8 @@ export interface App {
   parking: JobParking;
   /** Signs and reads the links in messages (unsubscribe, view, confirm). */
   links: LinkSigner;
+  /** Signs and reads tracked links and open images (`/c/`, `/o/`). */
+  clicks: ClickSigner;
   preparer: MessagePreparer;
   service: CampaignService;
   /** The mail transport, opened on first use (the dev outbox starts then). */
@@ -97,12 +101,21 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   for (const q of Object.values(queues)) q.on('error', (err) => logger.error({ err: err.message }, 'queue error'));
   const parking = new JobParking({ redis, keys: stores.keys, sendQueue: queues.send, campaigns });
   const links = createLinkSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
-  const preparer = createMessagePreparer({ links, publicUrl: config.publicUrl });
+  const clicks = createClickSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
+  const preparer = createMessagePreparer({ links, publicUrl: config.publicUrl, clicks });
 
   let transport: Promise<ConfiguredMailTransport> | undefined;
   const getTransport = () =>
     (transport ??= createMailTransport(config, { logger }).then((t) => (opts.wrapTransport ? opts.wrapTransport(t) : t)));
-  const service = new CampaignService({ campaigns, lists: recipients, campaignQueue: queues.campaign, parking, transport: getTransport, preparer });
+  const service = new CampaignService({
+    campaigns,
+    lists: recipients,
+    campaignQueue: queues.campaign,
+    parking,
+    transport: getTransport,
+    preparer,
+    trackLinks: (campaignId, compiled, newsletter) => trackLinks(compiled, { campaignId, tracking: newsletter.tracking, signer: clicks }),
+  });
   const running: RunningWorkers[] = [];
   const extraConnections: RedisClient[] = [];
 
@@ -117,6 +130,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     queues,
     parking,
     links,
+    clicks,
     preparer,
     service,
     transport: getTransport,

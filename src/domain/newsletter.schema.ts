@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AssetUrl, Link } from './link.ts';
+import { TrackingSettings } from './tracking.schema.ts';
 
 /** An address with an optional display name, as in From and Reply-To. */
 export const Mailbox = z.strictObject({
@@ -35,5 +36,7 @@ export const Newsletter = z.strictObject({
   template: z.string().regex(/^[a-z0-9-]+$/).default('briefing'),
   /** Used in the greeting when a subscriber has no name: "Good morning, reader". */
   greetingFallback: z.string().trim().min(1).max(40).default('there'),
+  /** Click and open tracking (README.md, "What readers did with it"). Default: aggregate clicks, no opens. */
+  tracking: TrackingSettings.default({ clicks: 'aggregate', opens: 'off' }),
 });
 export type Newsletter = z.infer<typeof Newsletter>;

@@ -8,6 +8,7 @@ import { type Campaign, type CampaignProgress, type CampaignStatus, type Deliver
 import type { CompiledEmail } from '../domain/compiled-email.ts';
 import { NewsdeskError, NotFoundError } from '../domain/errors.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
+import type { TrackedEmail } from '../composer/link-tracking.ts';
 import type { MailTransport, SendOutcome } from '../mail/transport.ts';
 import { type CampaignContent, type CampaignStore, recordsLifetime } from '../store/campaign.store.ts';
 import type { JobParking } from './parking.ts';
@@ -34,6 +35,11 @@ export interface CampaignServiceOptions {
   /** For test sends; opened lazily by the caller if it is expensive. */
   transport?: () => Promise<MailTransport>;
   preparer?: MessagePreparer;
+  /**
+   * Rewrites a new campaign's links for click and open tracking, once (composer/link-tracking.ts).
+   * Default: none, the email is stored as compiled.
+   */
+  trackLinks?: (campaignId: string, compiled: CompiledEmail, newsletter: Newsletter) => TrackedEmail;
   /** Attempts for the start (fan-out) job. Default 10. */
   startAttempts?: number;
   now?: () => Date;
@@ -90,7 +96,8 @@ export class CampaignService {
       fanoutDone: false,
       counts: { total: 0, sent: 0, failed: 0, skipped: 0, pending: 0 },
     };
-    await this.opts.campaigns.create(campaign, { compiled: input.compiled, newsletter: input.newsletter });
+    const { compiled, tracking } = this.opts.trackLinks?.(campaign.id, input.compiled, input.newsletter) ?? { compiled: input.compiled, tracking: undefined };
+    await this.opts.campaigns.create(campaign, { compiled, newsletter: input.newsletter, ...(tracking ? { tracking } : {}) });
     await this.schedule(campaign.id, at);
     return campaign;
   }

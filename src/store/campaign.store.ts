@@ -23,10 +23,14 @@ import {
 import { CompiledEmail } from '../domain/compiled-email.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import { Newsletter } from '../domain/newsletter.schema.ts';
+import { CampaignTracking } from '../domain/tracking.schema.ts';
 import { type Keys, LuaScript, type RedisClient } from './redis.ts';
 
-/** What a campaign sends, frozen when it is created: later edits of the file change nothing. */
-export const CampaignContent = z.strictObject({ compiled: CompiledEmail, newsletter: Newsletter });
+/**
+ * What a campaign sends, frozen when it is created: later edits of the file change nothing.
+ * `tracking`: the click/open mode and the link table, when the newsletter tracks anything.
+ */
+export const CampaignContent = z.strictObject({ compiled: CompiledEmail, newsletter: Newsletter, tracking: CampaignTracking.optional() });
 export type CampaignContent = z.infer<typeof CampaignContent>;
 
 /** The answer to "may I send to this recipient now?". */
