@@ -18,6 +18,7 @@ import { createRecipients, type Recipients } from './queue/recipients.adapter.ts
 import type { MessagePreparer } from './queue/send-batch.job.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
 import { CampaignStore } from './store/campaign.store.ts';
+import { type ClickStore, createClickStore } from './store/click.store.ts';
 import { connectRedis, createRedis, describeRedis, type RedisClient } from './store/redis.ts';
 import { SendRateLimiter } from './store/send-rate.limiter.ts';
 import { createStores, type Stores } from './store/stores.ts';
@@ -38,6 +39,8 @@ export interface App {
   links: LinkSigner;
   /** Signs and reads tracked links and open images (`/c/`, `/o/`). */
   clicks: ClickSigner;
+  /** Counts clicks and opens; per-reader events. */
+  clickStore: ClickStore;
   preparer: MessagePreparer;
   service: CampaignService;
   /** The mail transport, opened on first use (the dev outbox starts then). */
@@ -93,6 +96,14 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const stores = createStores({ redis, prefix: config.redis.prefix });
   const campaigns = new CampaignStore({ redis, keys: stores.keys, deliveryRetentionMs: config.send.deliveryRetentionDays * 86_400_000 });
   const recipients = createRecipients(stores);
+  const clickStore = createClickStore({
+    redis,
+    keys: stores.keys,
+    campaigns,
+    windowMs: config.tracking.scannerWindowSeconds * 1000,
+    burstMs: config.tracking.burstSeconds * 1000,
+    retentionMs: config.tracking.retentionDays * 86_400_000,
+  });
   const prefix = stores.keys.queuePrefix;
   const queues = {
     campaign: new Queue<StartCampaignJob>(CAMPAIGN_QUEUE, { connection: redis, prefix }),
@@ -131,6 +142,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     parking,
     links,
     clicks,
+    clickStore,
     preparer,
     service,
     transport: getTransport,
