@@ -10,6 +10,7 @@ import { trackLinks } from './composer/link-tracking.ts';
 import { createClickSigner, type ClickSigner } from './domain/click-links.ts';
 import { createLinkSigner, type LinkSigner } from './domain/links.ts';
 import { type ConfiguredMailTransport, createMailTransport } from './mail/create-transport.ts';
+import { type ReturnPathFigures, returnPathFiguresNotWired } from './queue/campaign-report.ts';
 import { CampaignService } from './queue/campaign.service.ts';
 import { createMessagePreparer } from './queue/message.preparer.ts';
 import { JobParking } from './queue/parking.ts';
@@ -41,6 +42,11 @@ export interface App {
   clicks: ClickSigner;
   /** Counts clicks and opens; per-reader events. */
   clickStore: ClickStore;
+  /**
+   * Per-campaign bounces, complaints and mailto unsubscribes for reports. Until the return-path
+   * service provides them: {@link returnPathFiguresNotWired} (zeros).
+   */
+  returnPath: ReturnPathFigures;
   preparer: MessagePreparer;
   service: CampaignService;
   /** The mail transport, opened on first use (the dev outbox starts then). */
@@ -143,6 +149,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     links,
     clicks,
     clickStore,
+    returnPath: returnPathFiguresNotWired,
     preparer,
     service,
     transport: getTransport,

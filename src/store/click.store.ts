@@ -75,6 +75,10 @@ export interface ClickStore {
   readerEvents(subscriberId: number): Promise<{ campaignId: string; events: { at: string; what: string; class: ClickClass }[] }[]>;
   /** Deletes every click and open event and click state kept about a reader. Returns keys removed. */
   eraseReader(subscriberId: number): Promise<number>;
+  /** Counts an unsubscribe that came through a campaign's link: RFC 8058 one-click or the page's buttons. */
+  countUnsubscribe(campaignId: string, via: 'oneClick' | 'page'): Promise<void>;
+  /** The campaign's unsubscribes by way. */
+  unsubscribes(campaignId: string): Promise<{ oneClick: number; page: number }>;
 }
 
 export function createClickStore(opts: ClickStoreOptions): ClickStore {
@@ -178,6 +182,15 @@ export function createClickStore(opts: ClickStoreOptions): ClickStore {
         if (events.length) out.push({ campaignId, events });
       }
       return out;
+    },
+
+    async countUnsubscribe(campaignId, via) {
+      await redis.hincrby(keys.campaignClicks(campaignId), `unsub:${via}`, 1);
+    },
+
+    async unsubscribes(campaignId) {
+      const [oneClick, page] = await redis.hmget(keys.campaignClicks(campaignId), 'unsub:oneClick', 'unsub:page');
+      return { oneClick: Number(oneClick ?? 0), page: Number(page ?? 0) };
     },
 
     async eraseReader(subscriberId) {

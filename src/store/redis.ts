@@ -157,7 +157,10 @@ export interface Keys {
   campaignDeliveries(id: string): string;
   /** Set: ids of send-batch jobs parked while the campaign is paused. */
   campaignParked(id: string): string;
-  /** Hash: a campaign's click and open counters (`h:l<n>`, `m:l<n>`, `h:o`, `m:o`, `readers`). No reader identity. */
+  /**
+   * Hash: what readers did with a campaign, as counters only (no reader identity): clicks and
+   * opens (`h:l<n>`, `m:l<n>`, `h:o`, `m:o`, `readers`) and unsubscribes by way (`unsub:oneClick`, `unsub:page`).
+   */
   campaignClicks(id: string): string;
   /** Hash: epoch hour → human clicks (`c:<hour>`) and opens (`o:<hour>`). */
   campaignClickHours(id: string): string;

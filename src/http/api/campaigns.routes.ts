@@ -16,6 +16,7 @@ import { lintProblems } from '../../composer/lint.ts';
 import { composeEditionInput } from '../edition-input.ts';
 import { EditionBody } from './editions.routes.ts';
 import { statusBody } from '../../queue/campaign.service.ts';
+import { CampaignReport, campaignReport } from '../../queue/campaign-report.ts';
 
 export interface CampaignRoutesOptions {
   app: App;
@@ -106,6 +107,19 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       const outcome = await app.service.testSend(req.params.id, req.body.to);
       return reply.code(outcome.status === 'sent' ? 200 : 502).send(outcome);
     },
+  );
+
+  server.get(
+    '/campaigns/:id/report',
+    {
+      schema: {
+        tags: ['campaigns'],
+        summary: 'What was sent, what came back and what readers did: bounces, complaints, unsubscribes, clicks per link and opens, human and machine apart',
+        params: IdParams,
+        response: { 200: CampaignReport },
+      },
+    },
+    async (req) => campaignReport(app, req.params.id),
   );
 
   server.get(
