@@ -20,6 +20,7 @@ import type { MessagePreparer } from './queue/send-batch.job.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
 import { CampaignStore } from './store/campaign.store.ts';
 import { type ClickStore, createClickStore } from './store/click.store.ts';
+import { createReaderData, type ReaderDataStore } from './store/reader-data.ts';
 import { connectRedis, createRedis, describeRedis, type RedisClient } from './store/redis.ts';
 import { SendRateLimiter } from './store/send-rate.limiter.ts';
 import { createStores, type Stores } from './store/stores.ts';
@@ -42,6 +43,8 @@ export interface App {
   clicks: ClickSigner;
   /** Counts clicks and opens; per-reader events. */
   clickStore: ClickStore;
+  /** Everything held about one reader: export and erasure. */
+  readerData: ReaderDataStore;
   /**
    * Per-campaign bounces, complaints and mailto unsubscribes for reports. Until the return-path
    * service provides them: {@link returnPathFiguresNotWired} (zeros).
@@ -149,6 +152,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     links,
     clicks,
     clickStore,
+    readerData: createReaderData({ redis, keys: stores.keys, stores, clickStore }),
     returnPath: returnPathFiguresNotWired,
     preparer,
     service,

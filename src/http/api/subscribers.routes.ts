@@ -56,6 +56,30 @@ export const subscriberApiRoutes: FastifyPluginAsync<{ app: App }> = async (inst
     },
   );
 
+  server.get(
+    '/subscribers/data',
+    {
+      schema: {
+        tags: ['subscribers'],
+        summary: 'Everything held about a reader: record, lists, suppression, delivery records, click and open events',
+        querystring: LookupQuery,
+      },
+    },
+    async (req) => app.readerData.export(req.query.email),
+  );
+
+  server.post(
+    '/subscribers/erase',
+    {
+      schema: {
+        tags: ['subscribers'],
+        summary: "Erase a reader: record, memberships, click and open events and the delivery records' personal parts; the suppression keeps only a hash of the address",
+        body: z.strictObject({ email: EmailAddress }),
+      },
+    },
+    async (req) => app.readerData.erase(req.body.email),
+  );
+
   server.get('/subscribers/:id', { schema: { tags: ['subscribers'], summary: 'One subscriber by id', params: IdParams } }, async (req) => {
     const subscriber = await subscribers.get(req.params.id);
     if (!subscriber) throw new NotFoundError('subscriber', String(req.params.id));
