@@ -12,17 +12,17 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { SubscriberInput } from '../../src/domain/subscriber.schema.ts';
 import { buildServer } from '../../src/http/server.ts';
+import { launchChromium } from '../support/browser.ts';
 import { EXAMPLE_EDITION_FILE, repoPath } from '../support/editions.ts';
 import { openTestRedis, type TestRedis } from '../support/redis.ts';
 import { freePort } from '../support/redis-server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'a dashboard password for the browser test';
 const ARTIFACTS = repoPath('test-artifacts');
 const READERS = 40;
@@ -35,7 +35,6 @@ let outbox: string;
 let base: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
   t = await openTestRedis();
   outbox = await mkdtemp(join(tmpdir(), 'newsdesk-e2e-outbox-'));
   const port = await freePort();
@@ -57,10 +56,7 @@ beforeAll(async () => {
   await app.startWorkers({ concurrency: 2 });
   server = buildServer(app, { logger: false });
   await server.listen({ port, host: '127.0.0.1' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   await mkdir(ARTIFACTS, { recursive: true });
 }, 60_000);
 

@@ -10,14 +10,14 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/http/server.ts';
+import { launchChromium } from '../support/browser.ts';
 import { repoPath } from '../support/editions.ts';
 import { compiledExampleEdition, type Pipeline, startPipeline } from '../support/pipeline.ts';
 import { freePort } from '../support/redis-server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'a dashboard password for the report test';
 const ARTIFACTS = repoPath('test-artifacts');
 const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0';
@@ -29,7 +29,6 @@ let base: string;
 let campaignId: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   p = await startPipeline({ env: { PUBLIC_URL: base, NEWSDESK_ADMIN_PASSWORD: PASSWORD, TRACKING_SCANNER_WINDOW_SECONDS: '0' } });
@@ -47,10 +46,7 @@ beforeAll(async () => {
     for (let n = 0; n < Math.max(1, 6 - i); n++) await server.inject({ url: link, headers: { 'user-agent': BROWSER_UA } });
     await server.inject({ method: 'HEAD', url: link, headers: { 'user-agent': BROWSER_UA } });
   }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   await mkdir(ARTIFACTS, { recursive: true });
 }, 90_000);
 
