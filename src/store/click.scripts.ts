@@ -22,6 +22,9 @@
  */
 import { LuaScript } from './redis.ts';
 
+/** Events kept per reader and campaign (the latest); counts are not limited by it. */
+export const MAX_EVENTS_PER_READER = 1000;
+
 export const RECORD_CLICK = new LuaScript('click-record', `
 local kind, link = ARGV[1], ARGV[2]
 local machine = ARGV[3] == '1'
@@ -60,25 +63,36 @@ if kind == 'c' then
   if not string.find(',' .. bl .. ',', ',' .. link .. ',', 1, true) then bl = bl == '' and link or (bl .. ',' .. link) end
   if bm and not machine then machine = true; reason = 'every link at once' end
   local before = hc
+  -- The burst's human clicks as link@hour=count: bounded by links × hours, however many clicks.
+  local pending, order = {}, {}
+  for key, n in string.gmatch(bh, '([^,=]+)=(%d+)') do pending[key] = tonumber(n); order[#order + 1] = key end
   if machine then
     redis.call('HINCRBY', KEYS[1], 'm:' .. field, 1)
   else
     redis.call('HINCRBY', KEYS[1], 'h:' .. field, 1)
     redis.call('HINCRBY', KEYS[3], 'c:' .. hour, 1)
-    bh = bh == '' and (link .. '@' .. hour) or (bh .. ',' .. link .. '@' .. hour)
+    local key = link .. '@' .. hour
+    if not pending[key] then pending[key] = 0; order[#order + 1] = key end
+    pending[key] = pending[key] + 1
     hc = hc + 1
   end
   local distinct = 0
   for _ in string.gmatch(bl, '[^,]+') do distinct = distinct + 1 end
   if not bm and need >= 2 and distinct >= need then
-    for l, h in string.gmatch(bh, '([^,@]+)@([^,]+)') do
-      redis.call('HINCRBY', KEYS[1], 'h:l' .. l, -1)
-      redis.call('HINCRBY', KEYS[1], 'm:l' .. l, 1)
-      redis.call('HINCRBY', KEYS[3], 'c:' .. h, -1)
-      hc = hc - 1
+    for _, key in ipairs(order) do
+      local l, h = string.match(key, '^([^@]+)@(.+)$')
+      local n = pending[key]
+      redis.call('HINCRBY', KEYS[1], 'h:l' .. l, -n)
+      redis.call('HINCRBY', KEYS[1], 'm:l' .. l, n)
+      redis.call('HINCRBY', KEYS[3], 'c:' .. h, -n)
+      hc = hc - n
     end
-    bh = ''; bm = true; machine = true; reason = 'every link at once'
+    pending, order = {}, {}
+    bm = true; machine = true; reason = 'every link at once'
   end
+  local parts = {}
+  for _, key in ipairs(order) do parts[#parts + 1] = key .. '=' .. pending[key] end
+  bh = table.concat(parts, ',')
   if before == 0 and hc > 0 then redis.call('HINCRBY', KEYS[1], 'readers', 1) end
   if before > 0 and hc == 0 then redis.call('HINCRBY', KEYS[1], 'readers', -1) end
   redis.call('HSET', KEYS[5], 'lt', now, 'bl', bl, 'bh', bh, 'bm', bm and '1' or '0', 'hc', hc)
@@ -88,6 +102,8 @@ else
   if not machine then redis.call('HINCRBY', KEYS[3], 'o:' .. hour, 1) end
 end
 redis.call('RPUSH', KEYS[6], now .. '|' .. field .. '|' .. (machine and 'm' or 'h'))
+-- A reader's own copy hammered by a script keeps its most recent events only.
+redis.call('LTRIM', KEYS[6], -${MAX_EVENTS_PER_READER}, -1)
 redis.call('PEXPIRE', KEYS[6], ret)
 redis.call('SADD', KEYS[7], ARGV[11])
 redis.call('PEXPIRE', KEYS[7], ret)

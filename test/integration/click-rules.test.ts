@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRequestClassifier } from '../../src/domain/click-classifier.ts';
 import type { CampaignContent } from '../../src/store/campaign.store.ts';
+import { MAX_EVENTS_PER_READER } from '../../src/store/click.scripts.ts';
 import { createClickStore, type ClickStore } from '../../src/store/click.store.ts';
 import { compiledExampleEdition } from '../support/pipeline.ts';
 import { repoPath } from '../support/editions.ts';
@@ -100,6 +101,26 @@ describe('machine clicks, per reader (delivery time known)', () => {
     expect(done.readers).toBe(0);
     const hours = await store.hours('c-burst');
     expect([...hours.clicks.values()].reduce((a, b) => a + b, 0)).toBe(0);
+  });
+});
+
+describe('per-reader state under a flood from one copy', () => {
+  it('counts every click, keeps the latest events only and the burst state bounded', async () => {
+    const store = await storeFor('per-reader');
+    await t.redis.hset(t.keys.campaignDeliveries('c-flood'), '7', `s|${T0}|<m@x>|250 ok`);
+    for (let from = 0; from < 3000; from += 250) {
+      await Promise.all(
+        Array.from({ length: 250 }, (_, j) => {
+          clock = T0 + 60_000 + from + j;
+          return store.record({ campaignId: 'c-flood', kind: 'click', link: (from + j) % 2, subscriberId: 7, machine: false });
+        }),
+      );
+    }
+    const counts = await store.counts('c-flood', fixture.message.links);
+    expect(counts.byLink.slice(0, 2).map((l) => l.human + l.machine)).toEqual([1500, 1500]);
+    expect(await t.redis.llen(t.keys.readerClickEvents('c-flood', 7))).toBe(MAX_EVENTS_PER_READER);
+    const state = await t.redis.hgetall(t.keys.readerClicks('c-flood', 7));
+    expect((state.bh ?? '').length).toBeLessThan(100);
   });
 });
 
