@@ -31,6 +31,7 @@ import { trackLinks } from '../src/composer/link-tracking.ts';
 import { createClickSigner } from '../src/domain/click-links.ts';
 import { ClickTracking } from '../src/domain/tracking.schema.ts';
 import { dailyNewsletter, exampleEdition } from '../test/support/editions.ts';
+import { createReturnAddresser } from '../src/domain/return-token.ts';
 import { prepareCampaignMessage } from '../src/mail/campaign-message.ts';
 import { createDkimSigner } from '../src/mail/dkim.ts';
 import { createSmtpTransport, type SmtpClientKind } from '../src/mail/smtp.transport.ts';
@@ -160,6 +161,28 @@ console.log(
     `${Math.round(n / seconds).toLocaleString('en')} msg/s, ${(bytes / seconds / 1e6).toFixed(0)} MB/s, ${((seconds / n) * 1e6).toFixed(1)} µs/msg ` +
     `(${((cpuUsed.user + cpuUsed.system) / n).toFixed(1)} µs CPU/msg, one core)`,
 );
+
+// The send path's real per-message work also signs two return addresses (VERP envelope sender and
+// the List-Unsubscribe mailto): the same loop with them, so their cost shows beside the above.
+{
+  const returns = createReturnAddresser({ secrets: ['bench-secret-bench-secret-bench-secret'] });
+  const withReturns = (i: number) =>
+    message.render(recipientAt(i), {
+      messageIdLocal: `bench.${i + 1}`,
+      returnPath: returns.bounceAddress('daily-2025-02-13', i + 1, 'briefing.example.com'),
+      unsubscribeAddress: returns.unsubscribeAddress('daily-2025-02-13', i + 1, 'briefing.example.com'),
+    });
+  for (let i = 0; i < 2_000; i++) withReturns(i);
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  for (let i = 0; i < n; i++) withReturns(i);
+  const s = (performance.now() - t) / 1000;
+  const c = process.cpuUsage(cpu);
+  console.log(
+    `with per-delivery return addresses (2 signed tokens): ${Math.round(n / s).toLocaleString('en')} msg/s, ${((s / n) * 1e6).toFixed(1)} µs/msg ` +
+      `(${((c.user + c.system) / n).toFixed(1)} µs CPU/msg, one core)`,
+  );
+}
 
 if (args.send) {
   const url = args.send;

@@ -9,21 +9,26 @@ import type { Config } from './config.ts';
 import { trackLinks } from './composer/link-tracking.ts';
 import { createClickSigner, type ClickSigner } from './domain/click-links.ts';
 import { createLinkSigner, type LinkSigner } from './domain/links.ts';
+import { createReturnAddresser } from './domain/return-token.ts';
 import { type ConfiguredMailTransport, createMailTransport } from './mail/create-transport.ts';
-import { type ReturnPathFigures, returnPathFiguresNotWired } from './queue/campaign-report.ts';
+import { POSTMARK_MESSAGE_ID_HEADER } from './mail/esp/postmark.events.ts';
+import { type ReturnPathFigures, returnFiguresOf } from './queue/campaign-report.ts';
 import { CampaignService } from './queue/campaign.service.ts';
+import { ReturnPathService } from './queue/return-path.service.ts';
 import { createMessagePreparer } from './queue/message.preparer.ts';
 import { JobParking } from './queue/parking.ts';
 import { CAMPAIGN_QUEUE, SEND_QUEUE, type SendBatchJob, type StartCampaignJob } from './queue/queues.ts';
 import { createRecipients, type Recipients } from './queue/recipients.adapter.ts';
 import type { MessagePreparer } from './queue/send-batch.job.ts';
+import type { WorkerObserver } from './queue/worker-observer.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
 import { CampaignStore } from './store/campaign.store.ts';
 import { type ClickStore, createClickStore } from './store/click.store.ts';
 import { createReaderData, type ReaderDataStore } from './store/reader-data.ts';
 import { connectRedis, createRedis, describeRedis, type RedisClient } from './store/redis.ts';
+import { createReturnStore, type ReturnStore } from './store/return.store.ts';
 import { SendRateLimiter } from './store/send-rate.limiter.ts';
-import { createStores, type Stores } from './store/stores.ts';
+import { createStores, type Stores, storesSettings } from './store/stores.ts';
 
 /** How long a claim keeps other jobs off a delivery: longer than one SMTP send can take. */
 const CLAIM_LEASE_MS = 5 * 60_000;
@@ -45,17 +50,18 @@ export interface App {
   clickStore: ClickStore;
   /** Everything held about one reader: export and erasure. */
   readerData: ReaderDataStore;
-  /**
-   * Per-campaign bounces, complaints and mailto unsubscribes for reports. Until the return-path
-   * service provides them: {@link returnPathFiguresNotWired} (zeros).
-   */
-  returnPath: ReturnPathFigures;
+  /** Per-campaign bounces, complaints and mailto unsubscribes for reports, from the return store. */
+  returnFigures: ReturnPathFigures;
   preparer: MessagePreparer;
   service: CampaignService;
+  /** Return mail's records and counters (the audit log of `newsdesk inbound ls`). */
+  returns: ReturnStore;
+  /** The one sink for return mail and provider events (bounces, complaints, unsubscribes). */
+  returnPath: ReturnPathService;
   /** The mail transport, opened on first use (the dev outbox starts then). */
   transport(): Promise<ConfiguredMailTransport>;
-  /** Starts fan-out and send workers in this process. */
-  startWorkers(opts?: { concurrency?: number }): Promise<RunningWorkers>;
+  /** Starts fan-out and send workers in this process; `observer` counts their work (metrics). */
+  startWorkers(opts?: { concurrency?: number | undefined; observer?: WorkerObserver | undefined }): Promise<RunningWorkers>;
   /** Closes workers, queues, transport and Redis, each step even if another fails. Safe twice. */
   close(): Promise<void>;
 }
@@ -102,7 +108,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   // Reconnects are ioredis's job; a listener keeps it from printing every failed attempt itself.
   client.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
   const redis = await connectRedis(client, describeRedis(config.redis));
-  const stores = createStores({ redis, prefix: config.redis.prefix });
+  const stores = createStores({ redis, ...storesSettings(config) });
   const campaigns = new CampaignStore({ redis, keys: stores.keys, deliveryRetentionMs: config.send.deliveryRetentionDays * 86_400_000 });
   const recipients = createRecipients(stores);
   const clickStore = createClickStore({
@@ -122,11 +128,21 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const parking = new JobParking({ redis, keys: stores.keys, sendQueue: queues.send, campaigns });
   const links = createLinkSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
   const clicks = createClickSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
-  const preparer = createMessagePreparer({ links, publicUrl: config.publicUrl, clicks });
+  const returnAddresses = createReturnAddresser({ secrets: config.secrets, bounceDomain: config.inbound.bounceDomain });
+  const preparer = createMessagePreparer({
+    links,
+    publicUrl: config.publicUrl,
+    returns: returnAddresses,
+    // Postmark reports its own message ids; this header comes back in its webhooks' Metadata.
+    messageIdEchoHeader: config.webhooks.postmark ? POSTMARK_MESSAGE_ID_HEADER : undefined,
+    clicks,
+  });
 
   let transport: Promise<ConfiguredMailTransport> | undefined;
   const getTransport = () =>
     (transport ??= createMailTransport(config, { logger }).then((t) => (opts.wrapTransport ? opts.wrapTransport(t) : t)));
+  // Audit entries and dedupe marks live as long as delivery records (30 days when those are kept for ever).
+  const returns = createReturnStore({ redis, keys: stores.keys, retentionMs: (config.send.deliveryRetentionDays || 30) * 86_400_000 });
   const service = new CampaignService({
     campaigns,
     lists: recipients,
@@ -135,6 +151,18 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     transport: getTransport,
     preparer,
     trackLinks: (campaignId, compiled, newsletter) => trackLinks(compiled, { campaignId, tracking: newsletter.tracking, signer: clicks }),
+    returns,
+    senderAlertThreshold: config.inbound.senderAlertThreshold,
+  });
+  const returnPath = new ReturnPathService({
+    store: returns,
+    subscribers: stores.subscribers,
+    lists: stores.lists,
+    campaigns,
+    secrets: config.secrets,
+    logger,
+    softBounce: config.inbound.softBounce,
+    senderAlertThreshold: config.inbound.senderAlertThreshold,
   });
   const running: RunningWorkers[] = [];
   const extraConnections: RedisClient[] = [];
@@ -153,9 +181,11 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     clicks,
     clickStore,
     readerData: createReaderData({ redis, keys: stores.keys, stores, clickStore }),
-    returnPath: returnPathFiguresNotWired,
+    returnFigures: returnFiguresOf(returns),
     preparer,
     service,
+    returns,
+    returnPath,
     transport: getTransport,
     async startWorkers(workerOpts = {}) {
       const mail = await getTransport();
@@ -163,6 +193,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         {
           campaigns,
           logger,
+          observer: workerOpts.observer,
           fanout: {
             members: recipients,
             batchSize: config.send.batchSize,

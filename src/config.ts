@@ -2,11 +2,30 @@
  * The only reader of `process.env`. Every setting newsdesk takes from its environment is parsed
  * here with zod; a bad value is reported by its variable name, all of them at once.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { NewsdeskError } from './domain/errors.ts';
+import { secretWeakness } from './domain/signing-secret.ts';
+import { sendGridPublicKey } from './mail/esp/webhook-signatures.ts';
 
-/** Used when NEWSDESK_SECRET is unset outside production, so the demo runs with no setup. */
+/**
+ * Signs links when NEWSDESK_SECRET is unset, so the demo runs with no setup. It is public (it is
+ * right here), so only the dev outbox on loopback may use it (see secret-guard.ts), and it is
+ * refused as a value of NEWSDESK_SECRET or a previous secret.
+ */
 export const DEV_SECRET = 'newsdesk-dev-secret-do-not-use-in-production';
+
+/** A signing secret: strong enough, and not the public development key. */
+const signingSecret = z.string().superRefine((v, ctx) => {
+  const weakness = v === DEV_SECRET ? 'is the public development key: set a secret of your own (newsdesk secret generate)' : secretWeakness(v);
+  if (weakness) ctx.addIssue({ code: 'custom', message: weakness });
+});
+
+/** Previous secrets of a rotation, comma-separated, each held to the same rules. */
+const previousSecrets = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(signingSecret).max(10, 'at most 10 previous secrets'));
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
@@ -52,6 +71,44 @@ const httpUrl = urlOf(['http:', 'https:'], 'must be a URL like https://news.exam
   u.replace(/\/+$/, ''),
 );
 
+/** `arn:aws:sns:<region>:<account>:<topic>`, comma-separated. */
+const snsTopicArns = z.string().transform((v, ctx) => {
+  const arns = v.split(',').map((a) => a.trim()).filter(Boolean);
+  const bad = arns.filter((a) => !/^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(a));
+  if (!arns.length || bad.length) {
+    ctx.addIssue({ code: 'custom', message: `not an SNS topic ARN (arn:aws:sns:us-east-1:123456789012:ses-bounces): ${bad.join(', ') || '(empty)'}` });
+    return z.NEVER;
+  }
+  return arns;
+});
+
+/** IPv4 or IPv6 addresses, comma-separated. */
+const ipList = z.string().transform((v, ctx) => {
+  const ips = v.split(',').map((a) => a.trim()).filter(Boolean);
+  const bad = ips.filter((ip) => isIP(ip) === 0);
+  if (!ips.length || bad.length) {
+    ctx.addIssue({ code: 'custom', message: `not an IP address: ${bad.join(', ') || '(empty)'}` });
+    return z.NEVER;
+  }
+  return ips;
+});
+
+const sendGridKey = z.string().refine((k) => {
+  try {
+    sendGridPublicKey(k);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be the ECDSA P-256 public key SendGrid shows for the signed Event Webhook (base64, or PEM)');
+
+const imapUrl = urlOf(['imap:', 'imaps:'], 'must be a URL like imaps://user:pass@imap.example.com:993/INBOX').refine((u) => {
+  const url = URL.canParse(u) ? new URL(u) : undefined;
+  return !!url?.username && !!url.password;
+}, 'needs the mailbox user and password: imaps://user:pass@host/INBOX (%-encode special characters)');
+
+const imapFolder = z.string().min(1).max(200).regex(/^[^\r\n*%]+$/, 'a folder name (no *, % or line breaks)');
+
 /** The raw environment schema: variable name → rule. Defaults are the embedded dev setup. */
 const Env = z
   .object({
@@ -74,16 +131,28 @@ const Env = z
     SMTP_POOL_SIZE: int(1, 100).default(5),
     /** The SMTP client: newsdesk's own (fast, the default) or nodemailer's pool (the fallback). */
     SMTP_CLIENT: z.enum(['newsdesk', 'nodemailer']).default('newsdesk'),
+    /** CAs to trust for the relay's certificate: PEM text, or a path to a file holding it. */
+    SMTP_TLS_CA: z.string().min(1).optional(),
+    /** The name the relay's certificate must carry, when SMTP_URL names it by address. */
+    SMTP_TLS_SERVERNAME: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be a host name such as mail.example.com').optional(),
+    /** 1: accept a relay certificate that does not verify (warned about at every start). */
+    SMTP_TLS_INSECURE: z.enum(['0', '1'], { message: 'must be 1 (accept an unverifiable certificate) or 0' }).default('0'),
     /** Where the dev outbox writes messages when SMTP_URL is unset. */
     OUTBOX_DIR: z.string().min(1).default('outbox'),
     /** The public address of `newsdesk serve`, used in every link the composer writes. */
     PUBLIC_URL: httpUrl.default('http://localhost:3000'),
     /** Port `newsdesk serve` listens on. */
     PORT: int(1, 65535).default(3000),
-    /** HMAC key for unsubscribe, view and confirmation tokens; at least 32 characters. */
-    NEWSDESK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-    /** The previous secret, still accepted for verification during a rotation. */
-    NEWSDESK_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
+    /**
+     * HMAC key for unsubscribe, view and confirmation links: at least 32 characters, at least 10
+     * different ones, never the development key (`newsdesk secret generate` prints one).
+     */
+    NEWSDESK_SECRET: signingSecret.optional(),
+    /**
+     * Earlier secrets, comma-separated, still accepted for links already mailed during a rotation;
+     * new links name the key they were signed with, so each is checked against one key.
+     */
+    NEWSDESK_SECRET_PREVIOUS: previousSecrets.optional(),
     /** Folder holding `<id>.yaml` newsletter definitions. */
     NEWSLETTERS_DIR: z.string().min(1).default('newsletters'),
     /** Global send rate across all workers, messages per second; 0 means unlimited. */
@@ -125,6 +194,66 @@ const Env = z
     TRACKING_BURST_SECONDS: z.coerce.number().min(0).max(60).default(1),
     /** Per-reader mode: days click and open events are kept. */
     TRACKING_RETENTION_DAYS: int(1, 3650).default(90),
+    /** A dashboard session ends after this many minutes without a request (besides its 12-hour limit). */
+    ADMIN_SESSION_IDLE_MINUTES: int(1, 720).default(120),
+    /** Days the audit log keeps an entry (it also keeps at most 100,000 entries). */
+    AUDIT_RETENTION_DAYS: int(1, 3650).default(365),
+    /** Domain of the return addresses (`bounces+…@`, `unsubscribe+…@`, `feedback@`). Default: each newsletter's From domain. */
+    BOUNCE_DOMAIN: z
+      .string()
+      .regex(/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/, 'must be a domain name like bounces.example.com')
+      .transform((d) => d.toLowerCase())
+      .optional(),
+    /** Where feedback loops send their reports, comma-separated. Default `feedback@<BOUNCE_DOMAIN>` (any domain when that is unset). */
+    INBOUND_FEEDBACK_ADDRESSES: z
+      .string()
+      .transform((v, ctx) => {
+        const list = v.split(',').map((a) => a.trim().toLowerCase()).filter(Boolean);
+        const bad = list.find((a) => !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(a));
+        if (bad !== undefined || !list.length) {
+          ctx.addIssue({ code: 'custom', message: `"${bad ?? v}" is not an address (e.g. feedback@bounces.example.com)` });
+          return z.NEVER;
+        }
+        return list;
+      })
+      .optional(),
+    /** Soft bounces within SOFT_BOUNCE_DAYS that make a subscriber bounced. */
+    SOFT_BOUNCE_LIMIT: int(1, 1_000).default(5),
+    SOFT_BOUNCE_DAYS: int(1, 365).default(15),
+    /** Largest message `newsdesk inbound serve` accepts (bytes); only its first 2 MB are read. */
+    INBOUND_MAX_BYTES: int(1_024, 100 * 1024 * 1024).default(25 * 1024 * 1024),
+    /** Connections `newsdesk inbound serve` holds at once; more are refused with a 421. */
+    INBOUND_MAX_CONNECTIONS: int(1, 10_000).default(100),
+    /** PEM key and certificate (text or file paths) to offer STARTTLS on the inbound listener; both or neither. */
+    INBOUND_TLS_KEY: z.string().min(1).optional(),
+    INBOUND_TLS_CERT: z.string().min(1).optional(),
+    /** Blocks about the sender from one mailbox provider in one campaign before a warning. */
+    SENDER_ALERT_THRESHOLD: int(1, 1_000_000).default(10),
+    /**
+     * Amazon SES via SNS: the SNS topic ARNs whose notifications `POST /webhooks/ses` takes,
+     * comma-separated. Unset: the route answers 404.
+     */
+    SES_SNS_TOPIC_ARNS: snsTopicArns.optional(),
+    /** Postmark: the HTTP Basic credentials put in the webhook URL; both or neither. */
+    POSTMARK_WEBHOOK_USER: z.string().min(1).max(100).regex(/^[^:]+$/, 'must not contain ":"').optional(),
+    POSTMARK_WEBHOOK_PASSWORD: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
+    /** Optional: the only client addresses `POST /webhooks/postmark` takes, comma-separated. */
+    POSTMARK_WEBHOOK_IPS: ipList.optional(),
+    /** SendGrid: the signed Event Webhook's verification key (base64 DER, as SendGrid shows it, or PEM). */
+    SENDGRID_WEBHOOK_PUBLIC_KEY: sendGridKey.optional(),
+    /** Mailgun: the webhook signing key (Mailgun's sending settings, "Webhook signing key"). */
+    MAILGUN_WEBHOOK_SIGNING_KEY: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
+    /**
+     * A bounce mailbox to poll: `imaps://user:pass@host:993/INBOX`, or `imap://…:143/INBOX` (then
+     * STARTTLS is required, except on loopback). Unset: no poller.
+     */
+    INBOUND_IMAP_URL: imapUrl.optional(),
+    /** Folder that processed messages move to (created if missing). */
+    INBOUND_IMAP_DONE_FOLDER: imapFolder.default('newsdesk-processed'),
+    /** Folder for messages that could not be read as mail at all (created if missing); never deleted. */
+    INBOUND_IMAP_UNPARSED_FOLDER: imapFolder.default('newsdesk-unparsed'),
+    /** Seconds between polls when the server has no IDLE (and the longest an IDLE lasts). */
+    INBOUND_IMAP_POLL_SECONDS: int(5, 3600).default(60),
   })
 
 /** Rules that tie variables together, checked on the raw values so they report alongside the rest. */
@@ -137,7 +266,23 @@ function crossProblems(env: Record<string, string | undefined>): string[] {
   if (env.REDIS_CLUSTER_NODES && env.REDIS_URL && URL.canParse(env.REDIS_URL) && !/^\/?0?$/.test(new URL(env.REDIS_URL).pathname)) {
     problems.push('REDIS_URL: a Redis Cluster has only database 0; drop the /index when REDIS_CLUSTER_NODES is set');
   }
+  if (!!env.INBOUND_TLS_KEY !== !!env.INBOUND_TLS_CERT) {
+    problems.push(`${env.INBOUND_TLS_KEY ? 'INBOUND_TLS_CERT' : 'INBOUND_TLS_KEY'}: required when the other INBOUND_TLS_* variable is set`);
+  }
   if (env.NODE_ENV === 'production' && !env.NEWSDESK_SECRET) problems.push('NEWSDESK_SECRET: required in production');
+  if (!!env.POSTMARK_WEBHOOK_USER !== !!env.POSTMARK_WEBHOOK_PASSWORD) {
+    problems.push(`${env.POSTMARK_WEBHOOK_USER ? 'POSTMARK_WEBHOOK_PASSWORD' : 'POSTMARK_WEBHOOK_USER'}: required when the other POSTMARK_WEBHOOK_* credential is set`);
+  }
+  if (env.POSTMARK_WEBHOOK_IPS && !env.POSTMARK_WEBHOOK_USER) problems.push('POSTMARK_WEBHOOK_IPS: needs POSTMARK_WEBHOOK_USER and POSTMARK_WEBHOOK_PASSWORD');
+  if (env.INBOUND_IMAP_URL && URL.canParse(env.INBOUND_IMAP_URL)) {
+    const mailbox = decodeURIComponent(new URL(env.INBOUND_IMAP_URL).pathname.replace(/^\//, '')) || 'INBOX';
+    const done = env.INBOUND_IMAP_DONE_FOLDER ?? 'newsdesk-processed';
+    const unparsed = env.INBOUND_IMAP_UNPARSED_FOLDER ?? 'newsdesk-unparsed';
+    // The poller reads the mailbox until it is empty: moving mail into it again would loop.
+    if (done === mailbox || unparsed === mailbox || done === unparsed) {
+      problems.push(`INBOUND_IMAP_DONE_FOLDER: the done folder (${done}), the unparsed folder (${unparsed}) and the polled mailbox (${mailbox}) must be three different folders`);
+    }
+  }
   return problems;
 }
 
@@ -152,12 +297,19 @@ export interface Config {
   /** `cluster`: seed nodes when REDIS_CLUSTER_NODES is set; then `url` only carries credentials and TLS. */
   redis: { url: string; db: number; prefix: string; cluster?: RedisNode[] | undefined };
   /** Undefined: use the embedded dev outbox. */
-  smtp: { url: string | undefined; poolSize: number; client: 'newsdesk' | 'nodemailer'; outboxDir: string };
+  smtp: {
+    url: string | undefined;
+    poolSize: number;
+    client: 'newsdesk' | 'nodemailer';
+    outboxDir: string;
+    /** SMTP_TLS_CA (as given: PEM or path), SMTP_TLS_SERVERNAME, SMTP_TLS_INSECURE. */
+    tls: { ca: string | undefined; servername: string | undefined; insecure: boolean };
+  };
   publicUrl: string;
   port: number;
-  /** First is used to sign; all are accepted when verifying. */
+  /** First is used to sign; all are accepted when verifying (NEWSDESK_SECRET, then NEWSDESK_SECRET_PREVIOUS). */
   secrets: string[];
-  /** True when NEWSDESK_SECRET was unset and the dev secret is in use. */
+  /** True when NEWSDESK_SECRET was unset and the dev secret is in use: see secret-guard.ts. */
   devSecret: boolean;
   newslettersDir: string;
   send: {
@@ -175,8 +327,45 @@ export interface Config {
   logLevel: string;
   /** Click and open tracking: see TRACKING_SCANNER_WINDOW_SECONDS, TRACKING_BURST_SECONDS, TRACKING_RETENTION_DAYS. */
   tracking: { scannerWindowSeconds: number; burstSeconds: number; retentionDays: number };
-  /** `newsdesk serve`: see NEWSDESK_ADMIN_PASSWORD, TRUST_PROXY, SUBSCRIBE_RATE_PER_MINUTE. */
-  http: { adminPassword: string | undefined; trustProxy: number; subscribeRatePerMinute: number };
+  /** `newsdesk serve`: see NEWSDESK_ADMIN_PASSWORD, TRUST_PROXY, SUBSCRIBE_RATE_PER_MINUTE, ADMIN_SESSION_IDLE_MINUTES. */
+  http: { adminPassword: string | undefined; trustProxy: number; subscribeRatePerMinute: number; sessionIdleMs: number };
+  /** See AUDIT_RETENTION_DAYS. */
+  audit: { retentionDays: number };
+  /** Return mail: see BOUNCE_DOMAIN, INBOUND_*, SOFT_BOUNCE_*, SENDER_ALERT_THRESHOLD. */
+  inbound: {
+    /** Undefined: each newsletter's From domain. */
+    bounceDomain: string | undefined;
+    /** Lowercase; empty means `feedback@<any domain>` (BOUNCE_DOMAIN unset). */
+    feedbackAddresses: string[];
+    softBounce: { count: number; windowDays: number };
+    maxBytes: number;
+    maxConnections: number;
+    tls: { key: string; cert: string } | undefined;
+    senderAlertThreshold: number;
+  };
+  /** ESP event webhooks (`POST /webhooks/<provider>`); a provider left unset has no route. */
+  webhooks: WebhookSettings;
+  /** The bounce-mailbox poller; undefined when INBOUND_IMAP_URL is unset. */
+  imap: ImapSettings | undefined;
+}
+
+/** See SES_SNS_TOPIC_ARNS, POSTMARK_WEBHOOK_*, SENDGRID_WEBHOOK_PUBLIC_KEY, MAILGUN_WEBHOOK_SIGNING_KEY. */
+export interface WebhookSettings {
+  ses: { topicArns: string[] } | undefined;
+  postmark: { user: string; password: string; allowedIps: string[] | undefined } | undefined;
+  sendgrid: { publicKey: string } | undefined;
+  mailgun: { signingKey: string } | undefined;
+}
+
+/** See INBOUND_IMAP_*. */
+export interface ImapSettings {
+  /** The URL with its credentials; never log it (see `describe`). */
+  url: string;
+  /** The URL without its password, for logs and messages. */
+  describe: string;
+  doneFolder: string;
+  unparsedFolder: string;
+  pollSeconds: number;
 }
 
 /** Thrown when the environment does not parse; `problems` holds one line per bad variable. */
@@ -201,11 +390,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   const dbPath = new URL(e.REDIS_URL).pathname.replace(/^\//, '');
-  const secrets = [e.NEWSDESK_SECRET ?? DEV_SECRET, e.NEWSDESK_SECRET_PREVIOUS].filter((s): s is string => !!s);
+  const secrets = [e.NEWSDESK_SECRET ?? DEV_SECRET, ...(e.NEWSDESK_SECRET_PREVIOUS ?? [])];
   return {
     env: e.NODE_ENV,
     redis: { url: e.REDIS_URL, db: dbPath ? Number(dbPath) : 0, prefix: e.NEWSDESK_PREFIX, cluster: e.REDIS_CLUSTER_NODES },
-    smtp: { url: e.SMTP_URL, poolSize: e.SMTP_POOL_SIZE, client: e.SMTP_CLIENT, outboxDir: e.OUTBOX_DIR },
+    smtp: {
+      url: e.SMTP_URL,
+      poolSize: e.SMTP_POOL_SIZE,
+      client: e.SMTP_CLIENT,
+      outboxDir: e.OUTBOX_DIR,
+      tls: { ca: e.SMTP_TLS_CA, servername: e.SMTP_TLS_SERVERNAME, insecure: e.SMTP_TLS_INSECURE === '1' },
+    },
     publicUrl: e.PUBLIC_URL,
     port: e.PORT,
     secrets,
@@ -226,6 +421,45 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         : undefined,
     logLevel: e.LOG_LEVEL,
     tracking: { scannerWindowSeconds: e.TRACKING_SCANNER_WINDOW_SECONDS, burstSeconds: e.TRACKING_BURST_SECONDS, retentionDays: e.TRACKING_RETENTION_DAYS },
-    http: { adminPassword: e.NEWSDESK_ADMIN_PASSWORD, trustProxy: e.TRUST_PROXY, subscribeRatePerMinute: e.SUBSCRIBE_RATE_PER_MINUTE },
+    http: {
+      adminPassword: e.NEWSDESK_ADMIN_PASSWORD,
+      trustProxy: e.TRUST_PROXY,
+      subscribeRatePerMinute: e.SUBSCRIBE_RATE_PER_MINUTE,
+      sessionIdleMs: e.ADMIN_SESSION_IDLE_MINUTES * 60_000,
+    },
+    audit: { retentionDays: e.AUDIT_RETENTION_DAYS },
+    inbound: {
+      bounceDomain: e.BOUNCE_DOMAIN,
+      feedbackAddresses: e.INBOUND_FEEDBACK_ADDRESSES ?? (e.BOUNCE_DOMAIN ? [`feedback@${e.BOUNCE_DOMAIN}`] : []),
+      softBounce: { count: e.SOFT_BOUNCE_LIMIT, windowDays: e.SOFT_BOUNCE_DAYS },
+      maxBytes: e.INBOUND_MAX_BYTES,
+      maxConnections: e.INBOUND_MAX_CONNECTIONS,
+      tls: e.INBOUND_TLS_KEY && e.INBOUND_TLS_CERT ? { key: e.INBOUND_TLS_KEY, cert: e.INBOUND_TLS_CERT } : undefined,
+      senderAlertThreshold: e.SENDER_ALERT_THRESHOLD,
+    },
+    webhooks: {
+      ses: e.SES_SNS_TOPIC_ARNS ? { topicArns: e.SES_SNS_TOPIC_ARNS } : undefined,
+      postmark:
+        e.POSTMARK_WEBHOOK_USER && e.POSTMARK_WEBHOOK_PASSWORD
+          ? { user: e.POSTMARK_WEBHOOK_USER, password: e.POSTMARK_WEBHOOK_PASSWORD, allowedIps: e.POSTMARK_WEBHOOK_IPS }
+          : undefined,
+      sendgrid: e.SENDGRID_WEBHOOK_PUBLIC_KEY ? { publicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY } : undefined,
+      mailgun: e.MAILGUN_WEBHOOK_SIGNING_KEY ? { signingKey: e.MAILGUN_WEBHOOK_SIGNING_KEY } : undefined,
+    },
+    imap: e.INBOUND_IMAP_URL
+      ? {
+          url: e.INBOUND_IMAP_URL,
+          describe: withoutPassword(e.INBOUND_IMAP_URL),
+          doneFolder: e.INBOUND_IMAP_DONE_FOLDER,
+          unparsedFolder: e.INBOUND_IMAP_UNPARSED_FOLDER,
+          pollSeconds: e.INBOUND_IMAP_POLL_SECONDS,
+        }
+      : undefined,
   };
+}
+
+function withoutPassword(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
 }

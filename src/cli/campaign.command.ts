@@ -9,11 +9,14 @@ import { newsletterDirs } from '../composer/newsletter.loader.ts';
 import { type Campaign, type DeliveryState, isFinal } from '../domain/campaign.schema.ts';
 import { DeliveryState as DeliveryStateSchema } from '../domain/campaign.schema.ts';
 import { NewsdeskError, ValidationError } from '../domain/errors.ts';
+import type { CampaignReturns } from '../domain/return-report.ts';
 import { SEND_TIME_HINT, SendTime } from '../domain/send-time.ts';
+import { verifyMailSettings } from '../mail/create-transport.ts';
+import { assertSigningSecret } from '../secret-guard.ts';
 import { type CampaignProgress, statusBody } from '../queue/campaign.service.ts';
 import { type CampaignReport, campaignReport } from '../queue/campaign-report.ts';
 import { type CommandContext, withContext } from './context.ts';
-import { count, createOutput, type Output, table } from './output.ts';
+import { count, createOutput, type Output, plural, table, warnLine } from './output.ts';
 import { createProgress } from './progress.ts';
 
 
@@ -40,7 +43,8 @@ export function describeProgress(p: CampaignProgress): string {
   ];
   if (p.rate > 0) parts.push(`${p.rate.toFixed(0)}/s`);
   if (p.etaSeconds !== undefined) parts.push(`ETA ${Math.ceil(p.etaSeconds)} s`);
-  return parts.join(', ');
+  const line = parts.join(', ');
+  return p.campaign.status === 'paused' && p.campaign.pauseReason ? `${line}\npaused because ${p.campaign.pauseReason}` : line;
 }
 
 /** The report as a person reads it: the figures, then the links in the order of the email. */
@@ -79,6 +83,12 @@ async function watch(ctx: CommandContext, id: string, out: Output): Promise<Camp
   return p;
 }
 
+/** `3 hard bounces (0.3 %), 1 soft, 0 complaints (0.00 %), 2 unsubscribes, 4 blocks about the sender` */
+function returnsLine(r: CampaignReturns): string {
+  const pct = (x: number) => `${(x * 100).toFixed(x < 0.01 ? 2 : 1)} %`;
+  return `${plural(r.hardBounces, 'hard bounce')} (${pct(r.hardBounceRate)}), ${count(r.softBounces)} soft, ${plural(r.complaints, 'complaint')} (${pct(r.complaintRate)}), ${plural(r.unsubscribes, 'unsubscribe')}, ${plural(r.senderBlocks, 'block')} about the sender`;
+}
+
 export function campaignCommand(): Command {
   const campaign = new Command('campaign').description('send an edition to lists: create, schedule, pause, resume, cancel, watch');
 
@@ -93,6 +103,7 @@ export function campaignCommand(): Command {
       const at = opts.at === undefined ? undefined : parseAt(opts.at);
       await withContext(async (ctx) => {
         const config = ctx.config();
+        assertSigningSecret(config, { command: 'newsdesk campaign create', warn: warnLine });
         // Errors stop here, before anything is stored: the edition, then its lint report.
         const { edition, newsletter, compiled, report } = await composeEditionFile(file, {
           newsletterDirs: newsletterDirs(config.newslettersDir),
@@ -102,6 +113,7 @@ export function campaignCommand(): Command {
         }
         const app = await ctx.app();
         const created = await app.service.create({ compiled, newsletter, subject: edition.subject, lists: opts.list, at });
+        await ctx.audit({ action: 'campaign.create', target: created.id, detail: { lists: created.lists.join(','), scheduledAt: created.scheduledAt } });
         out.result(summary(created), created.id);
         const workers = await app.queues.campaign.getWorkers();
         const when = at && at > new Date() ? `scheduled for ${created.scheduledAt}` : 'starting now';
@@ -132,6 +144,9 @@ export function campaignCommand(): Command {
             ...(p.campaign.startedAt ? [`  started    ${p.campaign.startedAt}`] : []),
             ...(p.campaign.finishedAt ? [`  finished   ${p.campaign.finishedAt}`] : []),
             ...(p.campaign.error ? [`  error      ${p.campaign.error}`] : []),
+            `  returns    ${returnsLine(p.returns)}`,
+            ...(p.returns.breaker ? [`  paused by  the reputation breaker: ${p.returns.breaker}`] : []),
+            ...p.returns.warnings.map((w) => `  warning    ${w}`),
             ...p.failures.map((f) => `  failed     subscriber ${f.subscriberId}: ${f.detail ?? ''}`),
             ...(p.deliveryRecordsUntil ? [`  records    kept until ${p.deliveryRecordsUntil}`] : []),
             ...(p.deliveryRecordsRemoved ? ['  records    removed after DELIVERY_RETENTION_DAYS; the counts remain'] : []),
@@ -167,7 +182,11 @@ export function campaignCommand(): Command {
     .action(async (id: string, opts: { to: string; json?: boolean }) => {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
-        const outcome = await (await ctx.app()).service.testSend(id, opts.to);
+        assertSigningSecret(ctx.config(), { command: 'newsdesk campaign test', warn: warnLine });
+        const app = await ctx.app();
+        await verifyMailSettings(await app.transport());
+        const outcome = await app.service.testSend(id, opts.to);
+        await ctx.audit({ action: 'campaign.test', target: id, detail: { to: opts.to, status: outcome.status } });
         out.result(outcome);
         if (outcome.status !== 'sent') throw new NewsdeskError('test_send_failed', `test copy to ${opts.to} not sent: ${outcome.response}`);
         out.info(`Sent a test copy of ${id} to ${opts.to}: ${outcome.response}`);
@@ -184,6 +203,7 @@ export function campaignCommand(): Command {
       const at = parseAt(opts.at);
       await withContext(async (ctx) => {
         const c = await (await ctx.app()).service.reschedule(id, at);
+        await ctx.audit({ action: 'campaign.reschedule', target: id, detail: { scheduledAt: c.scheduledAt } });
         out.result(summary(c));
         out.info(`Campaign ${id} now starts at ${c.scheduledAt}.`);
       });
@@ -203,6 +223,7 @@ export function campaignCommand(): Command {
         await withContext(async (ctx) => {
           const { service } = await ctx.app();
           const c = await service[action](id);
+          await ctx.audit({ action: `campaign.${action}`, target: id });
           const p = await service.progress(id);
           out.result(summary(c));
           out.info(`Campaign ${id} ${done}: ${describeProgress(p)}`);
@@ -243,10 +264,14 @@ export function campaignCommand(): Command {
         const app = await ctx.app();
         const campaign = await app.campaigns.get(id);
         const rows = await app.campaigns.deliveries(id, { ...(state ? { state } : {}), limit: Math.max(1, Number(opts.limit) || 100) });
-        const subscribers = await app.stores.subscribers.getMany(rows.map((d) => d.subscriberId));
-        const lines = [['SUBSCRIBER', 'EMAIL', 'STATE', 'AT', 'DETAIL']];
-        const json = rows.map((d, i) => ({ ...d, email: subscribers[i]?.emailDisplay ?? null }));
-        for (const d of json) lines.push([String(d.subscriberId), d.email ?? '-', d.state, d.at ? new Date(d.at).toISOString() : '-', d.detail ?? '']);
+        const ids = rows.map((d) => d.subscriberId);
+        const [subscribers, returned] = await Promise.all([app.stores.subscribers.getMany(ids), app.returns.returned(id, ids)]);
+        const lines = [['SUBSCRIBER', 'EMAIL', 'STATE', 'AT', 'DETAIL', 'RETURNED']];
+        const json = rows.map((d, i) => ({ ...d, email: subscribers[i]?.emailDisplay ?? null, returned: returned[i] ?? null }));
+        for (const d of json) {
+          const back = d.returned ? [d.returned.kind, d.returned.status].filter(Boolean).join(' ') : '-';
+          lines.push([String(d.subscriberId), d.email ?? '-', d.state, d.at ? new Date(d.at).toISOString() : '-', d.detail ?? '', back]);
+        }
         out.result(json, rows.length ? table(lines) : undefined);
         const records = await app.campaigns.deliveryRecords(id);
         const kept = records.until ? `; records kept until ${records.until.toISOString()}` : '';

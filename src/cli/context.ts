@@ -3,11 +3,13 @@
  * Commands that never touch Redis (compose) never connect; the connection is closed when the
  * command ends, whatever happened.
  */
+import { userInfo } from 'node:os';
 import pino from 'pino';
 import { type App, createApp } from '../app.ts';
 import { loadConfig, type Config } from '../config.ts';
+import type { AuditEntry, AuditEvent } from '../domain/audit.schema.ts';
 import { connectRedis, createRedis, describeRedis, type RedisClient } from '../store/redis.ts';
-import { createStores, type Stores } from '../store/stores.ts';
+import { createStores, type Stores, storesSettings } from '../store/stores.ts';
 
 export interface CommandContext {
   /** The parsed environment. @throws ConfigError */
@@ -16,8 +18,21 @@ export interface CommandContext {
   stores(): Promise<Stores>;
   /** The whole app (stores, campaigns, queues) over one fail-fast connection. */
   app(): Promise<App>;
+  /** Records an operator action in the audit log, as `cli:<os user>`. */
+  audit(event: Omit<AuditEvent, 'actor'>): Promise<AuditEntry>;
   /** Closes the connection if one was opened. Safe to call twice. */
   close(): Promise<void>;
+}
+
+/** `cli:<os user>`: who runs the command, as far as this machine knows. */
+export function cliActor(): string {
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = 'unknown'; // no passwd entry for this uid (some containers)
+  }
+  return `cli:${user || 'unknown'}`;
 }
 
 export interface ContextOptions {
@@ -41,9 +56,14 @@ export function createContext(options: ContextOptions = {}): CommandContext {
         // Failures reach the command as rejected calls; without a listener ioredis would also log them.
         redis.on('error', () => {});
         await connectRedis(redis, describeRedis(settings));
-        return createStores({ redis, prefix: settings.prefix });
+        return createStores({ redis, ...storesSettings(getConfig()) });
       })();
       return stores;
+    },
+    async audit(event) {
+      // Over the app's connection when the command opened one, so it is not a second.
+      const stores = app ? (await app).stores : await this.stores();
+      return stores.audit.record({ ...event, actor: cliActor() });
     },
     app() {
       app ??= createApp(getConfig(), {

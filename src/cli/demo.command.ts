@@ -11,6 +11,7 @@ import { newsletterDirs } from '../composer/newsletter.loader.ts';
 import { PACKAGE_DIR } from '../composer/package-dir.ts';
 import { type Config, loadConfig } from '../config.ts';
 import { isFinal } from '../domain/campaign.schema.ts';
+import { verifyMailSettings } from '../mail/create-transport.ts';
 import { SubscriberInput } from '../domain/subscriber.schema.ts';
 import { RedisUnavailableError } from '../store/redis.ts';
 import { describeProgress } from './campaign.command.ts';
@@ -55,6 +56,7 @@ export function demoCommand(): Command {
       const { ctx, app, privateRedis } = await openApp(config);
       try {
         const transport = await app.transport();
+        await verifyMailSettings(transport);
         const where = transport.target.kind === 'outbox' ? `the dev outbox in ${resolve(transport.target.dir)}` : transport.target.server;
 
         out.info(`demo: making list "${LIST_ID}" with ${opts.subscribers.toLocaleString('en-US')} generated subscribers`);

@@ -31,6 +31,7 @@ export function listsCommand(): Command {
           ...(opts.name !== undefined ? { name: opts.name } : {}),
           ...(opts.newsletter !== undefined ? { newsletter: opts.newsletter } : {}),
         });
+        await ctx.audit({ action: 'list.create', target: list.id, detail: { public: list.public, doubleOptIn: list.doubleOptIn } });
         out.result(list);
         out.info(`Created list ${list.id} ("${list.name}"), ${list.doubleOptIn ? 'double' : 'single'} opt-in, ${signUps(list)}.`);
       });
@@ -60,6 +61,7 @@ export function listsCommand(): Command {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
         const list = await (await ctx.stores()).lists.update(id, { name });
+        await ctx.audit({ action: 'list.rename', target: list.id, detail: { name: list.name } });
         out.result(list);
         out.info(`Renamed list ${list.id} to "${list.name}".`);
       });
@@ -77,6 +79,7 @@ export function listsCommand(): Command {
         const out = createOutput(opts);
         await withContext(async (ctx) => {
           const list = await (await ctx.stores()).lists.update(id, { public: open });
+          await ctx.audit({ action: `list.${command}`, target: list.id });
           out.result(list);
           out.info(`List ${list.id} is ${signUps(list)}.`);
         });
@@ -93,6 +96,7 @@ export function listsCommand(): Command {
         const { lists: store } = await ctx.stores();
         const members = await store.countMembers((await store.require(id)).id);
         await store.delete(id);
+        await ctx.audit({ action: 'list.delete', target: id, detail: { members } });
         out.result({ deleted: id, members });
         out.info(`Deleted list ${id} and its ${plural(members, 'membership')}; subscribers are kept.`);
       });

@@ -3,6 +3,7 @@
  * Each group module exports a function returning its `Command`; add it to {@link COMMANDS}.
  */
 import { Command } from 'commander';
+import { endQuietlyOnClosedPipe } from './closed-pipe.ts';
 import { reportError } from './output.ts';
 
 const VERSION = '0.1.0';
@@ -21,6 +22,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   worker: async () => (await import('./worker.command.ts')).workerCommand(),
   serve: async () => (await import('./serve.command.ts')).serveCommand(),
   tokens: async () => (await import('./tokens.command.ts')).tokensCommand(),
+  secret: async () => (await import('./secret.command.ts')).secretCommand(),
+  audit: async () => (await import('./audit.command.ts')).auditCommand(),
+  inbound: async () => (await import('./inbound.command.ts')).inboundCommand(),
 };
 
 /** The program with the command groups `argv` needs (all of them unless it names one). */
@@ -37,6 +41,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
 
 /** Runs the command line; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedPipe();
   try {
     const program = await buildProgram(argv);
     const override = (cmd: Command): void => {

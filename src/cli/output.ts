@@ -25,6 +25,11 @@ export function createOutput(opts: { json?: boolean | undefined }): Output {
   };
 }
 
+/** A warning for the user, on stderr: `warning: …`. */
+export function warnLine(message: string): void {
+  process.stderr.write(`warning: ${message}\n`);
+}
+
 /** Prints an error the way users should see it and returns the exit code. */
 export function reportError(err: unknown): number {
   if (err instanceof ValidationError) {
@@ -59,6 +64,13 @@ export function positiveInt(max?: number): (value: string) => number {
     }
     return n;
   };
+}
+
+/** An option parser for a TCP port, 0 (any free one) to 65535, for commander. */
+export function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('must be a port number from 0 to 65535');
+  return n;
 }
 
 /** Left-aligned columns for a small table; the first row is the header. */

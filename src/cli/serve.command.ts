@@ -4,19 +4,16 @@
  * workers, so a small install is one process. SIGTERM stops taking requests, finishes those in
  * flight (and the messages being sent), then exits.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { checkRedisSettings, createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { NewsdeskError } from '../domain/errors.ts';
 import { createSendMetrics } from '../http/metrics.ts';
 import { buildServer } from '../http/server.ts';
-import { positiveInt } from './output.ts';
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('must be a port number from 0 to 65535');
-  return n;
-}
+import { verifyMailSettings } from '../mail/create-transport.ts';
+import { assertSigningSecret } from '../secret-guard.ts';
+import { listenForStopSignals } from '../stop-signals.ts';
+import { port, positiveInt, warnLine } from './output.ts';
 
 export interface ServeOptions {
   port?: number | undefined;
@@ -28,6 +25,9 @@ export interface ServeOptions {
 /** Runs the server until SIGTERM or SIGINT; resolves once everything is closed. */
 export async function serve(opts: ServeOptions): Promise<void> {
   const config = loadConfig();
+  assertSigningSecret(config, { command: 'newsdesk serve', warn: warnLine });
+  // Listening from the start: a signal during start-up stops the server cleanly too.
+  const signals = listenForStopSignals();
   const sendMetrics = opts.withWorkers ? createSendMetrics() : undefined;
   const app = await createApp(config, sendMetrics ? { wrapTransport: sendMetrics.wrap } : {});
   const { logger } = app;
@@ -35,8 +35,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let requests = 0;
   try {
     for (const warning of await checkRedisSettings(app.redis)) logger[config.env === 'production' ? 'warn' : 'debug'](warning);
-    if (config.devSecret) logger.warn('links are signed with the built-in development secret: set NEWSDESK_SECRET before real subscribers use them');
-    if (opts.withWorkers) await app.startWorkers({ concurrency: opts.concurrency });
+    if (opts.withWorkers) {
+      await verifyMailSettings(await app.transport());
+      await app.startWorkers({ concurrency: opts.concurrency });
+    }
     const server = buildServer(app, { sendMetrics });
     server.addHook('onResponse', async () => {
       requests++;
@@ -54,13 +56,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
       : 'no workers here: run `newsdesk worker` to send';
     process.stdout.write(`newsdesk serving on ${address} for ${config.publicUrl}: dashboard /admin, API /api (docs /api/docs); ${workers}.\n`);
 
-    const signal = await new Promise<string>((resolve) => {
-      for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => resolve(s));
-    });
+    const signal = await signals.first;
     logger.info({ signal }, 'stopping: finishing requests in flight');
     await server.close();
   } finally {
     await app.close();
+    signals.dispose();
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
   process.stdout.write(`newsdesk serve stopped after ${requests.toLocaleString('en-US')} request${requests === 1 ? '' : 's'} in ${seconds} s.\n`);

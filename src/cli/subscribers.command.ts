@@ -97,6 +97,7 @@ export function subscribersCommand(): Command {
             },
           });
           bar?.stop();
+          await ctx.audit({ action: 'list.import', target: opts.list, detail: { rows: summary.rows, added: summary.added, update: !!opts.update } });
           if (!out.json) {
             for (const e of summary.errors.slice(0, ERRORS_SHOWN)) out.info(`  line ${e.line}: ${e.reason}`);
             const more = summary.errors.length + summary.errorsOmitted - ERRORS_SHOWN;
@@ -130,6 +131,7 @@ export function subscribersCommand(): Command {
         if (!outcome) throw new NewsdeskError('store_error', 'the store answered nothing');
         const refused = joinRefusal(outcome);
         if (refused) throw new NewsdeskError('not_added', `${parsed.data.email} was not added to ${opts.list}: ${refused}`);
+        await ctx.audit({ action: 'subscriber.add', target: 'id' in outcome ? String(outcome.id) : undefined, detail: { list: opts.list, outcome: outcome.kind } });
         out.result(outcome);
         const id = 'id' in outcome ? outcome.id : 0;
         if (outcome.kind === 'created') out.info(`Added ${parsed.data.email} to ${opts.list} as new subscriber ${id}.`);
@@ -180,6 +182,7 @@ export function subscribersCommand(): Command {
           if (opts.list !== undefined) throw new NotFoundError('subscriber', email.trim());
           // Someone who was never a subscriber can still ask never to be mailed.
           const entry = await suppression.add(email, 'unsubscribe', 'unsubscribed by admin');
+          await ctx.audit({ action: 'subscriber.unsubscribe', detail: { suppressedOnly: true } });
           out.result({ kind: 'suppressed', suppression: entry });
           out.info(`${entry.email} is not a subscriber; the address is suppressed so it is never mailed.`);
           return;
@@ -188,6 +191,7 @@ export function subscribersCommand(): Command {
           reason: 'unsubscribed by admin',
           ...(opts.list !== undefined ? { listId: opts.list } : {}),
         });
+        await ctx.audit({ action: 'subscriber.unsubscribe', target: String(subscriber.id), detail: { list: opts.list ?? null, outcome: result.kind } });
         out.result(result);
         if (result.stillSending.length) {
           out.info(`A send to ${subscriber.email} that began before this is still noted (${result.stillSending.join(', ')}); nothing new starts.`);

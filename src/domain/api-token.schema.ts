@@ -15,13 +15,24 @@ export const ApiTokenName = z
   .trim()
   .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'letters, digits, spaces, . _ and - only, starting with a letter or digit, at most 64');
 
+/**
+ * What a token may do (see access.ts): `admin` everything; `editor` editions, campaigns, lists and
+ * subscribers; `read` look only; `metrics` only `GET /metrics`, for a Prometheus scrape.
+ */
+export const ApiTokenScope = z.enum(['admin', 'editor', 'read', 'metrics']);
+export type ApiTokenScope = z.infer<typeof ApiTokenScope>;
+
 /** A token as stored: everything but the token itself. */
 export const ApiToken = z.strictObject({
   id: ApiTokenId,
   name: ApiTokenName,
   /** SHA-256 of the whole token, hex. */
   hash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Tokens made before scopes existed could do everything, and still can. */
+  scope: ApiTokenScope.default('admin'),
   createdAt: z.iso.datetime(),
+  /** After this the token no longer signs in. Absent: it lasts until revoked. */
+  expiresAt: z.iso.datetime().optional(),
   lastUsedAt: z.iso.datetime().optional(),
 });
 export type ApiToken = z.infer<typeof ApiToken>;

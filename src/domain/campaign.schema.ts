@@ -38,6 +38,8 @@ export const Campaign = z.strictObject({
   scheduledAt: z.string(),
   startedAt: z.string().optional(),
   pausedAt: z.string().optional(),
+  /** Why sending paused by itself (wrong SMTP settings), one sentence naming the setting; unset when an editor paused it. */
+  pauseReason: z.string().optional(),
   finishedAt: z.string().optional(),
   /** Highest subscriber id when the campaign started: later sign-ups are not recipients. */
   snapshotMaxId: z.number().int().min(0).optional(),

@@ -3,6 +3,7 @@
  * messages, confirmation emails) and the one place tokens from a URL are checked.
  */
 import type { Recipient } from './compiled-email.ts';
+import { keyIdOf } from './signing-secret.ts';
 import { type TokenPayload, type TokenPurpose, type TokenScope, signToken, verifyToken } from './token.ts';
 
 /** The path segment of links in test and sample copies: not a token, answered with a harmless page. */
@@ -31,17 +32,19 @@ export interface LinkSigner {
   read(token: string, purpose: TokenPurpose, opts?: { maxAgeMs?: number }): TokenPayload | null;
 }
 
-/** Signs with the first secret, accepts all (a secret rotation keeps old links working). */
+/** Signs with the first secret, accepts all (a secret rotation keeps old links working); each new link names its key. */
 export function createLinkSigner(opts: { publicUrl: string; secrets: readonly string[] }): LinkSigner {
   const secret = opts.secrets[0];
   if (!secret) throw new Error('createLinkSigner: no secret');
+  // Once here, so reading a link costs one MAC, not one per key of the rotation.
+  const keyIds = opts.secrets.map(keyIdOf);
   return {
     link(purpose, subscriberId, scope) {
       return `${opts.publicUrl}/${PATH[purpose]}/${signToken({ subscriberId, purpose, scope }, secret)}`;
     },
     read(token, purpose, readOpts = {}) {
       if (token.length > 200) return null;
-      const payload = verifyToken(token, opts.secrets, readOpts.maxAgeMs === undefined ? {} : { maxAgeMs: readOpts.maxAgeMs });
+      const payload = verifyToken(token, opts.secrets, { keyIds, ...(readOpts.maxAgeMs === undefined ? {} : { maxAgeMs: readOpts.maxAgeMs }) });
       return payload && payload.purpose === purpose ? payload : null;
     },
   };

@@ -38,5 +38,17 @@ export const Newsletter = z.strictObject({
   greetingFallback: z.string().trim().min(1).max(40).default('there'),
   /** Click and open tracking (README.md, "What readers did with it"). Default: aggregate clicks, no opens. */
   tracking: TrackingSettings.default({ clicks: 'aggregate', opens: 'off' }),
+  /**
+   * The reputation breaker's limits for this newsletter's campaigns (docs/return-path.md): after
+   * `minMessages` sent (default 1,000), a hard-bounce rate above `hardBounceRate` (default 0.05)
+   * or a complaint rate above `complaintRate` (default 0.001) pauses the campaign.
+   */
+  returnLimits: z
+    .strictObject({
+      minMessages: z.number().int().min(1).optional(),
+      hardBounceRate: z.number().min(0).max(1).optional(),
+      complaintRate: z.number().min(0).max(1).optional(),
+    })
+    .optional(),
 });
 export type Newsletter = z.infer<typeof Newsletter>;

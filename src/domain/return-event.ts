@@ -61,6 +61,11 @@ export const ReturnEvent = z.strictObject({
   feedbackType: z.string().optional(),
   /** Why an event is ignored or kept for inspection, in a sentence. */
   note: z.string().max(500).optional(),
+  /**
+   * For mail-borne events: the message's From, Subject and first lines, kept in the audit log
+   * with mail that was ignored or could not be verified, so an operator can see what it was.
+   */
+  excerpt: z.string().max(1000).optional(),
 });
 export type ReturnEvent = z.infer<typeof ReturnEvent>;
 

@@ -3,14 +3,17 @@
  * invariant 5). A token names a subscriber, what it may be used for and its scope (a list or a
  * campaign), and carries an HMAC-SHA256 so an altered or forged one is rejected.
  *
- * Form: `<purpose><kind>.<subscriber id>.<scope id>.<issued at>.<mac>`, e.g.
- * `ul.2n9c.daily.m5x8k0ab.Q2hlY2tzdW0tZXhhbXBsZQ` — ids and time in base 36, the MAC truncated to
- * 128 bits in base64url. Every character is URL-safe, so tokens go into paths unescaped.
+ * Form: `<purpose><kind>.<subscriber id>.<scope id>.<issued at>.<key id>.<mac>`, e.g.
+ * `ul.2n9c.daily.m5x8k0ab.Xy3_.Q2hlY2tzdW0tZXhhbXBsZQ` — ids and time in base 36, the key id of the
+ * signing secret (see signing-secret.ts), the MAC truncated to 128 bits in base64url. Every
+ * character is URL-safe, so tokens go into paths unescaped. Tokens signed before key ids existed
+ * (the same form without the key id) are still accepted: they are checked against every key.
  *
  * node:crypto is a platform module, not an I/O adapter, so the domain may use it here.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { keyIdOf } from './signing-secret.ts';
 
 export const TOKEN_PURPOSES = ['unsubscribe', 'view', 'confirm'] as const;
 export const TokenPurpose = z.enum(TOKEN_PURPOSES);
@@ -67,6 +70,7 @@ export function signToken(payload: Omit<TokenPayload, 'issuedAt'> & { issuedAt?:
     p.subscriberId.toString(36),
     p.scope.id,
     p.issuedAt.toString(36),
+    keyIdOf(secret),
   ].join('.');
   return `${body}.${mac(body, secret)}`;
 }
@@ -76,27 +80,36 @@ export interface VerifyOptions {
   maxAgeMs?: number;
   /** The current time in ms. Default: `Date.now()`. */
   now?: number;
+  /** `keyIdOf` of each secret, in the same order, computed once by the caller. Default: computed here. */
+  keyIds?: readonly string[];
 }
 
 const BASE36 = /^[0-9a-z]{1,11}$/;
 const MAC_TEXT = /^[A-Za-z0-9_-]{22}$/;
+const KEY_ID_TEXT = /^[A-Za-z0-9_-]{4}$/;
 
 /**
- * Checks a token against every accepted secret (current first, then the previous one during a
- * rotation) in constant time per comparison.
+ * Checks a token against the accepted secrets (the signing one and the previous ones of a
+ * rotation) in constant time per comparison: only those whose key id the token names, or all of
+ * them for a token from before key ids.
  * @returns the payload, or `null` for anything altered, forged, malformed or too old.
  */
 export function verifyToken(token: string, secrets: readonly string[], options: VerifyOptions = {}): TokenPayload | null {
   const parts = token.split('.');
-  if (parts.length !== 5) return null;
-  const [codes, id36, scopeId, issued36, given] = parts as [string, string, string, string, string];
+  if (parts.length !== 5 && parts.length !== 6) return null;
+  const [codes, id36, scopeId, issued36] = parts as [string, string, string, string];
+  const given = parts[parts.length - 1] as string;
+  const keyId = parts.length === 6 ? (parts[4] as string) : undefined;
   if (!MAC_TEXT.test(given) || !BASE36.test(id36) || !BASE36.test(issued36)) return null;
+  if (keyId !== undefined && !KEY_ID_TEXT.test(keyId)) return null;
+  const ids = options.keyIds ?? secrets.map(keyIdOf);
+  const candidates = keyId === undefined ? secrets : secrets.filter((_, i) => ids[i] === keyId);
   // The MAC covers the exact text, so a changed character anywhere in the body fails here, and
   // comparing the base64url text (not decoded bytes) rejects changes in the MAC's unused low bits.
   const body = token.slice(0, token.length - MAC_CHARS - 1);
   const givenBytes = Buffer.from(given);
   let valid = false;
-  for (const secret of secrets) {
+  for (const secret of candidates) {
     if (timingSafeEqual(givenBytes, Buffer.from(mac(body, secret)))) valid = true;
   }
   if (!valid) return null;

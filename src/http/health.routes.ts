@@ -34,7 +34,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (serv
     }
   });
 
-  server.get('/metrics', { schema: { hide: true }, onRequest: opts.authorizeMetrics }, async (_req, reply) => {
+  server.get('/metrics', { schema: { hide: true }, config: { access: 'metrics' }, onRequest: opts.authorizeMetrics }, async (_req, reply) => {
     const text = await metrics.render();
     return reply.header('cache-control', 'no-store').type(metrics.contentType).send(text);
   });

@@ -11,6 +11,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { App } from '../app.ts';
 import { progressOf } from '../domain/campaign.schema.ts';
+import { type CampaignReturns, campaignReturns } from '../domain/return-report.ts';
 import type { ConfiguredMailTransport } from '../mail/create-transport.ts';
 
 /** Per-process SMTP counters: wrap a transport with them, register them with /metrics. */
@@ -125,6 +126,50 @@ export function createMetrics(app: App, opts: MetricsOptions = {}): Metrics {
     async collect() {
       this.reset();
       for (const c of await campaigns()) this.set({ campaign: c.id, status: c.status }, progressOf(c).progress);
+    },
+  });
+
+  // One read of the recent campaigns' return counters serves both return gauges of a scrape.
+  let returnsSnapshot: { at: number; reports: Promise<Array<{ id: string; r: CampaignReturns }>> } | undefined;
+  const returns = () => {
+    if (!returnsSnapshot || Date.now() - returnsSnapshot.at > 1000) {
+      returnsSnapshot = {
+        at: Date.now(),
+        reports: campaigns().then((list) =>
+          Promise.all(list.map(async (c) => ({ id: c.id, r: campaignReturns(c.counts.sent, await app.returns.campaignStats(c.id), app.config.inbound.senderAlertThreshold) }))),
+        ),
+      };
+    }
+    return returnsSnapshot.reports;
+  };
+
+  new Gauge({
+    name: 'newsdesk_campaign_returns',
+    help:
+      `Return mail of the ${recent} most recent campaigns by kind (hard_bounce, soft_bounce, complaint, unsubscribe, sender_block = ` +
+      'a block about the sender, never a reader), from the counters in Redis at scrape time.',
+    labelNames: ['campaign', 'kind'] as const,
+    registers: [own],
+    async collect() {
+      this.reset();
+      for (const { id, r } of await returns()) {
+        const byKind = { hard_bounce: r.hardBounces, soft_bounce: r.softBounces, complaint: r.complaints, unsubscribe: r.unsubscribes, sender_block: r.senderBlocks };
+        for (const [kind, n] of Object.entries(byKind)) this.set({ campaign: id, kind }, n);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'newsdesk_campaign_return_rate_ratio',
+    help: `Hard-bounce and complaint rates per message sent, 0 to 1, of the ${recent} most recent campaigns (the reputation breaker pauses a campaign above its limits).`,
+    labelNames: ['campaign', 'kind'] as const,
+    registers: [own],
+    async collect() {
+      this.reset();
+      for (const { id, r } of await returns()) {
+        this.set({ campaign: id, kind: 'hard_bounce' }, r.hardBounceRate);
+        this.set({ campaign: id, kind: 'complaint' }, r.complaintRate);
+      }
     },
   });
 

@@ -23,6 +23,9 @@ import { clickRoutes } from './click.routes.ts';
 import { createConfirmationMailer } from './subscriber/confirmation.mailer.ts';
 import { subscriberRoutes } from './subscriber.routes.ts';
 import { MAX_PATH_PARAM_CHARS, zodValidatorCompiler } from './validation.ts';
+import { webhookRoutes } from './webhooks/webhooks.plugin.ts';
+import type { HttpsGet } from '../mail/esp/sns-message.ts';
+import { createWebhookReplayStore } from '../store/webhook-replay.store.ts';
 
 const VERSION = '0.1.0';
 
@@ -42,6 +45,8 @@ export interface ServerOptions {
   outboxDir?: string | undefined;
   /** Largest CSV an API import accepts, in bytes. Default 512 MB. */
   maxImportBytes?: number;
+  /** HTTPS GET for the SES webhook (SNS certificates, subscription confirmations). Default: `fetch`. */
+  webhookHttpsGet?: HttpsGet;
 }
 
 /** Builds the whole server over `app`; it closes nothing of `app` (its owner does that). */
@@ -85,7 +90,7 @@ export function buildServer(app: App, opts: ServerOptions = {}): FastifyInstance
       info: {
         title: 'newsdesk editors API',
         version: VERSION,
-        description: 'Lists, subscribers, editions and campaigns. Authenticate with `Authorization: Bearer <token>` (newsdesk tokens create <name>).',
+        description: 'Lists, subscribers, editions and campaigns. Authenticate with `Authorization: Bearer <token>` (newsdesk tokens create <name> --scope admin|editor|read|metrics): `read` tokens may only GET, `metrics` tokens only read /metrics.',
       },
       servers: [{ url: config.publicUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
@@ -102,6 +107,14 @@ export function buildServer(app: App, opts: ServerOptions = {}): FastifyInstance
   void server.register(healthRoutes, { app, metrics, authorizeMetrics: bearerAuth(app.stores.apiTokens) });
   void server.register(apiPlugin, { prefix: '/api', app, newsletterDirs, templates, ...(opts.maxImportBytes ? { maxImportBytes: opts.maxImportBytes } : {}) });
   void server.register(adminPlugin, { prefix: '/admin', app, newsletterDirs, templates, outboxDir });
+  // ESP event webhooks: each provider's own authentication, no API token; unset providers have no route.
+  void server.register(webhookRoutes, {
+    settings: config.webhooks,
+    sink: app.returnPath,
+    replay: createWebhookReplayStore({ redis: app.redis, keys: app.stores.keys }),
+    logger: app.logger,
+    ...(opts.webhookHttpsGet ? { httpsGet: opts.webhookHttpsGet } : {}),
+  });
   server.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin', 302));
   return server;
 }

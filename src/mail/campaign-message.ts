@@ -37,6 +37,11 @@ export interface CampaignMessageOptions {
   envelopeFrom?: string | undefined;
   /** Clock for the Date header. Default `() => new Date()`. */
   now?: (() => Date) | undefined;
+  /**
+   * A header that repeats the Message-ID (without its brackets) for an ESP that reports only
+   * headers of its own naming back in its webhooks, e.g. Postmark's `X-PM-Metadata-…`. Default none.
+   */
+  messageIdEchoHeader?: string | undefined;
 }
 
 /** Per-message options. */
@@ -47,6 +52,13 @@ export interface RenderOptions {
    * de-duplicate on it drop the repeat. Default a random UUID.
    */
   messageIdLocal?: string | undefined;
+  /**
+   * This message's envelope sender, e.g. `bounces+<token>@<bounce domain>` so a bounce names its
+   * delivery (VERP). Default the campaign's `envelopeFrom`.
+   */
+  returnPath?: string | undefined;
+  /** This message's List-Unsubscribe mailto address, e.g. `unsubscribe+<token>@…`. Default the campaign's. */
+  unsubscribeAddress?: string | undefined;
 }
 
 /** A campaign's message, ready to render for any number of recipients. */
@@ -105,6 +117,10 @@ export function prepareCampaignMessage(options: CampaignMessageOptions): Campaig
     ...htmlPart.slice(1),
   ];
 
+  const echoHeader = options.messageIdEchoHeader;
+  if (echoHeader !== undefined && !/^[A-Za-z0-9-]{1,76}$/.test(echoHeader)) {
+    throw new HeaderValueError('messageIdEchoHeader', `not a header field name: ${JSON.stringify(echoHeader)}`);
+  }
   let dateSecond = -1;
   let dateHeader = '';
 
@@ -123,13 +139,16 @@ export function prepareCampaignMessage(options: CampaignMessageOptions): Campaig
         dateHeader = `Date: ${t.toUTCString().replace(/GMT$/, '+0000')}`;
       }
       const listUnsubscribe = `List-Unsubscribe: <${unsubscribeUrl}>,`;
-      const mailto = ` <mailto:${unsubscribeAddress}?subject=unsubscribe>`;
+      const mailtoAddress = renderOptions?.unsubscribeAddress === undefined ? unsubscribeAddress : headerAddress('unsubscribeAddress', renderOptions.unsubscribeAddress);
+      const mailto = ` <mailto:${mailtoAddress}?subject=unsubscribe>`;
+      const from = renderOptions?.returnPath === undefined ? envelopeFrom : headerAddress('returnPath', renderOptions.returnPath);
       const head = [
         headersBefore,
         `To: ${to}`,
         unstructuredHeader('Subject', prefix + fillTemplate(compiled.subject, raw)),
         dateHeader,
         `Message-ID: ${messageId}`,
+        ...(echoHeader ? [`${echoHeader}: ${messageId.slice(1, -1)}`] : []),
         'MIME-Version: 1.0',
         // One field, both URIs; the mailto goes on a continuation line when the pair is long.
         listUnsubscribe.length + mailto.length <= 78 ? listUnsubscribe + mailto : listUnsubscribe + CRLF + mailto,
@@ -150,7 +169,7 @@ export function prepareCampaignMessage(options: CampaignMessageOptions): Campaig
         chunks.push(chunk);
         length += chunk.length;
       }
-      return { envelope: { from: envelopeFrom, to }, raw: Buffer.concat(chunks, length), messageId, smtpReady: true };
+      return { envelope: { from, to }, raw: Buffer.concat(chunks, length), messageId, smtpReady: true };
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config.ts';
 import { createSmtpTransport, describeSmtpUrl, type MailLogger } from './smtp.transport.ts';
+import { loadTlsCa } from './smtp-tls.ts';
 import type { MailTransport } from './transport.ts';
 
 /** The transport, and where its messages go (for start-up lines and the demo's summary). */
@@ -26,7 +27,15 @@ export async function createMailTransport(
 ): Promise<ConfiguredMailTransport> {
   const common = { client: config.smtp.client, poolSize: config.smtp.poolSize, dkim: config.dkim, logger: options.logger };
   if (config.smtp.url) {
-    const smtp = createSmtpTransport({ url: config.smtp.url, ...common });
+    const { ca, servername, insecure } = config.smtp.tls;
+    if (insecure) {
+      options.logger?.warn(
+        { smtp: describeSmtpUrl(config.smtp.url) },
+        'SMTP_TLS_INSECURE=1: the SMTP server\'s certificate is not checked, so anyone on the path can read and change the mail; set SMTP_TLS_CA instead',
+      );
+    }
+    const tls = { ca: ca === undefined ? undefined : loadTlsCa(ca), servername, insecure };
+    const smtp = createSmtpTransport({ url: config.smtp.url, ...common, tls });
     return { ...smtp, target: { kind: 'smtp', server: describeSmtpUrl(config.smtp.url) } };
   }
   // Loaded only here: the SMTP server package is of no use to a worker sending to SMTP_URL.
@@ -51,4 +60,13 @@ export async function createMailTransport(
     },
     target: { kind: 'outbox', url: outbox.url, dir: outbox.dir },
   };
+}
+
+/**
+ * Checks the SMTP settings once before any work starts (connect, EHLO, STARTTLS, AUTH, QUIT).
+ * The dev outbox needs no check: newsdesk starts it itself.
+ * @throws NewsdeskError whose message is one sentence naming the setting to change.
+ */
+export async function verifyMailSettings(transport: ConfiguredMailTransport): Promise<void> {
+  if (transport.target.kind === 'smtp') await transport.verify();
 }

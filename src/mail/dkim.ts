@@ -7,7 +7,7 @@
  * both List-Unsubscribe and List-Unsubscribe-Post are covered (DESIGN.md invariant 4).
  */
 import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readPemSource } from './pem-source.ts';
 import { NewsdeskError } from '../domain/errors.ts';
 
 /**
@@ -40,14 +40,7 @@ export interface DkimSigner {
 
 /** Reads a key given as PEM text or as a file path. Throws a `NewsdeskError` naming the problem. */
 export function loadDkimKey(keyOrPath: string): KeyObject {
-  let pem = keyOrPath;
-  if (!keyOrPath.includes('-----BEGIN')) {
-    try {
-      pem = readFileSync(keyOrPath, 'utf8');
-    } catch (err) {
-      throw new NewsdeskError('dkim_key_invalid', `DKIM_PRIVATE_KEY: not PEM text, and no readable file at ${keyOrPath} (${(err as Error).message})`);
-    }
-  }
+  const pem = readPemSource(keyOrPath, 'DKIM_PRIVATE_KEY', 'dkim_key_invalid');
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);

@@ -19,6 +19,7 @@
 import { NewsdeskError } from '../domain/errors.ts';
 import { envelopeProblem, type SendOptions, SmtpConnection, type SmtpServerAddress, type SmtpTimeouts } from './smtp-connection.ts';
 import { SmtpError } from './smtp-reply.ts';
+import type { SmtpTlsOptions } from './smtp-tls.ts';
 
 export interface SmtpClientOptions {
   /**
@@ -33,6 +34,8 @@ export interface SmtpClientOptions {
   maxMessagesPerConnection?: number | undefined;
   /** Accept a server certificate that does not verify (a relay with a self-signed cert). Default false. */
   allowInvalidCertificate?: boolean | undefined;
+  /** A private CA and the name to check on the server's certificate (see smtp-tls.ts). */
+  tls?: SmtpTlsOptions | undefined;
   /** Default: connect 30 s, greeting 30 s, each command 60 s, the reply after the message 120 s. */
   timeouts?: Partial<SmtpTimeouts> | undefined;
   /** Name to give in EHLO. Default the machine's name when it is a FQDN, else the local address literal. */
@@ -107,6 +110,7 @@ export function createSmtpClient(options: SmtpClientOptions): SmtpClient {
       server,
       timeouts,
       allowInvalidCertificate: options.allowInvalidCertificate ?? false,
+      tls: options.tls,
       clientName: options.clientName,
       onClose(connection) {
         live.delete(connection);

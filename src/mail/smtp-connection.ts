@@ -10,8 +10,9 @@
 import { isAscii } from 'node:buffer';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { hostname } from 'node:os';
-import { connect as tlsConnect } from 'node:tls';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { toSmtpData } from './smtp-data.ts';
+import { type SmtpTlsOptions, tlsConnectOptions } from './smtp-tls.ts';
 
 /** Per message. */
 export interface SendOptions {
@@ -47,6 +48,8 @@ export interface SmtpConnectionOptions {
   timeouts: SmtpTimeouts;
   /** Accept a certificate that does not verify. */
   allowInvalidCertificate: boolean;
+  /** A private CA and the name to check (see smtp-tls.ts). Default: Node's CAs, the URL's host. */
+  tls?: SmtpTlsOptions | undefined;
   /** Name for EHLO; default the machine's name when it is a FQDN, else the local address literal. */
   clientName?: string | undefined;
   /** Called once when the socket has closed, for whatever reason. */
@@ -133,7 +136,7 @@ export class SmtpConnection {
     const { host, port, implicitTls } = options.server;
     this.tlsHandshaking = implicitTls;
     this.socket = implicitTls
-      ? tlsConnect({ host, port, servername: isIP(host) ? undefined : host, rejectUnauthorized: !options.allowInvalidCertificate })
+      ? tlsConnect({ host, port, ...this.tlsOptions() })
       : netConnect({ host, port });
     this.socket.setNoDelay(true);
     this.closed = new Promise((resolve) => {
@@ -246,6 +249,11 @@ export class SmtpConnection {
     this.fail(new SmtpError('ECONNECTION', 'connection closed by the client'));
   }
 
+  private tlsOptions(): ConnectionOptions {
+    const { server, tls, allowInvalidCertificate } = this.options;
+    return tlsConnectOptions(server.host, { ...tls, insecure: allowInvalidCertificate || tls?.insecure });
+  }
+
   private async handshake(): Promise<void> {
     const { server, timeouts } = this.options;
     await this.waitForSocket(server.implicitTls ? 'secureConnect' : 'connect', timeouts.connectMs);
@@ -283,7 +291,7 @@ export class SmtpConnection {
   }
 
   private async startTls(): Promise<void> {
-    const { server, timeouts, allowInvalidCertificate } = this.options;
+    const { timeouts } = this.options;
     const reply = await this.command('STARTTLS\r\n', 'STARTTLS', timeouts.commandMs);
     if (reply.code !== 220) throw new SmtpError('ETLS', 'STARTTLS refused', { command: 'STARTTLS', reply });
     const plain = this.socket;
@@ -295,11 +303,7 @@ export class SmtpConnection {
     this.reader.reset();
     this.tlsHandshaking = true;
     this.connected = false;
-    this.socket = tlsConnect({
-      socket: plain,
-      servername: isIP(server.host) ? undefined : server.host,
-      rejectUnauthorized: !allowInvalidCertificate,
-    });
+    this.socket = tlsConnect({ socket: plain, ...this.tlsOptions() });
     this.listen(this.socket);
     await this.waitForSocket('secureConnect', timeouts.commandMs);
     await this.hello();

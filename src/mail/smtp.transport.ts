@@ -9,6 +9,8 @@ import { NewsdeskError } from '../domain/errors.ts';
 import { createDkimSigner, type DkimOptions, type DkimSigner } from './dkim.ts';
 import { createSmtpClient } from './smtp-client.ts';
 import type { SendOptions } from './smtp-connection.ts';
+import { type SmtpFailureWithCause, smtpSetupProblem } from './smtp-setup-problem.ts';
+import { type SmtpTlsOptions, tlsConnectOptions } from './smtp-tls.ts';
 import { classifySmtpFailure, type MailTransport, type OutgoingMessage, type SendOutcome, type SmtpFailure } from './transport.ts';
 
 /** A pino-compatible logger, or anything with the same two methods. */
@@ -41,6 +43,8 @@ export interface SmtpTransportOptions {
   timeouts?: { connectMs?: number; greetingMs?: number; socketMs?: number } | undefined;
   /** Accept a server certificate that does not verify (a relay with a self-signed cert). Default false. */
   allowInvalidCertificate?: boolean | undefined;
+  /** A private CA, the name to check, or the opt-out from checking (SMTP_TLS_*). Default: Node's CAs, the URL's host. */
+  tls?: SmtpTlsOptions | undefined;
   logger?: MailLogger | undefined;
 }
 
@@ -65,6 +69,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
           poolSize: options.poolSize,
           maxMessagesPerConnection: options.maxMessagesPerConnection ?? 100_000,
           allowInvalidCertificate: options.allowInvalidCertificate,
+          tls: options.tls,
           timeouts: {
             connectMs: options.timeouts?.connectMs,
             greetingMs: options.timeouts?.greetingMs,
@@ -83,7 +88,10 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       return { status: 'sent', response, messageId: msg.messageId };
     } catch (err) {
       // Not logged here: the pipeline records every outcome with its delivery.
-      return classifySmtpFailure(err as SmtpFailure);
+      const outcome = classifySmtpFailure(err as SmtpFailure);
+      const setup = smtpSetupProblem(err as SmtpFailureWithCause, target);
+      if (setup) outcome.setupProblem = setup.sentence;
+      return outcome;
     }
   };
 
@@ -100,7 +108,13 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       try {
         await client.verify();
       } catch (err) {
-        throw new NewsdeskError('smtp_unavailable', `cannot use SMTP server ${target}: ${(err as Error).message}`, { cause: err });
+        const setup = smtpSetupProblem(err as SmtpFailureWithCause, target);
+        if (setup) throw new NewsdeskError('smtp_settings', setup.sentence, { cause: err });
+        throw new NewsdeskError(
+          'smtp_unavailable',
+          `cannot use SMTP server ${target} (${(err as Error).message}): check the host and port in SMTP_URL and that the server is up`,
+          { cause: err },
+        );
       }
       options.logger?.info({ smtp: target }, 'smtp server ready');
     },
@@ -131,7 +145,10 @@ function nodemailerClient(options: SmtpTransportOptions): RawSmtpClient {
     connectionTimeout: options.timeouts?.connectMs ?? 30_000,
     greetingTimeout: options.timeouts?.greetingMs ?? 30_000,
     socketTimeout: options.timeouts?.socketMs ?? 60_000,
-    tls: { rejectUnauthorized: !options.allowInvalidCertificate },
+    tls: tlsConnectOptions(new URL(options.url).hostname.replace(/^\[(.*)\]$/, '$1'), {
+      ...options.tls,
+      insecure: options.allowInvalidCertificate || options.tls?.insecure,
+    }),
     logger: false,
   }));
   return {

@@ -41,6 +41,12 @@ export interface SendFailed {
   enhancedCode?: string;
   /** The server's reply, or what went wrong on the way to it. */
   response: string;
+  /**
+   * Set when the failure is about newsdesk's SMTP settings (certificate, login, relay refused;
+   * see smtp-setup-problem.ts): one sentence naming the setting to change. No retry can help and
+   * no recipient is at fault, so the send pipeline pauses the campaign with it.
+   */
+  setupProblem?: string;
 }
 
 export type SendOutcome = SendSent | SendFailed;

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { LinkSection } from '../domain/tracking.schema.ts';
 import type { CampaignStore } from '../store/campaign.store.ts';
 import type { ClickStore } from '../store/click.store.ts';
+import type { ReturnStore } from '../store/return.store.ts';
 
 const n = z.number().int().min(0);
 const HumanMachine = z.strictObject({ human: n, machine: n });
@@ -39,21 +40,20 @@ export interface ReturnPathFigures {
   forCampaign(campaignId: string): Promise<{ bounces: { hard: number; soft: number }; complaints: number; mailtoUnsubscribes: number }>;
 }
 
-/**
- * Until the return-path service stores per-campaign counters, reports say 0 for bounces,
- * complaints and mailto unsubscribes. Replace it with the service's figures where the app is
- * built (app.ts, `returnPath`).
- */
-export const returnPathFiguresNotWired: ReturnPathFigures = {
-  async forCampaign() {
-    return { bounces: { hard: 0, soft: 0 }, complaints: 0, mailtoUnsubscribes: 0 };
-  },
-};
+/** The return store's per-campaign counters as the report reads them (mail to the unsubscribe address is `unsubscribe`). */
+export function returnFiguresOf(store: Pick<ReturnStore, 'campaignStats'>): ReturnPathFigures {
+  return {
+    async forCampaign(campaignId) {
+      const { counts } = await store.campaignStats(campaignId);
+      return { bounces: { hard: counts.hard, soft: counts.soft }, complaints: counts.complaint, mailtoUnsubscribes: counts.unsubscribe };
+    },
+  };
+}
 
 export interface ReportSources {
   campaigns: Pick<CampaignStore, 'get' | 'content'>;
   clickStore: Pick<ClickStore, 'counts' | 'unsubscribes'>;
-  returnPath: ReturnPathFigures;
+  returnFigures: ReturnPathFigures;
 }
 
 /**
@@ -68,7 +68,7 @@ export async function campaignReport(sources: ReportSources, id: string): Promis
   const [counts, unsubscribes, returned] = await Promise.all([
     sources.clickStore.counts(id, links.length),
     sources.clickStore.unsubscribes(id),
-    sources.returnPath.forCampaign(id),
+    sources.returnFigures.forCampaign(id),
   ]);
   const clicksOn = tracking !== undefined && tracking.clicks !== 'off';
   const byLink = clicksOn

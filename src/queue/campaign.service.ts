@@ -7,6 +7,7 @@ import type { Queue } from 'bullmq';
 import { type Campaign, type CampaignProgress, type CampaignStatus, type Delivery, progressOf } from '../domain/campaign.schema.ts';
 import type { CompiledEmail } from '../domain/compiled-email.ts';
 import { NewsdeskError, NotFoundError } from '../domain/errors.ts';
+import { type CampaignReturns, campaignReturns, type ReturnTotals } from '../domain/return-report.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
 import type { TrackedEmail } from '../composer/link-tracking.ts';
 import type { MailTransport, SendOutcome } from '../mail/transport.ts';
@@ -42,6 +43,10 @@ export interface CampaignServiceOptions {
   trackLinks?: (campaignId: string, compiled: CompiledEmail, newsletter: Newsletter) => TrackedEmail;
   /** Attempts for the start (fan-out) job. Default 10. */
   startAttempts?: number;
+  /** What came back for a campaign (bounces, complaints, unsubscribes), for its status. Default: none reported. */
+  returns?: { campaignStats(id: string): Promise<ReturnTotals> } | undefined;
+  /** Blocks about the sender from one provider before its warning shows (SENDER_ALERT_THRESHOLD). Default 10. */
+  senderAlertThreshold?: number;
   now?: () => Date;
 }
 
@@ -51,6 +56,8 @@ export type { CampaignProgress } from '../domain/campaign.schema.ts';
 /** A campaign's progress, its first failures, and how long its delivery records are kept. */
 export interface CampaignStatusReport extends CampaignProgress, ReturnType<typeof recordsLifetime> {
   failures: Delivery[];
+  /** Bounces, complaints and unsubscribes that came back, with their rates and the breaker's reason. */
+  returns: CampaignReturns;
 }
 
 /** A status report as the API and `campaign status --json` print it: the campaign's fields, flat. */
@@ -58,6 +65,8 @@ export function statusBody(r: CampaignStatusReport) {
   const { campaign, done: _done, ...rest } = r;
   return { ...campaign, ...rest, etaSeconds: r.etaSeconds ?? null };
 }
+
+const NO_RETURNS: ReturnTotals = { counts: { hard: 0, soft: 0, complaint: 0, unsubscribe: 0, blocked: 0 }, blocksByProvider: {}, breaker: undefined };
 
 export class CampaignService {
   private readonly now: () => Date;
@@ -134,14 +143,14 @@ export class CampaignService {
 
   /** Stops sending within a couple of seconds: every worker checks before each message. */
   async pause(id: string): Promise<Campaign> {
-    const r = await this.opts.campaigns.transition(id, ['sending'], 'paused', { pausedAt: this.now().toISOString() });
+    const r = await this.opts.campaigns.transition(id, ['sending'], 'paused', { pausedAt: this.now().toISOString(), pauseReason: '' });
     if (!r.moved) throw new CampaignStateError(id, 'pause', r.previous);
     return this.opts.campaigns.get(id);
   }
 
   /** Continues a paused campaign where it stopped. */
   async resume(id: string): Promise<Campaign> {
-    const r = await this.opts.campaigns.transition(id, ['paused'], 'sending');
+    const r = await this.opts.campaigns.transition(id, ['paused'], 'sending', { pauseReason: '' });
     if (!r.moved) throw new CampaignStateError(id, 'resume', r.previous);
     await this.opts.parking.wake(id);
     return this.opts.campaigns.get(id);
@@ -170,12 +179,14 @@ export class CampaignService {
    * `failures` failed deliveries with their replies, and how long the delivery records are kept.
    */
   async status(id: string, opts: { failures: number }): Promise<CampaignStatusReport> {
-    const [p, failures, records] = await Promise.all([
+    const [p, failures, records, totals] = await Promise.all([
       this.progress(id),
       this.opts.campaigns.deliveries(id, { state: 'failed', limit: opts.failures }),
       this.opts.campaigns.deliveryRecords(id),
+      this.opts.returns?.campaignStats(id),
     ]);
-    return { ...p, failures, ...recordsLifetime(p.campaign, records) };
+    const returns = campaignReturns(p.campaign.counts.sent, totals ?? NO_RETURNS, this.opts.senderAlertThreshold ?? 10);
+    return { ...p, failures, ...recordsLifetime(p.campaign, records), returns };
   }
 
   /** Sends one copy of a campaign, subject prefixed `[TEST]`, to `to`. Counts nowhere. */

@@ -5,6 +5,7 @@
 import type { Campaign } from '../domain/campaign.schema.ts';
 import type { ClickSigner } from '../domain/click-links.ts';
 import { inertRecipient, type LinkSigner } from '../domain/links.ts';
+import type { ReturnAddresser } from '../domain/return-token.ts';
 import { type CampaignMessage, prepareCampaignMessage } from '../mail/campaign-message.ts';
 import type { OutgoingMessage } from '../mail/transport.ts';
 import type { CampaignContent } from '../store/campaign.store.ts';
@@ -17,17 +18,26 @@ export interface MessagePreparerOptions {
   publicUrl: string;
   /** Signs the reader mark of per-reader click tracking. Default none (copies carry no mark). */
   clicks?: Pick<ClickSigner, 'readerMark'> | undefined;
+  /**
+   * Per-delivery return addresses (VERP envelope sender, List-Unsubscribe mailto). Unset: the
+   * newsletter's From address and `unsubscribe@<From domain>`, as before return mail was read.
+   */
+  returns?: ReturnAddresser | undefined;
+  /** See `messageIdEchoHeader` of the campaign message (set when the Postmark webhook is). */
+  messageIdEchoHeader?: string | undefined;
 }
 
 export function createMessagePreparer(opts: MessagePreparerOptions): MessagePreparer {
   const build = (content: CampaignContent, campaign: { id: string; listId: string }, subjectPrefix?: string) =>
-    prepareCampaignMessage({ compiled: content.compiled, newsletter: content.newsletter, campaign, subjectPrefix });
+    prepareCampaignMessage({ compiled: content.compiled, newsletter: content.newsletter, campaign, subjectPrefix, messageIdEchoHeader: opts.messageIdEchoHeader });
   return {
     prepare(campaign: Campaign, content: CampaignContent): PreparedCampaign {
       const byList = new Map<string, CampaignMessage>();
       const scope = { kind: 'campaign', id: campaign.id } as const;
       const defaultList = campaign.lists[0] as string;
       const perReader = content.tracking?.clicks === 'per-reader' && opts.clicks;
+      const fromDomain = (content.newsletter.from.address.split('@')[1] ?? '').toLowerCase();
+      const returns = opts.returns;
 
       return {
         render(addressee) {
@@ -44,7 +54,11 @@ export function createMessagePreparer(opts: MessagePreparerOptions): MessagePrep
           if (!message) byList.set(listId, (message = build(content, { id: campaign.id, listId })));
           // The same Message-ID for every attempt at this delivery: a copy re-sent after a crash
           // can be recognised (and dropped) by providers that de-duplicate on it.
-          return message.render(recipient, { messageIdLocal: `${campaign.id}.${id}` });
+          return message.render(recipient, {
+            messageIdLocal: `${campaign.id}.${id}`,
+            returnPath: returns?.bounceAddress(campaign.id, id, fromDomain),
+            unsubscribeAddress: returns?.unsubscribeAddress(campaign.id, id, fromDomain),
+          });
         },
       };
     },

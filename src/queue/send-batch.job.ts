@@ -22,6 +22,7 @@ import type { SendRateLimiter } from '../store/send-rate.limiter.ts';
 import type { SendBreaker } from './send-breaker.ts';
 import { SendBatchJob } from './queues.ts';
 import type { Addressee, RecipientGate } from './recipients.ts';
+import type { WorkerObserver } from './worker-observer.ts';
 
 /** One campaign made ready to render copies: built once per campaign per process. */
 export interface PreparedCampaign {
@@ -60,6 +61,8 @@ export interface SendBatchDeps {
   breaker?: SendBreaker;
   /** Aborted when the worker shuts down: the batch stops between messages and goes back to the queue. */
   signal?: AbortSignal;
+  /** Told when a campaign pauses for wrong SMTP settings (metrics). Default: nobody. */
+  observer?: Pick<WorkerObserver, 'settingsPaused'> | undefined;
 }
 
 export interface BatchResult {
@@ -210,6 +213,15 @@ export async function runSendBatch(
     // after the record, so both go out in one round trip.
     const over = gate.sendOver(subscriberId, campaign.id);
     try {
+      if (outcome.status === 'failed' && outcome.setupProblem) {
+        // Our settings, not this reader and not a passing outage: retrying cannot help and failing
+        // the reader would be wrong. The delivery goes back to the queue and the campaign pauses
+        // with the reason, for an operator to fix the setting and resume.
+        await campaigns.release(campaign.id, subscriberId, outcome.response);
+        await pauseForSettings(campaign.id, outcome.setupProblem, deps);
+        await deps.parking.park(campaign.id, job, token);
+        throw new DelayedError();
+      }
       if (outcome.status === 'sent') {
         consecutiveTransient = 0;
         deps.breaker?.serverUp();
@@ -255,6 +267,17 @@ export async function runSendBatch(
     throw new TransientBatchError(result.retry, lastTransientReply ?? 'transient failure');
   }
   return result;
+}
+
+/**
+ * Pauses a sending campaign because of the SMTP settings, with `reason` for `campaign status`, the
+ * dashboard and the log. Only the first batch to meet it moves the campaign; the rest find it paused.
+ */
+async function pauseForSettings(campaignId: string, reason: string, deps: SendBatchDeps): Promise<void> {
+  const moved = await deps.campaigns.transition(campaignId, ['sending'], 'paused', { pausedAt: new Date().toISOString(), pauseReason: reason });
+  if (!moved.moved) return;
+  deps.observer?.settingsPaused();
+  deps.logger.error({ campaignId, reason }, `campaign paused: ${reason}; resume it (newsdesk campaign resume ${campaignId}) once the setting is fixed`);
 }
 
 /** On a last attempt, marks a recipient the batch gave up on as failed (if it is still ours to mark). */

@@ -22,6 +22,8 @@ export interface SendBreakerOptions {
   maxMs?: number;
   /** Clock in ms. Default `Date.now`. */
   now?: () => number;
+  /** Told each time the breaker opens, with the cool-down (metrics). Default: nobody. */
+  onOpen?: (cooldownMs: number) => void;
 }
 
 export class SendBreaker {
@@ -31,8 +33,10 @@ export class SendBreaker {
   private readonly minMs: number;
   private readonly maxMs: number;
   private readonly now: () => number;
+  private readonly onOpen: ((cooldownMs: number) => void) | undefined;
 
   constructor(opts: SendBreakerOptions = {}) {
+    this.onOpen = opts.onOpen;
     this.minMs = opts.minMs ?? BREAKER_MIN_MS;
     this.maxMs = opts.maxMs ?? BREAKER_MAX_MS;
     this.now = opts.now ?? Date.now;
@@ -64,6 +68,7 @@ export class SendBreaker {
     this.cooldown = Math.min(this.maxMs, this.cooldown ? this.cooldown * 2 : this.minMs);
     this.openUntil = this.now() + this.cooldown;
     this.trips++;
+    this.onOpen?.(this.cooldown);
   }
 
   /** A message went through: the server is back. */

@@ -3,14 +3,16 @@
  * (send-batch). Each job name has exactly one handler; an unknown name fails the job for good.
  */
 import { hostname } from 'node:os';
-import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DelayedError, type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { RedisClient } from '../store/redis.ts';
 import type { Logger } from 'pino';
 import type { CampaignStore } from '../store/campaign.store.ts';
 import { type FanoutDeps, runFanout } from './fanout.job.ts';
 import { CAMPAIGN_QUEUE, SEND_QUEUE, StartCampaignJob } from './queues.ts';
-import { PreparedCampaigns, runSendBatch, type SendBatchDeps } from './send-batch.job.ts';
+import { PreparedCampaigns, runSendBatch, type SendBatchDeps, TransientBatchError } from './send-batch.job.ts';
 import { SendBreaker } from './send-breaker.ts';
+import type { BatchEnd, WorkerObserver } from './worker-observer.ts';
 
 export interface WorkerOptions {
   /** A connection factory: BullMQ workers need their own blocking connections. */
@@ -31,12 +33,18 @@ export interface WorkerDeps {
   fanout: Omit<FanoutDeps, 'campaigns' | 'logger'>;
   /** `breaker` defaults to one {@link SendBreaker} for the process. */
   send: Omit<SendBatchDeps, 'campaigns' | 'logger' | 'signal'>;
+  /** Told about batches, breaker openings and settings pauses (metrics). Default: nobody. */
+  observer?: WorkerObserver | undefined;
 }
 
 export interface RunningWorkers {
   workers: Worker[];
-  /** Resolves when no job is active or waiting on this process's queues (for --exit-when-idle). */
-  idle(opts: { sendQueue: Queue; campaignQueue: Queue; pollMs?: number }): Promise<void>;
+  /**
+   * Resolves `true` when no job is active or waiting on this process's queues (for
+   * --exit-when-idle), or `false` once {@link close} has begun: the check then stops before
+   * `close` closes anything it reads through.
+   */
+  idle(opts: { sendQueue: Queue; campaignQueue: Queue; pollMs?: number }): Promise<boolean>;
   /** Finishes in-flight messages, then closes. Safe to call twice; runs every step even if one fails. */
   close(): Promise<void>;
 }
@@ -46,7 +54,8 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
   const stop = new AbortController();
   const prepared = new PreparedCampaigns({ campaigns, preparer: deps.send.preparer });
   // One per process: its send slots share one SMTP server, so they learn of its outage together.
-  const breaker = new SendBreaker();
+  const observer = deps.observer;
+  const breaker = new SendBreaker(observer ? { onOpen: (ms) => observer.breakerOpened(ms) } : {});
   const which = new Set(opts.queues ?? [CAMPAIGN_QUEUE, SEND_QUEUE]);
   const workers: Worker[] = [];
 
@@ -61,7 +70,16 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
     },
     [SEND_QUEUE]: {
       'send-batch': async (job, token) => {
-        const r = await runSendBatch(job, token, { breaker, ...deps.send, campaigns, logger, prepared, signal: stop.signal });
+        const started = performance.now();
+        const ended = (end: BatchEnd) => observer?.batchEnded((performance.now() - started) / 1000, end);
+        let r: Awaited<ReturnType<typeof runSendBatch>>;
+        try {
+          r = await runSendBatch(job, token, { breaker, observer, ...deps.send, campaigns, logger, prepared, signal: stop.signal });
+        } catch (err) {
+          ended(err instanceof TransientBatchError ? 'retry' : err instanceof DelayedError ? 'delayed' : 'failed');
+          throw err;
+        }
+        ended('completed');
         logger.debug({ jobId: job.id, ...r }, 'batch done');
         if (r.finished) logger.info({ campaignId: (job.data as { campaignId: string }).campaignId }, 'campaign sent');
         return r;
@@ -106,24 +124,41 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
     workers.push(worker);
   }
 
+  const idleChecks = new Set<Promise<boolean>>();
   let closing: Promise<void> | undefined;
   return {
     workers,
-    async idle({ sendQueue, campaignQueue, pollMs = 250 }) {
-      for (;;) {
-        const [a, b] = await Promise.all([
-          sendQueue.getJobCounts('active', 'waiting', 'delayed', 'prioritized'),
-          // Start jobs delayed to a future time are scheduled campaigns, not work in hand.
-          campaignQueue.getJobCounts('active', 'waiting', 'prioritized'),
-        ]);
-        const busy = Object.values(a).reduce((x, y) => x + y, 0) + Object.values(b).reduce((x, y) => x + y, 0);
-        if (busy === 0) return;
-        await new Promise((r) => setTimeout(r, pollMs));
-      }
+    idle({ sendQueue, campaignQueue, pollMs = 250 }) {
+      const loop = (async (): Promise<boolean> => {
+        try {
+          while (!stop.signal.aborted) {
+            const [a, b] = await Promise.all([
+              sendQueue.getJobCounts('active', 'waiting', 'delayed', 'prioritized'),
+              // Start jobs delayed to a future time are scheduled campaigns, not work in hand.
+              campaignQueue.getJobCounts('active', 'waiting', 'prioritized'),
+            ]);
+            const busy = Object.values(a).reduce((x, y) => x + y, 0) + Object.values(b).reduce((x, y) => x + y, 0);
+            if (busy === 0) return true;
+            await sleep(pollMs, undefined, { signal: stop.signal });
+          }
+        } catch (err) {
+          // Closing: a sleep cut short or a count on a connection going away ends the check quietly.
+          if (!stop.signal.aborted) throw err;
+        }
+        return false;
+      })();
+      idleChecks.add(loop);
+      void loop.then(
+        () => idleChecks.delete(loop),
+        () => idleChecks.delete(loop),
+      );
+      return loop;
     },
     close() {
       closing ??= (async () => {
         stop.abort();
+        // The idle check stops before anything it reads through is closed.
+        await Promise.allSettled([...idleChecks]);
         const results = await Promise.allSettled(workers.map((w) => w.close()));
         for (const r of results) if (r.status === 'rejected') logger.error({ err: String(r.reason) }, 'worker close failed');
       })();

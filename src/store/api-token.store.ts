@@ -5,6 +5,7 @@
 import {
   ApiToken,
   ApiTokenName,
+  type ApiTokenScope,
   apiTokenIdOf,
   apiTokenMatches,
   hashApiToken,
@@ -27,15 +28,22 @@ export class ApiTokenExistsError extends NewsdeskError {
   }
 }
 
+/** What a new token may do, and until when. */
+export interface NewApiTokenOptions {
+  scope: ApiTokenScope;
+  /** When it stops working. Default: never (until revoked). Must be in the future. */
+  expiresAt?: Date | undefined;
+}
+
 export interface ApiTokenStore {
   /**
    * Creates a token; the returned `token` is the only time it exists in full.
-   * @throws ValidationError for a bad name, ApiTokenExistsError when the name is taken.
+   * @throws ValidationError for a bad name or a past expiry, ApiTokenExistsError when the name is taken.
    */
-  create(name: string): Promise<{ token: string; record: ApiToken }>;
-  /** The record a presented token belongs to, or null for an unknown, revoked or altered token. */
+  create(name: string, options: NewApiTokenOptions): Promise<{ token: string; record: ApiToken }>;
+  /** The record a presented token belongs to, or null for an unknown, revoked, expired or altered token. */
   verify(token: string): Promise<ApiToken | null>;
-  /** The record with this id, or null. */
+  /** The record with this id while it is valid (not revoked, not expired), or null. */
   get(id: string): Promise<ApiToken | null>;
   /** Every token's record, by name. */
   all(): Promise<ApiToken[]>;
@@ -77,24 +85,39 @@ export function createApiTokenStore(options: ApiTokenStoreOptions): ApiTokenStor
   const { redis, keys } = options;
   const now = options.now ?? Date.now;
 
-  const get = async (id: string): Promise<ApiToken | null> => {
+  const read = async (id: string): Promise<ApiToken | null> => {
     const text = await redis.hget(keys.apiTokens, id);
     return text === null ? null : parseRecord(text);
   };
+  const expired = (record: ApiToken) => record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now();
 
   return {
-    get,
+    async get(id) {
+      const record = await read(id);
+      return record && !expired(record) ? record : null;
+    },
 
-    async create(name) {
+    async create(name, createOptions) {
       const parsedName = ApiTokenName.safeParse(name);
       if (!parsedName.success) {
         throw new ValidationError('token_invalid', 'token', zodProblems(parsedName.error).map((p) => ({ ...p, path: 'name' })));
+      }
+      const { expiresAt, scope } = createOptions;
+      if (expiresAt !== undefined && !(expiresAt.getTime() > now())) {
+        throw new ValidationError('token_invalid', 'token', [{ path: 'expires', message: 'must be in the future' }]);
       }
       // A random 32-bit id can collide with an existing one; draw again rather than overwrite it.
       for (let attempt = 0; attempt < 5; attempt++) {
         const { id, token } = newApiToken();
         if (await redis.hexists(keys.apiTokens, id)) continue;
-        const record = ApiToken.parse({ id, name: parsedName.data, hash: hashApiToken(token), createdAt: new Date(now()).toISOString() });
+        const record = ApiToken.parse({
+          id,
+          name: parsedName.data,
+          hash: hashApiToken(token),
+          scope,
+          createdAt: new Date(now()).toISOString(),
+          ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
+        });
         const created = await CREATE.run(redis, [keys.apiTokens, keys.apiTokenNames], [id, record.name, JSON.stringify(record)]);
         if (created !== 1) throw new ApiTokenExistsError(record.name);
         return { token, record };
@@ -105,8 +128,8 @@ export function createApiTokenStore(options: ApiTokenStoreOptions): ApiTokenStor
     async verify(token) {
       const id = apiTokenIdOf(token);
       if (id === null) return null;
-      const record = await get(id);
-      if (!record || !apiTokenMatches(token, record.hash)) return null;
+      const record = await read(id);
+      if (!record || !apiTokenMatches(token, record.hash) || expired(record)) return null;
       const at = now();
       if (!record.lastUsedAt || at - Date.parse(record.lastUsedAt) > LAST_USED_RESOLUTION_MS) {
         const used: ApiToken = { ...record, lastUsedAt: new Date(at).toISOString() };
@@ -123,7 +146,7 @@ export function createApiTokenStore(options: ApiTokenStoreOptions): ApiTokenStor
 
     async revoke(idOrName) {
       const id = (await redis.hget(keys.apiTokenNames, idOrName.trim())) ?? idOrName.trim();
-      const record = await get(id);
+      const record = await read(id);
       if (!record) throw new NotFoundError('token', idOrName);
       await redis.multi().hdel(keys.apiTokens, record.id).hdel(keys.apiTokenNames, record.name).exec();
       return record;

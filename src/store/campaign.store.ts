@@ -460,7 +460,7 @@ function toFields(c: Campaign): Record<string, string> {
     failed: String(c.counts.failed),
     skipped: String(c.counts.skipped),
   };
-  for (const k of ['startedAt', 'pausedAt', 'finishedAt', 'error'] as const) if (c[k] !== undefined) f[k] = c[k] as string;
+  for (const k of ['startedAt', 'pausedAt', 'pauseReason', 'finishedAt', 'error'] as const) if (c[k] !== undefined) f[k] = c[k] as string;
   if (c.snapshotMaxId !== undefined) f.snapshotMaxId = String(c.snapshotMaxId);
   return f;
 }
@@ -485,6 +485,8 @@ function fromFields(f: Record<string, string>): Campaign {
     scheduledAt: f.scheduledAt,
     startedAt: f.startedAt,
     pausedAt: f.pausedAt,
+    // Cleared to '' by a resume or an editor's pause (a transition sets fields, it removes none).
+    pauseReason: f.pauseReason || undefined,
     finishedAt: f.finishedAt,
     snapshotMaxId: f.snapshotMaxId === undefined ? undefined : Number(f.snapshotMaxId),
     cursor: n('cursor'),

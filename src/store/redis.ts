@@ -186,6 +186,12 @@ export interface Keys {
   session(hash: string): string;
   /** String with a TTL: a confirmation email went to this subscriber for this list recently. */
   confirmationSent(subscriberId: number, listId: string): string;
+  /** String: the id of a dashboard account's current session (one per account; a new sign-in replaces it). */
+  accountSession(account: string): string;
+  /** String with a TTL: failed dashboard sign-ins for one account in the current window. */
+  signInFailures(account: string): string;
+  /** Stream: the audit log, one entry per operator action, trimmed by age and count. */
+  readonly audit: string;
 }
 
 /** Builds the key names for one installation's prefix (`config.redis.prefix`). */
@@ -222,6 +228,9 @@ export function createKeys(prefix: string): Keys {
     apiTokenNames: `${tag}:api-token-names`,
     session: (hash) => `${tag}:session:${hash}`,
     confirmationSent: (subscriberId, listId) => `${tag}:confirm-sent:${listId}:${subscriberId}`,
+    accountSession: (account) => `${tag}:account-session:${account}`,
+    signInFailures: (account) => `${tag}:signin-failures:${account}`,
+    audit: `${tag}:audit`,
   };
 }
 

@@ -1,9 +1,12 @@
-/** Builds the stores (subscribers, lists, suppression, API tokens, sessions, sends in progress) over one connection and one key prefix. */
+/** Builds the stores (subscribers, lists, suppression, API tokens, sessions, sends in progress, audit log) over one connection and one key prefix. */
+import type { Config } from '../config.ts';
 import { createApiTokenStore, type ApiTokenStore } from './api-token.store.ts';
+import { type AuditLog, createAuditLog } from './audit.store.ts';
 import { createListStore, type ListStore } from './list.store.ts';
 import { createKeys, type Keys, type RedisClient } from './redis.ts';
 import { createSendsInProgress, type SendsInProgress } from './sends-in-progress.store.ts';
 import { createSessionStore, type SessionStore } from './session.store.ts';
+import { createSignInThrottle, type SignInThrottle } from './signin-throttle.store.ts';
 import { createSubscriberStore, type SubscriberStore } from './subscriber.store.ts';
 import { createSuppressionStore, type SuppressionStore } from './suppression.store.ts';
 
@@ -13,6 +16,10 @@ export interface StoresOptions {
   prefix: string;
   /** Clock in ms. Default: `Date.now`. */
   now?: () => number;
+  /** How long audit entries are kept, ms (AUDIT_RETENTION_DAYS). Default 365 days. */
+  auditRetentionMs?: number;
+  /** Dashboard sessions end after this long without a request, ms (ADMIN_SESSION_IDLE_MINUTES). Default 2 hours. */
+  sessionIdleMs?: number;
 }
 
 export interface Stores {
@@ -25,6 +32,15 @@ export interface Stores {
   sessions: SessionStore;
   /** Sends past their eligibility check, for unsubscribes to wait on. */
   sendsInProgress: SendsInProgress;
+  /** Who did what, when. */
+  audit: AuditLog;
+  /** Failed dashboard sign-ins per account. */
+  signInThrottle: SignInThrottle;
+}
+
+/** The stores' settings from the config: prefix, audit retention, session idle time. */
+export function storesSettings(config: Pick<Config, 'redis' | 'audit' | 'http'>): Omit<StoresOptions, 'redis'> {
+  return { prefix: config.redis.prefix, auditRetentionMs: config.audit.retentionDays * 86_400_000, sessionIdleMs: config.http.sessionIdleMs };
 }
 
 export function createStores(options: StoresOptions): Stores {
@@ -37,7 +53,9 @@ export function createStores(options: StoresOptions): Stores {
     lists: createListStore(deps),
     suppression: createSuppressionStore(deps),
     apiTokens: createApiTokenStore(deps),
-    sessions: createSessionStore(deps),
+    sessions: createSessionStore({ ...deps, ...(options.sessionIdleMs ? { idleMs: options.sessionIdleMs } : {}) }),
     sendsInProgress,
+    signInThrottle: createSignInThrottle(deps),
+    audit: createAuditLog({ ...deps, ...(options.auditRetentionMs ? { retentionMs: options.auditRetentionMs } : {}) }),
   };
 }

@@ -9,7 +9,7 @@ const t = useTestRedis();
 
 describe('API tokens', () => {
   it('shows a token once and keeps only its hash', async () => {
-    const { token, record } = await t().stores.apiTokens.create('Ada Editor');
+    const { token, record } = await t().stores.apiTokens.create('Ada Editor', { scope: 'editor' });
     expect(token).toMatch(/^nd_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$/);
     expect(record).toMatchObject({ name: 'Ada Editor', hash: hashApiToken(token) });
     const stored = JSON.stringify(await t().redis.hgetall(t().keys.apiTokens));
@@ -18,7 +18,7 @@ describe('API tokens', () => {
   });
 
   it('refuses altered, unknown and malformed tokens', async () => {
-    const { token } = await t().stores.apiTokens.create('ci');
+    const { token } = await t().stores.apiTokens.create('ci', { scope: 'editor' });
     const last = token.at(-1) === 'A' ? 'B' : 'A';
     for (const bad of [`${token.slice(0, -1)}${last}`, token.replace(/^nd_[0-9a-f]{8}/, 'nd_00000000'), 'nd_x', '', `${token} `]) {
       expect(await t().stores.apiTokens.verify(bad), bad).toBeNull();
@@ -26,9 +26,9 @@ describe('API tokens', () => {
   });
 
   it('keeps names unique, lists by name, and revokes by name or id', async () => {
-    const a = await t().stores.apiTokens.create('zeta');
-    const b = await t().stores.apiTokens.create('alpha');
-    await expect(t().stores.apiTokens.create('alpha')).rejects.toBeInstanceOf(ApiTokenExistsError);
+    const a = await t().stores.apiTokens.create('zeta', { scope: 'editor' });
+    const b = await t().stores.apiTokens.create('alpha', { scope: 'editor' });
+    await expect(t().stores.apiTokens.create('alpha', { scope: 'editor' })).rejects.toBeInstanceOf(ApiTokenExistsError);
     expect((await t().stores.apiTokens.all()).map((r) => r.name)).toEqual(['alpha', 'zeta']);
     await t().stores.apiTokens.revoke('alpha');
     await t().stores.apiTokens.revoke(a.record.id);
@@ -36,25 +36,51 @@ describe('API tokens', () => {
     expect(await t().stores.apiTokens.verify(b.token)).toBeNull();
     expect(await t().stores.apiTokens.all()).toEqual([]);
     // The name is free again.
-    await t().stores.apiTokens.create('alpha');
+    await t().stores.apiTokens.create('alpha', { scope: 'editor' });
   });
 
   it('refuses a bad name naming the field, writing nothing', async () => {
     const before = await snapshot(t().redis, t().prefix);
-    await expect(t().stores.apiTokens.create(' ')).rejects.toMatchObject({ problems: [{ path: 'name' }] });
-    await expect(t().stores.apiTokens.create('<script>')).rejects.toMatchObject({ problems: [{ path: 'name' }] });
+    await expect(t().stores.apiTokens.create(' ', { scope: 'editor' })).rejects.toMatchObject({ problems: [{ path: 'name' }] });
+    await expect(t().stores.apiTokens.create('<script>', { scope: 'editor' })).rejects.toMatchObject({ problems: [{ path: 'name' }] });
     expect(await snapshot(t().redis, t().prefix)).toEqual(before);
   });
 
   it('records when a token was last used, at most once a minute', async () => {
     let now = Date.parse('2025-02-13T06:00:00Z');
     const stores = createStores({ redis: t().redis, prefix: t().prefix, now: () => now });
-    const { token } = await stores.apiTokens.create('script');
+    const { token } = await stores.apiTokens.create('script', { scope: 'editor' });
     expect((await stores.apiTokens.verify(token))?.lastUsedAt).toBe('2025-02-13T06:00:00.000Z');
     now += 30_000;
     expect((await stores.apiTokens.verify(token))?.lastUsedAt).toBe('2025-02-13T06:00:00.000Z');
     now += 60_000;
     expect((await stores.apiTokens.verify(token))?.lastUsedAt).toBe('2025-02-13T06:01:30.000Z');
+  });
+});
+
+describe('API token scopes and expiry', () => {
+  it('keeps the scope it was made with; a record from before scopes reads as admin', async () => {
+    const { token, record } = await t().stores.apiTokens.create('scraper', { scope: 'metrics' });
+    expect((await t().stores.apiTokens.verify(token))?.scope).toBe('metrics');
+    const { scope: _scope, ...old } = record;
+    await t().redis.hset(t().keys.apiTokens, record.id, JSON.stringify(old));
+    expect((await t().stores.apiTokens.verify(token))?.scope).toBe('admin');
+  });
+
+  it('stops verifying a token at its expiry, and refuses an expiry in the past, writing nothing', async () => {
+    let now = Date.parse('2025-02-13T06:00:00Z');
+    const stores = createStores({ redis: t().redis, prefix: t().prefix, now: () => now });
+    const { token, record } = await stores.apiTokens.create('temp', { scope: 'read', expiresAt: new Date(now + 3600_000) });
+    expect(record.expiresAt).toBe('2025-02-13T07:00:00.000Z');
+    expect(await stores.apiTokens.verify(token)).not.toBeNull();
+    now += 3600_000;
+    expect(await stores.apiTokens.verify(token)).toBeNull();
+    expect(await stores.apiTokens.get(record.id)).toBeNull();
+    expect((await stores.apiTokens.all()).map((r) => r.name)).toEqual(['temp']); // still listed, as expired
+
+    const before = await snapshot(t().redis, t().prefix);
+    await expect(stores.apiTokens.create('late', { scope: 'read', expiresAt: new Date(now - 1) })).rejects.toMatchObject({ problems: [{ path: 'expires' }] });
+    expect(await snapshot(t().redis, t().prefix)).toEqual(before);
   });
 });
 
@@ -67,11 +93,35 @@ describe('dashboard sessions', () => {
     const keys = await t().redis.keys(`${t().keys.tag}:session:*`);
     expect(keys).toHaveLength(1);
     expect(keys[0]).not.toContain(id);
+    // Redis forgets it after the idle time (2 hours) unless a request comes.
     const ttl = await t().redis.pttl(keys[0] as string);
-    expect(ttl).toBeGreaterThan(11 * 3600_000);
-    expect(ttl).toBeLessThanOrEqual(12 * 3600_000);
+    expect(ttl).toBeGreaterThan(1.9 * 3600_000);
+    expect(ttl).toBeLessThanOrEqual(2 * 3600_000);
     await stores().sessions.delete(id);
     expect(await stores().sessions.get(id)).toBeNull();
+  });
+
+  it('ends after the idle time without a request, and lives on while used, up to its absolute lifetime', async () => {
+    let now = Date.parse('2025-02-13T06:00:00Z');
+    const sessions = createStores({ redis: t().redis, prefix: t().prefix, now: () => now, sessionIdleMs: 2 * 3600_000 }).sessions;
+    const idle = await sessions.create({ kind: 'token', tokenId: 'aaaaaaaa', name: 'a' });
+    const busy = await sessions.create({ kind: 'token', tokenId: 'bbbbbbbb', name: 'b' });
+    for (let hour = 1; hour <= 11; hour++) {
+      now += 3600_000;
+      expect(await sessions.get(busy.id), `hour ${hour}`).not.toBeNull();
+    }
+    expect(await sessions.get(idle.id)).toBeNull(); // 11 hours without a request
+    now += 3600_000; // 12 hours after sign-in, however busy
+    expect(await sessions.get(busy.id)).toBeNull();
+  });
+
+  it('a new sign-in to an account ends its previous session; other accounts keep theirs', async () => {
+    const first = await stores().sessions.create({ kind: 'password' });
+    const other = await stores().sessions.create({ kind: 'token', tokenId: 'cccccccc', name: 'c' });
+    const second = await stores().sessions.create({ kind: 'password' });
+    expect(await stores().sessions.get(first.id)).toBeNull();
+    expect(await stores().sessions.get(second.id)).not.toBeNull();
+    expect(await stores().sessions.get(other.id)).not.toBeNull();
   });
 
   it('knows nothing of made-up ids', async () => {

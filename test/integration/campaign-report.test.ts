@@ -70,9 +70,14 @@ describe('campaign report', () => {
       opens: { human: 1, machine: 1 },
     });
 
+    // What the return path counted for the campaign (its store's counters) shows in the report.
+    await h.app.redis.hset(h.app.stores.keys.campaign(campaign.id), { 'ret:hard': 2, 'ret:soft': 3, 'ret:complaint': 1, 'ret:unsubscribe': 4 });
+    const withReturns = (await h.api(token, { url: `/api/campaigns/${campaign.id}/report` })).json();
+    expect(withReturns).toEqual({ ...report, bounces: { hard: 2, soft: 3 }, complaints: 1, unsubscribes: { oneClick: 1, mailto: 4, page: 1 } });
+
     const cli = await runNewsdesk(['campaign', 'report', campaign.id, '--json'], { env: { PATH: process.env.PATH, ...h.env } });
     expect(cli.code, cli.stderr).toBe(0);
-    expect(JSON.parse(cli.stdout)).toEqual(report);
+    expect(JSON.parse(cli.stdout)).toEqual(withReturns);
     const text = await runNewsdesk(['campaign', 'report', campaign.id], { env: { PATH: process.env.PATH, ...h.env } });
     expect(text.stdout).toContain('clicks 3 human, 1 machine');
     expect(text.stdout).toContain(tracking?.links[linkOf(sponsor)]?.url);

@@ -55,7 +55,7 @@ describe('campaigns across worker processes', () => {
     expect((await deliveries()).stdout).toBe(
       `The delivery records of ${c.id} were removed after the retention period (DELIVERY_RETENTION_DAYS); its counts remain (newsdesk campaign status ${c.id}).\n`,
     );
-  });
+  }, 60_000); // two workers and six CLI runs: room for a busy machine
 
   it('a worker stopped with SIGTERM mid-campaign finishes what it holds and exits 0; the next one repeats nothing', async () => {
     p = await startPipeline({

@@ -27,20 +27,20 @@ const newsdesk = (args: string[]) => runNewsdesk(args, { env: { ...process.env, 
 
 describe('newsdesk tokens', () => {
   it('prints a token once, lists tokens without it, revokes by name', async () => {
-    const created = await newsdesk(['tokens', 'create', 'ci bot']);
+    const created = await newsdesk(['tokens', 'create', 'ci bot', '--scope', 'editor']);
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
     expect(token).toMatch(/^nd_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$/);
-    expect(created.stderr).toMatch(/^Created token "ci bot" \(id [0-9a-f]{8}\)\. It is shown only now/);
-    expect(await t().stores.apiTokens.verify(token)).toMatchObject({ name: 'ci bot' });
+    expect(created.stderr).toMatch(/^Created editor token "ci bot" \(id [0-9a-f]{8}\)\. It is shown only now/);
+    expect(await t().stores.apiTokens.verify(token)).toMatchObject({ name: 'ci bot', scope: 'editor' });
 
     const ls = await newsdesk(['tokens', 'ls', '--json']);
-    expect(JSON.parse(ls.stdout)).toEqual([expect.objectContaining({ name: 'ci bot' })]);
+    expect(JSON.parse(ls.stdout)).toEqual([expect.objectContaining({ name: 'ci bot', scope: 'editor', lastUsedAt: expect.any(String) })]);
     expect(ls.stdout).not.toContain(token.slice(12));
     expect(ls.stdout).not.toContain('hash');
-    expect(ls.stderr).toBe('1 token.\n');
+    expect(ls.stderr).toBe('1 token. Last use is recorded at most once a minute.\n');
 
-    const again = await newsdesk(['tokens', 'create', 'ci bot']);
+    const again = await newsdesk(['tokens', 'create', 'ci bot', '--scope', 'editor']);
     expect(again).toMatchObject({ code: 1, stderr: 'error: a token named "ci bot" already exists; revoke it first or pick another name\n' });
 
     const revoked = await newsdesk(['tokens', 'revoke', 'ci bot']);
@@ -48,6 +48,22 @@ describe('newsdesk tokens', () => {
     expect(revoked.stdout).toMatch(/^Revoked token "ci bot"/);
     expect(await t().stores.apiTokens.verify(token)).toBeNull();
     expect((await newsdesk(['tokens', 'revoke', 'ci bot'])).stderr).toBe('error: token not found: ci bot\n');
+  });
+
+  it('needs a scope, takes an expiry, and shows scope, expiry and last use', async () => {
+    const bare = await newsdesk(['tokens', 'create', 'scraper']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/--scope <scope>' not specified/);
+    const bad = await newsdesk(['tokens', 'create', 'scraper', '--scope', 'root']);
+    expect(bad.stderr).toMatch(/Allowed choices are admin, editor, read, metrics/);
+    expect((await newsdesk(['tokens', 'create', 'scraper', '--scope', 'metrics', '--expires', 'soon'])).stderr).toMatch(/"soon" is not a duration such as/);
+    expect(await t().stores.apiTokens.all()).toEqual([]);
+
+    const created = await newsdesk(['tokens', 'create', 'scraper', '--scope', 'metrics', '--expires', '90d', '--json']);
+    const { expiresAt } = JSON.parse(created.stdout) as { expiresAt: string };
+    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(89 * 86_400_000);
+    const ls = await newsdesk(['tokens', 'ls']);
+    expect(ls.stdout).toMatch(/^ID\s+NAME\s+SCOPE\s+CREATED\s+EXPIRES\s+LAST USED\n[0-9a-f]{8}\s+scraper\s+metrics\s+\S+\s+\S+Z\s+-\n1 token\./);
   });
 });
 

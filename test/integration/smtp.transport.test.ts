@@ -142,7 +142,7 @@ describe.each(clients)('SMTP transport (%s client)', (client) => {
     const smtp = await server({ auth: { user: 'news', pass: 'right' } });
     const t = transport({ url: smtp.url.replace(':right@', ':wrong@') });
     const err = await t.verify().then(() => undefined, (e: Error) => e);
-    expect(err?.message).toMatch(/^cannot use SMTP server smtp:\/\/127\.0\.0\.1:\d+: .*535/);
+    expect(err?.message).toMatch(/^SMTP server smtp:\/\/127\.0\.0\.1:\d+ refused the login \(.*535.*\): check the user and password in SMTP_URL/);
     expect(err?.message).not.toContain('wrong');
   });
 

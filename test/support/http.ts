@@ -3,13 +3,14 @@
  * server, optionally the workers, and `buildServer` driven with `inject`.
  */
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { ApiTokenScope } from '../../src/domain/api-token.schema.ts';
 import { buildServer, type ServerOptions } from '../../src/http/server.ts';
 import { type Pipeline, type PipelineOptions, startPipeline } from './pipeline.ts';
 
 export interface HttpHarness extends Pipeline {
   server: FastifyInstance;
-  /** A fresh API token (created in the store, as `newsdesk tokens create` does). */
-  token(name?: string): Promise<string>;
+  /** A fresh API token (created in the store, as `newsdesk tokens create` does); `admin` scope unless told. */
+  token(name?: string, scope?: ApiTokenScope): Promise<string>;
   /** `inject` with `Authorization: Bearer <token>`. */
   api(token: string, opts: InjectOptions): Promise<LightMyRequestResponse>;
 }
@@ -21,8 +22,8 @@ export async function startHttp(opts: PipelineOptions & { server?: ServerOptions
   return {
     ...pipeline,
     server,
-    async token(name) {
-      return (await pipeline.app.stores.apiTokens.create(name ?? `test token ${++n}`)).token;
+    async token(name, scope = 'admin') {
+      return (await pipeline.app.stores.apiTokens.create(name ?? `test token ${++n}`, { scope })).token;
     },
     api(token, inject) {
       return server.inject({ ...inject, headers: { ...inject.headers, authorization: `Bearer ${token}` } });

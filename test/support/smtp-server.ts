@@ -71,6 +71,8 @@ export interface TestSmtpServerOptions {
   authMethods?: ('PLAIN' | 'LOGIN')[];
   /** Answer EHLO with 500 "not recognized", like a server that only knows HELO. Default false. */
   refuseEhlo?: boolean;
+  /** Key and certificate (PEM) for smtps and STARTTLS. Default smtp-server's self-signed test certificate. */
+  tls?: { key: string; cert: string };
 }
 
 export interface TestSmtpServer {
@@ -167,6 +169,7 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
     disableReverseLookup: true,
     hidePIPELINING: options.hidePipelining ?? false,
     ...(options.size ? { size: options.size } : {}),
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
     closeTimeout: 1_000,
     onConnect(session, callback) {
       const connection = ++connections;

@@ -23,7 +23,12 @@ export interface WorkerProcess {
 
 /** Starts `newsdesk worker [args]` with exactly `env` (plus PATH) and debug logs. */
 export function spawnWorker(env: Record<string, string>, args: string[] = []): WorkerProcess {
-  const child = spawn(process.execPath, [repoPath('bin/newsdesk.js'), 'worker', ...args], {
+  return spawnNewsdesk(env, ['worker', ...args]);
+}
+
+/** Starts any long-running `newsdesk <args>` (`serve --with-workers`…) the same way. */
+export function spawnNewsdesk(env: Record<string, string>, args: string[]): WorkerProcess {
+  const child = spawn(process.execPath, [repoPath('bin/newsdesk.js'), ...args], {
     env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'debug' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

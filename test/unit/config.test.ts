@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEV_SECRET, loadConfig } from '../../src/config.ts';
 
+const STRONG = 'Qm9vdHN0cmFwIGEgc3Ryb25nIHNlY3JldCBoZXJl';
+
 describe('loadConfig', () => {
   it('runs on embedded defaults with nothing set', () => {
     const c = loadConfig({});
@@ -17,10 +19,22 @@ describe('loadConfig', () => {
     expect(c.publicUrl).toBe('https://news.example.com');
   });
 
-  it('puts the signing secret first and accepts the previous one', () => {
-    const c = loadConfig({ NEWSDESK_SECRET: 'a'.repeat(32), NEWSDESK_SECRET_PREVIOUS: 'b'.repeat(32) });
-    expect(c.secrets).toEqual(['a'.repeat(32), 'b'.repeat(32)]);
+  it('puts the signing secret first and accepts several previous ones', () => {
+    const [now, old1, old2] = [STRONG, `${STRONG}-2`, `older-${STRONG}`];
+    const c = loadConfig({ NEWSDESK_SECRET: now, NEWSDESK_SECRET_PREVIOUS: `${old1}, ${old2}` });
+    expect(c.secrets).toEqual([now, old1, old2]);
     expect(c.devSecret).toBe(false);
+  });
+
+  it('refuses the development key and weak secrets, whatever NODE_ENV says, as the secret or a previous one', () => {
+    for (const NODE_ENV of ['development', 'test', 'production']) {
+      expect(() => loadConfig({ NODE_ENV, NEWSDESK_SECRET: DEV_SECRET })).toThrow(/NEWSDESK_SECRET: is the public development key/);
+      expect(() => loadConfig({ NODE_ENV, NEWSDESK_SECRET: 'short-secret' })).toThrow(/NEWSDESK_SECRET: must be at least 32 characters/);
+      expect(() => loadConfig({ NODE_ENV, NEWSDESK_SECRET: 'ab'.repeat(20) })).toThrow(/NEWSDESK_SECRET: has only 2 different characters/);
+      expect(() => loadConfig({ NODE_ENV, NEWSDESK_SECRET: STRONG, NEWSDESK_SECRET_PREVIOUS: `${STRONG}-old,${DEV_SECRET}` })).toThrow(
+        /NEWSDESK_SECRET_PREVIOUS\.1: is the public development key/,
+      );
+    }
   });
 
   it('names every bad variable at once', () => {

@@ -1,6 +1,8 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CampaignId } from '../../src/domain/campaign.schema.ts';
 import { CONFIRM_TOKEN_MAX_AGE_MS, signToken, verifyToken, type TokenPayload } from '../../src/domain/token.ts';
+import { keyIdOf } from '../../src/domain/signing-secret.ts';
 import { MAX_PATH_PARAM_CHARS } from '../../src/http/validation.ts';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0001';
@@ -73,6 +75,30 @@ describe('signToken / verifyToken', () => {
     expect(verifyToken(old, [SECRET, PREVIOUS])).toEqual(payload);
     expect(verifyToken(old, [SECRET])).toBeNull();
     expect(verifyToken(signToken(payload, SECRET), [SECRET, PREVIOUS])).toEqual(payload);
+  });
+
+  it('names its key, so a rotation with several previous keys checks each token against its own', () => {
+    const older = 'an-even-older-secret-that-is-long-enough';
+    const token = signToken(payload, PREVIOUS);
+    expect(token.split('.')[4]).toBe(keyIdOf(PREVIOUS));
+    expect(verifyToken(token, [SECRET, PREVIOUS, older])).toEqual(payload);
+    expect(verifyToken(signToken(payload, older), [SECRET, PREVIOUS, older])).toEqual(payload);
+    // The key id is covered by the MAC: pointing it at another key fails.
+    const parts = token.split('.');
+    parts[4] = keyIdOf(SECRET);
+    expect(verifyToken(parts.join('.'), [SECRET, PREVIOUS, older])).toBeNull();
+  });
+
+  it('still accepts tokens mailed before key ids, signed with any key of the rotation', () => {
+    // The form links had before key ids: the same fields and MAC, no key id.
+    const legacy = (secret: string) => {
+      const body = ['uc', payload.subscriberId.toString(36), payload.scope.id, payload.issuedAt.toString(36)].join('.');
+      const mac = createHmac('sha256', secret).update('newsdesk-token-v1\n').update(body).digest().subarray(0, 16).toString('base64url');
+      return `${body}.${mac}`;
+    };
+    expect(verifyToken(legacy(SECRET), [SECRET])).toEqual(payload);
+    expect(verifyToken(legacy(PREVIOUS), [SECRET, PREVIOUS])).toEqual(payload);
+    expect(verifyToken(legacy(PREVIOUS), [SECRET])).toBeNull();
   });
 
   it('expires confirmation links when asked to', () => {

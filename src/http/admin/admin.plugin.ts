@@ -1,8 +1,10 @@
 /**
  * The dashboard under `/admin`: server-rendered pages with a little script, for an editor on
  * deadline. Sign in with an API token or the admin password; the session is an httpOnly,
- * SameSite=Strict cookie (path /admin) backed by Redis; every form carries a CSRF token bound
- * to the session. Bull Board sits behind the same sign-in at `/admin/queues`.
+ * SameSite=Strict cookie (path /admin, or a `__Host-` cookie under https) backed by Redis; every
+ * form carries a CSRF token bound to the session. What a session may do is its role: `admin` for
+ * the password, the token's scope otherwise (a `read` session only looks). Bull Board sits behind
+ * the same sign-in at `/admin/queues`; the audit log at `/admin/audit` (admins).
  */
 import { createHmac } from 'node:crypto';
 import cookie from '@fastify/cookie';
@@ -16,7 +18,9 @@ import { describeError } from '../http-errors.ts';
 import { html } from '../html.ts';
 import { adminAssets } from './assets.ts';
 import { adminCampaignRoutes } from './campaigns.routes.ts';
-import { CSRF_COOKIE, csrfUserInfo } from './csrf.ts';
+import { isReadMethod, scopeAllows } from '../../domain/access.ts';
+import { adminAuditRoutes } from './audit.routes.ts';
+import { adminCookies, csrfUserInfo } from './csrf.ts';
 import { flash, problemList, sendAdminPage } from './layout.ts';
 import { adminListRoutes } from './lists.routes.ts';
 import { adminReportRoutes } from './report.routes.ts';
@@ -32,18 +36,20 @@ export interface AdminPluginOptions {
   outboxDir: string | undefined;
 }
 
-export const SESSION_COOKIE = 'newsdesk_session';
-
 export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (server, opts) => {
   const { app } = opts;
   const secure = app.config.publicUrl.startsWith('https:');
+  const cookies = adminCookies(secure);
   // Separate keys per use, derived from the one secret: a cookie signature is never a valid CSRF key.
   const derive = (purpose: string) => createHmac('sha256', app.config.secrets[0] as string).update(`newsdesk-${purpose}`).digest('base64url');
+  // Sessions opened with the password carry this; a changed NEWSDESK_ADMIN_PASSWORD ends them.
+  const password = app.config.http.adminPassword;
+  const passwordStamp = password === undefined ? undefined : createHmac('sha256', derive('admin-password')).update(password).digest('base64url').slice(0, 22);
 
   await server.register(cookie, { secret: derive('cookie') });
   await server.register(csrf, {
-    cookieKey: CSRF_COOKIE,
-    cookieOpts: { path: '/admin', sameSite: 'strict', httpOnly: true, secure, signed: true },
+    cookieKey: cookies.csrf,
+    cookieOpts: { path: cookies.path, sameSite: 'strict', httpOnly: true, secure, signed: true },
     getUserInfo: csrfUserInfo,
     csrfOpts: { hmacKey: derive('csrf') },
     getToken: (req) => (req.body as { _csrf?: string } | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined),
@@ -52,16 +58,21 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (server
   await server.register(formbody, { bodyLimit: 2 * 1024 * 1024 });
 
   server.addHook('onRequest', async (req) => {
-    const id = req.cookies[SESSION_COOKIE];
+    const id = req.cookies[cookies.session];
     if (!id) return;
     const session = await app.stores.sessions.get(id);
     if (!session) return;
     if (session.subject.kind === 'token') {
-      // Revoking a token ends the sessions it opened.
-      if (!(await app.stores.apiTokens.get(session.subject.tokenId))) return;
-      req.adminSession = { id, session, who: session.subject.name };
+      // Revoking (or the expiry of) a token ends the sessions it opened; its scope is read afresh.
+      const token = await app.stores.apiTokens.get(session.subject.tokenId);
+      if (!token || token.scope === 'metrics') return;
+      req.adminSession = { id, session, who: session.subject.name, role: token.scope };
     } else {
-      req.adminSession = { id, session, who: 'admin' };
+      if (passwordStamp === undefined || session.subject.stamp !== passwordStamp) {
+        await app.stores.sessions.delete(id);
+        return;
+      }
+      req.adminSession = { id, session, who: 'admin', role: 'admin' };
     }
   });
 
@@ -83,7 +94,7 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (server
   });
 
   await server.register(adminAssets);
-  await server.register(signInRoutes, { app, secure, sessionCookie: SESSION_COOKIE });
+  await server.register(signInRoutes, { app, secure, cookies, passwordStamp });
 
   // Everything below needs a signed-in editor.
   await server.register(async (guarded) => {
@@ -99,18 +110,29 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (server
       await pages.register(multipart, { attachFieldsToBody: 'keyValues', limits: { files: 1, fileSize: 1024 * 1024, fields: 50 } });
       // After the body is parsed (the token travels in it), before any handler changes anything.
       pages.addHook('preValidation', (req, reply, done) => {
-        if (req.method === 'GET' || req.method === 'HEAD') return done();
+        if (isReadMethod(req.method)) return done();
         pages.csrfProtection(req, reply, done);
+      });
+      // A `read` session looks only: its posts end here, before any handler runs.
+      pages.addHook('onRequest', async (req, reply) => {
+        const session = req.adminSession;
+        if (!session || isReadMethod(req.method) || scopeAllows(session.role, { area: req.routeOptions.config?.access ?? 'content', write: true })) return;
+        return sendAdminPage(
+          reply,
+          { title: 'Not allowed', section: 'none' },
+          html`<h1>Not allowed</h1><p>Your sign-in (${session.role}) can look but not change this.</p><p><a href="/admin/campaigns">Campaigns</a></p>`,
+          403,
+        );
       });
       await pages.register(adminCampaignRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates, outbox: opts.outboxDir !== undefined });
       await pages.register(adminListRoutes, { app, outbox: opts.outboxDir !== undefined });
       await pages.register(adminReportRoutes, { app, outbox: opts.outboxDir !== undefined });
       if (opts.outboxDir !== undefined) await pages.register(adminOutboxRoutes, { dir: opts.outboxDir });
+      await pages.register(adminAuditRoutes, { app, outbox: opts.outboxDir !== undefined });
       pages.get('/', async (_req, reply) => reply.redirect('/admin/campaigns', 303));
     });
 
-    // Bull Board's own API calls carry no CSRF token; the SameSite=Strict session cookie keeps
-    // other sites from making them.
-    await guarded.register(bullBoardPlugin, { app, prefix: '/queues' });
+    // Bull Board: full for admins, read-only for the others; see queues.ts for its guard.
+    await guarded.register(bullBoardPlugin, { app });
   });
 };

@@ -37,6 +37,13 @@ export interface DetailData {
   skipped: (Delivery & { email: string | null })[];
   csrf: string;
   flash?: SafeHtml | undefined;
+  /** A `read` session: no pause, resume, cancel or reschedule controls (the server refuses them anyway). */
+  readOnly?: boolean;
+}
+
+/** A rate as a percentage, two decimals below 1 % (complaint rates live there). */
+function percent(rate: number): string {
+  return `${(rate * 100).toFixed(rate < 0.01 ? 2 : 1)} %`;
 }
 
 export function campaignDetailView(d: DetailData): SafeHtml {
@@ -44,7 +51,7 @@ export function campaignDetailView(d: DetailData): SafeHtml {
   const action = (name: string, label: string, cls = 'secondary', confirm?: string) =>
     html`<form class="inline" method="post" action="/admin/campaigns/${c.id}/${name}"${confirm ? html` data-confirm="${confirm}"` : ''}>
 <input type="hidden" name="_csrf" value="${d.csrf}"><button class="${cls}" type="submit">${label}</button></form>`;
-  const actions = [
+  const actions = d.readOnly ? [] : [
     c.status === 'sending' && action('pause', 'Pause'),
     c.status === 'paused' && action('resume', 'Resume', ''),
     !isFinal(c.status) && action('cancel', 'Cancel campaign', 'danger', 'Cancel this campaign? Nothing more will be sent.'),
@@ -58,6 +65,7 @@ export function campaignDetailView(d: DetailData): SafeHtml {
   return html`${d.flash}
 <section data-campaign="${c.id}" data-status="${c.status}" data-reload-on-change>
 <div class="row"><h1>${c.subject}</h1>${statusBadge(c.status)}<span class="spacer"></span>${actions}<a class="button secondary" href="/admin/campaigns/${c.id}/report">Report</a></div>
+${c.status === 'paused' && c.pauseReason && html`<p class="card" data-field="pause-reason"><strong>Paused by newsdesk:</strong> ${c.pauseReason}. Resume once the setting is fixed.</p>`}
 <div class="row">${progressBar(c, { wide: true })}<span class="muted">rate <span data-field="rate">${d.p.rate > 0 ? `${Math.round(d.p.rate)}/s` : '–'}</span>,
 ETA <span data-field="eta">${d.p.etaSeconds === undefined ? '–' : `${Math.ceil(d.p.etaSeconds)} s`}</span></span></div>
 <div class="stats">
@@ -74,14 +82,22 @@ ${stat('pending', 'pending', c.counts.pending)}${stat('total', 'recipients', c.c
 <dt>Started</dt><dd>${localTime(c.startedAt)}</dd>
 <dt>Finished</dt><dd>${localTime(c.finishedAt)}</dd>
 ${c.error && html`<dt>Error</dt><dd>${c.error}</dd>`}
+${d.p.returns.breaker && html`<dt>Paused by</dt><dd>the reputation breaker: ${d.p.returns.breaker}</dd>`}
 ${d.p.deliveryRecordsUntil && html`<dt>Delivery records</dt><dd>kept until ${localTime(d.p.deliveryRecordsUntil)}</dd>`}
 ${d.p.deliveryRecordsRemoved && html`<dt>Delivery records</dt><dd>removed after the retention period (<code>DELIVERY_RETENTION_DAYS</code>); the counts above remain</dd>`}
 </dl></div>
-${c.status === 'scheduled' && html`<h2>Reschedule</h2>
+${c.status === 'scheduled' && !d.readOnly && html`<h2>Reschedule</h2>
 <form class="card row" method="post" action="/admin/campaigns/${c.id}/reschedule" data-send-time>
 <input type="hidden" name="_csrf" value="${d.csrf}"><input type="hidden" name="when" value="at"><input type="hidden" name="at" value="">
 <label class="check">New start (<span data-tz>your time zone</span>)</label><input type="datetime-local" name="local" required>
 <button type="submit">Reschedule</button></form>`}
+<h2>Returns</h2>
+${d.p.returns.warnings.map((w) => html`<p class="flash error" role="alert">${w}</p>`)}
+<div class="stats">
+${stat('hard', `hard bounces (${percent(d.p.returns.hardBounceRate)})`, d.p.returns.hardBounces)}${stat('soft', 'soft bounces', d.p.returns.softBounces)}
+${stat('complaints', `complaints (${percent(d.p.returns.complaintRate)})`, d.p.returns.complaints)}${stat('unsubscribes', 'unsubscribes', d.p.returns.unsubscribes)}
+${stat('sender-blocks', 'blocks about the sender', d.p.returns.senderBlocks)}
+</div>
 <h2>Failures</h2>
 ${d.failures.length
   ? html`<table><thead><tr><th>Recipient</th><th>SMTP reply</th><th>When</th></tr></thead><tbody>${deliveryRows(d.failures)}</tbody></table>`

@@ -10,6 +10,7 @@ import { ListId } from '../../domain/list.schema.ts';
 import { SendTime } from '../../domain/send-time.ts';
 import { EmailAddress } from '../../domain/subscriber.schema.ts';
 import { lintProblems } from '../../composer/lint.ts';
+import { audit } from '../audit.ts';
 import { type ComposedInput, composeEditionInput, sampleCopy } from '../edition-input.ts';
 import type { SafeHtml } from '../html.ts';
 import { campaignDetailView, campaignListView, editorView, previewView } from './campaign.views.ts';
@@ -54,7 +55,7 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
   const server = instance.withTypeProvider<ZodTypeProvider>();
   const frame = (req: FastifyRequest, reply: FastifyReply, title: string, section: 'campaigns' | 'new') => {
     const csrf = csrfToken(req, reply);
-    return { csrf, frame: { title, section, csrf, who: req.adminSession?.who ?? '', outbox: opts.outbox } };
+    return { csrf, frame: { title, section, csrf, who: req.adminSession?.who ?? '', audit: req.adminSession?.role === 'admin', outbox: opts.outbox } };
   };
   const compose = (text: string) => composeEditionInput(text, { newsletterDirs: opts.newsletterDirs, templates: opts.templates });
 
@@ -140,6 +141,7 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
     if (!composed) return reply;
     const outcome = await app.service.testSendContent(composed, req.body.to);
     req.log.info({ to: req.body.to, status: outcome.status, who: req.adminSession?.who }, 'dashboard test send');
+    await audit(app, req, { action: 'campaign.test', detail: { to: req.body.to, status: outcome.status, subject: composed.edition.subject } });
     const notice =
       outcome.status === 'sent'
         ? flash('ok', `Test copy sent to ${req.body.to}: ${outcome.response}`)
@@ -164,6 +166,7 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
     if (problems.length) return renderPreview(req, reply, text, composed, { problems, selected: lists, status: 400 });
     const campaign = await app.service.create({ compiled: composed.compiled, newsletter: composed.newsletter, subject: composed.edition.subject, lists, at });
     req.log.info({ campaign: campaign.id, lists, at: campaign.scheduledAt, who: req.adminSession?.who }, 'campaign created from the dashboard');
+    await audit(app, req, { action: 'campaign.create', target: campaign.id, detail: { lists: campaign.lists.join(','), scheduledAt: campaign.scheduledAt } });
     return reply.redirect(`/admin/campaigns/${campaign.id}`, 303);
   });
 
@@ -176,12 +179,13 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
     const people = await app.stores.subscribers.getMany([...failed, ...skipped].map((d) => d.subscriberId));
     const withEmail = <T extends { subscriberId: number }>(rows: T[], offset: number) => rows.map((d, i) => ({ ...d, email: people[offset + i]?.emailDisplay ?? null }));
     const { csrf, frame: f } = frame(req, reply, p.campaign.subject, 'campaigns');
-    return sendAdminPage(reply, f, campaignDetailView({ p, failures: withEmail(failed, 0), skipped: withEmail(skipped, failed.length), csrf }));
+    return sendAdminPage(reply, f, campaignDetailView({ p, failures: withEmail(failed, 0), skipped: withEmail(skipped, failed.length), csrf, readOnly: req.adminSession?.role === 'read' }));
   });
 
   for (const action of ['pause', 'resume', 'cancel'] as const) {
     server.post(`/campaigns/:id/${action}`, { schema: { params: IdParams } }, async (req, reply) => {
       await app.service[action](req.params.id);
+      await audit(app, req, { action: `campaign.${action}`, target: req.params.id });
       req.log.info({ campaign: req.params.id, action, who: req.adminSession?.who }, `campaign ${action} from the dashboard`);
       return reply.redirect(`/admin/campaigns/${req.params.id}`, 303);
     });
@@ -191,7 +195,8 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
     '/campaigns/:id/reschedule',
     { schema: { params: IdParams, body: z.object({ at: SendTime }) } },
     async (req, reply) => {
-      await app.service.reschedule(req.params.id, req.body.at);
+      const campaign = await app.service.reschedule(req.params.id, req.body.at);
+      await audit(app, req, { action: 'campaign.reschedule', target: campaign.id, detail: { scheduledAt: campaign.scheduledAt } });
       return reply.redirect(`/admin/campaigns/${req.params.id}`, 303);
     },
   );

@@ -4,14 +4,17 @@
  * signing in) is refused.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiTokenScope } from '../../domain/api-token.schema.ts';
 import type { Session } from '../../store/session.store.ts';
 
 /** A signed-in editor. */
 export interface AdminSession {
   id: string;
   session: Session;
-  /** For the header: "admin" (password) or the token's name. */
+  /** For the header and the audit log: "admin" (password) or the token's name. */
   who: string;
+  /** What they may do: `admin` for the password, the token's scope otherwise (never `metrics`). */
+  role: ApiTokenScope;
 }
 
 declare module 'fastify' {
@@ -27,7 +30,12 @@ declare module 'fastify' {
   }
 }
 
-export const CSRF_COOKIE = 'newsdesk_csrf';
+/** The cookies' names and path: `__Host-` names under https, so no subdomain can set or shadow them. */
+export function adminCookies(secure: boolean): { session: string; csrf: string; path: string } {
+  return secure
+    ? { session: '__Host-newsdesk_session', csrf: '__Host-newsdesk_csrf', path: '/' }
+    : { session: 'newsdesk_session', csrf: 'newsdesk_csrf', path: '/admin' };
+}
 
 /** What tokens are bound to. */
 export const csrfUserInfo = (req: FastifyRequest): string => req.adminSession?.id ?? 'signed-out';

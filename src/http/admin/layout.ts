@@ -4,7 +4,7 @@ import { type Campaign, type CampaignStatus, progressOf } from '../../domain/cam
 import { formatProblem, type InputProblem } from '../../domain/errors.ts';
 import { html, type SafeHtml } from '../html.ts';
 
-export type Section = 'campaigns' | 'new' | 'lists' | 'queues' | 'outbox' | 'none';
+export type Section = 'campaigns' | 'new' | 'lists' | 'queues' | 'outbox' | 'audit' | 'none';
 
 export interface Frame {
   title: string;
@@ -15,6 +15,8 @@ export interface Frame {
   who?: string;
   /** Shows the Outbox link (dev mode only). */
   outbox?: boolean;
+  /** Shows the Audit link (admins only). */
+  audit?: boolean;
 }
 
 /**
@@ -35,6 +37,7 @@ export function layout(frame: Frame, body: SafeHtml): string {
   ${link('lists', '/admin/lists', 'Lists')}
   ${link('queues', '/admin/queues', 'Queues')}
   ${frame.outbox && link('outbox', '/admin/outbox', 'Outbox')}
+  ${frame.audit && link('audit', '/admin/audit', 'Audit')}
 </nav>
 <form class="signout" method="post" action="/admin/logout"><input type="hidden" name="_csrf" value="${frame.csrf}">
   <span class="who">${frame.who}</span> <button class="link" type="submit">Sign out</button></form>`
@@ -47,17 +50,20 @@ export function layout(frame: Frame, body: SafeHtml): string {
 <main>${body}</main></body></html>`.value;
 }
 
+/** The headers of every dashboard page, ours and Bull Board's. */
+export const ADMIN_PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': ADMIN_CSP,
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'same-origin',
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+};
+
 /** Sends a dashboard page with its security headers. */
 export function sendAdminPage(reply: FastifyReply, frame: Frame, body: SafeHtml, status = 200): FastifyReply {
   return reply
     .code(status)
-    .headers({
-      'content-security-policy': ADMIN_CSP,
-      'x-frame-options': 'DENY',
-      'referrer-policy': 'same-origin',
-      'x-content-type-options': 'nosniff',
-      'cache-control': 'no-store',
-    })
+    .headers(ADMIN_PAGE_HEADERS)
     .type('text/html; charset=utf-8')
     .send(layout(frame, body));
 }

@@ -20,6 +20,6 @@ export const adminListRoutes: FastifyPluginAsync<{ app: App; outbox: boolean }> 
       : html`<h1>Lists</h1><div class="card"><p>No lists yet. Create one with <code>newsdesk lists create daily --newsletter daily</code>
 or <code>POST /api/lists</code>.</p></div>`;
     const csrf = csrfToken(req, reply);
-    return sendAdminPage(reply, { title: 'Lists', section: 'lists', csrf, who: req.adminSession?.who ?? '', outbox }, body);
+    return sendAdminPage(reply, { title: 'Lists', section: 'lists', csrf, who: req.adminSession?.who ?? '', audit: req.adminSession?.role === 'admin', outbox }, body);
   });
 };

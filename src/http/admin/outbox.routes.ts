@@ -26,7 +26,7 @@ ${entries.length
 <td>${localTime(e.savedAt.toISOString())}</td><td class="num">${(e.size / 1024).toFixed(1)} KB</td></tr>`,
     )}</tbody></table>`
   : html`<div class="card"><p>Nothing captured yet. Send a campaign or a test copy.</p></div>`}`;
-    return sendAdminPage(reply, { title: 'Outbox', section: 'outbox', csrf: csrfToken(req, reply), who: req.adminSession?.who ?? '', outbox: true }, body);
+    return sendAdminPage(reply, { title: 'Outbox', section: 'outbox', csrf: csrfToken(req, reply), who: req.adminSession?.who ?? '', audit: req.adminSession?.role === 'admin', outbox: true }, body);
   });
 
   server.get(
@@ -59,7 +59,7 @@ ${entries.length
 ${typeof m.html === 'string' ? emailFrame(m.html, 'message-frame', 'The HTML part') : html`<p class="muted">No HTML part.</p>`}
 <h2>Text part</h2>
 <pre class="text">${m.text ?? ''}</pre>`;
-      return sendAdminPage(reply, { title: m.subject ?? 'Message', section: 'outbox', csrf: csrfToken(req, reply), who: req.adminSession?.who ?? '', outbox: true }, body);
+      return sendAdminPage(reply, { title: m.subject ?? 'Message', section: 'outbox', csrf: csrfToken(req, reply), who: req.adminSession?.who ?? '', audit: req.adminSession?.role === 'admin', outbox: true }, body);
     },
   );
 };

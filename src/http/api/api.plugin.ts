@@ -8,6 +8,7 @@ import type { App } from '../../app.ts';
 import type { TemplateCache } from '../../composer/templates.ts';
 import { NewsdeskError } from '../../domain/errors.ts';
 import { jsonErrorHandler } from '../http-errors.ts';
+import { auditRoutes } from './audit.routes.ts';
 import { bearerAuth } from './auth.ts';
 import { campaignRoutes } from './campaigns.routes.ts';
 import { editionRoutes } from './editions.routes.ts';
@@ -52,4 +53,5 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (server, op
   await server.register(subscriberApiRoutes, { app });
   await server.register(editionRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates });
   await server.register(campaignRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates });
+  await server.register(auditRoutes, { app });
 };

@@ -13,6 +13,7 @@ import { ListId } from '../../domain/list.schema.ts';
 import { SendTime } from '../../domain/send-time.ts';
 import { EmailAddress } from '../../domain/subscriber.schema.ts';
 import { lintProblems } from '../../composer/lint.ts';
+import { audit } from '../audit.ts';
 import { composeEditionInput } from '../edition-input.ts';
 import { EditionBody } from './editions.routes.ts';
 import { statusBody } from '../../queue/campaign.service.ts';
@@ -70,6 +71,7 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       if (!report.ok) throw new ValidationError('edition_lint_failed', 'edition', lintProblems(report).map((p) => ({ ...p, path: p.path ? `edition.${p.path}` : 'edition' })));
       const campaign = await app.service.create({ compiled, newsletter, subject: edition.subject, lists: req.body.lists, at: req.body.at });
       req.log.info({ campaign: campaign.id, lists: campaign.lists, at: campaign.scheduledAt, token: req.apiToken?.name }, 'campaign created');
+      await audit(app, req, { action: 'campaign.create', target: campaign.id, detail: { lists: campaign.lists.join(','), scheduledAt: campaign.scheduledAt } });
       return reply.code(201).send({ ...campaign, lint: report });
     },
   );
@@ -81,7 +83,11 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
   server.post(
     '/campaigns/:id/reschedule',
     { schema: { tags: ['campaigns'], summary: 'Move the start of a scheduled campaign', params: IdParams, body: z.strictObject({ at: SendTime }) } },
-    async (req) => app.service.reschedule(req.params.id, req.body.at),
+    async (req) => {
+      const campaign = await app.service.reschedule(req.params.id, req.body.at);
+      await audit(app, req, { action: 'campaign.reschedule', target: campaign.id, detail: { scheduledAt: campaign.scheduledAt } });
+      return campaign;
+    },
   );
 
   for (const action of ['pause', 'resume', 'cancel'] as const) {
@@ -89,6 +95,7 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
     server.post(`/campaigns/:id/${action}`, { schema: { tags: ['campaigns'], summary, params: IdParams } }, async (req) => {
       const campaign = await app.service[action](req.params.id);
       req.log.info({ campaign: campaign.id, action, token: req.apiToken?.name }, `campaign ${action}`);
+      await audit(app, req, { action: `campaign.${action}`, target: campaign.id });
       return campaign;
     });
   }
@@ -105,6 +112,7 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
     },
     async (req, reply) => {
       const outcome = await app.service.testSend(req.params.id, req.body.to);
+      await audit(app, req, { action: 'campaign.test', target: req.params.id, detail: { to: req.body.to, status: outcome.status } });
       return reply.code(outcome.status === 'sent' ? 200 : 502).send(outcome);
     },
   );

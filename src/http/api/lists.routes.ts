@@ -18,6 +18,7 @@ import { ListChanges, ListId, ListInput } from '../../domain/list.schema.ts';
 import { exportCsv } from '../../store/csv-export.ts';
 import { importCsv } from '../../store/csv-import.ts';
 import { CsvFormatError } from '../../store/csv-reader.ts';
+import { audit } from '../audit.ts';
 
 export interface ListRoutesOptions {
   app: App;
@@ -80,7 +81,9 @@ export const listRoutes: FastifyPluginAsync<ListRoutesOptions> = async (instance
   server.get('/lists', { schema: { tags: ['lists'], summary: 'Every list with its member count' } }, async () => lists.all());
 
   server.post('/lists', { schema: { tags: ['lists'], summary: 'Create a list', body: ListInput } }, async (req, reply) => {
-    return reply.code(201).send(await lists.create(req.body));
+    const list = await lists.create(req.body);
+    await audit(app, req, { action: 'list.create', target: list.id, detail: { public: list.public, doubleOptIn: list.doubleOptIn } });
+    return reply.code(201).send(list);
   });
 
   server.get('/lists/:id', { schema: { tags: ['lists'], summary: 'One list with its member count', params: ListParams } }, async (req) => {
@@ -98,12 +101,18 @@ export const listRoutes: FastifyPluginAsync<ListRoutesOptions> = async (instance
         body: ListChanges,
       },
     },
-    async (req) => lists.update(req.params.id, req.body),
+    async (req) => {
+      const list = await lists.update(req.params.id, req.body);
+      if (req.body.name !== undefined) await audit(app, req, { action: 'list.rename', target: list.id, detail: { name: list.name } });
+      if (req.body.public !== undefined) await audit(app, req, { action: req.body.public ? 'list.publish' : 'list.unpublish', target: list.id });
+      return list;
+    },
   );
 
   server.delete('/lists/:id', { schema: { tags: ['lists'], summary: 'Delete a list and its memberships (subscribers stay)', params: ListParams } }, async (req) => {
     const members = await lists.countMembers((await lists.require(req.params.id)).id);
     await lists.delete(req.params.id);
+    await audit(app, req, { action: 'list.delete', target: req.params.id, detail: { members } });
     return { deleted: req.params.id, members };
   });
 
@@ -131,6 +140,7 @@ export const listRoutes: FastifyPluginAsync<ListRoutesOptions> = async (instance
         const started = performance.now();
         const summary = await importCsv(file, { listId: req.params.id, update: req.query.update }, { subscribers, lists });
         req.log.info({ list: req.params.id, rows: summary.rows, added: summary.added, ms: Math.round(performance.now() - started) }, 'csv import');
+        await audit(app, req, { action: 'list.import', target: req.params.id, detail: { rows: summary.rows, added: summary.added, update: !!req.query.update } });
         return summary;
       } catch (err) {
         // The reader names the temporary file; the caller knows it as the upload.

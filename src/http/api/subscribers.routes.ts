@@ -10,6 +10,7 @@ import { NewsdeskError, NotFoundError, ValidationError } from '../../domain/erro
 import { ListId } from '../../domain/list.schema.ts';
 import { Attributes, EmailAddress, SubscriberId, SubscriberName, type Subscriber } from '../../domain/subscriber.schema.ts';
 import { joinRefusal } from '../../store/subscriber.store.ts';
+import { audit } from '../audit.ts';
 
 const IdParams = z.strictObject({ id: z.coerce.number().pipe(SubscriberId) });
 const MemberParams = z.strictObject({ id: ListId, subscriberId: z.coerce.number().pipe(SubscriberId) });
@@ -104,6 +105,7 @@ export const subscriberApiRoutes: FastifyPluginAsync<{ app: App }> = async (inst
       if (!outcome) throw new NewsdeskError('store_error', 'the store answered nothing');
       const refused = joinRefusal(outcome);
       if (refused) throw new NewsdeskError('not_added', `${row.email} was not added to ${req.params.id}: ${refused}`);
+      await audit(app, req, { action: 'subscriber.add', target: 'id' in outcome ? String(outcome.id) : undefined, detail: { list: req.params.id, outcome: outcome.kind } });
       return reply.code(outcome.kind === 'created' || outcome.kind === 'joined' ? 201 : 200).send(outcome);
     },
   );
@@ -113,7 +115,9 @@ export const subscriberApiRoutes: FastifyPluginAsync<{ app: App }> = async (inst
     { schema: { tags: ['subscribers'], summary: 'Take a subscriber off a list (later imports of it skip them)', params: MemberParams } },
     async (req) => {
       await lists.require(req.params.id);
-      return subscribers.unsubscribe(req.params.subscriberId, { listId: req.params.id, reason: 'removed by admin' });
+      const result = await subscribers.unsubscribe(req.params.subscriberId, { listId: req.params.id, reason: 'removed by admin' });
+      await audit(app, req, { action: 'subscriber.remove', target: String(req.params.subscriberId), detail: { list: req.params.id, outcome: result.kind } });
+      return result;
     },
   );
 
@@ -131,10 +135,12 @@ export const subscriberApiRoutes: FastifyPluginAsync<{ app: App }> = async (inst
       if (req.body.list !== undefined && !(await lists.get(req.body.list))) {
         throw new ValidationError('request_invalid', 'body', [{ path: 'list', message: 'no such list' }]);
       }
-      return subscribers.unsubscribe(req.params.id, {
+      const result = await subscribers.unsubscribe(req.params.id, {
         reason: 'unsubscribed by admin',
         ...(req.body.list !== undefined ? { listId: req.body.list } : {}),
       });
+      await audit(app, req, { action: 'subscriber.unsubscribe', target: String(req.params.id), detail: { list: req.body.list ?? null, outcome: result.kind } });
+      return result;
     },
   );
 };

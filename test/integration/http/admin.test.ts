@@ -32,13 +32,16 @@ describe('signing in', () => {
     expect(post.statusCode).toBe(401);
   });
 
-  it('with the password: an httpOnly, SameSite=Strict session cookie scoped to /admin', async () => {
+  it('with the password: an httpOnly, SameSite=Strict, Secure __Host- session cookie under https', async () => {
     const d = dashboard(h.server);
     const res = await d.signIn(PASSWORD);
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/admin/campaigns');
-    const cookie = (res.cookies as { name: string; httpOnly?: boolean; sameSite?: string; path?: string }[]).find((c) => c.name === 'newsdesk_session');
-    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/admin' });
+    const cookies = res.cookies as { name: string; httpOnly?: boolean; sameSite?: string; path?: string; secure?: boolean; domain?: string }[];
+    // __Host- cookies must be Secure, for path / and without a domain: no subdomain can set or shadow them.
+    expect(cookies.find((c) => c.name === '__Host-newsdesk_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/', secure: true });
+    expect(cookies.find((c) => c.name === '__Host-newsdesk_session')?.domain).toBeUndefined();
+    expect(cookies.find((c) => c.name === 'newsdesk_session')).toBeUndefined();
     const campaigns = await d.get('/admin/campaigns');
     expect(campaigns.statusCode).toBe(200);
     expect(campaigns.body).toContain('<h1>Campaigns</h1>');
@@ -79,7 +82,7 @@ describe('forms need their CSRF token', () => {
     const alice = dashboard(h.server);
     const bob = dashboard(h.server);
     await alice.signIn(PASSWORD);
-    await bob.signIn(PASSWORD);
+    await bob.signIn(await h.token('bob')); // another account: one session per account
 
     const none = await alice.post(`/admin/campaigns/${campaign.id}/cancel`, {}, { csrf: null });
     expect(none.statusCode).toBe(403);

@@ -51,6 +51,17 @@ describe('prepareCampaignMessage', () => {
     expect(out.envelope).toEqual({ from: 'news@briefing.example.com', to: 'ada@example.org' });
   });
 
+  it('takes a per-delivery envelope sender and List-Unsubscribe mailto (VERP), and refuses one that would break the header', () => {
+    const message = prepareCampaignMessage(base);
+    const returnPath = 'bounces+bq3zk7f2maaaaaaaaaaaaaaaaaaaaa2n9c@bounces.example.com';
+    const mailto = 'unsubscribe+uq3zk7f2maaaaaaaaaaaaaaaaaaaaa2n9c@bounces.example.com';
+    const out = message.render(ada, { returnPath, unsubscribeAddress: mailto });
+    expect(out.envelope).toEqual({ from: returnPath, to: 'ada@example.org' });
+    expect(headOf(out.raw)).toContain(`List-Unsubscribe: <https://briefing.example.com/u/tok1>,\r\n <mailto:${mailto}?subject=unsubscribe>`);
+    expect(() => message.render(ada, { returnPath: 'x@y.example\r\nBcc: z@evil.example' })).toThrow(HeaderValueError);
+    expect(() => message.render(ada, { unsubscribeAddress: 'a>@b.example' })).toThrow(HeaderValueError);
+  });
+
   it('has exactly one List-Unsubscribe and one List-Unsubscribe-Post field', async () => {
     const parsed = await simpleParser(prepareCampaignMessage(base).render(ada).raw);
     const keys = parsed.headerLines.map((h) => h.key);
@@ -167,5 +178,17 @@ describe('prepareCampaignMessage', () => {
   it('sends bounces where it is told', () => {
     const out = prepareCampaignMessage({ ...base, envelopeFrom: 'bounces@mail.example.com' }).render(ada);
     expect(out.envelope.from).toBe('bounces@mail.example.com');
+  });
+});
+
+describe('messageIdEchoHeader (an ESP that reports back only headers of its own naming)', () => {
+  it('repeats the Message-ID in the named header, and writes nothing extra without it', () => {
+    const echoed = headOf(prepareCampaignMessage({ ...base, messageIdEchoHeader: 'X-PM-Metadata-newsdesk-message-id' }).render(ada, { messageIdLocal: 'cmp_42.7' }).raw);
+    expect(echoed).toContain('Message-ID: <cmp_42.7@briefing.example.com>\r\nX-PM-Metadata-newsdesk-message-id: cmp_42.7@briefing.example.com\r\n');
+    expect(headOf(prepareCampaignMessage(base).render(ada).raw)).not.toContain('X-PM-Metadata');
+  });
+
+  it('refuses a name that is not a header field name', () => {
+    expect(() => prepareCampaignMessage({ ...base, messageIdEchoHeader: 'X-Bad: injected\r\nBcc' })).toThrow(HeaderValueError);
   });
 });

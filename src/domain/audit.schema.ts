@@ -1,0 +1,35 @@
+/**
+ * The audit log: who did what to which thing, and when. An entry is written after an operator's
+ * action succeeds (a campaign paused, a list deleted, a token created), from whichever door it
+ * came through: the CLI, the API or the dashboard.
+ *
+ * Actions are `<thing>.<verb>`; those recorded today: `campaign.create|pause|resume|cancel|reschedule|test`,
+ * `list.create|delete|publish|unpublish|rename|import`, `subscriber.unsubscribe|remove`,
+ * `token.create|revoke`, `queues.<bull board action>`. A new action needs no change here: one
+ * call to record it where it happens.
+ */
+import { z } from 'zod';
+
+/**
+ * Who acted: `api:<token name>`, `dashboard:<token name>` or `dashboard:admin` (the admin
+ * password), `cli:<os user>`.
+ */
+export const AuditActor = z.string().regex(/^(api|dashboard|cli):.{1,100}$/, 'api:<token>, dashboard:<who> or cli:<user>');
+
+export const AuditAction = z.string().regex(/^[a-z][a-z-]*\.[a-z][a-z-]*$/, 'thing.verb in lower case, e.g. campaign.pause');
+
+/** Small facts about the action (counts, a new time, a scope): never a reader's address. */
+export const AuditDetail = z.record(z.string(), z.union([z.string().max(500), z.number(), z.boolean(), z.null()]));
+
+/** What a caller records; the log adds the time. */
+export const AuditEvent = z.strictObject({
+  actor: AuditActor,
+  action: AuditAction,
+  /** The id of what was acted on: a campaign, a list, a token name, a subscriber id. */
+  target: z.string().max(200).optional(),
+  detail: AuditDetail.optional(),
+});
+export type AuditEvent = z.infer<typeof AuditEvent>;
+
+export const AuditEntry = AuditEvent.extend({ at: z.iso.datetime() });
+export type AuditEntry = z.infer<typeof AuditEntry>;
