@@ -54,6 +54,7 @@ export function subscribersCommand(): Command {
       const out = createOutput({ json: true });
       await withContext(async (ctx) => {
         const data = await (await ctx.app()).readerData.export(email);
+        await ctx.audit({ action: 'subscriber.export', target: String(data.subscriber.id) });
         out.result(data);
         out.info(`${data.subscriber.email}: ${data.deliveries.length} delivery records, ${data.clicks.reduce((n, c) => n + c.events.length, 0)} click and open events.`);
       });
@@ -67,6 +68,7 @@ export function subscribersCommand(): Command {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
         const result = await (await ctx.app()).readerData.erase(email);
+        await ctx.audit({ action: 'subscriber.erase', target: String(result.subscriberId), detail: { deliveries: result.deliveries } });
         out.result(result);
         out.info(
           `Erased subscriber ${result.subscriberId}: ${result.lists} list entries, ${result.deliveries} delivery records made anonymous, ${result.clickKeys} click records; the address is suppressed by its hash only.`,

@@ -80,6 +80,9 @@ describe('privacy', () => {
     const erased = await harness.api(token, { method: 'POST', url: '/api/subscribers/erase', payload: { email: to } });
     expect(erased.statusCode).toBe(200);
     expect(erased.json()).toMatchObject({ subscriberId: id, deliveries: 1 });
+    // Both the hand-over and the erasure are in the audit log, by subscriber id, never the address.
+    const audited = (await harness.app.stores.audit.list()).filter((e) => e.action.startsWith('subscriber.'));
+    expect(audited.map((e) => [e.action, e.target])).toEqual(expect.arrayContaining([['subscriber.export', String(id)], ['subscriber.erase', String(id)]]));
 
     // Nothing names the reader: not the address, not their click records; the delivery keeps state and time only.
     const dump = await dumpKeys(harness.app.redis, harness.t.prefix);

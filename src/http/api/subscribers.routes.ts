@@ -66,7 +66,11 @@ export const subscriberApiRoutes: FastifyPluginAsync<{ app: App }> = async (inst
         querystring: LookupQuery,
       },
     },
-    async (req) => app.readerData.export(req.query.email),
+    async (req) => {
+      const data = await app.readerData.export(req.query.email);
+      await audit(app, req, { action: 'subscriber.export', target: String(data.subscriber.id) });
+      return data;
+    },
   );
 
   server.post(
@@ -78,7 +82,11 @@ export const subscriberApiRoutes: FastifyPluginAsync<{ app: App }> = async (inst
         body: z.strictObject({ email: EmailAddress }),
       },
     },
-    async (req) => app.readerData.erase(req.body.email),
+    async (req) => {
+      const result = await app.readerData.erase(req.body.email);
+      await audit(app, req, { action: 'subscriber.erase', target: String(result.subscriberId), detail: { deliveries: result.deliveries } });
+      return result;
+    },
   );
 
   server.get('/subscribers/:id', { schema: { tags: ['subscribers'], summary: 'One subscriber by id', params: IdParams } }, async (req) => {
