@@ -1,7 +1,7 @@
 /**
  * How fast one core turns a campaign into personalized raw messages (not a test: it prints).
  *
- *   npx tsx bench/message.ts [--n 100000] [--dkim]
+ *   npx tsx bench/message.ts [--n 100000] [--dkim] [--tracking off|aggregate|per-reader]
  *   npx tsx bench/message.ts --n 2000 --send smtp://127.0.0.1:2525 [--client both|newsdesk|nodemailer]
  *       [--connections 8] [--send-n 20000] [--rounds 3] [--smtp-source]
  *
@@ -15,6 +15,10 @@
  * `--dkim`, rendering not). `--smtp-source` adds Postfix's own generator sending messages of the
  * same size over as many connections: the ceiling of the machine (it does not pipeline). The
  * machine is shared, so read the ranges, not one figure.
+ *
+ * `--tracking` renders the example edition (examples/editions/2025-02-13.yaml) compiled by the
+ * composer, with its links rewritten for that click-tracking mode as a campaign does; run it once
+ * per mode to compare (per reader, each message also signs its reader mark, as the preparer does).
  */
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -22,6 +26,11 @@ import { parseArgs, promisify } from 'node:util';
 import mjml2html from 'mjml';
 import type { CompiledEmail, Recipient, Template, Token } from '../src/domain/compiled-email.ts';
 import { Newsletter } from '../src/domain/newsletter.schema.ts';
+import { compile } from '../src/composer/compile.ts';
+import { trackLinks } from '../src/composer/link-tracking.ts';
+import { createClickSigner } from '../src/domain/click-links.ts';
+import { ClickTracking } from '../src/domain/tracking.schema.ts';
+import { dailyNewsletter, exampleEdition } from '../test/support/editions.ts';
 import { createReturnAddresser } from '../src/domain/return-token.ts';
 import { prepareCampaignMessage } from '../src/mail/campaign-message.ts';
 import { createDkimSigner } from '../src/mail/dkim.ts';
@@ -38,8 +47,12 @@ const { values: args } = parseArgs({
     client: { type: 'string', default: 'both' },
     rounds: { type: 'string', default: '3' },
     'smtp-source': { type: 'boolean', default: false },
+    tracking: { type: 'string' },
   },
 });
+const tracking = args.tracking === undefined ? undefined : ClickTracking.parse(args.tracking);
+const clickSigner = createClickSigner({ publicUrl: 'https://briefing.example.com', secrets: ['bench-secret-'.repeat(4)] });
+const BENCH_CAMPAIGN = 'daily-2025-02-13-bench0';
 const n = Number(args.n);
 
 /** `%%token%%` markers → a Template, as the composer splits its rendered output. */
@@ -85,7 +98,7 @@ const mjmlSource = `<mjml><mj-head><mj-title>The Daily Briefing</mj-title><mj-pr
 const { html } = await mjml2html(mjmlSource, { validationLevel: 'soft' });
 const text = `Good morning, %%firstName%%.\n\n${Array.from({ length: 8 }, (_, i) => `${i + 1}. Council votes on the riverside plan\nhttps://briefing.example.com/s/${i + 1}\n`).join('\n')}\nView in your browser: %%viewUrl%%\nUnsubscribe: %%unsubscribeUrl%%\n`;
 
-const compiled: CompiledEmail = {
+const synthetic: CompiledEmail = {
   newsletterId: 'daily',
   editionDate: '2025-02-13',
   subject: toTemplate('%%firstName%%, the council said yes to the riverside plan — and 10,000 trees'),
@@ -95,19 +108,24 @@ const compiled: CompiledEmail = {
   greetingFallback: 'there',
   compiledAt: new Date().toISOString(),
 };
-const newsletter = Newsletter.parse({
+const syntheticNewsletter = Newsletter.parse({
   id: 'daily',
   name: 'The Daily Briefing',
   from: { name: 'The Daily Briefing', address: 'news@briefing.example.com' },
   postalAddress: '1 Press Row, Springfield',
   website: 'https://briefing.example.com',
 });
+const newsletter = tracking ? dailyNewsletter() : syntheticNewsletter;
+const compiled: CompiledEmail = tracking
+  ? trackLinks(await compile(exampleEdition(), newsletter), { campaignId: BENCH_CAMPAIGN, tracking: { clicks: tracking, opens: 'off' }, signer: clickSigner }).compiled
+  : synthetic;
 const names = ['Ada Lovelace', 'Zoë Ångström', undefined, 'José Núñez', 'Grace Hopper'];
 const recipientAt = (i: number): Recipient => ({
   email: `reader${i}@inbox.example.org`,
   name: names[i % names.length],
   unsubscribeUrl: `https://briefing.example.com/u/eyJzIjo${i.toString(36)}fQ.Zm9vYmFyYmF6cXV4cXV1eHh5enp5`,
   viewUrl: `https://briefing.example.com/v/eyJzIjo${i.toString(36)}fQ.YmF6cXV4Zm9vYmFy`,
+  ...(tracking === 'per-reader' ? { readerMark: clickSigner.readerMark(BENCH_CAMPAIGN, i + 1) } : {}),
 });
 
 const t0 = performance.now();
@@ -121,7 +139,10 @@ const signer = args.dkim
     })
   : undefined;
 
-console.log(`html ${(html.length / 1024).toFixed(1)} KB with ${compiled.html.slots.length} slots; text ${(text.length / 1024).toFixed(1)} KB; prepare ${prepareMs.toFixed(1)} ms`);
+if (tracking) console.log(`example edition, tracking ${tracking}`);
+const htmlBytes = compiled.html.parts.reduce((sum, p) => sum + p.length, 0);
+const textBytes = compiled.text.parts.reduce((sum, p) => sum + p.length, 0);
+console.log(`html ${(htmlBytes / 1024).toFixed(1)} KB with ${compiled.html.slots.length} slots; text ${(textBytes / 1024).toFixed(1)} KB; prepare ${prepareMs.toFixed(1)} ms`);
 
 // Warm up, then measure.
 for (let i = 0; i < 2_000; i++) message.render(recipientAt(i));

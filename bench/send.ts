@@ -1,7 +1,7 @@
 /**
  * End-to-end send benchmark (not a test: it prints figures).
  *
- *   npx tsx bench/send.ts [--n 20000] [--workers 2] [--concurrency 8] [--json]
+ *   npx tsx bench/send.ts [--n 20000] [--workers 2] [--concurrency 8] [--tracking off|aggregate|per-reader] [--json]
  *
  * N subscribers on a list, the example edition, `newsdesk worker` processes, Redis, and Postfix's
  * `smtp-sink` on loopback as the SMTP server (Debian package `postfix`). In the same run,
@@ -13,6 +13,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { ClickTracking } from '../src/domain/tracking.schema.ts';
 import { say, sendCampaign, setUpBench, startSmtpSink } from './lib/campaign-bench.ts';
 
 const { values: args } = parseArgs({
@@ -21,14 +22,16 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '8' },
     json: { type: 'boolean', default: false },
+    tracking: { type: 'string' },
   },
 });
+const tracking = args.tracking === undefined ? undefined : ClickTracking.parse(args.tracking);
 const n = Number(args.n);
 const workerCount = Number(args.workers);
 const concurrency = Number(args.concurrency);
 
 const sink = await startSmtpSink();
-const setup = await setUpBench({ n, smtpUrl: sink.url, concurrency });
+const setup = await setUpBench({ n, smtpUrl: sink.url, concurrency, tracking });
 
 try {
   say(`bench: ${n.toLocaleString('en-US')} subscribers, ${workerCount} worker process(es) × ${concurrency} connections, smtp-sink on :${sink.port}`);
@@ -45,6 +48,7 @@ try {
 
   const result = {
     recipients: n,
+    tracking: setup.newsletter.tracking.clicks,
     sent: run.sent,
     failed: run.failed,
     messageBytes: size,
@@ -60,6 +64,7 @@ try {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } else {
     const rows: Array<[string, string]> = [
+      ['click tracking', result.tracking],
       ['message size', `${(size / 1024).toFixed(1)} KB`],
       ['newsdesk end to end', `${result.pipelinePerSecond.toLocaleString('en-US')} msg/s (${result.sent.toLocaleString('en-US')} sent in ${result.seconds} s)`],
       ['smtp-source ceiling', `${result.smtpSourcePerSecond.toLocaleString('en-US')} msg/s (${connections} connections)`],

@@ -8,12 +8,15 @@ import { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
+import { trackLinks } from './composer/link-tracking.ts';
+import { createClickSigner, type ClickSigner } from './domain/click-links.ts';
 import { NewsdeskError } from './domain/errors.ts';
 import { createLinkSigner, type LinkSigner } from './domain/links.ts';
 import { createReturnAddresser } from './domain/return-token.ts';
 import { type ConfiguredMailTransport, createMailTransport } from './mail/create-transport.ts';
 import { devOutboxRefusal } from './mail/outbox-policy.ts';
 import { POSTMARK_MESSAGE_ID_HEADER } from './mail/esp/postmark.events.ts';
+import { type ReturnPathFigures, returnFiguresOf } from './queue/campaign-report.ts';
 import { CampaignService } from './queue/campaign.service.ts';
 import { ReturnPathService } from './queue/return-path.service.ts';
 import { createMessagePreparer } from './queue/message.preparer.ts';
@@ -25,6 +28,8 @@ import { startWorkerPresence } from './queue/worker-presence.ts';
 import type { WorkerObserver } from './queue/worker-observer.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
 import { CampaignStore } from './store/campaign.store.ts';
+import { type ClickStore, createClickStore } from './store/click.store.ts';
+import { createReaderData, type ReaderDataStore } from './store/reader-data.ts';
 import { connectRedis, createRedis, describeRedis, type RedisClient } from './store/redis.ts';
 import { createReturnStore, type ReturnStore } from './store/return.store.ts';
 import { SendRateLimiter } from './store/send-rate.limiter.ts';
@@ -44,6 +49,14 @@ export interface App {
   parking: JobParking;
   /** Signs and reads the links in messages (unsubscribe, view, confirm). */
   links: LinkSigner;
+  /** Signs and reads tracked links and open images (`/c/`, `/o/`). */
+  clicks: ClickSigner;
+  /** Counts clicks and opens; per-reader events. */
+  clickStore: ClickStore;
+  /** Everything held about one reader: export and erasure. */
+  readerData: ReaderDataStore;
+  /** Per-campaign bounces, complaints and mailto unsubscribes for reports, from the return store. */
+  returnFigures: ReturnPathFigures;
   preparer: MessagePreparer;
   service: CampaignService;
   /** Return mail's records and counters (the audit log of `newsdesk inbound ls`). */
@@ -104,6 +117,14 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const stores = createStores({ redis, ...storesSettings(config) });
   const campaigns = new CampaignStore({ redis, keys: stores.keys, deliveryRetentionMs: config.send.deliveryRetentionDays * 86_400_000 });
   const recipients = createRecipients(stores);
+  const clickStore = createClickStore({
+    redis,
+    keys: stores.keys,
+    campaigns,
+    windowMs: config.tracking.scannerWindowSeconds * 1000,
+    burstMs: config.tracking.burstSeconds * 1000,
+    retentionMs: config.tracking.retentionDays * 86_400_000,
+  });
   const prefix = stores.keys.queuePrefix;
   const queues = {
     campaign: new Queue<StartCampaignJob>(CAMPAIGN_QUEUE, { connection: redis, prefix }),
@@ -112,6 +133,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   for (const q of Object.values(queues)) q.on('error', (err) => logger.error({ err: err.message }, 'queue error'));
   const parking = new JobParking({ redis, keys: stores.keys, sendQueue: queues.send, campaigns });
   const links = createLinkSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
+  const clicks = createClickSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
   const returnAddresses = createReturnAddresser({ secrets: config.secrets, bounceDomain: config.inbound.bounceDomain });
   const preparer = createMessagePreparer({
     links,
@@ -119,6 +141,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     returns: returnAddresses,
     // Postmark reports its own message ids; this header comes back in its webhooks' Metadata.
     messageIdEchoHeader: config.webhooks.postmark ? POSTMARK_MESSAGE_ID_HEADER : undefined,
+    clicks,
   });
 
   let transport: Promise<ConfiguredMailTransport> | undefined;
@@ -134,6 +157,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     transport: getTransport,
     preparer,
     workers: stores.workerHeartbeats,
+    trackLinks: (campaignId, compiled, newsletter) => trackLinks(compiled, { campaignId, tracking: newsletter.tracking, signer: clicks }),
     returns,
     senderAlertThreshold: config.inbound.senderAlertThreshold,
   });
@@ -161,6 +185,10 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     queues,
     parking,
     links,
+    clicks,
+    clickStore,
+    readerData: createReaderData({ redis, keys: stores.keys, stores, clickStore }),
+    returnFigures: returnFiguresOf(returns),
     preparer,
     service,
     returns,

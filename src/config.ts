@@ -191,6 +191,12 @@ const Env = z
     TRUST_PROXY: int(0, 10).default(0),
     /** Sign-ups (`POST /subscribe`) one IP address may make per minute; IPv6 counts per /64. */
     SUBSCRIBE_RATE_PER_MINUTE: int(1, 10_000).default(10),
+    /** Clicks and opens this many seconds after the message was sent count as machine (link scanners); 0 turns the rule off. */
+    TRACKING_SCANNER_WINDOW_SECONDS: int(0, 3600).default(10),
+    /** Per-reader mode: clicks of one message each within this many seconds of the last, covering every link, are machine. */
+    TRACKING_BURST_SECONDS: z.coerce.number().min(0).max(60).default(1),
+    /** Per-reader mode: days click and open events are kept. */
+    TRACKING_RETENTION_DAYS: int(1, 3650).default(90),
     /** A dashboard session ends after this many minutes without a request (besides its 12-hour limit). */
     ADMIN_SESSION_IDLE_MINUTES: int(1, 720).default(120),
     /** Days the audit log keeps an entry (it also keeps at most 100,000 entries). */
@@ -369,6 +375,8 @@ export interface Config {
   };
   dkim: { domain: string; selector: string; privateKey: string } | undefined;
   logLevel: string;
+  /** Click and open tracking: see TRACKING_SCANNER_WINDOW_SECONDS, TRACKING_BURST_SECONDS, TRACKING_RETENTION_DAYS. */
+  tracking: { scannerWindowSeconds: number; burstSeconds: number; retentionDays: number };
   /** `newsdesk serve`: see NEWSDESK_ADMIN_PASSWORD, TRUST_PROXY, SUBSCRIBE_RATE_PER_MINUTE, ADMIN_SESSION_IDLE_MINUTES. */
   http: { adminPassword: string | undefined; trustProxy: number; subscribeRatePerMinute: number; sessionIdleMs: number };
   /** See AUDIT_RETENTION_DAYS. */
@@ -471,6 +479,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         ? { domain: e.DKIM_DOMAIN, selector: e.DKIM_SELECTOR, privateKey: e.DKIM_PRIVATE_KEY }
         : undefined,
     logLevel: e.LOG_LEVEL,
+    tracking: { scannerWindowSeconds: e.TRACKING_SCANNER_WINDOW_SECONDS, burstSeconds: e.TRACKING_BURST_SECONDS, retentionDays: e.TRACKING_RETENTION_DAYS },
     http: {
       adminPassword: e.NEWSDESK_ADMIN_PASSWORD,
       trustProxy: e.TRUST_PROXY,

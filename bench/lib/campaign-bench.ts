@@ -14,6 +14,7 @@ import { newsletterDirs } from '../../src/composer/newsletter.loader.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import type { CompiledEmail } from '../../src/domain/compiled-email.ts';
 import type { Newsletter } from '../../src/domain/newsletter.schema.ts';
+import type { ClickTracking } from '../../src/domain/tracking.schema.ts';
 import { SubscriberInput } from '../../src/domain/subscriber.schema.ts';
 import { prepareCampaignMessage } from '../../src/mail/campaign-message.ts';
 import { deleteKeysWithPrefix } from '../../test/support/redis.ts';
@@ -68,7 +69,8 @@ export interface BenchSetup {
 }
 
 /** A fresh prefix with list `bench` of `n` subscribers, and the example edition compiled once. */
-export async function setUpBench(opts: { n: number; smtpUrl: string; concurrency: number }): Promise<BenchSetup> {
+/** `tracking`: the click-tracking mode the campaign uses. Default: what newsletters/daily.yaml says. */
+export async function setUpBench(opts: { n: number; smtpUrl: string; concurrency: number; tracking?: ClickTracking | undefined }): Promise<BenchSetup> {
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -94,9 +96,11 @@ export async function setUpBench(opts: { n: number; smtpUrl: string; concurrency
       );
       await app.stores.subscribers.joinList('bench', rows, { via: 'import' });
     }
-    const { edition, newsletter, compiled } = await composeEditionFile('examples/editions/2025-02-13.yaml', {
+    const composed = await composeEditionFile('examples/editions/2025-02-13.yaml', {
       newsletterDirs: newsletterDirs(config.newslettersDir),
     });
+    const { edition, compiled } = composed;
+    const newsletter = opts.tracking ? { ...composed.newsletter, tracking: { ...composed.newsletter.tracking, clicks: opts.tracking } } : composed.newsletter;
     const sample = prepareCampaignMessage({ compiled, newsletter, campaign: { id: 'bench', listId: 'bench' } }).render({
       email: 'r1@bench.example.org',
       name: 'Reader 1',

@@ -17,6 +17,7 @@ import { type CampaignProgress, CampaignStateError, contentHashOf, type SendGuar
 import type { CampaignReturns } from '../domain/return-report.ts';
 import { verifyMailSettings } from '../mail/create-transport.ts';
 import { assertSigningSecret } from '../secret-guard.ts';
+import { type CampaignReport, campaignReport } from '../queue/campaign-report.ts';
 import { confirmSend } from './confirm.ts';
 import { type CommandContext, withContext } from './context.ts';
 import { count, createOutput, type Output, plural, table, warnLine } from './output.ts';
@@ -82,6 +83,21 @@ export function describeProgress(p: CampaignProgress): string {
   if (p.etaSeconds !== undefined) parts.push(`ETA ${Math.ceil(p.etaSeconds)} s`);
   const line = parts.join(', ');
   return p.campaign.status === 'paused' && p.campaign.pauseReason ? `${line}\npaused because ${p.campaign.pauseReason}` : line;
+}
+
+/** The report as a person reads it: the figures, then the links in the order of the email. */
+function reportText(r: CampaignReport): string {
+  const lines = [
+    `sent ${count(r.sent)}, failed ${count(r.failed)}, skipped ${count(r.skipped)}`,
+    `bounces ${count(r.bounces.hard)} hard, ${count(r.bounces.soft)} soft; complaints ${count(r.complaints)}`,
+    `unsubscribes ${count(r.unsubscribes.oneClick)} one-click, ${count(r.unsubscribes.mailto)} by mail, ${count(r.unsubscribes.page)} on the page`,
+    `clicks ${count(r.clicks.human)} human, ${count(r.clicks.machine)} machine${r.clicks.uniqueReaders === null ? '' : `, ${count(r.clicks.uniqueReaders)} readers`}`,
+    r.opens ? `opens ${count(r.opens.human)} human, ${count(r.opens.machine)} machine` : 'opens not tracked',
+  ];
+  if (r.clicks.byLink.length) {
+    lines.push('', table([['SECTION', 'LABEL', 'HUMAN', 'MACHINE', 'URL'], ...r.clicks.byLink.map((l) => [l.section, l.label.length > 48 ? `${l.label.slice(0, 47)}…` : l.label, count(l.human), count(l.machine), l.url])]));
+  }
+  return lines.join('\n');
 }
 
 function summary(c: Campaign): Record<string, unknown> {
@@ -314,6 +330,19 @@ export function campaignCommand(): Command {
         });
       });
   }
+
+  campaign
+    .command('report <id>')
+    .description('what was sent, what came back and what readers did: clicks per link and opens, human and machine apart')
+    .option('--json', 'print the report as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        const report = await campaignReport(await ctx.app(), id);
+        out.result(report, reportText(report));
+        out.info(`${id}: ${count(report.sent)} sent, ${count(report.clicks.human)} human clicks (${count(report.clicks.machine)} machine).`);
+      });
+    });
 
   campaign
     .command('deliveries <id>')

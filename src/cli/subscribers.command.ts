@@ -1,5 +1,5 @@
 /**
- * `newsdesk subscribers …`: import, add, show, unsubscribe and export.
+ * `newsdesk subscribers …`: import, add, show, unsubscribe, export, data (everything held about one reader) and erase.
  */
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
@@ -47,7 +47,36 @@ function describe(s: Subscriber, memberships: { member: string[]; left: { list: 
 }
 
 export function subscribersCommand(): Command {
-  const subscribers = new Command('subscribers').description('import, add, update, show, unsubscribe and export subscribers');
+  const subscribers = new Command('subscribers').description('import, add, update, show, unsubscribe, export, hand over and erase subscribers');
+
+  subscribers
+    .command('data <email>')
+    .description('everything held about a reader, as JSON: record, lists, suppression, delivery records, click and open events')
+    .action(async (email: string) => {
+      const out = createOutput({ json: true });
+      await withContext(async (ctx) => {
+        const data = await (await ctx.app()).readerData.export(email);
+        await ctx.audit({ action: 'subscriber.export', target: String(data.subscriber.id) });
+        out.result(data);
+        out.info(`${data.subscriber.email}: ${data.deliveries.length} delivery records, ${data.clicks.reduce((n, c) => n + c.events.length, 0)} click and open events.`);
+      });
+    });
+
+  subscribers
+    .command('erase <email>')
+    .description("erase a reader: record, memberships, click and open events, delivery records' personal parts; the address stays unmailable by a hash")
+    .option('--json', 'print what was erased as JSON')
+    .action(async (email: string, opts: { json?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        const result = await (await ctx.app()).readerData.erase(email);
+        await ctx.audit({ action: 'subscriber.erase', target: String(result.subscriberId), detail: { deliveries: result.deliveries } });
+        out.result(result);
+        out.info(
+          `Erased subscriber ${result.subscriberId}: ${result.lists} list entries, ${result.deliveries} delivery records made anonymous, ${result.clickKeys} click records; the address is suppressed by its hash only.`,
+        );
+      });
+    });
 
   subscribers
     .command('import <file>')

@@ -7,11 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import Handlebars from 'handlebars';
 import mjml2html from 'mjml';
-import { type CompiledEmail, type Template, type Token, TOKENS } from '../domain/compiled-email.ts';
+import { type CompiledEmail, type CompiledLinks, EDITOR_TOKENS, type LinkSpot, type Template, type Token, TOKENS } from '../domain/compiled-email.ts';
 import { EDITOR_TOKEN, type Edition } from '../domain/edition.schema.ts';
 import { NewsdeskError } from '../domain/errors.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
+import { collectLinks, type LinkCollector } from './link-collector.ts';
 import { PACKAGE_TEMPLATES_DIR } from './package-dir.ts';
 import { createTemplateCache, type TemplateCache } from './templates.ts';
 
@@ -63,28 +65,51 @@ export async function compile(edition: Edition, newsletter: Newsletter, opts: Co
   const marker = `ndslot${randomBytes(8).toString('hex')}`;
   const sentinel = (t: Token) => `${marker}${t}x`;
   const slots = Object.fromEntries(TOKENS.map((t) => [t, sentinel(t)])) as Record<Token, string>;
-  const content = withSentinels(edition, sentinel);
+  // Every link is rendered as a marker too, so its place in the output is known exactly and a
+  // campaign can rewrite it later without compiling again (link-tracking.ts).
+  const links = collectLinks(edition, withSentinels(edition, sentinel), newsletter, marker);
 
   const context = {
-    edition: content,
-    newsletter,
+    edition: links.edition,
+    newsletter: links.newsletter,
     date: longDate(edition.date),
     slots,
+    linkMapper: links.mapperFor,
   };
   const html = await renderMjml(templates.layout(context));
   const text = tidyText(templates.text(context));
 
-  const split = splitter(marker);
+  const split = splitter(marker, links);
+  const htmlSplit = split(html, 'html', Handlebars.escapeExpression);
+  const textSplit = split(text, 'text', (url) => url);
+  const compiledLinks = inEmailOrder({ table: links.table(), html: htmlSplit.spots, text: textSplit.spots });
   return {
     newsletterId: newsletter.id,
     editionDate: edition.date,
-    subject: split(content.subject, 'subject'),
+    subject: split(links.edition.subject, 'subject', (url) => url).template,
     preheader: edition.preheader ?? '',
-    html: split(html, 'html'),
-    text: split(text, 'text'),
+    html: htmlSplit.template,
+    text: textSplit.template,
     greetingFallback: newsletter.greetingFallback,
     compiledAt: (opts.now?.() ?? new Date()).toISOString(),
+    links: compiledLinks,
   };
+}
+
+/**
+ * Renumbers the links by where they first appear in the HTML (Markdown links are numbered as they
+ * render, after the fields around them), so the report lists them in the order of the email.
+ */
+function inEmailOrder(links: CompiledLinks): CompiledLinks {
+  const order: number[] = [];
+  const seen = new Set<number>();
+  const firstSeen = [...links.html].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  for (const n of [...firstSeen.map((s) => s[3]), ...links.text.map((s) => s[3]), ...links.table.keys()]) {
+    if (!seen.has(n)) order.push(n), seen.add(n);
+  }
+  const renumbered = new Map(order.map((old, i) => [old, i]));
+  const spot = ([p, s, e, n]: LinkSpot): LinkSpot => [p, s, e, renumbered.get(n) as number];
+  return { table: order.map((n) => links.table[n] as CompiledLinks['table'][number]), html: links.html.map(spot), text: links.text.map(spot) };
 }
 
 /** "Thursday, February 13, 2025": the date as a reader says it (the edition's own calendar day). */
@@ -101,7 +126,7 @@ function longDate(isoDate: string): string {
 /** A copy of the edition with each editor-written `{{token}}` replaced by its sentinel. */
 function withSentinels(edition: Edition, sentinel: (t: Token) => string): Edition {
   const swap = (value: unknown): unknown => {
-    if (typeof value === 'string') return value.replace(EDITOR_TOKEN, (whole, name: string) => ((TOKENS as readonly string[]).includes(name) ? sentinel(name as Token) : whole));
+    if (typeof value === 'string') return value.replace(EDITOR_TOKEN, (whole, name: string) => ((EDITOR_TOKENS as readonly string[]).includes(name) ? sentinel(name as Token) : whole));
     if (Array.isArray(value)) return value.map(swap);
     if (value !== null && typeof value === 'object') {
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, swap(v)]));
@@ -119,14 +144,18 @@ function tidyText(text: string): string {
     .trim()}\n`;
 }
 
-/** Splits rendered output on the sentinels; anything left that looks like a token is a bug. */
-function splitter(marker: string) {
+/**
+ * Splits rendered output on the slot sentinels and puts each link back where its marker was
+ * (escaped for the part), noting the spot; anything left that looks like a token is a bug.
+ */
+function splitter(marker: string, links: LinkCollector) {
   const pattern = new RegExp(`${marker}(${TOKENS.join('|')})x`, 'g');
   const leftover = new RegExp(`${marker}|\\{\\{`);
-  return (rendered: string, what: string): Template => {
+  return (rendered: string, what: string, escape: (url: string) => string): { template: Template; spots: LinkSpot[] } => {
     // With one capture group, split alternates text and token names: p0 t0 p1 t1 … pn.
     const pieces = rendered.split(pattern);
-    const parts = pieces.filter((_, i) => i % 2 === 0);
+    const spots: LinkSpot[] = [];
+    const parts = pieces.filter((_, i) => i % 2 === 0).map((part, p) => links.restore(part, escape, (start, end, link) => spots.push([p, start, end, link])));
     const slots = pieces.filter((_, i) => i % 2 === 1) as Token[];
     for (const part of parts) {
       const at = part.search(leftover);
@@ -135,6 +164,6 @@ function splitter(marker: string) {
         throw new NewsdeskError('template_invalid', `the compiled ${what} still holds an unfilled token near "${near}"`);
       }
     }
-    return { parts, slots };
+    return { template: { parts, slots }, spots };
   };
 }

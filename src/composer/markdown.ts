@@ -6,14 +6,20 @@
 import MarkdownIt, { type Token } from 'markdown-it';
 import { isAllowedLink } from '../domain/link.ts';
 
+/**
+ * Replaces each link target as it is rendered (after it passed the scheme check and markdown-it
+ * normalized it): the composer uses it to mark links so it can find them in the output.
+ */
+export type LinkMapper = (href: string) => string;
+
 /** Renders editor Markdown for the HTML and the text part, and finds links it would refuse. */
 export interface MarkdownRenderer {
   /** Block Markdown (paragraphs, lists) as HTML. */
-  html(src: string): string;
+  html(src: string, mapLink?: LinkMapper): string;
   /** Inline Markdown (one paragraph's worth, no `<p>`) as HTML. */
-  inlineHtml(src: string): string;
+  inlineHtml(src: string, mapLink?: LinkMapper): string;
   /** Markdown as plain text for the text part: links become `text (url)`, lists keep their bullets. */
-  text(src: string): string;
+  text(src: string, mapLink?: LinkMapper): string;
   /** Link targets in `src` that will not be rendered as links, in order of appearance. */
   rejectedLinks(src: string): string[];
 }
@@ -38,13 +44,15 @@ export function createMarkdown(): MarkdownRenderer {
     // Webmail opens links in a new tab; noopener keeps the opened page away from the inbox window.
     token.attrSet('target', '_blank');
     token.attrSet('rel', 'noopener noreferrer');
+    const mapLink = (env as { mapLink?: LinkMapper } | undefined)?.mapLink;
+    if (mapLink) token.attrSet('href', mapLink(String(token.attrGet('href') ?? '')));
     return defaultLinkOpen(tokens, idx, options, env, self);
   };
 
   return {
-    html: (src) => md.render(src),
-    inlineHtml: (src) => md.renderInline(src),
-    text: (src) => blocksToText(md.parse(src, {})),
+    html: (src, mapLink) => md.render(src, { mapLink }),
+    inlineHtml: (src, mapLink) => md.renderInline(src, { mapLink }),
+    text: (src, mapLink) => blocksToText(md.parse(src, {}), mapLink),
     rejectedLinks(src) {
       rejected = [];
       try {
@@ -58,7 +66,7 @@ export function createMarkdown(): MarkdownRenderer {
 }
 
 /** Walks markdown-it's block tokens and writes one line per paragraph or list item. */
-function blocksToText(tokens: Token[]): string {
+function blocksToText(tokens: Token[], mapLink: LinkMapper | undefined): string {
   const out: string[] = [];
   const lists: { ordered: boolean; n: number }[] = [];
   let quoteDepth = 0;
@@ -90,7 +98,7 @@ function blocksToText(tokens: Token[]): string {
         break;
       case 'inline': {
         const quote = '> '.repeat(quoteDepth);
-        const body = inlineToText(t.children ?? []).replace(/\n/g, `\n${quote}`);
+        const body = inlineToText(t.children ?? [], mapLink).replace(/\n/g, `\n${quote}`);
         // Items of one list sit on consecutive lines; everything else is a paragraph of its own.
         const inList = lists.length > 0;
         const separator = out.length === 0 ? '' : inList && prevInList ? '\n' : '\n\n';
@@ -104,7 +112,7 @@ function blocksToText(tokens: Token[]): string {
   return out.join('');
 }
 
-function inlineToText(children: Token[]): string {
+function inlineToText(children: Token[], mapLink: LinkMapper | undefined): string {
   let out = '';
   let link: { href: string; start: number } | undefined;
   for (const t of children) {
@@ -124,7 +132,8 @@ function inlineToText(children: Token[]): string {
         if (link) {
           const label = out.slice(link.start);
           // An autolink already shows its address; repeating it would read "x (x)".
-          if (label !== link.href && `mailto:${label}` !== link.href) out += ` (${link.href})`;
+          if (label !== link.href && `mailto:${label}` !== link.href) out += ` (${mapLink ? mapLink(link.href) : link.href})`;
+          else if (mapLink && mapLink(link.href) !== link.href) out = `${out.slice(0, link.start)}${mapLink(link.href)}`;
           link = undefined;
         }
         break;

@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { NewsdeskError } from '../domain/errors.ts';
-import { createMarkdown } from './markdown.ts';
+import { createMarkdown, type LinkMapper } from './markdown.ts';
 
 /** What a template folder holds, compiled and ready to render many times. */
 export interface TemplateSet {
@@ -66,9 +66,18 @@ export async function loadTemplateSet(dir: string): Promise<TemplateSet> {
   };
   const hb = Handlebars.create();
   const md = createMarkdown();
-  hb.registerHelper('markdown', (src: unknown) => new hb.SafeString(md.html(String(src ?? ''))));
-  hb.registerHelper('markdownInline', (src: unknown) => new hb.SafeString(md.inlineHtml(String(src ?? ''))));
-  hb.registerHelper('markdownText', (src: unknown) => md.text(String(src ?? '')));
+  // The render context may carry `linkMapper(item)`: the compiler's hook to mark each item's links.
+  const mapperFor = (item: unknown, options: Handlebars.HelperOptions | undefined): LinkMapper | undefined =>
+    (options?.data?.root as { linkMapper?: (item: unknown) => LinkMapper | undefined } | undefined)?.linkMapper?.(item);
+  hb.registerHelper('markdown', function (this: unknown, src: unknown, options?: Handlebars.HelperOptions) {
+    return new hb.SafeString(md.html(String(src ?? ''), mapperFor(this, options)));
+  });
+  hb.registerHelper('markdownInline', function (this: unknown, src: unknown, options?: Handlebars.HelperOptions) {
+    return new hb.SafeString(md.inlineHtml(String(src ?? ''), mapperFor(this, options)));
+  });
+  hb.registerHelper('markdownText', function (this: unknown, src: unknown, options?: Handlebars.HelperOptions) {
+    return md.text(String(src ?? ''), mapperFor(this, options));
+  });
   hb.registerHelper('preheaderFiller', () => new hb.SafeString(PREHEADER_FILLER));
   hb.registerHelper('lighten', (hex: unknown) => lighten(String(hex)));
 

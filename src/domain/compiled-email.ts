@@ -1,10 +1,17 @@
 import { z } from 'zod';
 
+import { EmailLink } from './tracking.schema.ts';
+
+/** The per-recipient values an editor may write into an edition as `{{name}}`. */
+export const EDITOR_TOKENS = ['firstName', 'email', 'unsubscribeUrl', 'viewUrl'] as const;
+
 /**
- * The per-recipient values a compiled email has slots for. The composer renders everything
- * else once per campaign (docs/architecture.md, invariant 1); personalizing only fills these.
+ * The per-recipient values a compiled email has slots for: the editor's, and `readerMark`, the
+ * signed reader suffix after every tracked link in per-reader mode (see click-token.ts). The
+ * composer renders everything else once per campaign (docs/architecture.md, invariant 1);
+ * personalizing only fills these.
  */
-export const TOKENS = ['firstName', 'email', 'unsubscribeUrl', 'viewUrl'] as const;
+export const TOKENS = [...EDITOR_TOKENS, 'readerMark'] as const;
 export const Token = z.enum(TOKENS);
 export type Token = z.infer<typeof Token>;
 
@@ -16,6 +23,22 @@ export const Template = z
   .strictObject({ parts: z.array(z.string()).min(1), slots: z.array(Token) })
   .refine((t) => t.parts.length === t.slots.length + 1, 'parts must be one more than slots');
 export type Template = z.infer<typeof Template>;
+
+/** Where a link's text sits in a template: `[part index, start, end, link number]` (end exclusive). */
+export const LinkSpot = z.tuple([z.number().int().min(0), z.number().int().min(0), z.number().int().min(0), z.number().int().min(0)]);
+export type LinkSpot = z.infer<typeof LinkSpot>;
+
+/**
+ * The links of a compiled email, recorded at compile so a campaign can rewrite them once
+ * (link-tracking.ts) without compiling again: the table, and where each occurs in the HTML
+ * (as HTML-escaped text) and in the text part.
+ */
+export const CompiledLinks = z.strictObject({
+  table: z.array(EmailLink),
+  html: z.array(LinkSpot),
+  text: z.array(LinkSpot),
+});
+export type CompiledLinks = z.infer<typeof CompiledLinks>;
 
 /** An edition rendered once: what is stored with a campaign and personalized per recipient. */
 export const CompiledEmail = z.strictObject({
@@ -32,6 +55,8 @@ export const CompiledEmail = z.strictObject({
   /** First name used when a recipient has none, from the newsletter ("there"). */
   greetingFallback: z.string(),
   compiledAt: z.string(),
+  /** The links and where they sit; absent in emails compiled before link tracking. */
+  links: CompiledLinks.optional(),
 });
 export type CompiledEmail = z.infer<typeof CompiledEmail>;
 
@@ -42,6 +67,8 @@ export interface Recipient {
   name?: string | undefined;
   unsubscribeUrl: string;
   viewUrl: string;
+  /** Per-reader click tracking: the signed reader mark after each tracked link. Default empty. */
+  readerMark?: string | undefined;
 }
 
 /** One recipient's copy, ready for the transport. */

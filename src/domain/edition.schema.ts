@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TOKENS } from './compiled-email.ts';
+import { EDITOR_TOKENS as TOKENS } from './compiled-email.ts';
 import { AssetUrl, Link } from './link.ts';
 
 /**
@@ -82,6 +82,8 @@ export const WatchingStory = z.strictObject({
   body: markdown(20_000),
   /** The "Read more" link. */
   link: editorLink.optional(),
+  /** `false`: this story's links (its link and those in its body) go to their targets untracked. */
+  track: z.boolean().optional(),
 });
 export type WatchingStory = z.infer<typeof WatchingStory>;
 
@@ -98,6 +100,8 @@ export const MoreForYouItem = z
     teaser: markdown(2_000).optional(),
     image: EditionImage.optional(),
     link: editorLink.optional(),
+    /** `false`: this item's links go to their targets untracked. */
+    track: z.boolean().optional(),
   })
   .superRefine((item, ctx) => {
     if (item.headline === undefined && item.figure === undefined) {
@@ -114,6 +118,8 @@ export const Sponsor = z.strictObject({
   body: markdown(5_000),
   link: editorLink.optional(),
   image: EditionImage.optional(),
+  /** `false`: the sponsor's links go to their targets untracked. */
+  track: z.boolean().optional(),
 });
 export type Sponsor = z.infer<typeof Sponsor>;
 

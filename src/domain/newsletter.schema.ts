@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AssetUrl, Link } from './link.ts';
 import { TimeZone } from './time-zone.ts';
+import { TrackingSettings } from './tracking.schema.ts';
 
 /** An address with an optional display name, as in From and Reply-To. */
 export const Mailbox = z.strictObject({
@@ -41,6 +42,8 @@ export const Newsletter = z.strictObject({
   timeZone: TimeZone.optional(),
   /** Used in the greeting when a subscriber has no name: "Good morning, reader". */
   greetingFallback: z.string().trim().min(1).max(40).default('there'),
+  /** Click and open tracking (README.md, "What readers did with it"). Default: aggregate clicks, no opens. */
+  tracking: TrackingSettings.default({ clicks: 'aggregate', opens: 'off' }),
   /**
    * The reputation breaker's limits for this newsletter's campaigns (docs/return-path.md): after
    * `minMessages` sent (default 1,000), a hard-bounce rate above `hardBounceRate` (default 0.05)

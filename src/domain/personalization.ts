@@ -23,6 +23,7 @@ export function tokenValues(recipient: Recipient, greetingFallback: string): Tok
     email: recipient.email,
     unsubscribeUrl: recipient.unsubscribeUrl,
     viewUrl: recipient.viewUrl,
+    readerMark: recipient.readerMark ?? '',
   };
 }
 
@@ -33,6 +34,7 @@ export function htmlTokenValues(values: TokenValues): TokenValues {
     email: escapeHtml(values.email),
     unsubscribeUrl: escapeHtml(values.unsubscribeUrl),
     viewUrl: escapeHtml(values.viewUrl),
+    readerMark: escapeHtml(values.readerMark),
   };
 }
 

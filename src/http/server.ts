@@ -19,6 +19,7 @@ import { healthRoutes } from './health.routes.ts';
 import { jsonErrorHandler } from './http-errors.ts';
 import { createMetrics, type SendMetrics } from './metrics.ts';
 import { sendNotFoundPage } from './public-page.ts';
+import { clickRoutes } from './click.routes.ts';
 import { createConfirmationMailer } from './subscriber/confirmation.mailer.ts';
 import { createProofOfWork } from './subscriber/proof-of-work.ts';
 import { subscriberRoutes } from './subscriber.routes.ts';
@@ -102,6 +103,7 @@ export function buildServer(app: App, opts: ServerOptions = {}): FastifyInstance
   });
   void server.register(swaggerUi, { routePrefix: '/api/docs' });
 
+  void server.register(clickRoutes, { app });
   void server.register(subscriberRoutes, {
     app,
     links,
@@ -141,8 +143,9 @@ function answerUnreadableUrl(err: FastifyError, req: FastifyRequest, reply: Fast
 
 /**
  * A URL fit for a log: the token of a subscriber link is as good as the subscriber's password
- * for that link (unsubscribe, their copy), so it never reaches the logs.
+ * for that link (unsubscribe, their copy), and a per-reader click token names its reader, so
+ * none reaches the logs.
  */
 export function withoutTokens(url: string): string {
-  return url.replace(/^\/(u|v|confirm)\/[^/?#]+/, (_all, kind: string) => `/${kind}/…`);
+  return url.replace(/^\/(u|v|confirm|c|o)\/[^/?#]+/, (_all, kind: string) => `/${kind}/…`);
 }

@@ -132,6 +132,11 @@ export const subscriberRoutes: FastifyPluginAsync<SubscriberRoutesOptions> = asy
     const via = req.body['List-Unsubscribe'] === 'One-Click' ? 'one-click unsubscribe' : 'unsubscribe page';
     const outcome = await unsubscribe(app, ctx, scope, via);
     req.log.info({ subscriber: ctx.subscriber.id, scope, via, outcome: outcome.kind }, 'unsubscribed');
+    // The campaign's report counts unsubscribes by way; a repeat that changed nothing is not one.
+    const changed = outcome.kind === 'everything' ? !outcome.already : outcome.lists.length > 0;
+    if (changed && payload.scope.kind === 'campaign' && !ctx.scopeGone) {
+      await app.clickStore.countUnsubscribe(payload.scope.id, via === 'one-click unsubscribe' ? 'oneClick' : 'page').catch((err: unknown) => req.log.error({ err: String(err) }, 'unsubscribe not counted'));
+    }
     return page(reply, unsubscribedPage(ctx, outcome, `/u/${req.params.token}`));
   });
 

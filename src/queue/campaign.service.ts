@@ -12,6 +12,7 @@ import type { Newsletter } from '../domain/newsletter.schema.ts';
 import { DuplicateSendError, type DuplicateSend, EditionDateError, editionDateMismatch, findDuplicateSends, type SendCandidate } from '../domain/duplicate-send.ts';
 import { assertNotPast } from '../domain/send-time.ts';
 import { localDateOf } from '../domain/time-zone.ts';
+import type { TrackedEmail } from '../composer/link-tracking.ts';
 import type { MailTransport, SendOutcome } from '../mail/transport.ts';
 import { type CampaignContent, type CampaignStore, recordsLifetime } from '../store/campaign.store.ts';
 import type { JobParking } from './parking.ts';
@@ -55,6 +56,11 @@ export interface CampaignServiceOptions {
   preparer?: MessagePreparer;
   /** Which workers are alive, so progress says "no worker alive since …" instead of an ETA. */
   workers?: { liveness(): Promise<WorkerLiveness> };
+  /**
+   * Rewrites a new campaign's links for click and open tracking, once (composer/link-tracking.ts).
+   * Default: none, the email is stored as compiled.
+   */
+  trackLinks?: (campaignId: string, compiled: CompiledEmail, newsletter: Newsletter) => TrackedEmail;
   /** Attempts for the start (fan-out) job. Default 10. */
   startAttempts?: number;
   /** What came back for a campaign (bounces, complaints, unsubscribes), for its status. Default: none reported. */
@@ -127,7 +133,8 @@ export class CampaignService {
       counts: { total: 0, sent: 0, failed: 0, skipped: 0, pending: 0 },
       contentHash,
     };
-    await this.opts.campaigns.create(campaign, { compiled: input.compiled, newsletter: input.newsletter });
+    const { compiled, tracking } = this.opts.trackLinks?.(campaign.id, input.compiled, input.newsletter) ?? { compiled: input.compiled, tracking: undefined };
+    await this.opts.campaigns.create(campaign, { compiled, newsletter: input.newsletter, ...(tracking ? { tracking } : {}) });
     if (!input.draft) await this.schedule(campaign.id, at);
     return campaign;
   }

@@ -3,6 +3,7 @@
  * per campaign and list (mail layer), each copy gets its own signed unsubscribe and view links.
  */
 import type { Campaign } from '../domain/campaign.schema.ts';
+import type { ClickSigner } from '../domain/click-links.ts';
 import { inertRecipient, type LinkSigner } from '../domain/links.ts';
 import type { ReturnAddresser } from '../domain/return-token.ts';
 import { type CampaignMessage, prepareCampaignMessage } from '../mail/campaign-message.ts';
@@ -15,6 +16,8 @@ export interface MessagePreparerOptions {
   links: LinkSigner;
   /** `PUBLIC_URL`, for the inert links of test copies. */
   publicUrl: string;
+  /** Signs the reader mark of per-reader click tracking. Default none (copies carry no mark). */
+  clicks?: Pick<ClickSigner, 'readerMark'> | undefined;
   /**
    * Per-delivery return addresses (VERP envelope sender, List-Unsubscribe mailto). Unset: the
    * newsletter's From address and `unsubscribe@<From domain>`, as before return mail was read.
@@ -32,6 +35,7 @@ export function createMessagePreparer(opts: MessagePreparerOptions): MessagePrep
       const byList = new Map<string, CampaignMessage>();
       const scope = { kind: 'campaign', id: campaign.id } as const;
       const defaultList = campaign.lists[0] as string;
+      const perReader = content.tracking?.clicks === 'per-reader' && opts.clicks;
       const fromDomain = (content.newsletter.from.address.split('@')[1] ?? '').toLowerCase();
       const returns = opts.returns;
 
@@ -44,6 +48,7 @@ export function createMessagePreparer(opts: MessagePreparerOptions): MessagePrep
             name: addressee.name,
             unsubscribeUrl: opts.links.link('unsubscribe', id, scope),
             viewUrl: opts.links.link('view', id, scope),
+            ...(perReader ? { readerMark: perReader.readerMark(campaign.id, id) } : {}),
           };
           let message = byList.get(listId);
           if (!message) byList.set(listId, (message = build(content, { id: campaign.id, listId })));

@@ -5,7 +5,10 @@
  * - `campaign:<id>`            hash: the campaign's fields and counters
  * - `campaign:<id>:content`    string: JSON of the compiled email and the newsletter, frozen at create
  * - `campaign:<id>:d`          hash: subscriber id → delivery record (see {@link parseDelivery})
+ * - `campaign:<id>:sent-minutes` hash: epoch minute → messages sent (the report's timeline)
  * - `campaigns`                sorted set: campaign ids by creation time
+ *
+ * The campaign hash also holds `lastSentAt` (ms), which aggregate click tracking reads.
  *
  * Every state change of a delivery is one Lua script, so two workers can never both claim,
  * and the campaign turns `sent` exactly once: in the script that records its last delivery.
@@ -23,10 +26,14 @@ import {
 import { CompiledEmail } from '../domain/compiled-email.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import { Newsletter } from '../domain/newsletter.schema.ts';
+import { CampaignTracking } from '../domain/tracking.schema.ts';
 import { type Keys, LuaScript, type RedisClient } from './redis.ts';
 
-/** What a campaign sends, frozen when it is created: later edits of the file change nothing. */
-export const CampaignContent = z.strictObject({ compiled: CompiledEmail, newsletter: Newsletter });
+/**
+ * What a campaign sends, frozen when it is created: later edits of the file change nothing.
+ * `tracking`: the click/open mode and the link table, when the newsletter tracks anything.
+ */
+export const CampaignContent = z.strictObject({ compiled: CompiledEmail, newsletter: Newsletter, tracking: CampaignTracking.optional() });
 export type CampaignContent = z.infer<typeof CampaignContent>;
 
 /** The answer to "may I send to this recipient now?". */
@@ -106,8 +113,9 @@ redis.call('HSET', KEYS[2], ARGV[1], 'p|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' ..
 return {'claimed', tostring(attempts)}
 `);
 
-// KEYS: campaign hash, deliveries hash. ARGV: subscriber id, counter field, record, finish time,
-// retention ms.
+// KEYS: campaign hash, deliveries hash, sent-per-minute hash. ARGV: subscriber id, counter field,
+// record, finish time, retention ms, now in ms. A send also notes the campaign's last send time
+// (the aggregate click tracker's delivery window) and counts the minute (the report's timeline).
 const RECORD = new LuaScript('campaign-record', `${FINISH}
 local v = redis.call('HGET', KEYS[2], ARGV[1])
 if v == false then return -1 end
@@ -115,6 +123,10 @@ local kind = string.sub(v, 1, 1)
 if kind == 's' or kind == 'f' or kind == 'k' then return -1 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
+if ARGV[2] == 'sent' then
+  redis.call('HSET', KEYS[1], 'lastSentAt', ARGV[6])
+  redis.call('HINCRBY', KEYS[3], tostring(math.floor(tonumber(ARGV[6]) / 60000)), 1)
+end
 return finish_if_done(KEYS[1], KEYS[2], ARGV[4], ARGV[5])
 `);
 
@@ -404,7 +416,11 @@ export class CampaignStore {
           ? ['failed', `f|${at}|${oneLine(outcome.reply)}`]
           : ['skipped', `k|${at}|${outcome.reason}`];
     const r = Number(
-      await RECORD.run(this.redis, [this.hashKey(id), this.deliveriesKey(id)], [subscriberId, counter, value, now.toISOString(), this.retentionMs]),
+      await RECORD.run(
+        this.redis,
+        [this.hashKey(id), this.deliveriesKey(id), this.keys.campaignSentMinutes(id)],
+        [subscriberId, counter, value, now.toISOString(), this.retentionMs, at],
+      ),
     );
     return { recorded: r >= 0, finished: r === 1 };
   }
@@ -443,7 +459,14 @@ export class CampaignStore {
   async delete(id: string): Promise<void> {
     await this.redis
       .multi()
-      .del(this.hashKey(id), this.deliveriesKey(id), this.keys.campaignContent(id))
+      .del(
+        this.hashKey(id),
+        this.deliveriesKey(id),
+        this.keys.campaignContent(id),
+        this.keys.campaignClicks(id),
+        this.keys.campaignClickHours(id),
+        this.keys.campaignSentMinutes(id),
+      )
       .zrem(this.keys.campaigns, id)
       .exec();
   }

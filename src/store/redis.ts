@@ -157,6 +157,21 @@ export interface Keys {
   campaignDeliveries(id: string): string;
   /** Set: ids of send-batch jobs parked while the campaign is paused. */
   campaignParked(id: string): string;
+  /**
+   * Hash: what readers did with a campaign, as counters only (no reader identity): clicks and
+   * opens (`h:l<n>`, `m:l<n>`, `h:o`, `m:o`, `readers`) and unsubscribes by way (`unsub:oneClick`, `unsub:page`).
+   */
+  campaignClicks(id: string): string;
+  /** Hash: epoch hour → human clicks (`c:<hour>`) and opens (`o:<hour>`). */
+  campaignClickHours(id: string): string;
+  /** Hash: epoch minute → messages sent, for the send timeline. */
+  campaignSentMinutes(id: string): string;
+  /** Hash with a TTL (per-reader mode): one reader's click state for one campaign. */
+  readerClicks(campaignId: string, subscriberId: number): string;
+  /** List with a TTL (per-reader mode): one reader's click and open events for one campaign. */
+  readerClickEvents(campaignId: string, subscriberId: number): string;
+  /** Set with a TTL (per-reader mode): campaigns holding click events of this reader, for export and erase. */
+  readerCampaigns(subscriberId: number): string;
   /** Sorted set: campaign ids by creation time. */
   readonly campaigns: string;
   /** Hash: the global send-rate limiter's state. */
@@ -212,6 +227,12 @@ export function createKeys(prefix: string): Keys {
     campaignContent: (id) => `${tag}:campaign:${id}:content`,
     campaignDeliveries: (id) => `${tag}:campaign:${id}:d`,
     campaignParked: (id) => `${tag}:campaign:${id}:parked`,
+    campaignClicks: (id) => `${tag}:campaign:${id}:clicks`,
+    campaignClickHours: (id) => `${tag}:campaign:${id}:clicks:hours`,
+    campaignSentMinutes: (id) => `${tag}:campaign:${id}:sent-minutes`,
+    readerClicks: (campaignId, subscriberId) => `${tag}:campaign:${campaignId}:reader:${subscriberId}`,
+    readerClickEvents: (campaignId, subscriberId) => `${tag}:campaign:${campaignId}:reader:${subscriberId}:events`,
+    readerCampaigns: (subscriberId) => `${tag}:reader:${subscriberId}:campaigns`,
     campaigns: `${tag}:campaigns`,
     sendRate: `${tag}:rate`,
     sendLimits: `${tag}:limits`,

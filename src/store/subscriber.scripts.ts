@@ -38,10 +38,14 @@ end
 local emails = {}
 for i = 7, #ARGV, 3 do emails[#emails + 1] = ARGV[i] end
 local suppressed = redis.call('HMGET', KEYS[4], unpack(emails))
+-- Erased readers are suppressed by a hash of the address (erasedSuppressionField in TypeScript).
+local hashes = {}
+for row = 1, #emails do hashes[row] = 'erased:' .. redis.sha1hex('newsdesk-erased:' .. emails[row]) end
+local erased = redis.call('HMGET', KEYS[4], unpack(hashes))
 for row = 1, #emails do
   local i = 7 + (row - 1) * 3
   local email, emailKey, newRecord = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local suppression = suppressed[row]
+  local suppression = suppressed[row] or erased[row]
   local id = redis.call('HGET', emailKey, email)
   if suppression then
     put('suppressed', id or '0', suppression)
@@ -99,7 +103,7 @@ if fx.join and redis.call('HEXISTS', KEYS[3], fx.join) == 0 then return -2 end
 if fx.leave and redis.call('HEXISTS', KEYS[3], fx.leave) == 0 then return -2 end
 if ARGV[3] ~= current then redis.call('HSET', KEYS[1], id, ARGV[3]) end
 if fx.suppress then redis.call('HSET', KEYS[2], fx.suppress[1], fx.suppress[2]) end
-if fx.unsuppress then redis.call('HDEL', KEYS[2], fx.unsuppress) end
+if fx.unsuppress then redis.call('HDEL', KEYS[2], fx.unsuppress, 'erased:' .. redis.sha1hex('newsdesk-erased:' .. fx.unsuppress)) end
 local function leave(listId)
   -- GETBIT first: SETBIT 0 on a short bitmap would grow it to this id for nothing.
   local members = fx.listPrefix .. listId .. ':members'

@@ -28,7 +28,7 @@ import type { Keys, RedisClient } from './redis.ts';
 import type { SendsInProgress } from './sends-in-progress.store.ts';
 import { decodeRecord, encodeRecord, sortedAttributes } from './subscriber-record.ts';
 import { CHANGE_RECORD, DROP_UNCONFIRMED, FIND_OR_CREATE, JOIN_ROWS } from './subscriber.scripts.ts';
-import { decodeSuppression, encodeSuppression } from './suppression.store.ts';
+import { decodeSuppression, encodeSuppression, readSuppression } from './suppression.store.ts';
 
 export interface SubscriberStoreOptions {
   redis: RedisClient;
@@ -480,8 +480,7 @@ export function createSubscriberStore(options: SubscriberStoreOptions): Subscrib
     async subscribe(list, input) {
       await expireUnconfirmed();
       const email = normalizeEmail(input.email);
-      const suppressionText = await redis.hget(keys.suppression, email);
-      const suppression = suppressionText === null ? null : decodeSuppression(email, suppressionText);
+      const suppression = await readSuppression(redis, keys, email);
       if (suppression?.reason === 'manual') return { kind: 'blocked', suppression };
       const at = isoNow();
       // Without a confirmation nobody is known to own the address: a suppressed one waits for it too.
@@ -534,12 +533,11 @@ export function createSubscriberStore(options: SubscriberStoreOptions): Subscrib
       const requested = requestedAt.getTime();
       const current = await get(id);
       if (!current) throw new NotFoundError('subscriber', String(id));
-      const [leftScore, member, suppressionText] = await Promise.all([
+      const [leftScore, member, suppression] = await Promise.all([
         redis.zscore(keys.listLeft(list.id), String(id)),
         redis.getbit(keys.listMembers(list.id), id),
-        redis.hget(keys.suppression, current.email),
+        readSuppression(redis, keys, current.email),
       ]);
-      const suppression = suppressionText === null ? null : decodeSuppression(current.email, suppressionText);
       // A hand-made suppression is the publisher's decision, which no link overrides.
       if (suppression?.reason === 'manual') return { kind: 'blocked', suppression };
       return change<ConfirmResult>(id, (s, now) => {

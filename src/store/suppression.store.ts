@@ -8,7 +8,7 @@
  */
 import { NewsdeskError } from '../domain/errors.ts';
 import { normalizeEmail } from '../domain/subscriber.schema.ts';
-import { Suppression, type SuppressionReason } from '../domain/suppression.schema.ts';
+import { erasedSuppressionField, Suppression, type SuppressionReason } from '../domain/suppression.schema.ts';
 import type { Keys, RedisClient } from './redis.ts';
 
 export interface SuppressionStoreOptions {
@@ -26,6 +26,22 @@ export interface SuppressionStore {
   get(email: string): Promise<Suppression | null>;
   isSuppressed(email: string): Promise<boolean>;
   count(): Promise<number>;
+  /**
+   * For an erased reader: drops the address's entry and keeps only its hash, so the address stays
+   * unmailable (sends, imports and sign-ups check the hash too) and is no longer stored.
+   */
+  keepOnlyHash(email: string): Promise<void>;
+}
+
+/**
+ * The suppression of an address, whether kept in the clear or, after an erasure, as a hash only
+ * (the entry then names the address it was asked about).
+ */
+export async function readSuppression(redis: RedisClient, keys: Keys, email: string): Promise<Suppression | null> {
+  const normalized = normalizeEmail(email);
+  const [plain, hashed] = await redis.hmget(keys.suppression, normalized, erasedSuppressionField(normalized));
+  const text = plain ?? hashed;
+  return text === null || text === undefined ? null : decodeSuppression(normalized, text);
 }
 
 /** The stored text of an entry (the address is the hash field, not repeated). */
@@ -45,11 +61,7 @@ export function decodeSuppression(email: string, text: string): Suppression {
 export function createSuppressionStore(options: SuppressionStoreOptions): SuppressionStore {
   const { redis, keys } = options;
   const now = options.now ?? Date.now;
-  const get = async (email: string): Promise<Suppression | null> => {
-    const normalized = normalizeEmail(email);
-    const text = await redis.hget(keys.suppression, normalized);
-    return text === null ? null : decodeSuppression(normalized, text);
-  };
+  const get = (email: string): Promise<Suppression | null> => readSuppression(redis, keys, email);
   return {
     get,
     async add(email, reason, detail) {
@@ -63,10 +75,16 @@ export function createSuppressionStore(options: SuppressionStoreOptions): Suppre
       return (await get(entry.email)) ?? entry;
     },
     async remove(email) {
-      return (await redis.hdel(keys.suppression, normalizeEmail(email))) === 1;
+      const normalized = normalizeEmail(email);
+      return (await redis.hdel(keys.suppression, normalized, erasedSuppressionField(normalized))) >= 1;
     },
     async isSuppressed(email) {
-      return (await redis.hexists(keys.suppression, normalizeEmail(email))) === 1;
+      return (await get(email)) !== null;
+    },
+    async keepOnlyHash(email) {
+      const normalized = normalizeEmail(email);
+      const { email: _email, ...entry } = Suppression.parse({ email: normalized, reason: 'erased', at: new Date(now()).toISOString() });
+      await redis.multi().hdel(keys.suppression, normalized).hset(keys.suppression, erasedSuppressionField(normalized), JSON.stringify(entry)).exec();
     },
     count: () => redis.hlen(keys.suppression),
   };

@@ -18,8 +18,8 @@ import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { SubscriberInput } from '../../src/domain/subscriber.schema.ts';
 import { buildServer } from '../../src/http/server.ts';
-import { EXAMPLE_EDITION_FILE, repoPath } from '../support/editions.ts';
 import { launchChromium } from '../support/browser.ts';
+import { EXAMPLE_EDITION_FILE, repoPath } from '../support/editions.ts';
 import { openTestRedis, type TestRedis } from '../support/redis.ts';
 import { freePort } from '../support/redis-server.ts';
 

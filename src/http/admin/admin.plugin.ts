@@ -24,6 +24,7 @@ import { adminCookies, passwordStampOf, resolveAdminSession } from './admin-sess
 import { csrfUserInfo } from './csrf.ts';
 import { flash, problemList, sendAdminPage } from './layout.ts';
 import { adminListRoutes } from './lists.routes.ts';
+import { adminReportRoutes } from './report.routes.ts';
 import { adminOutboxRoutes } from './outbox.routes.ts';
 import { bullBoardPlugin } from './queues.ts';
 import { signInRoutes } from './signin.routes.ts';
@@ -108,6 +109,7 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (server
       });
       await pages.register(adminCampaignRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates, outbox: opts.outboxDir !== undefined });
       await pages.register(adminListRoutes, { app, outbox: opts.outboxDir !== undefined });
+      await pages.register(adminReportRoutes, { app, outbox: opts.outboxDir !== undefined });
       if (opts.outboxDir !== undefined) await pages.register(adminOutboxRoutes, { dir: opts.outboxDir });
       await pages.register(adminAuditRoutes, { app, outbox: opts.outboxDir !== undefined });
       pages.get('/', async (_req, reply) => reply.redirect('/admin/campaigns', 303));

@@ -66,7 +66,7 @@ export function campaignDetailView(d: DetailData): SafeHtml {
     );
   return html`${d.flash}
 <section data-campaign="${c.id}" data-status="${c.status}" data-reload-on-change>
-<div class="row"><h1>${c.subject}</h1>${statusBadge(c.status)}<span class="spacer"></span>${actions}</div>
+<div class="row"><h1>${c.subject}</h1>${statusBadge(c.status)}<span class="spacer"></span>${actions}<a class="button secondary" href="/admin/campaigns/${c.id}/report">Report</a></div>
 ${c.status === 'paused' && c.pauseReason && html`<p class="card" data-field="pause-reason"><strong>Paused by newsdesk:</strong> ${c.pauseReason}. Resume once the setting is fixed.</p>`}
 <div class="row">${progressBar(c, { wide: true })}<span class="muted">rate <span data-field="rate">${d.p.rate > 0 ? `${Math.round(d.p.rate)}/s` : '–'}</span>,
 ETA <span data-field="eta">${noWorker ?? (d.p.etaSeconds === undefined ? '–' : `${Math.ceil(d.p.etaSeconds)} s`)}</span></span></div>

@@ -17,6 +17,7 @@ import { audit } from '../audit.ts';
 import { composeEditionInput } from '../edition-input.ts';
 import { EditionBody } from './editions.routes.ts';
 import { statusBody } from '../../queue/campaign.service.ts';
+import { CampaignReport, campaignReport } from '../../queue/campaign-report.ts';
 
 export interface CampaignRoutesOptions {
   app: App;
@@ -187,6 +188,19 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       await audit(app, req, { action: 'campaign.test', target: req.params.id, detail: { to: req.body.to, status: outcome.status } });
       return reply.code(outcome.status === 'sent' ? 200 : 502).send(outcome);
     },
+  );
+
+  server.get(
+    '/campaigns/:id/report',
+    {
+      schema: {
+        tags: ['campaigns'],
+        summary: 'What was sent, what came back and what readers did: bounces, complaints, unsubscribes, clicks per link and opens, human and machine apart',
+        params: IdParams,
+        response: { 200: CampaignReport },
+      },
+    },
+    async (req) => campaignReport(app, req.params.id),
   );
 
   server.get(

@@ -60,6 +60,38 @@ export const subscriberApiRoutes: FastifyPluginAsync<{ app: App }> = async (inst
     },
   );
 
+  server.get(
+    '/subscribers/data',
+    {
+      schema: {
+        tags: ['subscribers'],
+        summary: 'Everything held about a reader: record, lists, suppression, delivery records, click and open events',
+        querystring: LookupQuery,
+      },
+    },
+    async (req) => {
+      const data = await app.readerData.export(req.query.email);
+      await audit(app, req, { action: 'subscriber.export', target: String(data.subscriber.id) });
+      return data;
+    },
+  );
+
+  server.post(
+    '/subscribers/erase',
+    {
+      schema: {
+        tags: ['subscribers'],
+        summary: "Erase a reader: record, memberships, click and open events and the delivery records' personal parts; the suppression keeps only a hash of the address",
+        body: z.strictObject({ email: EmailAddress }),
+      },
+    },
+    async (req) => {
+      const result = await app.readerData.erase(req.body.email);
+      await audit(app, req, { action: 'subscriber.erase', target: String(result.subscriberId), detail: { deliveries: result.deliveries } });
+      return result;
+    },
+  );
+
   server.get('/subscribers/:id', { schema: { tags: ['subscribers'], summary: 'One subscriber by id', params: IdParams } }, async (req) => {
     const subscriber = await subscribers.get(req.params.id);
     if (!subscriber) throw new NotFoundError('subscriber', String(req.params.id));
