@@ -33,6 +33,8 @@ try {
     subject: setup.subject,
     lists: [setup.listId],
     at: new Date(Date.now() + 86_400_000),
+    again: true,
+    confirmDate: true,
   });
   const domain = setup.newsletter.from.address.split('@')[1] as string;
   const addresses = createReturnAddresser({ secrets: setup.config.secrets });

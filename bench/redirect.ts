@@ -53,6 +53,8 @@ try {
     subject,
     lists: ['bench'],
     at: new Date(Date.now() + 86_400_000),
+    again: true,
+    confirmDate: true,
   });
   const path = `/c/${app.clicks.linkUrl(campaign.id, 1).split('/c/')[1]}${mode === 'per-reader' ? app.clicks.readerMark(campaign.id, 42) : ''}`;
   const address = await server.listen({ host: '127.0.0.1', port: 0 });

@@ -34,7 +34,7 @@ beforeAll(async () => {
   p = await startPipeline({ env: { PUBLIC_URL: base, NEWSDESK_ADMIN_PASSWORD: PASSWORD, TRACKING_SCANNER_WINDOW_SECONDS: '0' } });
   await p.addSubscribers('daily', 12);
   const { compiled, newsletter, subject } = await compiledExampleEdition();
-  const campaign = await p.app.service.create({ compiled, newsletter: { ...newsletter, tracking: { clicks: 'aggregate', opens: 'on' } }, subject, lists: ['daily'] });
+  const campaign = await p.app.service.create({ compiled, newsletter: { ...newsletter, tracking: { clicks: 'aggregate', opens: 'on' } }, subject, lists: ['daily'], again: true, confirmDate: true });
   campaignId = campaign.id;
   await p.waitForStatus(campaignId, 'sent');
   server = buildServer(p.app, { logger: false });

@@ -21,7 +21,7 @@ describe('campaign report', () => {
     h = await startHttp({ workers: true, env: { TRACKING_SCANNER_WINDOW_SECONDS: '0' } });
     await h.addSubscribers('daily', 3);
     const { compiled, newsletter, subject } = await compiledExampleEdition();
-    const campaign = await h.app.service.create({ compiled, newsletter: { ...newsletter, tracking: { clicks: 'aggregate', opens: 'on' } }, subject, lists: ['daily'] });
+    const campaign = await h.app.service.create({ compiled, newsletter: { ...newsletter, tracking: { clicks: 'aggregate', opens: 'on' } }, subject, lists: ['daily'], again: true, confirmDate: true });
     await h.waitForStatus(campaign.id, 'sent');
     const mails = await Promise.all(h.smtp.messages.map((m) => simpleParser(m.raw)));
     const html = String(mails[0]?.html);
@@ -95,7 +95,7 @@ describe('campaign report', () => {
     expect(cli.stderr).not.toContain('    at ');
 
     const { compiled, newsletter, subject } = await compiledExampleEdition();
-    const off = await h.app.service.create({ compiled, newsletter: { ...newsletter, tracking: { clicks: 'off', opens: 'off' } }, subject, lists: ['daily'], at: new Date(Date.now() + 3_600_000) });
+    const off = await h.app.service.create({ compiled, newsletter: { ...newsletter, tracking: { clicks: 'off', opens: 'off' } }, subject, lists: ['daily'], at: new Date(Date.now() + 3_600_000), again: true, confirmDate: true });
     const report = (await h.api(token, { url: `/api/campaigns/${off.id}/report` })).json();
     expect(report.clicks).toEqual({ human: 0, machine: 0, uniqueReaders: null, byLink: [] });
     expect(report.opens).toBeNull();

@@ -23,7 +23,7 @@ async function sent(clicks: 'aggregate' | 'per-reader') {
   h = await startHttp({ workers: true, env: { TRACKING_SCANNER_WINDOW_SECONDS: '0' } });
   await h.addSubscribers('daily', 3);
   const { compiled, newsletter, subject } = await compiledExampleEdition();
-  const campaign = await h.app.service.create({ compiled, newsletter: { ...newsletter, tracking: { clicks, opens: 'on' } }, subject, lists: ['daily'] });
+  const campaign = await h.app.service.create({ compiled, newsletter: { ...newsletter, tracking: { clicks, opens: 'on' } }, subject, lists: ['daily'], again: true, confirmDate: true });
   await h.waitForStatus(campaign.id, 'sent');
   const mails = await Promise.all(h.smtp.messages.map(async (m) => ({ to: m.to[0] as string, mail: await simpleParser(m.raw) })));
   return { harness: h, campaign, mails };

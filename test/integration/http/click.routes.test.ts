@@ -28,6 +28,9 @@ async function sendCampaign(tracking: Partial<TrackingSettings>, env: Record<str
     newsletter: { ...newsletter, tracking: { clicks: 'aggregate', opens: 'off', ...tracking } },
     subject,
     lists: ['daily'],
+    // The example edition is dated 2025-02-13 and sent many times: on purpose.
+    again: true,
+    confirmDate: true,
   });
   await h.waitForStatus(campaign.id, 'sent');
   const mails = await Promise.all(h.smtp.messages.map((m) => simpleParser(m.raw)));
