@@ -24,7 +24,7 @@ import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { parseArgs, promisify } from 'node:util';
 import mjml2html from 'mjml';
-import type { CompiledEmail, Recipient, Template, Token } from '../src/domain/compiled-email.ts';
+import type { CompiledEmail, Recipient, Template, Slot } from '../src/domain/compiled-email.ts';
 import { Newsletter } from '../src/domain/newsletter.schema.ts';
 import { compile } from '../src/composer/compile.ts';
 import { trackLinks } from '../src/composer/link-tracking.ts';
@@ -58,7 +58,7 @@ const n = Number(args.n);
 /** `%%token%%` markers → a Template, as the composer splits its rendered output. */
 function toTemplate(source: string): Template {
   const pieces = source.split(/%%(firstName|email|unsubscribeUrl|viewUrl)%%/);
-  return { parts: pieces.filter((_, i) => i % 2 === 0), slots: pieces.filter((_, i) => i % 2 === 1) as Token[] };
+  return { parts: pieces.filter((_, i) => i % 2 === 0), slots: pieces.filter((_, i) => i % 2 === 1) as Slot[] };
 }
 
 const story = (i: number) => `

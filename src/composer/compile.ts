@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import mjml2html from 'mjml';
-import { type CompiledEmail, type CompiledLinks, EDITOR_TOKENS, type LinkSpot, type Template, type Token, TOKENS } from '../domain/compiled-email.ts';
+import { type CompiledEmail, type CompiledLinks, EDITOR_SLOTS, type LinkSpot, type Template, type Slot, SLOTS } from '../domain/compiled-email.ts';
 import { EDITOR_TOKEN, type Edition } from '../domain/edition.schema.ts';
 import { NewsdeskError } from '../domain/errors.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
@@ -63,8 +63,8 @@ export async function compile(edition: Edition, newsletter: Newsletter, opts: Co
 
   // A fresh random marker per compile: editor text cannot guess it, so it cannot forge a slot.
   const marker = `ndslot${randomBytes(8).toString('hex')}`;
-  const sentinel = (t: Token) => `${marker}${t}x`;
-  const slots = Object.fromEntries(TOKENS.map((t) => [t, sentinel(t)])) as Record<Token, string>;
+  const sentinel = (t: Slot) => `${marker}${t}x`;
+  const slots = Object.fromEntries(SLOTS.map((t) => [t, sentinel(t)])) as Record<Slot, string>;
   // Every link is rendered as a marker too, so its place in the output is known exactly and a
   // campaign can rewrite it later without compiling again (link-tracking.ts).
   const links = collectLinks(edition, withSentinels(edition, sentinel), newsletter, marker);
@@ -124,9 +124,9 @@ function longDate(isoDate: string): string {
 }
 
 /** A copy of the edition with each editor-written `{{token}}` replaced by its sentinel. */
-function withSentinels(edition: Edition, sentinel: (t: Token) => string): Edition {
+function withSentinels(edition: Edition, sentinel: (t: Slot) => string): Edition {
   const swap = (value: unknown): unknown => {
-    if (typeof value === 'string') return value.replace(EDITOR_TOKEN, (whole, name: string) => ((EDITOR_TOKENS as readonly string[]).includes(name) ? sentinel(name as Token) : whole));
+    if (typeof value === 'string') return value.replace(EDITOR_TOKEN, (whole, name: string) => ((EDITOR_SLOTS as readonly string[]).includes(name) ? sentinel(name as Slot) : whole));
     if (Array.isArray(value)) return value.map(swap);
     if (value !== null && typeof value === 'object') {
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, swap(v)]));
@@ -149,14 +149,14 @@ function tidyText(text: string): string {
  * (escaped for the part), noting the spot; anything left that looks like a token is a bug.
  */
 function splitter(marker: string, links: LinkCollector) {
-  const pattern = new RegExp(`${marker}(${TOKENS.join('|')})x`, 'g');
+  const pattern = new RegExp(`${marker}(${SLOTS.join('|')})x`, 'g');
   const leftover = new RegExp(`${marker}|\\{\\{`);
   return (rendered: string, what: string, escape: (url: string) => string): { template: Template; spots: LinkSpot[] } => {
     // With one capture group, split alternates text and token names: p0 t0 p1 t1 … pn.
     const pieces = rendered.split(pattern);
     const spots: LinkSpot[] = [];
     const parts = pieces.filter((_, i) => i % 2 === 0).map((part, p) => links.restore(part, escape, (start, end, link) => spots.push([p, start, end, link])));
-    const slots = pieces.filter((_, i) => i % 2 === 1) as Token[];
+    const slots = pieces.filter((_, i) => i % 2 === 1) as Slot[];
     for (const part of parts) {
       const at = part.search(leftover);
       if (at >= 0) {

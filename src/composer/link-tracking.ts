@@ -2,7 +2,7 @@
  * A campaign's links rewritten once, when the campaign is created: each trackable link of the
  * compiled email becomes `${PUBLIC_URL}/c/<token>` in both the HTML and the text part, and with
  * opens on, a 1×1 image goes before `</body>`. Plain string work on the compiled templates — MJML
- * does not run again (DESIGN.md invariant 1) — and in aggregate mode the result is as static as
+ * does not run again (docs/architecture.md, invariant 1) — and in aggregate mode the result is as static as
  * before, so a message costs what it cost untracked. In per-reader mode each tracked URL is
  * followed by the `readerMark` slot, one signed value per copy.
  *
@@ -10,7 +10,7 @@
  * links (never marked) and links of items the edition marks `track: false`.
  */
 import type { ClickSigner } from '../domain/click-links.ts';
-import type { CompiledEmail, LinkSpot, Template, Token } from '../domain/compiled-email.ts';
+import type { CompiledEmail, LinkSpot, Template, Slot } from '../domain/compiled-email.ts';
 import type { CampaignTracking, TrackingSettings } from '../domain/tracking.schema.ts';
 
 export interface TrackLinksOptions {
@@ -51,7 +51,7 @@ function rewrite(template: Template, spots: readonly LinkSpot[], urls: readonly 
   const byPart = new Map<number, LinkSpot[]>();
   for (const spot of spots) if (urls[spot[3]] !== undefined) byPart.set(spot[0], [...(byPart.get(spot[0]) ?? []), spot]);
   const parts: string[] = [];
-  const slots: Token[] = [];
+  const slots: Slot[] = [];
   let current = '';
   template.parts.forEach((part, p) => {
     let from = 0;

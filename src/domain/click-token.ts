@@ -1,6 +1,6 @@
 /**
  * Tokens of tracked links (`/c/<token>`) and open images (`/o/<token>`), signed with the app's
- * key so a changed campaign, link number or reader fails (DESIGN.md invariant 10: a tracked link
+ * key so a changed campaign, link number or reader fails (docs/architecture.md, invariant 11: a tracked link
  * redirects only to the URL compiled into its campaign).
  *
  * Forms (every character URL-safe):

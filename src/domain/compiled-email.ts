@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { EmailLink } from './tracking.schema.ts';
 
 /** The per-recipient values an editor may write into an edition as `{{name}}`. */
-export const EDITOR_TOKENS = ['firstName', 'email', 'unsubscribeUrl', 'viewUrl'] as const;
+export const EDITOR_SLOTS = ['firstName', 'email', 'unsubscribeUrl', 'viewUrl'] as const;
 
 /**
  * The per-recipient values a compiled email has slots for: the editor's, and `readerMark`, the
@@ -11,16 +11,16 @@ export const EDITOR_TOKENS = ['firstName', 'email', 'unsubscribeUrl', 'viewUrl']
  * composer renders everything else once per campaign (docs/architecture.md, invariant 1);
  * personalizing only fills these.
  */
-export const TOKENS = [...EDITOR_TOKENS, 'readerMark'] as const;
-export const Token = z.enum(TOKENS);
-export type Token = z.infer<typeof Token>;
+export const SLOTS = [...EDITOR_SLOTS, 'readerMark'] as const;
+export const Slot = z.enum(SLOTS);
+export type Slot = z.infer<typeof Slot>;
 
 /**
  * Text split around recipient slots: `parts[0] slot[0] parts[1] … slot[n-1] parts[n]`.
  * Filling it is one pass of string joins, microseconds per message.
  */
 export const Template = z
-  .strictObject({ parts: z.array(z.string()).min(1), slots: z.array(Token) })
+  .strictObject({ parts: z.array(z.string()).min(1), slots: z.array(Slot) })
   .refine((t) => t.parts.length === t.slots.length + 1, 'parts must be one more than slots');
 export type Template = z.infer<typeof Template>;
 

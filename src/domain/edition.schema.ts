@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EDITOR_TOKENS as TOKENS } from './compiled-email.ts';
+import { EDITOR_SLOTS } from './compiled-email.ts';
 import { AssetUrl, Link } from './link.ts';
 
 /**
@@ -9,13 +9,13 @@ import { AssetUrl, Link } from './link.ts';
  */
 export const EDITOR_TOKEN = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
 
-const TOKEN_LIST = TOKENS.map((t) => `{{${t}}}`).join(', ');
+const TOKEN_LIST = EDITOR_SLOTS.map((t) => `{{${t}}}`).join(', ');
 
 /** The problems with double braces in one piece of editor text, as messages. */
 export function editorTokenProblems(text: string): string[] {
   const problems: string[] = [];
   for (const m of text.matchAll(EDITOR_TOKEN)) {
-    if (!(TOKENS as readonly string[]).includes(m[1] as string)) {
+    if (!(EDITOR_SLOTS as readonly string[]).includes(m[1] as string)) {
       problems.push(`unknown personalization token ${m[0]}: use one of ${TOKEN_LIST}`);
     }
   }

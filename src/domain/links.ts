@@ -4,12 +4,12 @@
  */
 import type { Recipient } from './compiled-email.ts';
 import { keyIdOf } from './signing-secret.ts';
-import { type TokenPayload, type TokenPurpose, type TokenScope, signToken, verifyToken } from './token.ts';
+import { type LinkTokenPayload, type LinkPurpose, type LinkScope, signLinkToken, verifyLinkToken } from './link-token.ts';
 
 /** The path segment of links in test and sample copies: not a token, answered with a harmless page. */
 export const TEST_SEND_TOKEN = 'test-send';
 
-const PATH: Record<TokenPurpose, string> = { unsubscribe: 'u', view: 'v', confirm: 'confirm' };
+const PATH: Record<LinkPurpose, string> = { unsubscribe: 'u', view: 'v', confirm: 'confirm' };
 
 /**
  * A reader of a copy that is no subscriber's (a test send, a preview, `compose`'s sample): their
@@ -24,12 +24,12 @@ export const SAMPLE_READER = { email: 'reader@example.com', name: 'Alex Reader' 
 
 export interface LinkSigner {
   /** `${PUBLIC_URL}/<u|v|confirm>/<token>` for one subscriber and scope. */
-  link(purpose: TokenPurpose, subscriberId: number, scope: TokenScope): string;
+  link(purpose: LinkPurpose, subscriberId: number, scope: LinkScope): string;
   /**
    * The payload of a token from a URL when it is genuine, of `purpose`, and (with `maxAgeMs`)
    * fresh enough; null for anything else, which callers answer with a bare 404.
    */
-  read(token: string, purpose: TokenPurpose, opts?: { maxAgeMs?: number }): TokenPayload | null;
+  read(token: string, purpose: LinkPurpose, opts?: { maxAgeMs?: number }): LinkTokenPayload | null;
 }
 
 /** Signs with the first secret, accepts all (a secret rotation keeps old links working); each new link names its key. */
@@ -40,11 +40,11 @@ export function createLinkSigner(opts: { publicUrl: string; secrets: readonly st
   const keyIds = opts.secrets.map(keyIdOf);
   return {
     link(purpose, subscriberId, scope) {
-      return `${opts.publicUrl}/${PATH[purpose]}/${signToken({ subscriberId, purpose, scope }, secret)}`;
+      return `${opts.publicUrl}/${PATH[purpose]}/${signLinkToken({ subscriberId, purpose, scope }, secret)}`;
     },
     read(token, purpose, readOpts = {}) {
       if (token.length > 200) return null;
-      const payload = verifyToken(token, opts.secrets, { keyIds, ...(readOpts.maxAgeMs === undefined ? {} : { maxAgeMs: readOpts.maxAgeMs }) });
+      const payload = verifyLinkToken(token, opts.secrets, { keyIds, ...(readOpts.maxAgeMs === undefined ? {} : { maxAgeMs: readOpts.maxAgeMs }) });
       return payload && payload.purpose === purpose ? payload : null;
     },
   };

@@ -2,10 +2,10 @@
  * Filling a compiled {@link Template} with one recipient's values: pure, allocation-light,
  * shared by the composer (personalize) and the mail layer (MIME built once per campaign).
  */
-import type { Recipient, Template, Token } from './compiled-email.ts';
+import type { Recipient, Template, Slot } from './compiled-email.ts';
 import { firstNameOf } from './greeting-name.ts';
 
-export type TokenValues = Record<Token, string>;
+export type SlotValues = Record<Slot, string>;
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -17,7 +17,7 @@ export function escapeHtml(s: string): string {
 export { firstNameOf } from './greeting-name.ts';
 
 /** The raw (unescaped) slot values for one recipient. */
-export function tokenValues(recipient: Recipient, greetingFallback: string): TokenValues {
+export function slotValues(recipient: Recipient, greetingFallback: string): SlotValues {
   return {
     firstName: firstNameOf(recipient.name, greetingFallback),
     email: recipient.email,
@@ -28,7 +28,7 @@ export function tokenValues(recipient: Recipient, greetingFallback: string): Tok
 }
 
 /** The same values escaped for HTML. */
-export function htmlTokenValues(values: TokenValues): TokenValues {
+export function htmlSlotValues(values: SlotValues): SlotValues {
   return {
     firstName: escapeHtml(values.firstName),
     email: escapeHtml(values.email),
@@ -39,8 +39,8 @@ export function htmlTokenValues(values: TokenValues): TokenValues {
 }
 
 /** Joins a template's parts with the recipient's values in its slots. */
-export function fillTemplate(t: Template, values: TokenValues): string {
+export function fillTemplate(t: Template, values: SlotValues): string {
   let out = t.parts[0] as string;
-  for (let i = 0; i < t.slots.length; i++) out += values[t.slots[i] as Token] + (t.parts[i + 1] as string);
+  for (let i = 0; i < t.slots.length; i++) out += values[t.slots[i] as Slot] + (t.parts[i + 1] as string);
   return out;
 }

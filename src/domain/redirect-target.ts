@@ -1,7 +1,7 @@
 /**
  * Where a tracked link sends the reader: the URL compiled into the campaign, exactly (query and
  * fragment untouched), with UTM parameters added only when the newsletter asks — and nothing at
- * all for a scheme other than http and https (DESIGN.md invariant 10: no open redirect, no
+ * all for a scheme other than http and https (docs/architecture.md, invariant 11: no open redirect, no
  * `javascript:` even if one were ever stored).
  */
 import type { UtmSettings } from './tracking.schema.ts';

@@ -4,7 +4,7 @@
  * - `GET|HEAD /c/:token` answers 302 to the link compiled into the campaign, exactly (UTM added
  *   only when the newsletter asks), and counts the click as human or machine. A forged, altered
  *   or over-long token, an untracked link number, or a stored address that is not http(s) gets
- *   the bare 404 of any dead link: never an open redirect (DESIGN.md invariant 10).
+ *   the bare 404 of any dead link: never an open redirect (docs/architecture.md, invariant 11).
  * - `GET|HEAD /o/:token` answers a 1×1 transparent GIF and counts an open.
  *
  * Counting is one Redis call; if Redis fails the reader still gets where they were going.

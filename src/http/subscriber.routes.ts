@@ -23,7 +23,7 @@ import type { App } from '../app.ts';
 import { NewsdeskError, ValidationError } from '../domain/errors.ts';
 import { ListId, signUpNeedsConfirmation } from '../domain/list.schema.ts';
 import { EmailAddress, SubscriberName } from '../domain/subscriber.schema.ts';
-import { CONFIRM_TOKEN_MAX_AGE_MS } from '../domain/token.ts';
+import { CONFIRM_TOKEN_MAX_AGE_MS } from '../domain/link-token.ts';
 import { describeError } from './http-errors.ts';
 import { type LinkSigner, TEST_SEND_TOKEN } from '../domain/links.ts';
 import { PUBLIC_PAGE_HEADERS, sendNotFoundPage, sendPublicPage } from './public-page.ts';

@@ -13,9 +13,9 @@
  * ```
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { CompiledEmail, Recipient, Template, Token } from '../domain/compiled-email.ts';
+import type { CompiledEmail, Recipient, Template, Slot } from '../domain/compiled-email.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
-import { fillTemplate, htmlTokenValues, tokenValues } from '../domain/personalization.ts';
+import { fillTemplate, htmlSlotValues, slotValues } from '../domain/personalization.ts';
 import { HeaderValueError, MAX_LINE, foldHeader, headerAddress, mailbox, phrase, singleLine, unstructuredHeader } from './mime-header.ts';
 import { encodeQuotedPrintable } from './quoted-printable.ts';
 import type { OutgoingMessage } from './transport.ts';
@@ -72,7 +72,7 @@ export interface CampaignMessage {
 }
 
 /** A template part with its slots: static QP-encoded Buffers and the tokens between them. */
-type Segment = Buffer | Token;
+type Segment = Buffer | Slot;
 
 const CRLF = '\r\n';
 
@@ -128,7 +128,7 @@ export function prepareCampaignMessage(options: CampaignMessageOptions): Campaig
     render(recipient, renderOptions) {
       const to = headerAddress('recipient.email', recipient.email);
       const unsubscribeUrl = headerUrl('recipient.unsubscribeUrl', recipient.unsubscribeUrl);
-      const raw = tokenValues(recipient, compiled.greetingFallback);
+      const raw = slotValues(recipient, compiled.greetingFallback);
       const messageId = `<${messageIdLocal(renderOptions?.messageIdLocal)}@${domain}>`;
 
       // The Date header changes once a second; formatting it is the costliest header.
@@ -155,9 +155,9 @@ export function prepareCampaignMessage(options: CampaignMessageOptions): Campaig
         '',
       ].join(CRLF);
 
-      const html = htmlTokenValues(raw);
-      const textEncoded: Partial<Record<Token, Buffer>> = {};
-      const htmlEncoded: Partial<Record<Token, Buffer>> = {};
+      const html = htmlSlotValues(raw);
+      const textEncoded: Partial<Record<Slot, Buffer>> = {};
+      const htmlEncoded: Partial<Record<Slot, Buffer>> = {};
       const chunks: Buffer[] = [Buffer.from(head, 'latin1')];
       let length = (chunks[0] as Buffer).length;
       for (let i = 0; i < segments.length; i++) {
@@ -183,7 +183,7 @@ function encodeTemplate(template: Template, before: string, after: string): Segm
     // Every part but the last ends at a line start (soft break), so a slot value starts fresh.
     const body = encodeQuotedPrintable(parts[i] as string, !isLast);
     segments.push(Buffer.from((i === 0 ? before : '') + body + (isLast ? after : ''), 'latin1'));
-    if (!isLast) segments.push(slots[i] as Token);
+    if (!isLast) segments.push(slots[i] as Slot);
   }
   return segments;
 }

@@ -26,9 +26,9 @@ export class JobParking implements Parking {
     return this.opts.keys.campaignParked(campaignId);
   }
 
-  async park(campaignId: string, job: Job, token: string): Promise<void> {
+  async park(campaignId: string, job: Job, lockToken: string): Promise<void> {
     await this.opts.redis.sadd(this.key(campaignId), job.id as string);
-    await job.moveToDelayed(Date.now() + PARK_MS, token);
+    await job.moveToDelayed(Date.now() + PARK_MS, lockToken);
     // A resume may have run between our status check and the park: then nobody would wake us.
     const status = await this.opts.campaigns.status(campaignId);
     if (status !== 'paused') await promote(job);

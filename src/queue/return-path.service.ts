@@ -22,7 +22,7 @@ import { NewsdeskError, NotFoundError } from '../domain/errors.ts';
 import type { InboundRecord } from '../domain/inbound-record.schema.ts';
 import { ReturnEvent, type ReturnEventSink, type ReturnOutcome } from '../domain/return-event.ts';
 import { campaignRef, parseReturnToken, type ReturnTokenPurpose, verifyReturnToken } from '../domain/return-token.ts';
-import { verifyToken } from '../domain/token.ts';
+import { verifyLinkToken } from '../domain/link-token.ts';
 import type { CampaignStore } from '../store/campaign.store.ts';
 import type { ListStore } from '../store/list.store.ts';
 import type { RecordResult, ReturnEffects, ReturnStore } from '../store/return.store.ts';
@@ -241,7 +241,7 @@ export class ReturnPathService implements ReturnEventSink {
       who = { campaignId: m[1] as string, subscriberId: Number(m[2]), purpose: 'message-id' };
     } else if (id.token.includes('.')) {
       // A link token (the List-Unsubscribe URL inside a feedback report's returned headers).
-      const payload = verifyToken(id.token, this.opts.secrets);
+      const payload = verifyLinkToken(id.token, this.opts.secrets);
       if (!payload || payload.scope.kind !== 'campaign' || payload.purpose === 'confirm') return 'link token forged, altered or not a campaign\'s';
       who = { campaignId: payload.scope.id, subscriberId: payload.subscriberId, purpose: 'link' };
     } else {

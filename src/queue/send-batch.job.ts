@@ -42,7 +42,7 @@ export interface MessagePreparer {
 
 /** Parks a job until its paused campaign resumes (see CampaignService.resume). */
 export interface Parking {
-  park(campaignId: string, job: Job, token: string): Promise<void>;
+  park(campaignId: string, job: Job, lockToken: string): Promise<void>;
 }
 
 export interface SendBatchDeps {
@@ -122,7 +122,7 @@ export class PreparedCampaigns {
 /** Processes one send-batch job. */
 export async function runSendBatch(
   job: Job,
-  token: string,
+  lockToken: string,
   deps: SendBatchDeps & { prepared: PreparedCampaigns },
 ): Promise<BatchResult> {
   const data = SendBatchJob.parse(job.data);
@@ -139,15 +139,15 @@ export async function runSendBatch(
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   let lastTransientReply: string | undefined;
   let consecutiveTransient = 0;
-  // BullMQ keeps a job's lock at `<prefix>:<queue>:<job id>:lock`, holding the running token.
-  const holder: ClaimHolder = { jobId: job.id ?? 'unknown', token, leaseMs: deps.leaseMs, lockKey: `${job.queueQualifiedName}:${job.id}:lock` };
+  // BullMQ keeps a job's lock at `<prefix>:<queue>:<job id>:lock`, holding the running job lock token.
+  const holder: ClaimHolder = { jobId: job.id ?? 'unknown', lockToken, leaseMs: deps.leaseMs, lockKey: `${job.queueQualifiedName}:${job.id}:lock` };
   const note = (r: { finished: boolean }) => {
     if (r.finished) result.finished = true;
   };
   // Shutting down: what is left goes back to the queue at once, without using up an attempt; the
   // job's re-run takes over its claims (same job id).
   const requeue = async (): Promise<never> => {
-    await job.moveToDelayed(Date.now(), token);
+    await job.moveToDelayed(Date.now(), lockToken);
     throw new DelayedError();
   };
 
@@ -175,7 +175,7 @@ export async function runSendBatch(
     }
     if (claim.kind === 'not-sending') {
       if (claim.status === 'paused') {
-        await deps.parking.park(campaign.id, job, token);
+        await deps.parking.park(campaign.id, job, lockToken);
         throw new DelayedError();
       }
       result.stopped = claim.status;
@@ -219,7 +219,7 @@ export async function runSendBatch(
         // with the reason, for an operator to fix the setting and resume.
         await campaigns.release(campaign.id, subscriberId, outcome.response);
         await pauseForSettings(campaign.id, outcome.setupProblem, deps);
-        await deps.parking.park(campaign.id, job, token);
+        await deps.parking.park(campaign.id, job, lockToken);
         throw new DelayedError();
       }
       if (outcome.status === 'sent') {

@@ -59,7 +59,7 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
   const which = new Set(opts.queues ?? [CAMPAIGN_QUEUE, SEND_QUEUE]);
   const workers: Worker[] = [];
 
-  const handlers: Record<string, Record<string, (job: Job, token: string) => Promise<unknown>>> = {
+  const handlers: Record<string, Record<string, (job: Job, lockToken: string) => Promise<unknown>>> = {
     [CAMPAIGN_QUEUE]: {
       start: async (job) => {
         const { campaignId } = StartCampaignJob.parse(job.data);
@@ -69,12 +69,12 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
       },
     },
     [SEND_QUEUE]: {
-      'send-batch': async (job, token) => {
+      'send-batch': async (job, lockToken) => {
         const started = performance.now();
         const ended = (end: BatchEnd) => observer?.batchEnded((performance.now() - started) / 1000, end);
         let r: Awaited<ReturnType<typeof runSendBatch>>;
         try {
-          r = await runSendBatch(job, token, { breaker, observer, ...deps.send, campaigns, logger, prepared, signal: stop.signal });
+          r = await runSendBatch(job, lockToken, { breaker, observer, ...deps.send, campaigns, logger, prepared, signal: stop.signal });
         } catch (err) {
           ended(err instanceof TransientBatchError ? 'retry' : err instanceof DelayedError ? 'delayed' : 'failed');
           throw err;
@@ -88,13 +88,13 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
   };
 
   for (const queue of which) {
-    const byName = handlers[queue] as Record<string, (job: Job, token: string) => Promise<unknown>>;
+    const byName = handlers[queue] as Record<string, (job: Job, lockToken: string) => Promise<unknown>>;
     const worker = new Worker(
       queue,
-      async (job, token) => {
+      async (job, lockToken) => {
         const handler = byName[job.name];
         if (!handler) throw new UnrecoverableError(`no handler for job ${job.name} on queue ${queue}`);
-        return handler(job, token ?? '');
+        return handler(job, lockToken ?? '');
       },
       {
         connection: opts.connection(),

@@ -200,14 +200,14 @@ export function parseDelivery(subscriberId: number, raw: string): Delivery {
   }
 }
 
-/** Who claims a delivery: a job run, named by its job id and lock token. */
+/** Who claims a delivery: a job run, named by its job id and BullMQ job lock token. */
 export interface ClaimHolder {
   jobId: string;
-  token: string;
+  lockToken: string;
   /** How long the claim keeps other jobs off the delivery. */
   leaseMs: number;
   /**
-   * The job's lock key, which must still hold `token` for the claim to go through. Same hash tag
+   * The job's lock key, which must still hold `lockToken` for the claim to go through. Same hash tag
    * as every other key (the BullMQ prefix is `{prefix}:bull`), so the script stays cluster-safe.
    */
   lockKey?: string | undefined;
@@ -379,14 +379,14 @@ export class CampaignStore {
   /**
    * Claims a delivery for sending: atomically checks the campaign is sending and the delivery is
    * not final or held by another live job, and marks it `sending` with a lease.
-   * With `holder.lockKey`, also checks that key still holds `holder.token` (the BullMQ job lock).
+   * With `holder.lockKey`, also checks that key still holds `holder.lockToken` (the BullMQ job lock).
    */
   async claim(id: string, subscriberId: number, holder: ClaimHolder): Promise<ClaimResult> {
     const keys = [this.hashKey(id), this.deliveriesKey(id)];
-    const args: (string | number)[] = [subscriberId, holder.jobId, holder.token.replaceAll('|', '_'), holder.leaseMs];
+    const args: (string | number)[] = [subscriberId, holder.jobId, holder.lockToken.replaceAll('|', '_'), holder.leaseMs];
     if (holder.lockKey) {
       keys.push(holder.lockKey);
-      args.push(holder.token);
+      args.push(holder.lockToken);
     }
     const r = (await CLAIM.run(this.redis, keys, args)) as string[];
     switch (r[0]) {

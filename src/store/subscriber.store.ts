@@ -22,7 +22,7 @@ import {
   type SubscriberStatus,
 } from '../domain/subscriber-status.ts';
 import { normalizeEmail, type Subscriber, type SubscriberInput } from '../domain/subscriber.schema.ts';
-import { CONFIRM_TOKEN_MAX_AGE_MS } from '../domain/token.ts';
+import { CONFIRM_TOKEN_MAX_AGE_MS } from '../domain/link-token.ts';
 import type { Suppression, SuppressionReason } from '../domain/suppression.schema.ts';
 import type { Keys, RedisClient } from './redis.ts';
 import type { SendsInProgress } from './sends-in-progress.store.ts';

@@ -29,7 +29,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterEach, expect, it } from 'vitest';
-import { verifyToken } from '../../src/domain/token.ts';
+import { verifyLinkToken } from '../../src/domain/link-token.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { type FaultRun, RECIPIENTS, SEED, seededRandom, startFaultRun, stopWorkers } from './support/fault-run.ts';
 
@@ -83,7 +83,7 @@ function listUnsubscribeOf(raw: Buffer): string {
 function sameLink(a: string, b: string, secrets: string[]): boolean {
   const tokenOf = (field: string) => /\/u\/([^>/]+)>/.exec(field)?.[1] ?? '';
   const [ta, tb] = [tokenOf(a), tokenOf(b)];
-  const [pa, pb] = [verifyToken(ta, secrets), verifyToken(tb, secrets)];
+  const [pa, pb] = [verifyLinkToken(ta, secrets), verifyLinkToken(tb, secrets)];
   if (!pa || !pb) return false;
   const { issuedAt: _a, ...restA } = pa;
   const { issuedAt: _b, ...restB } = pb;

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signToken } from '../../src/domain/token.ts';
+import { signLinkToken } from '../../src/domain/link-token.ts';
 import { EXAMPLE_EDITION_FILE, validEditionInput } from '../support/editions.ts';
 import { type HttpHarness, startHttp } from '../support/http.ts';
 import { snapshot } from '../support/store-fixtures.ts';
@@ -338,7 +338,7 @@ describe('public endpoints', () => {
     const deadLink = await refused('/u/hello', { body: 'List-Unsubscribe=One-Click', type: FORM_TYPE });
     expect(deadLink.status).toBe(404);
     const secret = h.app.config.secrets[0] as string;
-    const genuine = signToken({ subscriberId: readers[0] as number, purpose: 'unsubscribe', scope: { kind: 'campaign', id: campaignId } }, secret);
+    const genuine = signLinkToken({ subscriberId: readers[0] as number, purpose: 'unsubscribe', scope: { kind: 'campaign', id: campaignId } }, secret);
     for (const [name, path] of [
       ['garbage', '/u/garbage'],
       ['binary', `/u/${encodeURIComponent(randomBytes(48).toString('latin1'))}`],

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signToken, verifyToken } from '../../src/domain/token.ts';
+import { signLinkToken, verifyLinkToken } from '../../src/domain/link-token.ts';
 import { runNewsdesk } from '../support/cli.ts';
 import { repoPath } from '../support/editions.ts';
 import { openTestRedis, type TestRedis } from '../support/redis.ts';
@@ -127,7 +127,7 @@ describe('environment values', () => {
 
 describe('tokens', () => {
   const secret = 'a-test-secret-that-is-long-enough-for-hmac';
-  const good = signToken({ purpose: 'unsubscribe', subscriberId: 42, scope: { kind: 'list', id: 'daily' } }, secret);
+  const good = signLinkToken({ purpose: 'unsubscribe', subscriberId: 42, scope: { kind: 'list', id: 'daily' } }, secret);
 
   it.each([
     ['empty', ''],
@@ -138,7 +138,7 @@ describe('tokens', () => {
     ['many dots', '.'.repeat(100_000)],
     ['nested junk', '{"a":'.repeat(10_000)],
   ])('%s: rejected without throwing', (_name, token) => {
-    expect(verifyToken(good, [secret])).toMatchObject({ subscriberId: 42 });
-    expect(verifyToken(token, [secret])).toBeNull();
+    expect(verifyLinkToken(good, [secret])).toMatchObject({ subscriberId: 42 });
+    expect(verifyLinkToken(token, [secret])).toBeNull();
   });
 });

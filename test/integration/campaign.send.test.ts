@@ -4,7 +4,7 @@
  */
 import { simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
-import { verifyToken } from '../../src/domain/token.ts';
+import { verifyLinkToken } from '../../src/domain/link-token.ts';
 import { type Pipeline, type PipelineOptions, startPipeline } from '../support/pipeline.ts';
 
 describe('campaign sending', () => {
@@ -46,7 +46,7 @@ describe('campaign sending', () => {
     expect(mail.html).toContain('Good morning, Reader.');
     const unsubscribe = /^List-Unsubscribe: <(https:\/\/news\.example\.com\/u\/([^>]+))>,\r\n <mailto:[^>]+>\r\n/m.exec(head);
     expect(unsubscribe).not.toBeNull();
-    const token = verifyToken(unsubscribe?.[2] ?? '', ['a-test-secret-that-is-long-enough-for-hmac']);
+    const token = verifyLinkToken(unsubscribe?.[2] ?? '', ['a-test-secret-that-is-long-enough-for-hmac']);
     expect(token).toMatchObject({ subscriberId: id, purpose: 'unsubscribe', scope: { kind: 'campaign', id: c.id } });
     expect(mail.html).toContain(`href="${unsubscribe?.[1]}"`);
     expect(head).toContain('\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n');

@@ -40,7 +40,7 @@ function campaign(id: string, over: Partial<Campaign> = {}): Campaign {
   };
 }
 
-const holder = (jobId: string, token = 'tok', leaseMs = 60_000) => ({ jobId, token, leaseMs });
+const holder = (jobId: string, lockToken = 'tok', leaseMs = 60_000) => ({ jobId, lockToken, leaseMs });
 
 describe('CampaignStore', () => {
   let t: TestRedis;

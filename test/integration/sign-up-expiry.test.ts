@@ -4,7 +4,7 @@
  * clock is the test's: a week passes in one assignment.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONFIRM_TOKEN_MAX_AGE_MS } from '../../src/domain/token.ts';
+import { CONFIRM_TOKEN_MAX_AGE_MS } from '../../src/domain/link-token.ts';
 import { openTestRedis, type TestRedis } from '../support/redis.ts';
 import { row } from '../support/store-fixtures.ts';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_SECRET } from '../../src/config.ts';
-import { signToken } from '../../src/domain/token.ts';
+import { signLinkToken } from '../../src/domain/link-token.ts';
 import { runNewsdesk } from '../support/cli.ts';
 import { repoPath } from '../support/editions.ts';
 import { form, type HttpHarness, startHttp } from '../support/http.ts';
@@ -99,13 +99,13 @@ describe('newsdesk demo without NEWSDESK_SECRET', () => {
 
 describe('a link forged with the development key', () => {
   it('is a 404 for a server with its own secret, and unsubscribes no one', async () => {
-    const forged = signToken({ subscriberId: readerId, purpose: 'unsubscribe', scope: { kind: 'list', id: 'daily' } }, DEV_SECRET);
+    const forged = signLinkToken({ subscriberId: readerId, purpose: 'unsubscribe', scope: { kind: 'list', id: 'daily' } }, DEV_SECRET);
     const res = await h.server.inject({ method: 'POST', url: `/u/${forged}`, ...form({ scope: 'all' }) });
     expect(res.statusCode).toBe(404);
     expect((await h.app.stores.subscribers.get(readerId))?.status).toBe('active');
     expect(await h.app.stores.suppression.isSuppressed('reader1@example.org')).toBe(false);
     // The same link signed with the server's own key works, so the 404 is the key's doing.
-    const genuine = signToken({ subscriberId: readerId, purpose: 'unsubscribe', scope: { kind: 'list', id: 'daily' } }, h.app.config.secrets[0] as string);
+    const genuine = signLinkToken({ subscriberId: readerId, purpose: 'unsubscribe', scope: { kind: 'list', id: 'daily' } }, h.app.config.secrets[0] as string);
     expect((await h.server.inject({ method: 'POST', url: `/u/${genuine}`, ...form({ scope: 'all' }) })).statusCode).toBe(200);
   });
 });

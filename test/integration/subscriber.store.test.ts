@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/domain/errors.ts';
-import { CONFIRM_TOKEN_MAX_AGE_MS, signToken, verifyToken } from '../../src/domain/token.ts';
+import { CONFIRM_TOKEN_MAX_AGE_MS, signLinkToken, verifyLinkToken } from '../../src/domain/link-token.ts';
 import { row } from '../support/store-fixtures.ts';
 import { useTestRedis } from '../support/redis.ts';
 
@@ -203,13 +203,13 @@ describe('subscriber store: sign-up and confirmation', () => {
     expect(r).toMatchObject({ kind: 'confirmation-needed', created: true, subscriber: { status: 'unconfirmed' } });
     expect(await lists.isMember('daily', 1)).toBe(false);
 
-    const token = signToken({ subscriberId: 1, purpose: 'confirm', scope: { kind: 'list', id: 'daily' } }, SECRETS[0]!);
+    const token = signLinkToken({ subscriberId: 1, purpose: 'confirm', scope: { kind: 'list', id: 'daily' } }, SECRETS[0]!);
     const tampered = token.replace(/\.1\./, '.2.');
     expect(tampered).not.toBe(token);
-    expect(verifyToken(tampered, SECRETS)).toBeNull();
+    expect(verifyLinkToken(tampered, SECRETS)).toBeNull();
     expect((await subscribers.get(1))?.status).toBe('unconfirmed');
 
-    const payload = verifyToken(token, SECRETS, { maxAgeMs: CONFIRM_TOKEN_MAX_AGE_MS });
+    const payload = verifyLinkToken(token, SECRETS, { maxAgeMs: CONFIRM_TOKEN_MAX_AGE_MS });
     expect(payload).not.toBeNull();
     const confirmed = await subscribers.confirm(payload!.subscriberId, list, new Date(payload!.issuedAt));
     expect(confirmed).toMatchObject({ kind: 'confirmed', subscriber: { status: 'active', statusReason: 'confirmed opt-in' } });

@@ -2,17 +2,17 @@
  * Hand-built inputs for the mail layer's tests (there is no composer on this branch): a
  * CompiledEmail with non-ASCII text, long lines, `=` signs and slots in awkward places.
  */
-import type { CompiledEmail, Recipient, Template, Token } from '../../src/domain/compiled-email.ts';
+import type { CompiledEmail, Recipient, Template, Slot } from '../../src/domain/compiled-email.ts';
 import { Newsletter } from '../../src/domain/newsletter.schema.ts';
 
 /** Splits `Hello {{firstName}}!` into a Template. */
 export function template(source: string): Template {
   const parts: string[] = [];
-  const slots: Token[] = [];
+  const slots: Slot[] = [];
   let rest = source;
   for (let m = /\{\{(\w+)\}\}/.exec(rest); m; m = /\{\{(\w+)\}\}/.exec(rest)) {
     parts.push(rest.slice(0, m.index));
-    slots.push(m[1] as Token);
+    slots.push(m[1] as Slot);
     rest = rest.slice(m.index + m[0].length);
   }
   parts.push(rest);

@@ -7,7 +7,7 @@
  */
 import type { App } from '../../app.ts';
 import { personalize } from '../../composer/personalize.ts';
-import type { TokenPayload } from '../../domain/token.ts';
+import type { LinkTokenPayload } from '../../domain/link-token.ts';
 
 /** What the copy says where the message says the reader's address ("… because X is subscribed"). */
 export const VIEW_COPY_READER = 'your address';
@@ -19,7 +19,7 @@ export const VIEW_UNSUBSCRIBE_READER = 'This address';
  * The HTML of the reader's copy, or null when the subscriber or the campaign's content is gone.
  * @param viewUrl the URL the copy was opened with (`${PUBLIC_URL}/v/<link token>`).
  */
-export async function readerCopy(app: App, payload: TokenPayload, viewUrl: string): Promise<string | null> {
+export async function readerCopy(app: App, payload: LinkTokenPayload, viewUrl: string): Promise<string | null> {
   if (payload.scope.kind !== 'campaign') return null;
   const [subscriber, content] = await Promise.all([
     app.stores.subscribers.get(payload.subscriberId),

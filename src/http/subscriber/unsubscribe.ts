@@ -6,7 +6,7 @@
 import type { App } from '../../app.ts';
 import type { List } from '../../domain/list.schema.ts';
 import type { Subscriber } from '../../domain/subscriber.schema.ts';
-import type { TokenPayload } from '../../domain/token.ts';
+import type { LinkTokenPayload } from '../../domain/link-token.ts';
 
 export interface UnsubscribeContext {
   subscriber: Subscriber;
@@ -24,7 +24,7 @@ export interface UnsubscribeContext {
 }
 
 /** Reads, never writes: GET builds its page from this. Null when the subscriber is gone. */
-export async function unsubscribeContext(app: App, payload: TokenPayload): Promise<UnsubscribeContext | null> {
+export async function unsubscribeContext(app: App, payload: LinkTokenPayload): Promise<UnsubscribeContext | null> {
   const { subscribers, lists: listStore } = app.stores;
   const subscriber = await subscribers.get(payload.subscriberId);
   if (!subscriber) return null;

@@ -7,7 +7,7 @@ import { simpleParser } from 'mailparser';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Campaign } from '../../../src/domain/campaign.schema.ts';
-import { signToken } from '../../../src/domain/token.ts';
+import { signLinkToken } from '../../../src/domain/link-token.ts';
 import { createLinkSigner, type LinkSigner } from '../../../src/domain/links.ts';
 import { buildServer } from '../../../src/http/server.ts';
 import { SUBSCRIBE_ANSWER } from '../../../src/http/subscriber/pages.ts';
@@ -37,7 +37,7 @@ afterEach(async () => {
 
 const scope = () => ({ kind: 'campaign', id: campaign.id }) as const;
 const tokenFor = (subscriberId: number, purpose: 'unsubscribe' | 'view' | 'confirm' = 'unsubscribe') =>
-  signToken({ subscriberId, purpose, scope: scope() }, h.app.config.secrets[0] as string);
+  signLinkToken({ subscriberId, purpose, scope: scope() }, h.app.config.secrets[0] as string);
 const reader1 = () => readers[0] as number;
 
 describe('GET /u/:token', () => {
@@ -110,7 +110,7 @@ describe('POST /u/:token (RFC 8058 one-click)', () => {
     await h.app.stores.lists.create({ id: 'evening', name: 'Evening', newsletter: 'daily' });
     await h.app.stores.subscribers.joinList('evening', [{ email: 'reader1@example.org', attributes: {} }], { via: 'admin' });
     const both = await h.createCampaign(['daily', 'evening'], new Date(Date.now() + 86_400_000));
-    const token = signToken({ subscriberId: reader1(), purpose: 'unsubscribe', scope: { kind: 'campaign', id: both.id } }, h.app.config.secrets[0] as string);
+    const token = signLinkToken({ subscriberId: reader1(), purpose: 'unsubscribe', scope: { kind: 'campaign', id: both.id } }, h.app.config.secrets[0] as string);
     const res = await h.server.inject({ method: 'POST', url: `/u/${token}`, ...form({ 'List-Unsubscribe': 'One-Click' }) });
     expect(res.statusCode).toBe(200);
     const memberships = await h.app.stores.lists.membershipsOf(reader1());
@@ -168,7 +168,7 @@ describe('tokens that are not genuine', () => {
     const cases = {
       altered: good.slice(0, -17) + flipped + good.slice(-16),
       'other subscriber': good.replace(`.${reader1().toString(36)}.`, `.${(readers[1] as number).toString(36)}.`),
-      forged: signToken({ subscriberId: reader1(), purpose: 'unsubscribe', scope: scope() }, 'a-secret-that-is-not-ours-but-long-enough'),
+      forged: signLinkToken({ subscriberId: reader1(), purpose: 'unsubscribe', scope: scope() }, 'a-secret-that-is-not-ours-but-long-enough'),
       'view token': tokenFor(reader1(), 'view'),
       'confirm token': tokenFor(reader1(), 'confirm'),
       garbage: 'hello',
@@ -193,7 +193,7 @@ describe('tokens that are not genuine', () => {
 
 describe('GET /v/:token', () => {
   const viewToken = (issuedAt?: number) =>
-    signToken({ subscriberId: reader1(), purpose: 'view', scope: scope(), ...(issuedAt !== undefined ? { issuedAt } : {}) }, h.app.config.secrets[0] as string);
+    signLinkToken({ subscriberId: reader1(), purpose: 'view', scope: scope(), ...(issuedAt !== undefined ? { issuedAt } : {}) }, h.app.config.secrets[0] as string);
 
   it("renders the reader's own copy, never indexed, naming no address, its links the same view link", async () => {
     const token = viewToken();
@@ -288,15 +288,15 @@ describe('POST /subscribe and confirmation', () => {
     const id = s?.id as number;
     const secret = h.app.config.secrets[0] as string;
     const issued = Date.now() - 60_000;
-    const fresh = signToken({ subscriberId: id, purpose: 'confirm', scope: { kind: 'list', id: 'briefing' }, issuedAt: issued }, secret);
+    const fresh = signLinkToken({ subscriberId: id, purpose: 'confirm', scope: { kind: 'list', id: 'briefing' }, issuedAt: issued }, secret);
     await h.app.stores.subscribers.unsubscribe(id, { reason: 'changed their mind' });
     const stale = await h.server.inject({ method: 'POST', url: `/confirm/${fresh}` });
     expect(stale.statusCode).toBe(200);
     expect(stale.body).toContain('This link can no longer be used');
     expect((await h.app.stores.subscribers.get(id))?.status).toBe('unsubscribed');
 
-    const old = signToken({ subscriberId: id, purpose: 'confirm', scope: { kind: 'list', id: 'briefing' }, issuedAt: Date.now() - 8 * 86_400_000 }, secret);
-    const unsubscribeToken = signToken({ subscriberId: id, purpose: 'unsubscribe', scope: { kind: 'list', id: 'briefing' } }, secret);
+    const old = signLinkToken({ subscriberId: id, purpose: 'confirm', scope: { kind: 'list', id: 'briefing' }, issuedAt: Date.now() - 8 * 86_400_000 }, secret);
+    const unsubscribeToken = signLinkToken({ subscriberId: id, purpose: 'unsubscribe', scope: { kind: 'list', id: 'briefing' } }, secret);
     for (const token of [old, unsubscribeToken, `${fresh.slice(0, -1)}${fresh.endsWith('A') ? 'B' : 'A'}`]) {
       expect((await h.server.inject({ url: `/confirm/${token}` })).statusCode).toBe(404);
       expect((await h.server.inject({ method: 'POST', url: `/confirm/${token}` })).statusCode).toBe(404);

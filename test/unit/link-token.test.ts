@@ -1,23 +1,23 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CampaignId } from '../../src/domain/campaign.schema.ts';
-import { CONFIRM_TOKEN_MAX_AGE_MS, signToken, verifyToken, type TokenPayload } from '../../src/domain/token.ts';
+import { CONFIRM_TOKEN_MAX_AGE_MS, signLinkToken, verifyLinkToken, type LinkTokenPayload } from '../../src/domain/link-token.ts';
 import { keyIdOf } from '../../src/domain/signing-secret.ts';
 import { MAX_PATH_PARAM_CHARS } from '../../src/http/validation.ts';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0001';
 const PREVIOUS = 'the-previous-secret-that-is-long-enough';
-const payload: TokenPayload = { subscriberId: 123_456, purpose: 'unsubscribe', scope: { kind: 'campaign', id: '2025-02-13-daily' }, issuedAt: 1_739_440_000_000 };
+const payload: LinkTokenPayload = { subscriberId: 123_456, purpose: 'unsubscribe', scope: { kind: 'campaign', id: '2025-02-13-daily' }, issuedAt: 1_739_440_000_000 };
 
 /** Every character a token may contain, plus a few it may not. */
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~%+/= é';
 
-describe('signToken / verifyToken', () => {
+describe('signLinkToken / verifyLinkToken', () => {
   it('round-trips every purpose and scope kind', () => {
     for (const purpose of ['unsubscribe', 'view', 'confirm'] as const) {
       for (const scope of [{ kind: 'list', id: 'daily' }, { kind: 'campaign', id: 'c_01HZX' }] as const) {
         const p = { ...payload, purpose, scope };
-        expect(verifyToken(signToken(p, SECRET), [SECRET])).toEqual(p);
+        expect(verifyLinkToken(signLinkToken(p, SECRET), [SECRET])).toEqual(p);
       }
     }
   });
@@ -26,25 +26,25 @@ describe('signToken / verifyToken', () => {
     const longest = { ...payload, subscriberId: Number.MAX_SAFE_INTEGER, scope: { kind: 'campaign', id: `${'n'.repeat(63)}-2025-02-13-abcdef` } } as const;
     expect(CampaignId.safeParse(longest.scope.id).success).toBe(true);
     expect(longest.scope.id).toHaveLength(81);
-    const token = signToken(longest, SECRET);
-    expect(verifyToken(token, [SECRET])).toEqual(longest);
+    const token = signLinkToken(longest, SECRET);
+    expect(verifyLinkToken(token, [SECRET])).toEqual(longest);
     expect(token.length).toBeLessThanOrEqual(MAX_PATH_PARAM_CHARS);
   });
 
   it('is URL-safe and short', () => {
-    const token = signToken(payload, SECRET);
+    const token = signLinkToken(payload, SECRET);
     expect(encodeURIComponent(token)).toBe(token);
     expect(token.length).toBeLessThanOrEqual(64);
   });
 
   it('rejects every single-character alteration', () => {
-    const token = signToken(payload, SECRET);
+    const token = signLinkToken(payload, SECRET);
     let tried = 0;
     for (let i = 0; i < token.length; i++) {
       for (const c of ALPHABET) {
         if (c === token[i]) continue;
         const altered = token.slice(0, i) + c + token.slice(i + 1);
-        expect(verifyToken(altered, [SECRET]), altered).toBeNull();
+        expect(verifyLinkToken(altered, [SECRET]), altered).toBeNull();
         tried++;
       }
     }
@@ -52,41 +52,41 @@ describe('signToken / verifyToken', () => {
   });
 
   it('rejects a token with a character removed or inserted', () => {
-    const token = signToken(payload, SECRET);
+    const token = signLinkToken(payload, SECRET);
     for (let i = 0; i <= token.length; i++) {
-      if (i < token.length) expect(verifyToken(token.slice(0, i) + token.slice(i + 1), [SECRET])).toBeNull();
-      expect(verifyToken(`${token.slice(0, i)}a${token.slice(i)}`, [SECRET])).toBeNull();
+      if (i < token.length) expect(verifyLinkToken(token.slice(0, i) + token.slice(i + 1), [SECRET])).toBeNull();
+      expect(verifyLinkToken(`${token.slice(0, i)}a${token.slice(i)}`, [SECRET])).toBeNull();
     }
   });
 
   it('rejects a MAC moved from another valid token', () => {
-    const a = signToken(payload, SECRET);
-    const b = signToken({ ...payload, subscriberId: 7 }, SECRET);
+    const a = signLinkToken(payload, SECRET);
+    const b = signLinkToken({ ...payload, subscriberId: 7 }, SECRET);
     const forged = `${b.slice(0, b.lastIndexOf('.'))}${a.slice(a.lastIndexOf('.'))}`;
-    expect(verifyToken(forged, [SECRET])).toBeNull();
+    expect(verifyLinkToken(forged, [SECRET])).toBeNull();
   });
 
   it('rejects a token signed with another secret', () => {
-    expect(verifyToken(signToken(payload, 'someone-elses-secret-that-is-long-enough'), [SECRET])).toBeNull();
+    expect(verifyLinkToken(signLinkToken(payload, 'someone-elses-secret-that-is-long-enough'), [SECRET])).toBeNull();
   });
 
   it('accepts the previous secret during a rotation, and stops when it is dropped', () => {
-    const old = signToken(payload, PREVIOUS);
-    expect(verifyToken(old, [SECRET, PREVIOUS])).toEqual(payload);
-    expect(verifyToken(old, [SECRET])).toBeNull();
-    expect(verifyToken(signToken(payload, SECRET), [SECRET, PREVIOUS])).toEqual(payload);
+    const old = signLinkToken(payload, PREVIOUS);
+    expect(verifyLinkToken(old, [SECRET, PREVIOUS])).toEqual(payload);
+    expect(verifyLinkToken(old, [SECRET])).toBeNull();
+    expect(verifyLinkToken(signLinkToken(payload, SECRET), [SECRET, PREVIOUS])).toEqual(payload);
   });
 
   it('names its key, so a rotation with several previous keys checks each token against its own', () => {
     const older = 'an-even-older-secret-that-is-long-enough';
-    const token = signToken(payload, PREVIOUS);
+    const token = signLinkToken(payload, PREVIOUS);
     expect(token.split('.')[4]).toBe(keyIdOf(PREVIOUS));
-    expect(verifyToken(token, [SECRET, PREVIOUS, older])).toEqual(payload);
-    expect(verifyToken(signToken(payload, older), [SECRET, PREVIOUS, older])).toEqual(payload);
+    expect(verifyLinkToken(token, [SECRET, PREVIOUS, older])).toEqual(payload);
+    expect(verifyLinkToken(signLinkToken(payload, older), [SECRET, PREVIOUS, older])).toEqual(payload);
     // The key id is covered by the MAC: pointing it at another key fails.
     const parts = token.split('.');
     parts[4] = keyIdOf(SECRET);
-    expect(verifyToken(parts.join('.'), [SECRET, PREVIOUS, older])).toBeNull();
+    expect(verifyLinkToken(parts.join('.'), [SECRET, PREVIOUS, older])).toBeNull();
   });
 
   it('still accepts tokens mailed before key ids, signed with any key of the rotation', () => {
@@ -96,27 +96,27 @@ describe('signToken / verifyToken', () => {
       const mac = createHmac('sha256', secret).update('newsdesk-token-v1\n').update(body).digest().subarray(0, 16).toString('base64url');
       return `${body}.${mac}`;
     };
-    expect(verifyToken(legacy(SECRET), [SECRET])).toEqual(payload);
-    expect(verifyToken(legacy(PREVIOUS), [SECRET, PREVIOUS])).toEqual(payload);
-    expect(verifyToken(legacy(PREVIOUS), [SECRET])).toBeNull();
+    expect(verifyLinkToken(legacy(SECRET), [SECRET])).toEqual(payload);
+    expect(verifyLinkToken(legacy(PREVIOUS), [SECRET, PREVIOUS])).toEqual(payload);
+    expect(verifyLinkToken(legacy(PREVIOUS), [SECRET])).toBeNull();
   });
 
   it('expires confirmation links when asked to', () => {
     const issuedAt = 1_000_000;
-    const token = signToken({ ...payload, purpose: 'confirm', issuedAt }, SECRET);
+    const token = signLinkToken({ ...payload, purpose: 'confirm', issuedAt }, SECRET);
     const opts = (now: number) => ({ maxAgeMs: CONFIRM_TOKEN_MAX_AGE_MS, now });
-    expect(verifyToken(token, [SECRET], opts(issuedAt + CONFIRM_TOKEN_MAX_AGE_MS))).not.toBeNull();
-    expect(verifyToken(token, [SECRET], opts(issuedAt + CONFIRM_TOKEN_MAX_AGE_MS + 1))).toBeNull();
+    expect(verifyLinkToken(token, [SECRET], opts(issuedAt + CONFIRM_TOKEN_MAX_AGE_MS))).not.toBeNull();
+    expect(verifyLinkToken(token, [SECRET], opts(issuedAt + CONFIRM_TOKEN_MAX_AGE_MS + 1))).toBeNull();
   });
 
   it('answers null, without throwing, for garbage', () => {
     for (const junk of ['', '.', '....', 'ul.1.daily.1', 'ul.1.daily.1.x', `xx.1.daily.1.${'A'.repeat(22)}`, 'é'.repeat(40), `ul.1.a.b.${'é'.repeat(22)}`]) {
-      expect(verifyToken(junk, [SECRET])).toBeNull();
+      expect(verifyLinkToken(junk, [SECRET])).toBeNull();
     }
   });
 
   it('refuses to sign a scope id that would not survive in a URL', () => {
-    expect(() => signToken({ ...payload, scope: { kind: 'list', id: 'has.dot' } }, SECRET)).toThrow();
-    expect(() => signToken({ ...payload, scope: { kind: 'list', id: 'a/b' } }, SECRET)).toThrow();
+    expect(() => signLinkToken({ ...payload, scope: { kind: 'list', id: 'has.dot' } }, SECRET)).toThrow();
+    expect(() => signLinkToken({ ...payload, scope: { kind: 'list', id: 'a/b' } }, SECRET)).toThrow();
   });
 });

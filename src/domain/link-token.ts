@@ -15,9 +15,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { keyIdOf } from './signing-secret.ts';
 
-export const TOKEN_PURPOSES = ['unsubscribe', 'view', 'confirm'] as const;
-export const TokenPurpose = z.enum(TOKEN_PURPOSES);
-export type TokenPurpose = z.infer<typeof TokenPurpose>;
+export const LINK_PURPOSES = ['unsubscribe', 'view', 'confirm'] as const;
+export const LinkPurpose = z.enum(LINK_PURPOSES);
+export type LinkPurpose = z.infer<typeof LinkPurpose>;
 
 /**
  * Scope ids must survive the `.`-separated form untouched, so they are restricted to URL-safe
@@ -25,28 +25,28 @@ export type TokenPurpose = z.infer<typeof TokenPurpose>;
  */
 const ScopeId = z.string().regex(/^[A-Za-z0-9_-]{1,81}$/, 'letters, digits, _ and - only, at most 81');
 
-export const TokenScope = z.discriminatedUnion('kind', [
+export const LinkScope = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('list'), id: ScopeId }),
   z.strictObject({ kind: z.literal('campaign'), id: ScopeId }),
 ]);
-export type TokenScope = z.infer<typeof TokenScope>;
+export type LinkScope = z.infer<typeof LinkScope>;
 
-export const TokenPayload = z.strictObject({
+export const LinkTokenPayload = z.strictObject({
   subscriberId: z.number().int().positive(),
-  purpose: TokenPurpose,
-  scope: TokenScope,
+  purpose: LinkPurpose,
+  scope: LinkScope,
   /** Milliseconds since the epoch; lets a confirmation expire and be compared with later changes. */
   issuedAt: z.number().int().nonnegative(),
 });
-export type TokenPayload = z.infer<typeof TokenPayload>;
+export type LinkTokenPayload = z.infer<typeof LinkTokenPayload>;
 
 /** Confirmation links older than this are refused: an opt-in must be fresh. */
 export const CONFIRM_TOKEN_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
 
-const PURPOSE_CODE: Record<TokenPurpose, string> = { unsubscribe: 'u', view: 'v', confirm: 'c' };
-const KIND_CODE: Record<TokenScope['kind'], string> = { list: 'l', campaign: 'c' };
-const PURPOSE_BY_CODE = new Map(Object.entries(PURPOSE_CODE).map(([k, v]) => [v, k as TokenPurpose]));
-const KIND_BY_CODE = new Map(Object.entries(KIND_CODE).map(([k, v]) => [v, k as TokenScope['kind']]));
+const PURPOSE_CODE: Record<LinkPurpose, string> = { unsubscribe: 'u', view: 'v', confirm: 'c' };
+const KIND_CODE: Record<LinkScope['kind'], string> = { list: 'l', campaign: 'c' };
+const PURPOSE_BY_CODE = new Map(Object.entries(PURPOSE_CODE).map(([k, v]) => [v, k as LinkPurpose]));
+const KIND_BY_CODE = new Map(Object.entries(KIND_CODE).map(([k, v]) => [v, k as LinkScope['kind']]));
 
 /** 128 bits of HMAC-SHA256 is ample against forgery and keeps links short (22 characters). */
 const MAC_BYTES = 16;
@@ -63,8 +63,8 @@ function mac(body: string, secret: string): string {
  * @param payload `issuedAt` defaults to now.
  * @param secret the first of `config.secrets`.
  */
-export function signToken(payload: Omit<TokenPayload, 'issuedAt'> & { issuedAt?: number }, secret: string): string {
-  const p = TokenPayload.parse({ ...payload, issuedAt: payload.issuedAt ?? Date.now() });
+export function signLinkToken(payload: Omit<LinkTokenPayload, 'issuedAt'> & { issuedAt?: number }, secret: string): string {
+  const p = LinkTokenPayload.parse({ ...payload, issuedAt: payload.issuedAt ?? Date.now() });
   const body = [
     PURPOSE_CODE[p.purpose] + KIND_CODE[p.scope.kind],
     p.subscriberId.toString(36),
@@ -94,7 +94,7 @@ const KEY_ID_TEXT = /^[A-Za-z0-9_-]{4}$/;
  * them for a token from before key ids.
  * @returns the payload, or `null` for anything altered, forged, malformed or too old.
  */
-export function verifyToken(token: string, secrets: readonly string[], options: VerifyOptions = {}): TokenPayload | null {
+export function verifyLinkToken(token: string, secrets: readonly string[], options: VerifyOptions = {}): LinkTokenPayload | null {
   const parts = token.split('.');
   if (parts.length !== 5 && parts.length !== 6) return null;
   const [codes, id36, scopeId, issued36] = parts as [string, string, string, string];
@@ -113,7 +113,7 @@ export function verifyToken(token: string, secrets: readonly string[], options: 
     if (timingSafeEqual(givenBytes, Buffer.from(mac(body, secret)))) valid = true;
   }
   if (!valid) return null;
-  const parsed = TokenPayload.safeParse({
+  const parsed = LinkTokenPayload.safeParse({
     subscriberId: parseInt(id36, 36),
     purpose: PURPOSE_BY_CODE.get(codes[0] ?? ''),
     scope: { kind: KIND_BY_CODE.get(codes[1] ?? ''), id: scopeId },
