@@ -17,7 +17,7 @@ let copies: SentCopy[];
 
 beforeAll(async () => {
   p = await startPipeline();
-  ({ campaignId, copies } = await sendCampaign(p, 'daily', 4));
+  ({ campaignId, copies } = await sendCampaign(p, 'daily', 5));
 }, 180_000);
 
 afterAll(async () => {
@@ -62,5 +62,29 @@ describe('which token proves which report', { timeout: 60_000 }, () => {
     const c = copy(3);
     expect(await accept(abuseReport(c), 'feedback@news.example.com')).toBe('applied');
     expect(await status(c)).toBe('complained');
+  });
+});
+
+describe('the soft-bounce rule counts deliveries, not reports', { timeout: 180_000 }, () => {
+  /** The soft bounce sample, sent again under a Message-ID of its own. */
+  const softBounce = (messageId: string) =>
+    Buffer.from(bounceSample('rb-sisimai__v5sendmail-01.eml').toString('latin1').replace(/^Message-Id: <[^>]+>/m, `Message-Id: <${messageId}>`), 'latin1');
+
+  it('one delivery\'s soft bounce sent five times under new Message-IDs bounces nobody; soft bounces of five deliveries do', async () => {
+    const c = copy(4);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 5; i++) outcomes.push(await accept(softBounce(`replay-${i}@example.com`), c.mailFrom));
+    expect(outcomes).toEqual(['recorded', 'recorded', 'recorded', 'recorded', 'recorded']);
+    expect(await status(c)).toBe('active');
+    expect((await p.app.returns.campaignStats(campaignId)).counts.soft).toBe(1);
+
+    // Four more campaigns to the same reader: each delivery's soft bounce counts.
+    for (let i = 0; i < 4; i++) await p.waitForStatus((await p.createCampaign(['daily'])).id, 'sent');
+    const senders = [...new Set(p.smtp.messages.filter((m) => m.to[0] === c.email).map((m) => m.from))].filter((f) => f !== c.mailFrom);
+    expect(senders).toHaveLength(4);
+    const later: string[] = [];
+    for (const [i, from] of senders.entries()) later.push(await accept(softBounce(`delivery-${i}@example.com`), from));
+    expect(later).toEqual(['recorded', 'recorded', 'recorded', 'applied']);
+    expect(await status(c)).toBe('bounced');
   });
 });
