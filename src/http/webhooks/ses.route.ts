@@ -32,7 +32,9 @@ export const sesRoute: FastifyPluginAsync<SesRouteOptions> = async (server, opts
     }
     if (message.Type === 'SubscriptionConfirmation') {
       const url = message.SubscribeURL ?? '';
-      if (!isTrustedSubscribeUrl(url)) throw new WebhookForbiddenError('SubscribeURL is not an Amazon SNS confirmation URL');
+      if (!isTrustedSubscribeUrl(url, message.TopicArn)) {
+        throw new WebhookForbiddenError(`SubscribeURL is not the Amazon SNS confirmation of ${message.TopicArn} on its region's SNS host`);
+      }
       try {
         await opts.httpsGet(url);
       } catch (err) {

@@ -50,9 +50,22 @@ export function isTrustedCertUrl(url: string): boolean {
   return !!snsUrl(url)?.pathname.endsWith('.pem');
 }
 
-/** The SubscribeURL SNS sends, on the same kind of host: what confirming a subscription may fetch. */
-export function isTrustedSubscribeUrl(url: string): boolean {
-  return snsUrl(url)?.searchParams.get('Action') === 'ConfirmSubscription';
+/**
+ * The SubscribeURL SNS sends for `topicArn`: what confirming a subscription may fetch. It must
+ * confirm that very topic (its `TopicArn` parameter), on the SNS host of the topic's own region
+ * (`arn:aws:sns:<region>:…` → `sns.<region>.amazonaws.com`), so a signed confirmation can make us
+ * fetch nothing but that one Amazon endpoint.
+ */
+export function isTrustedSubscribeUrl(url: string, topicArn: string): boolean {
+  const u = snsUrl(url);
+  const region = /^arn:aws:sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}$/.exec(topicArn)?.[1];
+  return (
+    u !== undefined &&
+    region !== undefined &&
+    u.hostname === `sns.${region}.amazonaws.com` &&
+    u.searchParams.get('Action') === 'ConfirmSubscription' &&
+    u.searchParams.get('TopicArn') === topicArn
+  );
 }
 
 /** The canonical text SNS signs: `Name\nvalue\n` for each field of the message's type, in this order. */
