@@ -68,6 +68,22 @@ export function isTrustedSubscribeUrl(url: string, topicArn: string): boolean {
   );
 }
 
+/**
+ * How old a signed SNS message may be: SNS gives up retrying an HTTP(S) delivery within an hour
+ * ("the total policy retry time for an HTTP/S endpoint cannot be greater than 3,600 seconds"),
+ * plus five minutes for clocks. Anything older is a replay — one that would outlive its dedupe mark.
+ */
+export const SNS_MAX_AGE_MS = 3_600_000 + 5 * 60_000;
+
+/** Throws {@link SnsSignatureError} unless the message's signed `Timestamp` is within {@link SNS_MAX_AGE_MS} (and not five minutes ahead). */
+export function checkSnsTimestamp(m: SnsMessage, now: number): void {
+  const at = Date.parse(m.Timestamp);
+  if (Number.isNaN(at)) throw new SnsSignatureError(`Timestamp: not a time: ${JSON.stringify(m.Timestamp.slice(0, 64))}`);
+  if (now - at > SNS_MAX_AGE_MS || at - now > 5 * 60_000) {
+    throw new SnsSignatureError(`Timestamp: ${m.Timestamp} is further from now than SNS ever delivers (a replayed message, or a wrong clock)`);
+  }
+}
+
 /** The canonical text SNS signs: `Name\nvalue\n` for each field of the message's type, in this order. */
 export function snsStringToSign(m: SnsMessage): string {
   const fields =
