@@ -177,6 +177,17 @@ describe('Mailgun events', () => {
     expect(mailgunEvent(parse('mailgun-failed-temporary.json'))?.bounce).toMatchObject({ severity: 'soft', aboutSender: false, status: '4.2.2' });
   });
 
+  it('a permanent failure is hard only on evidence of a dead address: not when Mailgun gave up retrying (reason old), nor for a full mailbox', () => {
+    const w = parse('mailgun-failed-permanent.json');
+    const failed = (reason: string, message: string, code = 550) =>
+      mailgunEvent({ ...w, 'event-data': { ...w['event-data'], reason, 'delivery-status': { code, message, description: '', 'enhanced-code': '' } } })?.bounce;
+    expect(failed('old', 'Too old')).toMatchObject({ severity: 'soft', aboutSender: false });
+    expect(failed('bounce', '552 5.2.2 Mailbox full', 552)).toMatchObject({ severity: 'soft', aboutSender: false });
+    expect(failed('generic', 'Unknown error')).toMatchObject({ severity: 'soft', aboutSender: false });
+    expect(failed('suppress-bounce', 'Not delivering to previously bounced address', 605)).toMatchObject({ severity: 'hard', aboutSender: false });
+    expect(failed('bounce', "5.1.1 The email account that you tried to reach does not exist")).toMatchObject({ severity: 'hard', aboutSender: false });
+  });
+
   it('complained and unsubscribed; an ESP block is about the sender; other events give nothing', () => {
     expect(mailgunEvent(parse('mailgun-complained.json'))).toMatchObject({ kind: 'complaint', feedbackType: 'abuse' });
     expect(mailgunEvent(parse('mailgun-unsubscribed.json'))?.kind).toBe('unsubscribe');
