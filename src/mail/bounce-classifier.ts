@@ -36,7 +36,7 @@ const ABOUT_SENDER: ReadonlyArray<[RegExp, string]> = [
   [/unauthenticated|not authenticated|authentication (failed|required)|5\.7\.(2[3-9]|30)\b/i, 'authentication'],
   [/\bptr\b|reverse (dns|lookup)|\brdns\b|no reverse|hostname does not resolve|not resolve to your ip/i, 'PTR / reverse DNS'],
   [/\bspam\b|spamhaus|spamcop|junk mail|bulk mail|unsolicited|\bubl\b|content (rejected|filter)|message content|looks like spam|likely (spam|unsolicited)/i, 'spam content'],
-  [/black ?list|block ?list|blocklisted|blacklisted|\bdnsbl\b|\brbl\b|listed (at|in|on|by)|\bbarracuda(central)?\b|sorbs|\bsurbl\b|abuseat|senderscore/i, 'block list'],
+  [/black ?list|block ?list|blocklisted|blacklisted|\bdnsbls?\b|\brbls?\b|listed (at|in|on|by)|\bbarracuda(central)?\b|sorbs|\bsurbl\b|abuseat|senderscore/i, 'block list'],
   [/reputation|poor sender|sender (is )?(blocked|rejected|banned)|ip (address )?(is )?(blocked|banned|rejected|listed)|your ip|\bbanned\b|has been blocked|(messages|mail) from .{0,60} (temporarily |permanently )?(deferred|blocked|rejected)|blocked using|bad sender|not allowed to send/i, 'reputation'],
   [/\bpolicy\b|prohibited|not permitted|access denied.*(ip|sender|policy)|administrative(ly)? prohibited|security reasons|\bvirus\b|malware|infected/i, 'policy'],
 ];

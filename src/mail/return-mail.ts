@@ -32,9 +32,10 @@ export interface ReturnMail {
   message: ReturnMessage;
 }
 
-// A return token after our local-part prefix, and a link token in a `/u/` or `/v/` URL.
+// A return token after our local-part prefix, and an unsubscribe link token (with or without its
+// key id) in a `/u/` URL; view links prove nothing (they get shared).
 const ADDRESS_TOKEN = /\b(?:bounces|unsubscribe)\+([a-z2-7]{29}[0-9a-z]{1,11})@/gi;
-const LINK_TOKEN = /\/[uv]\/([uv]c\.[0-9a-z]{1,11}\.[A-Za-z0-9_-]{1,81}\.[0-9a-z]{1,11}\.[A-Za-z0-9_-]{22})(?![A-Za-z0-9_-])/;
+const LINK_TOKEN = /\/u\/(uc\.[0-9a-z]{1,11}\.[A-Za-z0-9_-]{1,81}\.[0-9a-z]{1,11}(?:\.[A-Za-z0-9_-]{4})?\.[A-Za-z0-9_-]{22})(?![A-Za-z0-9_-])/;
 
 /** Reads one returned message into an event (never throws on bad mail). */
 export async function readReturnMail(raw: Buffer, options: ReadReturnMailOptions): Promise<ReturnMail> {

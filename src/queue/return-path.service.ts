@@ -58,12 +58,15 @@ export interface ReturnPathServiceOptions {
   now?: () => Date;
 }
 
+/** How an event's delivery was proven: a return token's purpose, a link token, or an authenticated webhook's Message-ID. */
+export type ProvenBy = ReturnTokenPurpose | 'link' | 'message-id';
+
 /** Who an event is about, once proven. */
 interface Delivery {
   campaignId: string;
   subscriberId: number;
   /** How the identity was proven; for unsubscribe mail, whether the token asks for everything. */
-  purpose: ReturnTokenPurpose | 'link' | 'message-id';
+  purpose: ProvenBy;
 }
 
 /** An event that was not a valid {@link ReturnEvent}: a bug in the entry point, not bad mail. */
@@ -130,9 +133,10 @@ export class ReturnPathService implements ReturnEventSink {
       return this.finish({ ...base, ...kept, outcome: 'ignored', note: event.note ?? (event.kind === 'auto-reply' ? 'an auto-reply' : 'not recognised') }, {});
     }
 
-    if (typeof who === 'string') {
-      logger.warn({ dedupeKey: event.dedupeKey, source: event.source, kind: event.kind, why: who }, 'return mail unverified: nothing changed');
-      return this.finish({ ...base, ...kept, outcome: 'unverified', note: who }, {});
+    const refused = typeof who === 'string' ? who : provesNot(who.purpose, event.kind);
+    if (typeof who === 'string' || refused !== undefined) {
+      logger.warn({ dedupeKey: event.dedupeKey, source: event.source, kind: event.kind, why: refused }, 'return mail unverified: nothing changed');
+      return this.finish({ ...base, ...kept, outcome: 'unverified', note: refused }, {});
     }
     const record: InboundRecord = { ...base, campaignId: who.campaignId, subscriberId: who.subscriberId };
     const at = record.at;
@@ -242,7 +246,9 @@ export class ReturnPathService implements ReturnEventSink {
     } else if (id.token.includes('.')) {
       // A link token (the List-Unsubscribe URL inside a feedback report's returned headers).
       const payload = verifyLinkToken(id.token, this.opts.secrets);
-      if (!payload || payload.scope.kind !== 'campaign' || payload.purpose === 'confirm') return 'link token forged, altered or not a campaign\'s';
+      // Only the List-Unsubscribe URL's token: a view link is shared and posted publicly, and
+      // must never let its finder file a complaint about its reader.
+      if (!payload || payload.scope.kind !== 'campaign' || payload.purpose !== 'unsubscribe') return 'link token forged, altered, or not a campaign\'s unsubscribe link';
       who = { campaignId: payload.scope.id, subscriberId: payload.subscriberId, purpose: 'link' };
     } else {
       const parts = parseReturnToken(id.token);
@@ -310,6 +316,30 @@ export class ReturnPathService implements ReturnEventSink {
       this.opts.logger.warn({ campaign: campaignId, provider, blocks: n, reply: diagnostic }, `${provider} is blocking mail as about the sender (${n} so far)`);
     }
   }
+}
+
+/**
+ * Why a proven identity may not act for this kind of event, or undefined when it may. Each token
+ * proves only what its address or link is for: a bounce (or a block about the sender) only
+ * through the envelope sender's bounce token or an authenticated webhook — the unsubscribe
+ * mailto and URL travel with every forwarded copy, and must not let anyone who holds them
+ * report the reader's address as dead; mail to the unsubscribe address only through an
+ * unsubscribe token (not a link found in the text); a feedback report through any of our tokens
+ * (providers redact the recipient, and our List-Unsubscribe in the returned headers is what
+ * names it). A view link never proves anything (see identify).
+ */
+export function provesNot(purpose: ProvenBy, kind: ReturnEvent['kind']): string | undefined {
+  const allowed: Record<ReturnEvent['kind'], readonly ProvenBy[]> = {
+    bounce: ['bounce', 'message-id'],
+    'sender-alert': ['bounce', 'message-id', 'unsubscribe', 'unsubscribe-all', 'link'],
+    complaint: ['bounce', 'message-id', 'unsubscribe', 'unsubscribe-all', 'link'],
+    unsubscribe: ['unsubscribe', 'unsubscribe-all', 'message-id'],
+    'auto-reply': [],
+    ignored: [],
+  };
+  if (allowed[kind].includes(purpose)) return undefined;
+  const what = purpose === 'link' ? 'an unsubscribe link' : purpose === 'message-id' ? 'a Message-ID' : `a ${purpose} token`;
+  return `a ${kind} named only by ${what}: that token does not prove this kind of report, nothing changed`;
 }
 
 /**

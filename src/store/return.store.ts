@@ -8,10 +8,14 @@
  * - `inbound:soft:<subscriber id>`        sorted set: soft bounces by time, trimmed to the window
  * - `campaign:<id>` fields `ret:hard|soft|complaint|unsubscribe|blocked|breaker`  counters and the breaker's reason
  * - `campaign:<id>:returns`               hash: subscriber id → the delivery's return annotation
+ * - `campaign:<id>:counted`               set: `<counter>|<subscriber id>`, each delivery counted once per counter
  * - `campaign:<id>:blocks`                hash: mailbox provider → blocks about the sender
  *
  * Recording a report is one script: the dedupe mark, the audit entry and the counters change
- * together or not at all, so a report retried after Redis went away is counted once.
+ * together or not at all, so a report retried after Redis went away is counted once. The dedupe
+ * key (the report's Message-ID) only stops the *same* message twice; a report sent again under a
+ * new Message-ID is still one delivery, so every counter — and the soft-bounce window, which
+ * holds one entry per campaign — counts a delivery once.
  */
 import { createHash } from 'node:crypto';
 import { InboundRecord } from '../domain/inbound-record.schema.ts';
@@ -37,13 +41,13 @@ export type ReturnCampaignStats = ReturnTotals;
 export interface ReturnEffects {
   campaignId?: string | undefined;
   subscriberId?: number | undefined;
-  /** The campaign counter to raise; hard, complaint and unsubscribe count once per delivery (by its annotation). */
+  /** The campaign counter to raise, once per delivery. */
   counter?: ReturnCounter | undefined;
   /** `kind|at|status|detail`, written to the delivery's annotation (`campaign:<id>:returns`). */
   annotation?: string | undefined;
   /** Count a soft bounce in the subscriber's window of this many ms; the result says how many are in it. */
   softWindowMs?: number | undefined;
-  /** Count a block about the sender for this provider. */
+  /** Count a block about the sender for this provider (with the `blocked` counter, once per delivery). */
   provider?: string | undefined;
 }
 
@@ -64,9 +68,9 @@ const FIELD: Record<ReturnCounter, string> = {
   blocked: 'ret:blocked',
 };
 
-// KEYS: seen, log, campaign hash, returns hash, soft zset, blocks hash.
+// KEYS: seen, log, campaign hash, returns hash, soft zset, blocks hash, counted set.
 // ARGV: retention ms, now ms, entry JSON, counter field, subscriber id, annotation, soft window ms,
-// provider, soft member, the annotation's kind prefix when it counts once per delivery.  → {1 | 0 (seen before), soft bounces in the window}
+// provider, campaign id (the soft window's member).  → {1 | 0 (seen before), soft bounces in the window, the campaign's figures}
 const RECORD = new LuaScript('return-record', `
 local keep = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
@@ -78,15 +82,18 @@ if keep > 0 then
 else
   redis.call('XADD', KEYS[2], '*', 'e', ARGV[3])
 end
--- A delivery counts once per kind (two reports of the same hard bounce are one hard bounce).
-local count = true
 if ARGV[6] ~= '' then
-  local prev = redis.call('HGET', KEYS[4], ARGV[5])
-  if ARGV[10] ~= '' and prev and string.sub(prev, 1, #ARGV[10]) == ARGV[10] then count = false end
   redis.call('HSET', KEYS[4], ARGV[5], ARGV[6])
   if keep > 0 then redis.call('PEXPIRE', KEYS[4], keep) end
 end
-if ARGV[4] ~= '' and count then redis.call('HINCRBY', KEYS[3], ARGV[4], 1) end
+-- A delivery counts once per counter: two reports of one bounce (or one report sent again under
+-- a new Message-ID) are one bounce, whatever came in between.
+local count = ARGV[4] ~= ''
+if count and ARGV[5] ~= '0' then
+  count = redis.call('SADD', KEYS[7], ARGV[4] .. '|' .. ARGV[5]) == 1
+  if keep > 0 then redis.call('PEXPIRE', KEYS[7], keep) end
+end
+if count then redis.call('HINCRBY', KEYS[3], ARGV[4], 1) end
 local soft = 0
 local window = tonumber(ARGV[7])
 if window > 0 then
@@ -95,7 +102,7 @@ if window > 0 then
   redis.call('PEXPIRE', KEYS[5], window)
   soft = redis.call('ZCARD', KEYS[5])
 end
-if ARGV[8] ~= '' then
+if ARGV[8] ~= '' and count then
   redis.call('HINCRBY', KEYS[6], ARGV[8], 1)
   if keep > 0 then redis.call('PEXPIRE', KEYS[6], keep) end
 end
@@ -163,7 +170,7 @@ export function createReturnStore(options: ReturnStoreOptions): ReturnStore {
       const sid = effects.subscriberId ?? 0;
       const [fresh, soft, status, sent, hard, complaint, breaker] = (await RECORD.run(
         redis,
-        [seenKey(entry.dedupeKey), logKey, keys.campaign(campaign), returnsKey(campaign), `${tag}:inbound:soft:${sid}`, blocksKey(campaign)],
+        [seenKey(entry.dedupeKey), logKey, keys.campaign(campaign), returnsKey(campaign), `${tag}:inbound:soft:${sid}`, blocksKey(campaign), `${keys.campaign(campaign)}:counted`],
         [
           retentionMs,
           now(),
@@ -173,8 +180,7 @@ export function createReturnStore(options: ReturnStoreOptions): ReturnStore {
           effects.annotation && effects.campaignId && effects.subscriberId ? effects.annotation : '',
           effects.softWindowMs && effects.subscriberId ? effects.softWindowMs : 0,
           effects.provider && effects.campaignId ? effects.provider : '',
-          entry.dedupeKey,
-          effects.counter && effects.counter !== 'soft' && effects.counter !== 'blocked' && effects.annotation ? `${effects.annotation.split('|')[0]}|` : '',
+          campaign,
         ],
       )) as [number, number, string, string, string, string, string];
       return {

@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signReturnToken } from '../../src/domain/return-token.ts';
 import { startReturnListener, type ReturnListener } from '../../src/mail/return-listener.ts';
 import { createMetrics } from '../../src/http/metrics.ts';
-import { readReturnMail } from '../../src/mail/return-mail.ts';
 import { runNewsdesk } from '../support/cli.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
 import { abuseReport, bounceSample, deliverSmtp, sendCampaign, type SentCopy, unsubscribeMail } from '../support/return-mail.ts';
@@ -226,27 +225,10 @@ describe('the SMTP listener (newsdesk inbound serve)', () => {
 });
 
 describe('the service', { timeout: 180_000 }, () => {
-  it('soft bounces count: the fifth within the window makes the subscriber bounced', async () => {
-    const c = copy(11);
-    const raw = bounceSample('rb-sisimai__v5sendmail-01.eml');
-    const outcomes: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      const { event } = await readReturnMail(Buffer.from(raw.toString('latin1').replace(/^Message-Id: <[^>]+>/m, `Message-Id: <soft-${i}@example.com>`), 'latin1'), {
-        source: 'smtp',
-        rcpt: c.mailFrom,
-        feedbackAddresses: [],
-      });
-      expect(event.bounce?.severity).toBe('soft');
-      outcomes.push(await p.app.returnPath.accept(event));
-      if (i < 4) expect(await status(c)).toBe('active');
-    }
-    expect(outcomes).toEqual(['recorded', 'recorded', 'recorded', 'recorded', 'applied']);
-    expect(await status(c)).toBe('bounced');
-  });
-
+  // The soft-bounce rule (five deliveries, not five reports) is tested in return-identity.test.ts.
   it('campaign status and /metrics report what came back', async () => {
     const report = await p.app.service.status(campaignId, { failures: 0 });
-    // Hard: copies 0 (two reports, counted once), 1 and 10; copy 11 was bounced by the soft-bounce rule.
+    // Hard: copies 0 (two reports, counted once), 1 and 10.
     expect(report.returns).toMatchObject({ hardBounces: 3, complaints: 1, senderBlocks: 1, senderBlocksByProvider: { gmail: 1 }, breaker: null });
     expect(report.returns.hardBounceRate).toBeCloseTo(3 / 12);
     const text = await createMetrics(p.app).render();

@@ -6,8 +6,7 @@
 import { z } from 'zod';
 import type { ReturnEvent } from '../../domain/return-event.ts';
 import { bounceOf, clip, domainOf, isoTime, messageIdIdentity } from './esp-identity.ts';
-import { findStatus } from '../bounce-classifier.ts';
-import { isBlockAboutSender } from './about-sender.ts';
+import { classifyBounce, findStatus } from '../bounce-classifier.ts';
 
 export const MailgunSignature = z.object({
   timestamp: z.string().regex(/^\d{1,12}$/, 'must be Unix seconds'),
@@ -56,9 +55,12 @@ export function mailgunEvent(w: MailgunWebhook): ReturnEvent | undefined {
   const status = d['delivery-status'];
   const enhanced = status?.['enhanced-code'] || findStatus(status?.message || status?.description || '');
   const diagnostic = clip([status?.code, status?.message || status?.description].filter((p) => p !== undefined && p !== '').join(' '), 2000);
-  // `espblock`: Mailgun's own block of our mail; suppress-*: an address Mailgun suppressed before.
-  const aboutSender = d.reason === 'espblock' || isBlockAboutSender(enhanced, diagnostic);
-  const severity = d.severity === 'permanent' && !aboutSender ? 'hard' : 'soft';
+  // `espblock`: Mailgun's own block of our mail; suppress-bounce: an address that hard-bounced before.
+  // A permanent failure is hard only on evidence that the address takes no mail (as for bounce
+  // mail): not `old` (Mailgun gave up retrying), a full mailbox or an unknown cause.
+  const c = classifyBounce({ status: enhanced, diagnostic });
+  const aboutSender = d.reason === 'espblock' || c.aboutSender;
+  const severity = d.severity === 'permanent' && !aboutSender && (d.reason === 'suppress-bounce' || c.severity === 'hard') ? 'hard' : 'soft';
   return {
     ...common,
     kind: 'bounce',

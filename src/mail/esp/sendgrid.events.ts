@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { ReturnEvent } from '../../domain/return-event.ts';
 import { bounceOf, clip, domainOf, isoTime, messageIdIdentity } from './esp-identity.ts';
-import { isBlockAboutSender } from './about-sender.ts';
+import { classifyBounce } from '../bounce-classifier.ts';
 
 const SendGridEventItem = z.object({
   event: z.string().max(50),
@@ -27,8 +27,12 @@ export const SendGridEvents = z.array(SendGridEventItem).min(1).max(1000);
 export type SendGridEvents = z.infer<typeof SendGridEvents>;
 type SendGridEventItem = z.infer<typeof SendGridEventItem>;
 
-/** SendGrid's bounce classifications that are about our mail rather than the address. */
-const SENDER_CLASSES = new Set(['Content', 'Reputation', 'Frequency or Volume']);
+/**
+ * SendGrid's bounce classifications (Content, Frequency or Volume Too High, Invalid Address,
+ * Mailbox Unavailable, Reputation, Technical Failure, Unclassified) that are about our mail
+ * rather than the address.
+ */
+const SENDER_CLASSES = new Set(['Content', 'Reputation', 'Frequency or Volume Too High']);
 
 /** The events newsdesk acts on, in the order SendGrid sent them. */
 export function sendGridEvents(events: SendGridEvents): ReturnEvent[] {
@@ -50,9 +54,12 @@ function mapOne(e: SendGridEventItem): ReturnEvent | undefined {
   const diagnostic = clip(e.reason, 2000);
   switch (e.event) {
     case 'bounce': {
-      // `type: blocked` is SendGrid's word for a temporary or policy rejection; `bounce` is permanent.
-      const aboutSender = SENDER_CLASSES.has(e.bounce_classification ?? '') || isBlockAboutSender(e.status, diagnostic);
-      const severity = e.type !== 'blocked' && !aboutSender ? 'hard' : 'soft';
+      // `type: blocked` is SendGrid's word for a temporary or policy rejection; `bounce` is permanent,
+      // but hard only on evidence that the address takes no mail: SendGrid's "Invalid Address", or
+      // the reply itself (as for bounce mail) — not a technical failure, a full mailbox or an unknown cause.
+      const c = classifyBounce({ status: e.status, diagnostic });
+      const aboutSender = SENDER_CLASSES.has(e.bounce_classification ?? '') || c.aboutSender;
+      const severity = e.type !== 'blocked' && !aboutSender && (e.bounce_classification === 'Invalid Address' || c.severity === 'hard') ? 'hard' : 'soft';
       return { ...common, kind: 'bounce', bounce: bounceOf({ severity, aboutSender, status: e.status, diagnostic, provider }) };
     }
     case 'dropped':

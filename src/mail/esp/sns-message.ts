@@ -50,9 +50,38 @@ export function isTrustedCertUrl(url: string): boolean {
   return !!snsUrl(url)?.pathname.endsWith('.pem');
 }
 
-/** The SubscribeURL SNS sends, on the same kind of host: what confirming a subscription may fetch. */
-export function isTrustedSubscribeUrl(url: string): boolean {
-  return snsUrl(url)?.searchParams.get('Action') === 'ConfirmSubscription';
+/**
+ * The SubscribeURL SNS sends for `topicArn`: what confirming a subscription may fetch. It must
+ * confirm that very topic (its `TopicArn` parameter), on the SNS host of the topic's own region
+ * (`arn:aws:sns:<region>:…` → `sns.<region>.amazonaws.com`), so a signed confirmation can make us
+ * fetch nothing but that one Amazon endpoint.
+ */
+export function isTrustedSubscribeUrl(url: string, topicArn: string): boolean {
+  const u = snsUrl(url);
+  const region = /^arn:aws:sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}$/.exec(topicArn)?.[1];
+  return (
+    u !== undefined &&
+    region !== undefined &&
+    u.hostname === `sns.${region}.amazonaws.com` &&
+    u.searchParams.get('Action') === 'ConfirmSubscription' &&
+    u.searchParams.get('TopicArn') === topicArn
+  );
+}
+
+/**
+ * How old a signed SNS message may be: SNS gives up retrying an HTTP(S) delivery within an hour
+ * ("the total policy retry time for an HTTP/S endpoint cannot be greater than 3,600 seconds"),
+ * plus five minutes for clocks. Anything older is a replay — one that would outlive its dedupe mark.
+ */
+export const SNS_MAX_AGE_MS = 3_600_000 + 5 * 60_000;
+
+/** Throws {@link SnsSignatureError} unless the message's signed `Timestamp` is within {@link SNS_MAX_AGE_MS} (and not five minutes ahead). */
+export function checkSnsTimestamp(m: SnsMessage, now: number): void {
+  const at = Date.parse(m.Timestamp);
+  if (Number.isNaN(at)) throw new SnsSignatureError(`Timestamp: not a time: ${JSON.stringify(m.Timestamp.slice(0, 64))}`);
+  if (now - at > SNS_MAX_AGE_MS || at - now > 5 * 60_000) {
+    throw new SnsSignatureError(`Timestamp: ${m.Timestamp} is further from now than SNS ever delivers (a replayed message, or a wrong clock)`);
+  }
 }
 
 /** The canonical text SNS signs: `Name\nvalue\n` for each field of the message's type, in this order. */

@@ -112,6 +112,9 @@ describe('ESP webhooks', () => {
       expect(fetched).not.toContain(elsewhere.SigningCertURL);
       const otherTopic = signedSnsMessage(sns.keyPem, { Type: 'Notification', Message: m.Message, TopicArn: 'arn:aws:sns:us-east-1:123456789012:other' });
       await refused(() => post(otherTopic), 403, /not in SES_SNS_TOPIC_ARNS/);
+      // Correctly signed, but older than SNS ever retries: a replay.
+      const old = signedSnsMessage(sns.keyPem, { Type: 'Notification', Message: m.Message, Timestamp: new Date(Date.now() - 2 * 3_600_000).toISOString() });
+      await refused(() => post(old), 401, /Timestamp: .* further from now than SNS ever delivers/);
       expect(await status(reader.id)).toBe('active');
     });
 

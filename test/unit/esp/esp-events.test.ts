@@ -146,6 +146,17 @@ describe('SendGrid events', () => {
     expect(events[0]).toMatchObject({ identity: { kind: 'message-id', messageId: '<14c5d75ce93.dfd.64b469@ismtpd-555>' }, occurredAt: '2017-12-15T00:59:29.000Z' });
   });
 
+  it('reads SendGrid\'s bounce classifications as named: only an invalid address (or the reply itself) is hard', () => {
+    const bounce = (bounce_classification: string, reason: string, status = '5.0.0') =>
+      sendGridEvents([{ event: 'bounce', type: 'bounce', email: 'a@example.org', timestamp: 1, sg_event_id: bounce_classification, reason, status, bounce_classification }])[0]?.bounce;
+    expect(bounce('Frequency or Volume Too High', '550 too many messages from your IP')).toMatchObject({ severity: 'soft', aboutSender: true });
+    expect(bounce('Technical Failure', '550 unable to get mx info: failed to get IPs from PTR record')).toMatchObject({ severity: 'soft' });
+    expect(bounce('Mailbox Unavailable', '552 5.2.2 Mailbox full', '5.2.2')).toMatchObject({ severity: 'soft', aboutSender: false });
+    expect(bounce('Unclassified', '550 Administrative error')).toMatchObject({ severity: 'soft', aboutSender: false });
+    expect(bounce('Mailbox Unavailable', '550 5.1.1 user unknown', '5.1.1')).toMatchObject({ severity: 'hard', aboutSender: false });
+    expect(bounce('Invalid Address', '500 unknown recipient')).toMatchObject({ severity: 'hard', aboutSender: false });
+  });
+
   it('a drop for spam content is an alert for the sender, not a reader change', () => {
     const [e] = sendGridEvents([{ event: 'dropped', email: 'a@b.c', timestamp: 1, sg_event_id: 'x', reason: 'Spam Content (if spam checker app enabled)' }]);
     expect(e?.kind).toBe('sender-alert');
@@ -164,6 +175,17 @@ describe('Mailgun events', () => {
       bounce: { severity: 'hard', aboutSender: false, status: '5.1.1', provider: 'example.com' },
     });
     expect(mailgunEvent(parse('mailgun-failed-temporary.json'))?.bounce).toMatchObject({ severity: 'soft', aboutSender: false, status: '4.2.2' });
+  });
+
+  it('a permanent failure is hard only on evidence of a dead address: not when Mailgun gave up retrying (reason old), nor for a full mailbox', () => {
+    const w = parse('mailgun-failed-permanent.json');
+    const failed = (reason: string, message: string, code = 550) =>
+      mailgunEvent({ ...w, 'event-data': { ...w['event-data'], reason, 'delivery-status': { code, message, description: '', 'enhanced-code': '' } } })?.bounce;
+    expect(failed('old', 'Too old')).toMatchObject({ severity: 'soft', aboutSender: false });
+    expect(failed('bounce', '552 5.2.2 Mailbox full', 552)).toMatchObject({ severity: 'soft', aboutSender: false });
+    expect(failed('generic', 'Unknown error')).toMatchObject({ severity: 'soft', aboutSender: false });
+    expect(failed('suppress-bounce', 'Not delivering to previously bounced address', 605)).toMatchObject({ severity: 'hard', aboutSender: false });
+    expect(failed('bounce', "5.1.1 The email account that you tried to reach does not exist")).toMatchObject({ severity: 'hard', aboutSender: false });
   });
 
   it('complained and unsubscribed; an ESP block is about the sender; other events give nothing', () => {

@@ -87,9 +87,24 @@ describe('SNS', () => {
     ]) {
       expect(isTrustedCertUrl(bad), bad).toBe(false);
     }
-    expect(isTrustedSubscribeUrl('https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=x&Token=y')).toBe(true);
-    expect(isTrustedSubscribeUrl('https://evil.example/?Action=ConfirmSubscription')).toBe(false);
-    expect(isTrustedSubscribeUrl('https://sns.us-east-1.amazonaws.com/?Action=Publish')).toBe(false);
+  });
+
+  it('fetches a SubscribeURL only for the configured topic, on the SNS host of its region', () => {
+    const topic = 'arn:aws:sns:us-east-1:123456789012:ses-bounces';
+    const confirm = (host: string, arn = topic, action = 'ConfirmSubscription') => `https://${host}/?Action=${action}&TopicArn=${encodeURIComponent(arn)}&Token=y`;
+    expect(isTrustedSubscribeUrl(confirm('sns.us-east-1.amazonaws.com'), topic)).toBe(true);
+    for (const bad of [
+      confirm('evil.example'),
+      confirm('sns.us-east-1.amazonaws.com', topic, 'Publish'),
+      // Another region's SNS host, another topic, or a topic that is no SNS ARN.
+      confirm('sns.eu-west-1.amazonaws.com'),
+      confirm('sns.us-east-1.amazonaws.com', 'arn:aws:sns:us-east-1:123456789012:someone-elses'),
+      `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=y`,
+      `http://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(topic)}`,
+    ]) {
+      expect(isTrustedSubscribeUrl(bad, topic), bad).toBe(false);
+    }
+    expect(isTrustedSubscribeUrl(confirm('sns.us-east-1.amazonaws.com', 'not-an-arn'), 'not-an-arn')).toBe(false);
   });
 
   it('builds the string to sign from the documented fields, Subject only when present', () => {

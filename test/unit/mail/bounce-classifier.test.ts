@@ -22,6 +22,23 @@ const cases: Array<[string, { status?: string; diagnostic: string }, 'hard' | 's
   ['no such domain', { diagnostic: 'Host or domain name not found. Name service error for name=example.invalid type=A: Host not found' }, 'hard'],
   ['Spamhaus', { diagnostic: '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org' }, 'about-sender'],
   ['unknown permanent', { diagnostic: '550 Administrative error 42' }, 'soft'],
+  ['Gmail unsolicited (5.7.1)', { diagnostic: '550-5.7.1 [192.0.2.1      12] Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked. 550 5.7.1 https://support.google.com/mail/?p=UnsolicitedMessageError' }, 'about-sender'],
+  ['Gmail DMARC (5.7.26)', { diagnostic: "550 5.7.26 Unauthenticated email from example.com is not accepted due to domain's DMARC policy. Please contact the administrator of example.com domain" }, 'about-sender'],
+  ['Gmail disabled account', { diagnostic: '550-5.2.1 The email account that you tried to reach is disabled.' }, 'hard'],
+  ['bad destination system (5.1.2)', { diagnostic: '550 5.1.2 Bad destination system address' }, 'hard'],
+  ['Exchange Online not found (5.1.10)', { status: '5.1.10', diagnostic: '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup' }, 'hard'],
+  ['Outlook mailbox unavailable, bare', { diagnostic: '550 5.5.0 Requested action not taken: mailbox unavailable' }, 'hard'],
+  ['Yahoo no account, bare', { diagnostic: "554 delivery error: dd This user doesn't have a yahoo.com account (reader@yahoo.com) [0] - mta1234.mail.bf1.yahoo.com" }, 'hard'],
+  ['over quota (4.2.2), terse', { diagnostic: '452 4.2.2 over quota' }, 'soft'],
+  ['Gmail over quota and inactive (5.2.2)', { diagnostic: '552-5.2.2 The email account that you tried to reach is over quota and inactive.' }, 'soft'],
+  ['Gmail receiving too fast (4.2.1)', { diagnostic: '450-4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered.' }, 'soft'],
+  ['Yahoo Spamhaus (BL21)', { diagnostic: "553 5.7.1 [BL21] Connections will not be accepted from 192.0.2.1, because the ip is in Spamhaus's list; see https://postmaster.yahooinc.com/error-codes" }, 'about-sender'],
+  ['Yahoo policy (5.7.9)', { diagnostic: '554 5.7.9 Message not accepted for policy reasons. See https://postmaster.yahooinc.com/error-codes' }, 'about-sender'],
+  ['iCloud local policy (CS01)', { diagnostic: '554 5.7.1 [CS01] Message rejected due to local policy. Please visit https://support.apple.com/en-us/HT204137' }, 'about-sender'],
+  ['Outlook banned IP (5.7.708)', { diagnostic: '550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP.' }, 'about-sender'],
+  ['Comcast DNSBLs', { diagnostic: '554 resimta-po-1v.sys.comcast.net comcast 192.0.2.1 found on one or more DNSBLs, see http://postmaster.comcast.net/smtp-error-codes.php#BL000001' }, 'about-sender'],
+  ['Postfix virtual table', { diagnostic: '550 5.1.1 <reader@example.org>: Recipient address rejected: User unknown in virtual mailbox table' }, 'hard'],
+  ['expired after retries (5.4.7)', { status: '5.4.7', diagnostic: 'retry timeout exceeded' }, 'soft'],
 ];
 
 describe('classifyBounce', () => {
