@@ -217,7 +217,7 @@ describe('editors\' API: editions', () => {
     const edition = validEditionInput();
     Object.assign((edition.watching as Record<string, unknown>[])[0] as Record<string, unknown>, change);
     for (const path of ['/api/editions/validate', '/api/campaigns']) {
-      const body = path === '/api/campaigns' ? { edition, lists: ['daily'] } : edition;
+      const body = path === '/api/campaigns' ? { edition, lists: ['daily'], at: 'now' } : edition;
       const a = await refused(path, { body: JSON.stringify(body), type: JSON_TYPE });
       expect(a.status, path).toBe(400);
       expect(a.json?.problems, path).toEqual([expect.objectContaining({ path: field, message: expect.stringMatching(/only https, http and mailto/) })]);
@@ -230,7 +230,7 @@ describe('editors\' API: editions', () => {
     for (const [path, body, type] of [
       ['/api/editions/validate', cut, 'application/yaml'],
       ['/api/editions/preview', cut, 'text/plain'],
-      ['/api/campaigns', JSON.stringify({ edition: cut, lists: ['daily'] }), JSON_TYPE],
+      ['/api/campaigns', JSON.stringify({ edition: cut, lists: ['daily'], at: 'now' }), JSON_TYPE],
     ] as const) {
       const a = await refused(path, { body, type });
       expect(a.status, path).toBe(400);
