@@ -10,7 +10,6 @@ import { NewsdeskError } from './domain/errors.ts';
 import { devOutboxRefusal } from './mail/outbox-policy.ts';
 import type { MetricsServer } from './http/metrics-server.ts';
 import type { WorkerMetrics } from './http/worker-metrics.ts';
-import { createInboundPoller } from './inbound-poller.ts';
 import type { ImapPoller } from './mail/imap-poller.ts';
 import { verifyMailSettings } from './mail/create-transport.ts';
 import { listenForStopSignals } from './stop-signals.ts';
@@ -72,7 +71,9 @@ export async function runWorker(config: Config, opts: RunWorkerOptions = {}): Pr
     const target = transport.target.kind === 'outbox' ? `dev outbox ${transport.target.dir}` : transport.target.server;
     logger.info({ pid: process.pid, concurrency: opts.concurrency ?? config.smtp.poolSize, mail: target }, 'worker started');
     // The bounce mailbox, when one is configured, is read by every worker (IMAP moves make that safe).
-    poller = createInboundPoller(app);
+    // Loaded only with a mailbox to read: the IMAP client and the MIME parser weigh ~40 MB that a
+    // worker without one has no use for.
+    poller = config.imap ? (await import('./inbound-poller.ts')).createInboundPoller(app) : undefined;
     if (poller) {
       void poller.run();
       logger.info({ mailbox: config.imap?.describe }, 'polling the bounce mailbox');
