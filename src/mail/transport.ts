@@ -1,7 +1,7 @@
 /**
  * The `MailTransport` port: what the send pipeline needs from "something that speaks SMTP",
- * and the one place SMTP replies and network errors become outcomes (STYLE.md: map SMTP
- * replies once). An outcome is a return value; `send` rejects only on a programming error.
+ * and the one place SMTP replies and network errors become outcomes (SMTP replies are mapped
+ * once: 5xx permanent, 4xx and network errors transient). An outcome is a return value; `send` rejects only on a programming error.
  */
 
 /** One finished message, ready for the wire. */
