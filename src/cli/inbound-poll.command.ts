@@ -9,7 +9,7 @@ import { loadConfig } from '../config.ts';
 import { NewsdeskError } from '../domain/errors.ts';
 import type { PollResult } from '../mail/imap-poller.ts';
 import { assertSigningSecret } from '../secret-guard.ts';
-import { count, createOutput, warnLine } from './output.ts';
+import { count, createOutput, EX_TEMPFAIL, warnLine } from './output.ts';
 
 export function inboundPollCommand(): Command {
   return new Command('poll')
@@ -35,7 +35,7 @@ export function inboundPollCommand(): Command {
           const r = await poller.pollOnce();
           out.result(r);
           out.info(summary(r, config.imap.describe));
-          if (r.left) process.exitCode = 75;
+          if (r.left) process.exitCode = EX_TEMPFAIL;
           return;
         }
         void poller.run();

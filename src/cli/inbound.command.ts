@@ -8,7 +8,7 @@
  * - `inbound poll [--once]`: the bounce mailbox at INBOUND_IMAP_URL (inbound-poll.command.ts).
  */
 import { readFile } from 'node:fs/promises';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { checkRedisSettings, createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { NewsdeskError } from '../domain/errors.ts';
@@ -20,16 +20,7 @@ import { startReturnListener } from '../mail/return-listener.ts';
 import { assertSigningSecret } from '../secret-guard.ts';
 import { withContext } from './context.ts';
 import { inboundPollCommand } from './inbound-poll.command.ts';
-import { count, createOutput, positiveInt, table, warnLine } from './output.ts';
-
-/** sysexits.h EX_TEMPFAIL: the MTA keeps the message and tries again later. */
-export const EX_TEMPFAIL = 75;
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('must be a port number from 0 to 65535');
-  return n;
-}
+import { count, createOutput, EX_TEMPFAIL, port, positiveInt, table, warnLine } from './output.ts';
 
 /** Reads a file or stdin, keeping the first bytes a report needs and draining the rest. */
 async function readInput(file: string): Promise<Buffer> {

@@ -66,6 +66,9 @@ export function positiveInt(max?: number): (value: string) => number {
   };
 }
 
+/** sysexits.h EX_TEMPFAIL: a mail system keeps the message (or the mailbox keeps it) and tries again later. */
+export const EX_TEMPFAIL = 75;
+
 /** An option parser for a TCP port, 0 (any free one) to 65535, for commander. */
 export function port(value: string): number {
   const n = Number(value);
