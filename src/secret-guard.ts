@@ -8,15 +8,10 @@
  */
 import type { Config } from './config.ts';
 import { NewsdeskError } from './domain/errors.ts';
+import { isLoopbackHost } from './domain/loopback.ts';
 
 /** `configured`: NEWSDESK_SECRET is set. `dev-key`: the development key, allowed here. `refuse`: see `reason`. */
 export type SigningSecretDecision = { kind: 'configured' } | { kind: 'dev-key' } | { kind: 'refuse'; reason: string };
-
-/** True for a host only this machine reaches: localhost, *.localhost, 127.0.0.0/8, ::1. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '::1';
-}
 
 /** What else a command does that matters here. */
 export interface SigningSecretUse {

@@ -3,13 +3,7 @@
  * production install that falls back to it "sends" a campaign nobody receives, and the campaign
  * says `sent`. A worker refuses to start instead.
  */
-
-/** True for http(s) URLs on this machine: localhost, 127.0.0.0/8, ::1. */
-export function isLoopbackUrl(url: string): boolean {
-  if (!URL.canParse(url)) return false;
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-}
+import { isLoopbackUrl } from '../domain/loopback.ts';
 
 /**
  * Why a worker must not send into the dev outbox, or undefined when it may: with SMTP_URL unset,

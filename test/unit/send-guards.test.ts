@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { describeAudience, confirmSend } from '../../src/cli/confirm.ts';
 import { type Campaign, progressOf } from '../../src/domain/campaign.schema.ts';
 import { describeDuplicate, DuplicateSendError, editionDateMismatch, findDuplicateSends } from '../../src/domain/duplicate-send.ts';
-import { devOutboxRefusal, isLoopbackUrl } from '../../src/mail/outbox-policy.ts';
+import { isLoopbackUrl } from '../../src/domain/loopback.ts';
+import { devOutboxRefusal } from '../../src/mail/outbox-policy.ts';
 import { campaignsUsingList } from '../../src/queue/list-removal.ts';
 
 function campaign(over: Partial<Campaign> & Pick<Campaign, 'id'>): Campaign {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEV_SECRET, loadConfig } from '../../src/config.ts';
 import { generateSecret, keyIdOf, MIN_SECRET_CHARS, secretWeakness } from '../../src/domain/signing-secret.ts';
-import { assertSigningSecret, isLoopbackHost, listenHost, SecretRequiredError, signingSecretDecision } from '../../src/secret-guard.ts';
+import { isLoopbackHost } from '../../src/domain/loopback.ts';
+import { assertSigningSecret, listenHost, SecretRequiredError, signingSecretDecision } from '../../src/secret-guard.ts';
 
 const STRONG = 'Qm9vdHN0cmFwIGEgc3Ryb25nIHNlY3JldCBoZXJl';
 
