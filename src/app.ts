@@ -167,6 +167,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     lists: stores.lists,
     campaigns,
     secrets: config.secrets,
+    links,
     logger,
     softBounce: config.inbound.softBounce,
     senderAlertThreshold: config.inbound.senderAlertThreshold,
@@ -255,7 +256,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         },
       );
       // The heartbeat stops only once the messages in flight are done: until then this worker sends.
-      const withPresence: RunningWorkers = { ...workers, close: async () => Promise.allSettled([workers.close()]).then(() => presence.stop()) };
+      const withPresence: RunningWorkers = {
+        ...workers,
+        async close() {
+          try {
+            await workers.close();
+          } finally {
+            await presence.stop();
+          }
+        },
+      };
       running.push(withPresence);
       return withPresence;
     },

@@ -62,15 +62,16 @@ function mac(body: string, secret: string): string {
  * Signs a token for one subscriber, purpose and scope with the current secret.
  * @param payload `issuedAt` defaults to now.
  * @param secret the first of `config.secrets`.
+ * @param keyId `keyIdOf(secret)`, when the caller signs many tokens and computed it once. Default: computed here.
  */
-export function signLinkToken(payload: Omit<LinkTokenPayload, 'issuedAt'> & { issuedAt?: number }, secret: string): string {
+export function signLinkToken(payload: Omit<LinkTokenPayload, 'issuedAt'> & { issuedAt?: number }, secret: string, keyId = keyIdOf(secret)): string {
   const p = LinkTokenPayload.parse({ ...payload, issuedAt: payload.issuedAt ?? Date.now() });
   const body = [
     PURPOSE_CODE[p.purpose] + KIND_CODE[p.scope.kind],
     p.subscriberId.toString(36),
     p.scope.id,
     p.issuedAt.toString(36),
-    keyIdOf(secret),
+    keyId,
   ].join('.');
   return `${body}.${mac(body, secret)}`;
 }

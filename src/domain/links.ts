@@ -36,11 +36,12 @@ export interface LinkSigner {
 export function createLinkSigner(opts: { publicUrl: string; secrets: readonly string[] }): LinkSigner {
   const secret = opts.secrets[0];
   if (!secret) throw new Error('createLinkSigner: no secret');
-  // Once here, so reading a link costs one MAC, not one per key of the rotation.
+  // Once here: signing a link costs one MAC (not two), reading one costs one, not one per key.
   const keyIds = opts.secrets.map(keyIdOf);
+  const keyId = keyIds[0] as string;
   return {
     link(purpose, subscriberId, scope) {
-      return `${opts.publicUrl}/${PATH[purpose]}/${signLinkToken({ subscriberId, purpose, scope }, secret)}`;
+      return `${opts.publicUrl}/${PATH[purpose]}/${signLinkToken({ subscriberId, purpose, scope }, secret, keyId)}`;
     },
     read(token, purpose, readOpts = {}) {
       if (token.length > 200) return null;

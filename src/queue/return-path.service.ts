@@ -22,7 +22,7 @@ import { NewsdeskError, NotFoundError } from '../domain/errors.ts';
 import type { InboundRecord } from '../domain/inbound-record.schema.ts';
 import { ReturnEvent, type ReturnEventSink, type ReturnOutcome } from '../domain/return-event.ts';
 import { campaignRef, parseReturnToken, type ReturnTokenPurpose, verifyReturnToken } from '../domain/return-token.ts';
-import { verifyLinkToken } from '../domain/link-token.ts';
+import type { LinkSigner } from '../domain/links.ts';
 import type { CampaignStore } from '../store/campaign.store.ts';
 import type { ListStore } from '../store/list.store.ts';
 import type { RecordResult, ReturnEffects, ReturnStore } from '../store/return.store.ts';
@@ -45,8 +45,10 @@ export interface ReturnPathServiceOptions {
   subscribers: SubscriberStore;
   lists: ListStore;
   campaigns: CampaignStore;
-  /** `config.secrets`: every key return tokens and links may be signed with. */
+  /** `config.secrets`: every key return tokens may be signed with. */
   secrets: readonly string[];
+  /** Reads the link tokens of List-Unsubscribe URLs found in returned headers. */
+  links: Pick<LinkSigner, 'read'>;
   logger: Logger;
   /** N soft bounces within D days make a subscriber `bounced`. Default 5 in 15 days. */
   softBounce?: { count: number; windowDays: number };
@@ -245,10 +247,10 @@ export class ReturnPathService implements ReturnEventSink {
       who = { campaignId: m[1] as string, subscriberId: Number(m[2]), purpose: 'message-id' };
     } else if (id.token.includes('.')) {
       // A link token (the List-Unsubscribe URL inside a feedback report's returned headers).
-      const payload = verifyLinkToken(id.token, this.opts.secrets);
       // Only the List-Unsubscribe URL's token: a view link is shared and posted publicly, and
       // must never let its finder file a complaint about its reader.
-      if (!payload || payload.scope.kind !== 'campaign' || payload.purpose !== 'unsubscribe') return 'link token forged, altered, or not a campaign\'s unsubscribe link';
+      const payload = this.opts.links.read(id.token, 'unsubscribe');
+      if (!payload || payload.scope.kind !== 'campaign') return 'link token forged, altered, or not a campaign\'s unsubscribe link';
       who = { campaignId: payload.scope.id, subscriberId: payload.subscriberId, purpose: 'link' };
     } else {
       const parts = parseReturnToken(id.token);

@@ -6,7 +6,7 @@
  * Keys: see {@link Keys} `campaignClicks`, `campaignClickHours`, `readerClicks`,
  * `readerClickEvents`, `readerCampaigns`.
  */
-import type { ClickClass, ClickTracking, EmailLink } from '../domain/tracking.schema.ts';
+import type { ClickClass, ClickTracking } from '../domain/tracking.schema.ts';
 import { redirectTarget } from '../domain/redirect-target.ts';
 import type { CampaignStore } from './campaign.store.ts';
 import { RECORD_CLICK } from './click.scripts.ts';
@@ -18,8 +18,6 @@ export interface CampaignLinks {
   opensOn: boolean;
   /** Per link number: the redirect's Location, or null (untracked, or not an http(s) address). */
   targets: (string | null)[];
-  /** The link table as stored. */
-  links: EmailLink[];
   /** Tracked links, which the burst rule needs all of. */
   trackedCount: number;
 }
@@ -101,7 +99,6 @@ export function createClickStore(opts: ClickStoreOptions): ClickStore {
     return {
       clicks: t.clicks,
       opensOn: t.opens === 'on',
-      links: t.links,
       targets: t.links.map((l) => (tracked && l.track ? redirectTarget(l.url, t.utm, fill) : null)),
       trackedCount: tracked ? t.links.filter((l) => l.track).length : 0,
     };
