@@ -37,7 +37,7 @@ try {
     confirmDate: true,
   });
   const domain = setup.newsletter.from.address.split('@')[1] as string;
-  const addresses = createReturnAddresser({ secrets: setup.config.secrets });
+  const addresses = createReturnAddresser({ secrets: setup.config.secrets }).forCampaign(campaign.id, domain);
   const sample = readFileSync('test/fixtures/bounces/rb-sisimai__postfix-14.eml');
 
   const port = await freePort();
@@ -67,7 +67,7 @@ try {
   const sender = async () => {
     for (let id = next++; id <= n; id = next++) {
       try {
-        await transport.sendMail({ envelope: { from: '', to: [addresses.bounceAddress(campaign.id, id, domain)] }, raw: sample });
+        await transport.sendMail({ envelope: { from: '', to: [addresses.bounceAddress(id)] }, raw: sample });
       } catch {
         refused++;
       }

@@ -165,12 +165,12 @@ console.log(
 // The send path's real per-message work also signs two return addresses (VERP envelope sender and
 // the List-Unsubscribe mailto): the same loop with them, so their cost shows beside the above.
 {
-  const returns = createReturnAddresser({ secrets: ['bench-secret-bench-secret-bench-secret'] });
+  const returns = createReturnAddresser({ secrets: ['bench-secret-bench-secret-bench-secret'] }).forCampaign('daily-2025-02-13', 'briefing.example.com');
   const withReturns = (i: number) =>
     message.render(recipientAt(i), {
       messageIdLocal: `bench.${i + 1}`,
-      returnPath: returns.bounceAddress('daily-2025-02-13', i + 1, 'briefing.example.com'),
-      unsubscribeAddress: returns.unsubscribeAddress('daily-2025-02-13', i + 1, 'briefing.example.com'),
+      returnPath: returns.bounceAddress(i + 1),
+      unsubscribeAddress: returns.unsubscribeAddress(i + 1),
     });
   for (let i = 0; i < 2_000; i++) withReturns(i);
   const cpu = process.cpuUsage();

@@ -157,12 +157,18 @@ export function readReturnAddress(address: string, opts: { feedbackAddresses: re
   return null;
 }
 
-/** Builds the per-delivery return addresses the send path writes into every message. */
-export interface ReturnAddresser {
+/** The per-delivery return addresses of one campaign, which the send path writes into every message. */
+export interface CampaignReturnAddresses {
   /** `bounces+<token>@<domain>`: the envelope sender (MAIL FROM) of one delivery. */
-  bounceAddress(campaignId: string, subscriberId: number, fromDomain: string): string;
+  bounceAddress(subscriberId: number): string;
   /** `unsubscribe+<token>@<domain>`: the List-Unsubscribe mailto of one delivery. */
-  unsubscribeAddress(campaignId: string, subscriberId: number, fromDomain: string): string;
+  unsubscribeAddress(subscriberId: number): string;
+}
+
+/** Builds the return addresses of a campaign; what is the same for all its deliveries, once. */
+export interface ReturnAddresser {
+  /** @param fromDomain the newsletter's From domain, used when BOUNCE_DOMAIN is unset. */
+  forCampaign(campaignId: string, fromDomain: string): CampaignReturnAddresses;
 }
 
 /**
@@ -172,20 +178,17 @@ export interface ReturnAddresser {
 export function createReturnAddresser(opts: { secrets: readonly string[]; bounceDomain?: string | undefined }): ReturnAddresser {
   const secret = opts.secrets[0];
   if (!secret) throw new Error('createReturnAddresser: no secret');
-  // A campaign's reference is a SHA-256 of its id: computed once per campaign, not per message.
-  let lastCampaign = '';
-  let lastRef = '';
-  const ref = (campaignId: string) => {
-    if (campaignId !== lastCampaign) {
-      lastCampaign = campaignId;
-      lastRef = campaignRef(campaignId);
-    }
-    return lastRef;
-  };
-  const address = (prefix: string, purpose: ReturnTokenPurpose, campaignId: string, subscriberId: number, fromDomain: string) =>
-    `${prefix}${signReturnToken({ purpose, campaignId, subscriberId }, secret, ref(campaignId))}@${opts.bounceDomain ?? fromDomain}`;
   return {
-    bounceAddress: (c, s, d) => address(BOUNCE_LOCAL_PREFIX, 'bounce', c, s, d),
-    unsubscribeAddress: (c, s, d) => address(UNSUBSCRIBE_LOCAL_PREFIX, 'unsubscribe', c, s, d),
+    forCampaign(campaignId, fromDomain) {
+      // A campaign's reference is a SHA-256 of its id: once per campaign, not per message.
+      const ref = campaignRef(campaignId);
+      const domain = opts.bounceDomain ?? fromDomain;
+      const address = (prefix: string, purpose: ReturnTokenPurpose, subscriberId: number) =>
+        `${prefix}${signReturnToken({ purpose, campaignId, subscriberId }, secret, ref)}@${domain}`;
+      return {
+        bounceAddress: (subscriberId) => address(BOUNCE_LOCAL_PREFIX, 'bounce', subscriberId),
+        unsubscribeAddress: (subscriberId) => address(UNSUBSCRIBE_LOCAL_PREFIX, 'unsubscribe', subscriberId),
+      };
+    },
   };
 }

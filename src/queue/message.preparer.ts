@@ -37,7 +37,7 @@ export function createMessagePreparer(opts: MessagePreparerOptions): MessagePrep
       const defaultList = campaign.lists[0] as string;
       const perReader = content.tracking?.clicks === 'per-reader' && opts.clicks;
       const fromDomain = (content.newsletter.from.address.split('@')[1] ?? '').toLowerCase();
-      const returns = opts.returns;
+      const returns = opts.returns?.forCampaign(campaign.id, fromDomain);
 
       return {
         render(addressee) {
@@ -56,8 +56,8 @@ export function createMessagePreparer(opts: MessagePreparerOptions): MessagePrep
           // can be recognised (and dropped) by providers that de-duplicate on it.
           return message.render(recipient, {
             messageIdLocal: `${campaign.id}.${id}`,
-            returnPath: returns?.bounceAddress(campaign.id, id, fromDomain),
-            unsubscribeAddress: returns?.unsubscribeAddress(campaign.id, id, fromDomain),
+            returnPath: returns?.bounceAddress(id),
+            unsubscribeAddress: returns?.unsubscribeAddress(id),
           });
         },
       };

@@ -70,13 +70,13 @@ describe('return addresses', () => {
   const addresses = createReturnAddresser({ secrets: [SECRET] });
 
   it('builds bounces+ and unsubscribe+ addresses at the From domain, or at BOUNCE_DOMAIN', () => {
-    expect(addresses.bounceAddress('c-1', 7, 'news.example.com')).toMatch(/^bounces\+b[a-z2-7]{28}7@news\.example\.com$/);
+    expect(addresses.forCampaign('c-1', 'news.example.com').bounceAddress(7)).toMatch(/^bounces\+b[a-z2-7]{28}7@news\.example\.com$/);
     const own = createReturnAddresser({ secrets: [SECRET], bounceDomain: 'bounces.example.net' });
-    expect(own.unsubscribeAddress('c-1', 7, 'news.example.com')).toMatch(/^unsubscribe\+u[a-z2-7]{28}7@bounces\.example\.net$/);
+    expect(own.forCampaign('c-1', 'news.example.com').unsubscribeAddress(7)).toMatch(/^unsubscribe\+u[a-z2-7]{28}7@bounces\.example\.net$/);
   });
 
   it('reads which return address a recipient is, and nothing else', () => {
-    const bounce = addresses.bounceAddress('c-1', 7, 'news.example.com');
+    const bounce = addresses.forCampaign('c-1', 'news.example.com').bounceAddress(7);
     const opts = { feedbackAddresses: ['fbl@news.example.com'] };
     expect(readReturnAddress(bounce, opts)).toEqual({ kind: 'bounce', token: (bounce.split('+')[1] as string).split('@')[0] });
     expect(readReturnAddress(`<${bounce.toUpperCase()}>`, opts)?.kind).toBe('bounce');
