@@ -273,8 +273,8 @@ export class ReturnPathService implements ReturnEventSink {
     const known = this.refs.get(ref);
     if (known) return known;
     const ids = await this.opts.store.campaignIds();
-    // Reload when the set changed, or at most once a second (a forged flood of unknown references
-    // must not cost a reload each).
+    // Rebuild the table when the set of campaigns changed, else at most once a second: a forged
+    // flood of unknown references costs one read of the ids each, not a rehash of every campaign.
     const nowMs = this.now().getTime();
     if (ids.length !== this.refsCount || nowMs - this.refsLoadedAt > 1_000) {
       const refs = new Map<string, string[]>();
