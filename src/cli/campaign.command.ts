@@ -29,7 +29,7 @@ import { createProgress } from './progress.ts';
  * `--at`: an ISO 8601 time with its offset, or a wall-clock time without one read in the
  * newsletter's `timeZone`, so "6 am" means the newsroom's 6 am, not the server's.
  */
-export function parseAt(value: string, timeZone?: string | undefined): Date {
+function parseAt(value: string, timeZone?: string | undefined): Date {
   return resolveSendTime(value, { timeZone, field: '--at' });
 }
 

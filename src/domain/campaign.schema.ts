@@ -118,7 +118,7 @@ export interface CampaignProgress {
 }
 
 /** True when a campaign is waiting on a worker right now: sending, or scheduled and already due. */
-export function needsWorker(campaign: Campaign, now: Date): boolean {
+function needsWorker(campaign: Campaign, now: Date): boolean {
   return campaign.status === 'sending' || (campaign.status === 'scheduled' && Date.parse(campaign.scheduledAt) <= now.getTime());
 }
 

@@ -29,7 +29,7 @@ export interface DuplicateSend {
 const WILL_SEND_OR_SENT: ReadonlySet<CampaignStatus> = new Set(['scheduled', 'sending', 'paused', 'sent']);
 
 /** True when `c` mailed, is mailing or will mail its lists: drafts, cancels before the start and failures that sent nothing do not count. */
-export function hasSentOrWillSend(c: Campaign): boolean {
+function hasSentOrWillSend(c: Campaign): boolean {
   return WILL_SEND_OR_SENT.has(c.status) || ((c.status === 'cancelled' || c.status === 'failed') && c.counts.sent > 0);
 }
 
