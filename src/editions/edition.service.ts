@@ -255,6 +255,15 @@ export class EditionService implements StartGate {
     }
   }
 
+  /**
+   * The edition (latest revision, or `revision`) composed as a campaign would send it, for a
+   * caller that asks before it creates one (the CLI's audience question).
+   */
+  async composed(id: string, opts: { revision?: number | undefined } = {}): Promise<ComposedInput & { stored: StoredEdition }> {
+    const stored = await this.require(id, opts);
+    return { stored, ...(await this.compose(stored.source, id)) };
+  }
+
   /** The start gate of drafts made from a stored edition: that revision must be the approved latest one. */
   async check(campaign: Campaign, guards: SendGuards): Promise<void> {
     if (!campaign.editionId || campaign.editionRevision === undefined) return;
@@ -274,7 +283,11 @@ export class EditionService implements StartGate {
     await this.opts.store.markSent(campaign.editionId, { campaignId: campaign.id, revision: campaign.editionRevision, at: this.now().toISOString() });
   }
 
-  private assertSendable(edition: StoredEdition, again: boolean | undefined): void {
+  /**
+   * Whether `edition` may be sent: approved, or sent before and `again`.
+   * @throws EditionStateError `edition_state` saying what to do instead
+   */
+  assertSendable(edition: StoredEdition, again: boolean | undefined): void {
     if (edition.state === 'approved') return;
     if (edition.state === 'sent') {
       if (again) return;
