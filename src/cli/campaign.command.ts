@@ -318,6 +318,7 @@ export function campaignCommand(): Command {
             `${p.campaign.id}  ${p.campaign.subject}`,
             `  status     ${p.campaign.status}`,
             `  lists      ${p.campaign.lists.join(', ')}`,
+            ...(p.campaign.editionId ? [`  edition    ${p.campaign.editionId}, revision ${p.campaign.editionRevision ?? '?'}`] : []),
             `  scheduled  ${p.campaign.status === 'draft' ? 'not started (a draft: newsdesk campaign start ' + id + ')' : describeInstant(new Date(p.campaign.scheduledAt), zone)}`,
             ...(p.campaign.startedAt ? [`  started    ${p.campaign.startedAt}`] : []),
             ...(p.campaign.finishedAt ? [`  finished   ${p.campaign.finishedAt}`] : []),
