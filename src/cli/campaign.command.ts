@@ -157,6 +157,7 @@ async function createFromStoredEdition(id: string, opts: CreateOptions, out: Out
       by: cliActor(),
       yes: guards.confirmDate,
       again: opts.again,
+      revision: stored.revision,
     });
     out.result({ ...summary(created), edition: created.editionId, revision: created.editionRevision }, created.id);
     await announce(app, created, edition.subject, start, zone, out);

@@ -151,6 +151,7 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       by: actorOf(req) ?? 'api:unknown',
       yes: confirmDate,
       again,
+      revision: composed.stored.revision,
     });
     req.log.info({ campaign: campaign.id, edition: id, revision: campaign.editionRevision, lists: campaign.lists, at: campaign.scheduledAt, token: req.apiToken?.name }, 'campaign created');
     return { ...campaign, lint };
