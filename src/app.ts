@@ -9,8 +9,6 @@ import { Cluster } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { trackLinks } from './composer/link-tracking.ts';
-import { newsletterDirs } from './composer/newsletter.loader.ts';
-import { createTemplateCache } from './composer/templates.ts';
 import { EditionService } from './editions/edition.service.ts';
 import { createClickSigner, type ClickSigner } from './domain/click-links.ts';
 import { NewsdeskError } from './domain/errors.ts';
@@ -173,8 +171,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     store: new EditionStore({ redis, keys: stores.keys }),
     campaigns: service,
     audit: stores.audit,
-    newsletterDirs: newsletterDirs(config.newslettersDir),
-    templates: createTemplateCache(),
+    newslettersDir: config.newslettersDir,
   });
   const returnPath = new ReturnPathService({
     store: returns,
