@@ -17,7 +17,7 @@ import type { App } from '../app.ts';
 import { parseEditionText } from '../composer/edition.loader.ts';
 import { loadNewsletter } from '../composer/newsletter.loader.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
-import { archiveEntries, type ArchiveEntry } from './archive/archive-entries.ts';
+import { archiveEntries, archiveEntry, type ArchiveEntry } from './archive/archive-entries.ts';
 import { archiveEditionPage, archiveIndexPage } from './archive/archive-pages.ts';
 import { atomFeed } from './archive/atom-feed.ts';
 import { publicCopy, publicSubject } from './archive/public-copy.ts';
@@ -125,7 +125,7 @@ export const archiveRoutes: FastifyPluginAsync<ArchiveRoutesOptions> = async (se
     const { newsletter: id, date } = req.params as z.infer<typeof EditionParams>;
     const newsletter = await archived(id);
     if (!newsletter || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return sendNotFoundPage(reply);
-    const entry = (await archiveEntries(app, newsletter.id)).find((e) => e.date === date);
+    const entry = await archiveEntry(app, newsletter.id, date);
     const content = entry && (await contentOf(entry));
     if (!entry || !content) return sendNotFoundPage(reply);
     const index = `${base}/${newsletter.id}`;

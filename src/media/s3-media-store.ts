@@ -31,7 +31,8 @@ export function createS3MediaStore(settings: S3Settings): S3MediaStore {
       await client.send(new HeadObjectCommand({ Bucket: settings.bucket, Key: settings.prefix + name }));
       return true;
     } catch (err) {
-      if (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 404) return false;
+      // Without s3:ListBucket, S3 answers a missing key with 403: then the put finds out.
+      if (err instanceof S3ServiceException && (err.$metadata.httpStatusCode === 404 || err.$metadata.httpStatusCode === 403)) return false;
       throw failed(err, 'read');
     }
   };

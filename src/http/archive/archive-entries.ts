@@ -6,7 +6,7 @@
  * latest one of the edition that started (a correction sent again replaces the first).
  */
 import type { App } from '../../app.ts';
-import type { StoredEdition } from '../../domain/stored-edition.ts';
+import { editionIdOf, type StoredEdition } from '../../domain/stored-edition.ts';
 
 export interface ArchiveEntry {
   edition: StoredEdition;
@@ -25,6 +25,12 @@ export async function archiveEntries(app: App, newsletter: string): Promise<Arch
   const sent = (await app.editions.list({ newsletter })).filter((e) => e.state === 'sent' && e.campaignIds.length > 0);
   const entries = await Promise.all(sent.map((edition) => entryOf(app, edition)));
   return entries.filter((e): e is ArchiveEntry => e !== null);
+}
+
+/** The archive entry of `newsletter` for `date`, or null when that edition is not in the archive. */
+export async function archiveEntry(app: App, newsletter: string, date: string): Promise<ArchiveEntry | null> {
+  const edition = await app.editions.get(editionIdOf(newsletter, date));
+  return edition?.state === 'sent' && edition.campaignIds.length > 0 ? entryOf(app, edition) : null;
 }
 
 async function entryOf(app: App, edition: StoredEdition): Promise<ArchiveEntry | null> {

@@ -164,6 +164,14 @@ describe('local media folder', () => {
     expect((await h.api(await h.token('boss', 'admin'), { method: 'POST', url: '/api/media', ...image })).statusCode).toBe(200);
   });
 
+  it('is in the OpenAPI document, with its answer', async () => {
+    const doc = (await h.server.inject({ url: '/api/docs/json' })).json() as { paths: Record<string, Record<string, { tags: string[]; description: string; responses: Record<string, unknown> }>> };
+    const post = doc.paths['/api/media']?.post;
+    expect(post?.tags).toEqual(['media']);
+    expect(post?.description).toContain('multipart');
+    expect(JSON.stringify(post?.responses['200'])).toContain('"hash"');
+  });
+
   it('answers a 404 for names that are not stored images', async () => {
     for (const url of ['/media/nope.jpg', `/media/${'a'.repeat(64)}.jpg`, `/media/${'a'.repeat(64)}.svg`, '/media/..%2Fpackage.json']) {
       expect((await h.server.inject({ url })).statusCode, url).toBe(404);
