@@ -157,6 +157,7 @@ async function createFromStoredEdition(id: string, opts: CreateOptions, out: Out
       by: cliActor(),
       yes: guards.confirmDate,
       again: opts.again,
+      revision: stored.revision,
     });
     out.result({ ...summary(created), edition: created.editionId, revision: created.editionRevision }, created.id);
     await announce(app, created, edition.subject, start, zone, out);
@@ -318,6 +319,7 @@ export function campaignCommand(): Command {
             `${p.campaign.id}  ${p.campaign.subject}`,
             `  status     ${p.campaign.status}`,
             `  lists      ${p.campaign.lists.join(', ')}`,
+            ...(p.campaign.editionId ? [`  edition    ${p.campaign.editionId}, revision ${p.campaign.editionRevision ?? '?'}`] : []),
             `  scheduled  ${p.campaign.status === 'draft' ? 'not started (a draft: newsdesk campaign start ' + id + ')' : describeInstant(new Date(p.campaign.scheduledAt), zone)}`,
             ...(p.campaign.startedAt ? [`  started    ${p.campaign.startedAt}`] : []),
             ...(p.campaign.finishedAt ? [`  finished   ${p.campaign.finishedAt}`] : []),

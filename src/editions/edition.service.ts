@@ -217,7 +217,15 @@ export class EditionService implements StartGate {
    */
   async createCampaign(
     id: string,
-    opts: { lists: string[]; at: EditionCampaignStart; by: string; yes?: boolean | undefined; again?: boolean | undefined },
+    opts: {
+      lists: string[];
+      at: EditionCampaignStart;
+      by: string;
+      yes?: boolean | undefined;
+      again?: boolean | undefined;
+      /** The revision the caller looked at (and asked about): refused if the edition was saved again since. */
+      revision?: number | undefined;
+    },
   ): Promise<{ campaign: Campaign; edition: StoredEdition; lint: LintReport }> {
     assertActor(opts.by);
     const edition = await this.require(id);
@@ -229,6 +237,9 @@ export class EditionService implements StartGate {
       // Read again under the lock: a save or another send may have come in meanwhile.
       const current = sends ? await this.require(id) : edition;
       if (sends) this.assertSendable(current, opts.again);
+      if (opts.revision !== undefined && current.revision !== opts.revision) {
+        throw new EditionStateError('edition_state', `edition ${id} was saved again (revision ${current.revision}) after revision ${opts.revision} was looked at: look at it, then create the campaign again`);
+      }
       const { edition: content, newsletter, compiled, report } = await this.compose(current.source, id);
       if (!report.ok) throw new ValidationError('edition_lint_failed', `${id} (revision ${current.revision})`, lintProblems(report));
       const campaign = await this.opts.campaigns.create({
