@@ -7,7 +7,7 @@
  * The email's column, in CSS pixels: `<mj-body width="600px">` in templates/briefing/layout.mjml.hbs.
  * Images are kept at twice that, so they stay sharp on high-density screens.
  */
-export const EMAIL_COLUMN_WIDTH = 600;
+const EMAIL_COLUMN_WIDTH = 600;
 
 /** The widest a stored image is (never upscaled to it). */
 export const MEDIA_MAX_WIDTH = EMAIL_COLUMN_WIDTH * 2;

@@ -24,9 +24,9 @@ import { publicCopy, publicSubject } from './archive/public-copy.ts';
 import { sendNotFoundPage } from './public-page.ts';
 
 /** Editions on one page of the list. */
-export const ARCHIVE_PAGE_SIZE = 20;
+const ARCHIVE_PAGE_SIZE = 20;
 /** Editions in the feed. */
-export const FEED_SIZE = 20;
+const FEED_SIZE = 20;
 
 const NewsletterParam = z.string().max(80);
 const Params = z.strictObject({ newsletter: NewsletterParam });

@@ -31,7 +31,7 @@ export const MEDIA_UPLOAD_DESCRIPTION =
  * @returns the bytes of the `file` part
  * @throws NewsdeskError `payload_too_large`, `unsupported_media_type`; ValidationError when the form has no `file` or other parts
  */
-export async function receiveImage(req: FastifyRequest, maxBytes: number): Promise<Buffer> {
+async function receiveImage(req: FastifyRequest, maxBytes: number): Promise<Buffer> {
   if (!req.isMultipart()) throw new NewsdeskError('unsupported_media_type', 'send the image as the "file" field of a multipart/form-data form');
   const problems: InputProblem[] = [];
   let data: Buffer | undefined;

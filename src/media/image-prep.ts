@@ -22,7 +22,7 @@ export interface PreparedImage {
 }
 
 /** Thrown for an upload that is not an image newsdesk takes. */
-export function notAnImage(detail: string): NewsdeskError {
+function notAnImage(detail: string): NewsdeskError {
   return new NewsdeskError('not_an_image', `the file is not an image newsdesk takes (JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF): ${detail}`);
 }
 

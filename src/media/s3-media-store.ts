@@ -9,7 +9,7 @@ import type { MediaSettings } from '../config.ts';
 import { NewsdeskError } from '../domain/errors.ts';
 import { MEDIA_CACHE_CONTROL, type MediaStore } from './media-store.ts';
 
-export type S3Settings = NonNullable<MediaSettings['s3']>;
+type S3Settings = NonNullable<MediaSettings['s3']>;
 
 export interface S3MediaStore extends MediaStore {
   close(): void;

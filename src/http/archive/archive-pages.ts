@@ -3,6 +3,7 @@
  * with a canonical link, Open Graph tags and, under it, the sign-up forms of the newsletter's
  * public lists) and the paged list of editions.
  */
+import { longDate } from '../../composer/compile.ts';
 import type { List } from '../../domain/list.schema.ts';
 import type { Newsletter } from '../../domain/newsletter.schema.ts';
 import { html, raw, type SafeHtml } from '../html.ts';
@@ -16,11 +17,6 @@ export interface ArchiveUrls {
   /** The list of editions. */
   index: string;
   feed: string;
-}
-
-/** "13 February 2025" for `2025-02-13`. */
-export function longDate(date: string): string {
-  return new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(`${date}T00:00:00Z`));
 }
 
 const ARCHIVE_STYLE = `
