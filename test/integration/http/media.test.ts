@@ -116,6 +116,15 @@ describe('local media folder', () => {
     expect((res.json() as { url: string }).url).toMatch(/\.jpg$/);
   });
 
+  it('takes an image just under the limit (far over the 2 MB body limit of other forms)', async () => {
+    const big = await photo(1900, 1800);
+    expect(big.length).toBeGreaterThan(6 * 1024 * 1024);
+    expect(big.length).toBeLessThan(10 * 1024 * 1024);
+    const res = await h.api(editor, { method: 'POST', url: '/api/media', ...upload(big) });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ width: 1200, height: 1137 });
+  });
+
   it('stores the same image once: the second upload answers the same URL', async () => {
     const image = await photo(800, 600);
     const first = await h.api(editor, { method: 'POST', url: '/api/media', ...upload(image, 'a.png') });
