@@ -112,8 +112,8 @@ function inEmailOrder(links: CompiledLinks): CompiledLinks {
   return { table: order.map((n) => links.table[n] as CompiledLinks['table'][number]), html: links.html.map(spot), text: links.text.map(spot) };
 }
 
-/** "Thursday, February 13, 2025": the date as a reader says it (the edition's own calendar day). */
-function longDate(isoDate: string): string {
+/** "Thursday, February 13, 2025": the date as a reader says it (the edition's own calendar day); the archive says it so too. */
+export function longDate(isoDate: string): string {
   return new Intl.DateTimeFormat('en-US', {
     weekday: 'long',
     month: 'long',
