@@ -7,7 +7,7 @@ import { getNextMillis } from 'bullmq';
 import { NewsdeskError } from '../domain/errors.ts';
 import { isTimeZone } from '../domain/time-zone.ts';
 
-/** A schedule setting that cannot be used; `field` names it (`--cron`, `--tz`, `lists`…). */
+/** A schedule setting that cannot be used; `field` names it (`cron`, `tz`, `lists`…). */
 export class ScheduleInputError extends NewsdeskError {
   constructor(
     readonly field: string,
@@ -17,15 +17,15 @@ export class ScheduleInputError extends NewsdeskError {
   }
 }
 
-const FIELD = '--cron';
+const FIELD = 'cron';
 
 /**
  * Refuses a pattern that is not five cron fields (a sixth, seconds, field could fire many times a
  * minute), does not parse, or never fires (`0 0 30 2 *`). `tz` must already be a known zone.
- * @throws ScheduleInputError naming `--cron` (or `--tz`)
+ * @throws ScheduleInputError naming `cron` (or `tz`)
  */
 export function checkSchedulePattern(pattern: string, tz: string, now: Date = new Date()): void {
-  if (!isTimeZone(tz)) throw new ScheduleInputError('--tz', `unknown time zone "${tz}": use an IANA name such as America/New_York or Asia/Kolkata`);
+  if (!isTimeZone(tz)) throw new ScheduleInputError('tz', `unknown time zone "${tz}": use an IANA name such as America/New_York or Asia/Kolkata`);
   const fields = pattern.trim().split(/\s+/);
   if (fields.length === 6) {
     throw new ScheduleInputError(FIELD, `"${pattern}" has a seconds field; a schedule fires at most once a minute: give five fields (minute hour day-of-month month day-of-week), e.g. "0 6 * * 1-5"`);

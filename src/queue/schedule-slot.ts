@@ -78,7 +78,10 @@ export async function runSlot(firing: SlotFiring, now: Date, deps: SlotDeps): Pr
 
   // A resumed claim was judged in time by its first attempt; a retry's backoff does not make it late.
   if (claim.kind === 'won' && lateMs > schedule.lateWindowMs) {
-    const hours = (ms: number) => `${Math.round((ms / 3_600_000) * 10) / 10} h`;
+    const hours = (ms: number) => {
+      const min = Math.round(ms / 60_000);
+      return [Math.floor(min / 60) ? `${Math.floor(min / 60)} h` : '', min % 60 ? `${min % 60} min` : ''].filter(Boolean).join(' ') || '0 min';
+    };
     return miss('too_late', `${schedule.newsletter} ${date}: the slot at ${slotText} was missed (no worker ran); found ${hours(lateMs)} late, past the late window of ${hours(schedule.lateWindowMs)}, so nothing was sent. Send it by hand if it is still wanted.`);
   }
 
