@@ -20,11 +20,6 @@ export function editionIdOf(newsletter: string, date: string): string {
   return `${newsletter}-${date}`;
 }
 
-/** An id's newsletter and date (the date is the last 10 characters). */
-export function splitEditionId(id: string): { newsletter: string; date: string } {
-  return { newsletter: id.slice(0, -11), date: id.slice(-10) };
-}
-
 /**
  * One revision of a stored edition, with the edition's state as it applies to that revision:
  * the current revision carries the edition's state; an older one is `sent` if it is the one a

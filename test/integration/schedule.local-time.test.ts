@@ -101,7 +101,7 @@ it("a --local-time slot sends each zone at its readers' time: past zones at once
   await westBatch?.promote();
   for (let i = 0; i < 400; i++) {
     const counts = await p.app.queues.send.getJobCounts('delayed', 'waiting', 'active');
-    if (counts.delayed + counts.waiting + counts.active === 0) break;
+    if (Object.values(counts).every((n) => n === 0)) break;
     await new Promise((res) => setTimeout(res, 25));
   }
   expect(await p.app.queues.send.getJobCounts('delayed', 'waiting', 'active')).toEqual({ delayed: 0, waiting: 0, active: 0 });
