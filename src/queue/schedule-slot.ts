@@ -29,8 +29,8 @@ export interface SlotFiring {
 
 /** What the slot needs from the edition service (`app.editions`). */
 export interface SlotEditions {
-  approvedFor(newsletter: string, date: string): Promise<{ id: string } | null>;
-  createCampaign(id: string, opts: { lists: string[]; at: 'now' | 'draft'; by: string; yes: boolean }): Promise<{ campaign: { id: string } }>;
+  approvedFor(newsletter: string, date: string): Promise<{ id: string; revision: number } | null>;
+  createCampaign(id: string, opts: { lists: string[]; at: 'now' | 'draft'; by: string; yes: boolean; revision: number }): Promise<{ campaign: { id: string } }>;
 }
 
 export interface SlotDeps {
@@ -107,12 +107,12 @@ export async function runSlot(firing: SlotFiring, now: Date, deps: SlotDeps): Pr
   try {
     const by = `schedule:${schedule.newsletter}`;
     if (!schedule.localTime) {
-      const { campaign } = await deps.editions.createCampaign(edition.id, { lists: schedule.lists, at: 'now', by, yes: true });
+      const { campaign } = await deps.editions.createCampaign(edition.id, { lists: schedule.lists, at: 'now', by, yes: true, revision: edition.revision });
       return await created(campaign.id, false);
     }
     // At readers' local time: made as a draft, marked, then started (a crash in between leaves a
     // draft, which never sends; the re-run makes and starts another).
-    const { campaign } = await deps.editions.createCampaign(edition.id, { lists: schedule.lists, at: 'draft', by, yes: true });
+    const { campaign } = await deps.editions.createCampaign(edition.id, { lists: schedule.lists, at: 'draft', by, yes: true, revision: edition.revision });
     await deps.startAtLocalTime(campaign.id, { time: schedule.localTime, zone: schedule.tz });
     return await created(campaign.id, false);
   } catch (err) {
