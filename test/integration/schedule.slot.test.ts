@@ -128,4 +128,19 @@ describe('a schedule slot', () => {
     await p.app.runSlot({ newsletter: 'daily', slotAt: new Date('2026-03-19T10:00:00Z'), jobId: 'repeat:daily:j' }, new Date('2026-03-19T10:00:01Z'));
     expect(await p.app.scheduleStore.missed()).toEqual([]);
   });
+
+  it('a create that fails is retried by the same job (its claim stays) and raises the alert on the last attempt', async () => {
+    await p.app.stores.lists.create({ id: 'gone', name: 'Gone', newsletter: 'daily' });
+    await p.app.schedules.set({ newsletter: 'daily', cron: '0 6 * * *', tz: NY, lists: ['gone'], by: 'cli:test' });
+    await approvedEdition('2026-03-20');
+    await p.app.stores.lists.delete('gone');
+    const firing = { newsletter: 'daily', slotAt: new Date('2026-03-20T10:00:00Z'), jobId: 'repeat:daily:k' };
+    const now = new Date('2026-03-20T10:00:01Z');
+    await expect(p.app.runSlot({ ...firing, finalAttempt: false }, now)).rejects.toThrow(/gone/);
+    expect(await p.app.scheduleStore.claimOf('daily', '2026-03-20')).toMatchObject({ state: 'claimed', owner: 'repeat:daily:k' });
+    expect(await p.app.scheduleStore.missed()).toEqual([]);
+    const last = await p.app.runSlot({ ...firing, finalAttempt: true }, now);
+    expect(last).toEqual({ kind: 'missed', date: '2026-03-20', reason: 'failed' });
+    expect((await p.app.scheduleStore.missed())[0]?.message).toMatch(/could not be created: .*gone/);
+  });
 });
