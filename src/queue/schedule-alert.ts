@@ -40,9 +40,15 @@ export function createScheduleAlerts(opts: ScheduleAlertOptions): (missed: Misse
       opts.logger.warn({ newsletter: missed.newsletter, err: String(err) }, 'missed-slot email not sent: the newsletter file could not be read');
       return;
     }
-    const editors = newsletter.editors ?? [];
+    const editors = newsletter.editors;
     if (!editors.length) return;
-    const transport = await opts.transport();
+    let transport: MailTransport;
+    try {
+      transport = await opts.transport();
+    } catch (err) {
+      opts.logger.warn({ newsletter: missed.newsletter, err: String(err) }, 'missed-slot email not sent: the mail transport did not open');
+      return;
+    }
     for (const to of editors) {
       try {
         const outcome = await transport.send(buildMissedSlotEmail(newsletter, missed, to));
