@@ -55,6 +55,13 @@ describe('/api/schedules', () => {
     ]);
   });
 
+  it('is in the OpenAPI document', async () => {
+    const doc = (await h.server.inject({ url: '/api/docs/json' })).json() as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/schedules', '/api/schedules/{newsletter}', '/api/schedules/{newsletter}/pause', '/api/schedules/{newsletter}/resume']));
+    expect(Object.keys(doc.paths['/api/schedules/{newsletter}'] ?? {}).sort()).toEqual(['delete', 'get', 'put']);
+    expect(JSON.stringify(doc.paths['/api/schedules/{newsletter}']?.put?.requestBody)).toContain('"lateWindow"');
+  });
+
   it('a read token may look but not change', async () => {
     const reader = await h.token('screen', 'read');
     expect((await h.api(reader, { method: 'PUT', url: '/api/schedules/daily', payload: good })).statusCode).toBe(403);
