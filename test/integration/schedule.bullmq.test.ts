@@ -81,3 +81,35 @@ it('a job scheduler slot becomes one campaign, with two workers and a second fir
   const [after] = await p.app.queues.schedule.getJobSchedulers();
   expect(after?.next).toBe(nextSlots('0 6 * * *', 'America/New_York', expected, 1)[0]?.getTime());
 });
+
+it('a slot job found late by a starting worker: within the late window it sends, past it an alert', async () => {
+  await p.addSubscribers('daily', 2);
+  await p.app.schedules.set({ newsletter: 'daily', cron: '0 6 * * *', tz: 'America/New_York', lists: ['daily'], lateWindowMs: 2 * 3_600_000, by: 'cli:test' });
+  const now = Date.now();
+  // What a job scheduler leaves waiting while no worker runs: jobs for slots now in the past.
+  const tooLate = now - 26 * 3_600_000;
+  const late = now - 3_600_000;
+  const lateDate = localDateOf(new Date(late), 'America/New_York');
+  const source = (await readFile(EXAMPLE_EDITION_FILE, 'utf8')).replace('date: 2025-02-13', `date: ${lateDate}`);
+  const { edition } = await p.app.editions.save(source, 'cli:writer');
+  await p.app.editions.approve(edition.id, 'cli:chief');
+  await p.app.queues.schedule.add('slot', { newsletter: 'daily' }, { jobId: `repeat:daily:${tooLate}` });
+  await p.app.queues.schedule.add('slot', { newsletter: 'daily' }, { jobId: `repeat:daily:${late}` });
+
+  await p.app.startWorkers({ concurrency: 2 });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const done = await p.app.queues.schedule.getCompleted();
+    if (done.length >= 2) {
+      const byId = Object.fromEntries(done.map((j) => [j.id, j.returnvalue as { kind: string; reason?: string; lateMs?: number }]));
+      expect(byId[`repeat:daily:${tooLate}`]).toMatchObject({ kind: 'missed', reason: 'too_late' });
+      expect(byId[`repeat:daily:${late}`]).toMatchObject({ kind: 'created', date: lateDate });
+      expect(byId[`repeat:daily:${late}`]?.lateMs).toBeGreaterThanOrEqual(3_600_000);
+      break;
+    }
+    if (Date.now() > deadline) throw new Error('slot jobs did not complete');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(await p.app.scheduleStore.missedCounts()).toEqual([{ newsletter: 'daily', reason: 'too_late', count: 1 }]);
+  expect(await p.app.scheduleStore.claimOf('daily', localDateOf(new Date(tooLate), 'America/New_York'))).toMatchObject({ state: 'missed', reason: 'too_late' });
+});
