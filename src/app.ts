@@ -9,8 +9,6 @@ import { Cluster } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { trackLinks } from './composer/link-tracking.ts';
-import { loadNewsletter, newsletterDirs } from './composer/newsletter.loader.ts';
-import { createTemplateCache } from './composer/templates.ts';
 import { EditionService } from './editions/edition.service.ts';
 import { createClickSigner, type ClickSigner } from './domain/click-links.ts';
 import { NewsdeskError } from './domain/errors.ts';
@@ -188,14 +186,18 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     store: new EditionStore({ redis, keys: stores.keys }),
     campaigns: service,
     audit: stores.audit,
-    newsletterDirs: newsletterDirs(config.newslettersDir),
-    templates: createTemplateCache(),
+    newslettersDir: config.newslettersDir,
   });
+  // Loaded on first use, like the edition service's composer: building the app reads no YAML.
+  const readNewsletter = async (id: string) => {
+    const { loadNewsletter, newsletterDirs } = await import('./composer/newsletter.loader.ts');
+    return loadNewsletter(id, { dirs: newsletterDirs(config.newslettersDir) });
+  };
   const scheduleStore = createScheduleStore({ redis, keys: stores.keys });
   const schedules = new ScheduleService({
     store: scheduleStore,
     queue: queues.schedule,
-    requireNewsletter: (id) => loadNewsletter(id, { dirs: newsletterDirs(config.newslettersDir) }),
+    requireNewsletter: (id) => readNewsletter(id),
     listExists: recipients.exists,
   });
   const campaignZones = createCampaignZones({ redis, keys: stores.keys, subscribers: stores.subscribers });
@@ -211,7 +213,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       store: scheduleStore,
       logger,
       transport: getTransport,
-      newsletter: (id) => loadNewsletter(id, { dirs: newsletterDirs(config.newslettersDir) }),
+      newsletter: (id) => readNewsletter(id),
     }),
     logger,
   };

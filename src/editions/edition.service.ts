@@ -18,7 +18,7 @@
  * creates itself, so callers do not.
  */
 import { createHash } from 'node:crypto';
-import { composeEditionInput, type ComposedInput } from '../composer/compose-edition.ts';
+import type { ComposedInput } from '../composer/compose-edition.ts';
 import { type LintReport, lintProblems } from '../composer/lint.ts';
 import type { TemplateCache } from '../composer/templates.ts';
 import { AuditActor } from '../domain/audit.schema.ts';
@@ -58,9 +58,10 @@ export interface EditionServiceOptions {
   store: EditionStore;
   campaigns: CampaignService;
   audit: AuditLog;
-  /** Where newsletters are read (`newsletterDirs(config.newslettersDir)`). */
-  newsletterDirs: string[];
-  templates: TemplateCache;
+  /** Where newsletters are read: `config.newslettersDir` (see `newsletterDirs`). */
+  newslettersDir: string;
+  /** Default: a cache of its own, made on first use. */
+  templates?: TemplateCache | undefined;
   now?: () => Date;
 }
 
@@ -310,8 +311,24 @@ export class EditionService implements StartGate {
     );
   }
 
-  private compose(source: string, label: string): Promise<ComposedInput> {
-    return composeEditionInput(source, { newsletterDirs: this.opts.newsletterDirs, templates: this.opts.templates, source: label });
+  private composer: Promise<(source: string, label: string) => Promise<ComposedInput>> | undefined;
+
+  /**
+   * Composes on first use only: the composer (YAML, Markdown, Handlebars; MJML when compiling)
+   * stays out of processes that never compose, the workers above all (src/cli/main.ts).
+   */
+  private async compose(source: string, label: string): Promise<ComposedInput> {
+    this.composer ??= (async () => {
+      const [{ composeEditionInput }, { newsletterDirs }, { createTemplateCache }] = await Promise.all([
+        import('../composer/compose-edition.ts'),
+        import('../composer/newsletter.loader.ts'),
+        import('../composer/templates.ts'),
+      ]);
+      const dirs = newsletterDirs(this.opts.newslettersDir);
+      const templates = this.opts.templates ?? createTemplateCache();
+      return (text: string, name: string) => composeEditionInput(text, { newsletterDirs: dirs, templates, source: name });
+    })();
+    return (await this.composer)(source, label);
   }
 }
 
