@@ -90,7 +90,7 @@ export async function runSlot(firing: SlotFiring, now: Date, deps: SlotDeps): Pr
   const candidate = { newsletterId: schedule.newsletter, editionDate: date, lists: schedule.lists };
   const created = async (campaignId: string, adopted: boolean): Promise<SlotResult> => {
     await store.finish(schedule.newsletter, date, firing.jobId, { state: 'created', campaignId }, now);
-    await store.clearMissed(schedule.newsletter);
+    await store.clearMissed(schedule.newsletter, firing.slotAt);
     logger.info({ ...log, campaignId, lateMs, adopted }, lateMs > 60_000 ? 'schedule slot sent late' : 'schedule slot: campaign started');
     return { kind: 'created', date, campaignId, lateMs, adopted };
   };

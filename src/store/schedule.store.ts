@@ -71,8 +71,8 @@ export interface ScheduleStore {
   claimOf(newsletter: string, date: string): Promise<ClaimRecord | null>;
   /** Records a missed slot: the banner (latest per newsletter) and the counter. */
   recordMissed(missed: MissedSlot): Promise<void>;
-  /** A slot of `newsletter` sent: its banner goes. */
-  clearMissed(newsletter: string): Promise<void>;
+  /** A slot of `newsletter` sent: its banner goes, unless it is about a slot after `sentSlot`. */
+  clearMissed(newsletter: string, sentSlot?: Date): Promise<void>;
   /** The banners, newest first. */
   missed(): Promise<MissedSlot[]>;
   /** Slots missed, by newsletter and reason, since the installation began. */
@@ -130,7 +130,12 @@ export function createScheduleStore(opts: { redis: RedisClient; keys: Keys }): S
         .hincrby(keys.scheduleMissedCounts, `${m.newsletter}|${m.reason}`, 1)
         .exec();
     },
-    async clearMissed(newsletter) {
+    async clearMissed(newsletter, sentSlot) {
+      if (sentSlot) {
+        const raw = await redis.hget(keys.scheduleMissed, newsletter);
+        const m = raw ? MissedSlot.safeParse(JSON.parse(raw)) : undefined;
+        if (m?.success && Date.parse(m.data.slot) > sentSlot.getTime()) return;
+      }
       await redis.hdel(keys.scheduleMissed, newsletter);
     },
     async missed() {

@@ -123,7 +123,10 @@ describe('a schedule slot', () => {
     expect(await p.app.runSlot({ newsletter: 'daily', slotAt: new Date('2026-03-18T10:00:00Z'), jobId: 'repeat:daily:i' }, new Date('2026-03-18T10:00:05Z'))).toMatchObject({ kind: 'taken', state: 'missed' });
     expect(await p.app.scheduleStore.missedCounts()).toEqual([{ newsletter: 'daily', reason: 'no_edition', count: 1 }]);
 
-    // The next slot that sends takes the banner down.
+    // An earlier slot sending late leaves it up; the next slot that sends takes it down.
+    await approvedEdition('2026-03-17');
+    await p.app.runSlot({ newsletter: 'daily', slotAt: new Date('2026-03-17T10:00:00Z'), jobId: 'repeat:daily:early' }, new Date('2026-03-17T10:00:01Z'));
+    expect(await p.app.scheduleStore.missed()).toHaveLength(1);
     await approvedEdition('2026-03-19');
     await p.app.runSlot({ newsletter: 'daily', slotAt: new Date('2026-03-19T10:00:00Z'), jobId: 'repeat:daily:j' }, new Date('2026-03-19T10:00:01Z'));
     expect(await p.app.scheduleStore.missed()).toEqual([]);
