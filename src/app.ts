@@ -23,7 +23,13 @@ import { ReturnPathService } from './queue/return-path.service.ts';
 import { createMediaService, type MediaService } from './media/media.service.ts';
 import { createMessagePreparer } from './queue/message.preparer.ts';
 import { JobParking } from './queue/parking.ts';
-import { CAMPAIGN_QUEUE, SEND_QUEUE, type SendBatchJob, type StartCampaignJob } from './queue/queues.ts';
+import { CAMPAIGN_QUEUE, SCHEDULE_QUEUE, type ScheduleSlotJob, SEND_QUEUE, type SendBatchJob, type StartCampaignJob } from './queue/queues.ts';
+import { createScheduleAlerts } from './queue/schedule-alert.ts';
+import { slotProcessor } from './queue/schedule-runner.ts';
+import { runSlot, type SlotDeps, type SlotFiring, type SlotResult } from './queue/schedule-slot.ts';
+import { ScheduleService } from './queue/schedule.service.ts';
+import { createScheduleStore, type ScheduleStore } from './store/schedule.store.ts';
+import { type CampaignZones, createCampaignZones } from './store/campaign-zones.store.ts';
 import { createRecipients, type Recipients } from './queue/recipients.adapter.ts';
 import type { MessagePreparer } from './queue/send-batch.job.ts';
 import { startWorkerPresence } from './queue/worker-presence.ts';
@@ -48,7 +54,15 @@ export interface App {
   stores: Stores;
   campaigns: CampaignStore;
   recipients: Recipients;
-  queues: { campaign: Queue<StartCampaignJob>; send: Queue<SendBatchJob> };
+  queues: { campaign: Queue<StartCampaignJob>; send: Queue<SendBatchJob>; schedule: Queue<ScheduleSlotJob> };
+  /** Daily schedules: set, list, pause, resume, remove (README.md, "The daily schedule"). */
+  schedules: ScheduleService;
+  /** Schedules' settings, slot claims and missed slots in Redis. */
+  scheduleStore: ScheduleStore;
+  /** Zone buckets of campaigns sent at readers' local time (src/queue/zone-buckets.ts). */
+  campaignZones: CampaignZones;
+  /** Runs one slot of a schedule at `now` (the worker's slot jobs do; tests pass a clock). */
+  runSlot(firing: SlotFiring, now?: Date): Promise<SlotResult>;
   parking: JobParking;
   /** Signs and reads the links in messages (unsubscribe, view, confirm). */
   links: LinkSigner;
@@ -136,6 +150,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const queues = {
     campaign: new Queue<StartCampaignJob>(CAMPAIGN_QUEUE, { connection: redis, prefix }),
     send: new Queue<SendBatchJob>(SEND_QUEUE, { connection: redis, prefix }),
+    schedule: new Queue<ScheduleSlotJob>(SCHEDULE_QUEUE, { connection: redis, prefix }),
   };
   for (const q of Object.values(queues)) q.on('error', (err) => logger.error({ err: err.message }, 'queue error'));
   const parking = new JobParking({ redis, keys: stores.keys, sendQueue: queues.send, campaigns });
@@ -176,6 +191,35 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     audit: stores.audit,
     newslettersDir: config.newslettersDir,
   });
+  // Loaded on first use, like the edition service's composer: building the app reads no YAML.
+  const readNewsletter = async (id: string) => {
+    const { loadNewsletter, newsletterDirs } = await import('./composer/newsletter.loader.ts');
+    return loadNewsletter(id, { dirs: newsletterDirs(config.newslettersDir) });
+  };
+  const scheduleStore = createScheduleStore({ redis, keys: stores.keys });
+  const schedules = new ScheduleService({
+    store: scheduleStore,
+    queue: queues.schedule,
+    requireNewsletter: (id) => readNewsletter(id),
+    listExists: recipients.exists,
+  });
+  const campaignZones = createCampaignZones({ redis, keys: stores.keys, subscribers: stores.subscribers });
+  const slotDeps: SlotDeps = {
+    store: scheduleStore,
+    editions,
+    async startAtLocalTime(campaignId, localSend) {
+      await campaigns.setFields(campaignId, { localSend: JSON.stringify(localSend) });
+      await service.start(campaignId, { confirmDate: true });
+    },
+    duplicates: (candidate) => service.duplicatesOf(candidate),
+    alert: createScheduleAlerts({
+      store: scheduleStore,
+      logger,
+      transport: getTransport,
+      newsletter: (id) => readNewsletter(id),
+    }),
+    logger,
+  };
   const returnPath = new ReturnPathService({
     store: returns,
     subscribers: stores.subscribers,
@@ -200,6 +244,10 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     campaigns,
     recipients,
     queues,
+    schedules,
+    scheduleStore,
+    campaignZones,
+    runSlot: (firing, now = new Date()) => runSlot(firing, now, slotDeps),
     parking,
     links,
     clicks,
@@ -232,9 +280,11 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           campaigns,
           logger,
           observer: workerOpts.observer,
+          slot: slotProcessor(slotDeps),
           fanout: {
             members: recipients,
             batchSize: config.send.batchSize,
+            zones: campaignZones,
             sink: {
               async addBatches(batches) {
                 await queues.send.addBulk(
@@ -243,6 +293,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
                     data: b.data,
                     opts: {
                       jobId: b.jobId,
+                      ...(b.delay ? { delay: b.delay } : {}),
                       attempts: config.send.attempts,
                       backoff: { type: 'exponential', delay: config.send.backoffMs },
                       removeOnComplete: true,

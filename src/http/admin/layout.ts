@@ -3,8 +3,9 @@ import type { FastifyReply } from 'fastify';
 import { type Campaign, type CampaignStatus, progressOf } from '../../domain/campaign.schema.ts';
 import { formatProblem, type InputProblem } from '../../domain/errors.ts';
 import { html, type SafeHtml } from '../html.ts';
+import './schedule-banner.ts';
 
-export type Section = 'campaigns' | 'new' | 'lists' | 'queues' | 'outbox' | 'audit' | 'none';
+export type Section = 'campaigns' | 'new' | 'lists' | 'schedules' | 'queues' | 'outbox' | 'audit' | 'none';
 
 export interface Frame {
   title: string;
@@ -27,7 +28,7 @@ export const ADMIN_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https: http: data:; " +
   "font-src 'self' https:; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'none'; object-src 'none'";
 
-export function layout(frame: Frame, body: SafeHtml): string {
+export function layout(frame: Frame, body: SafeHtml, banner?: SafeHtml): string {
   const link = (section: Section, href: string, label: string) =>
     html`<a href="${href}"${frame.section === section ? html` aria-current="page"` : ''}>${label}</a>`;
   const nav = frame.csrf
@@ -35,6 +36,7 @@ export function layout(frame: Frame, body: SafeHtml): string {
   ${link('campaigns', '/admin/campaigns', 'Campaigns')}
   ${link('new', '/admin/campaigns/new', 'New campaign')}
   ${link('lists', '/admin/lists', 'Lists')}
+  ${link('schedules', '/admin/schedules', 'Schedules')}
   ${link('queues', '/admin/queues', 'Queues')}
   ${frame.outbox && link('outbox', '/admin/outbox', 'Outbox')}
   ${frame.audit && link('audit', '/admin/audit', 'Audit')}
@@ -47,7 +49,7 @@ export function layout(frame: Frame, body: SafeHtml): string {
 <meta name="robots" content="noindex, nofollow"><title>${frame.title} · newsdesk</title>
 <link rel="stylesheet" href="/admin/assets/admin.css"><script src="/admin/assets/admin.js" defer></script></head>
 <body><header class="top"><a class="brand" href="/admin/campaigns">newsdesk</a>${nav}</header>
-<main>${body}</main></body></html>`.value;
+<main>${frame.csrf ? (banner ?? '') : ''}${body}</main></body></html>`.value;
 }
 
 /** The headers of every dashboard page, ours and Bull Board's. */
@@ -65,7 +67,7 @@ export function sendAdminPage(reply: FastifyReply, frame: Frame, body: SafeHtml,
     .code(status)
     .headers(ADMIN_PAGE_HEADERS)
     .type('text/html; charset=utf-8')
-    .send(layout(frame, body));
+    .send(layout(frame, body, reply.request.scheduleBanner));
 }
 
 export const count = (n: number) => n.toLocaleString('en-US');
