@@ -9,6 +9,9 @@ import { Cluster } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { trackLinks } from './composer/link-tracking.ts';
+import { newsletterDirs } from './composer/newsletter.loader.ts';
+import { createTemplateCache } from './composer/templates.ts';
+import { EditionService } from './editions/edition.service.ts';
 import { createClickSigner, type ClickSigner } from './domain/click-links.ts';
 import { NewsdeskError } from './domain/errors.ts';
 import { createLinkSigner, type LinkSigner } from './domain/links.ts';
@@ -29,6 +32,7 @@ import type { WorkerObserver } from './queue/worker-observer.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
 import { CampaignStore } from './store/campaign.store.ts';
 import { type ClickStore, createClickStore } from './store/click.store.ts';
+import { EditionStore } from './store/edition.store.ts';
 import { createReaderData, type ReaderDataStore } from './store/reader-data.ts';
 import { connectRedis, createRedis, describeRedis, type RedisClient } from './store/redis.ts';
 import { createReturnStore, type ReturnStore } from './store/return.store.ts';
@@ -59,6 +63,8 @@ export interface App {
   returnFigures: ReturnPathFigures;
   preparer: MessagePreparer;
   service: CampaignService;
+  /** Stored, versioned editions: save, approve, make a campaign of one (README.md, "Stored editions"). */
+  editions: EditionService;
   /** Return mail's records and counters (the audit log of `newsdesk inbound ls`). */
   returns: ReturnStore;
   /** The one sink for return mail and provider events (bounces, complaints, unsubscribes). */
@@ -160,6 +166,15 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     trackLinks: (campaignId, compiled, newsletter) => trackLinks(compiled, { campaignId, tracking: newsletter.tracking, signer: clicks }),
     returns,
     senderAlertThreshold: config.inbound.senderAlertThreshold,
+    // A draft made from a stored edition starts only while its revision is approved.
+    startGate: { check: (campaign, guards) => editions.check(campaign, guards), started: (campaign) => editions.started(campaign) },
+  });
+  const editions: EditionService = new EditionService({
+    store: new EditionStore({ redis, keys: stores.keys }),
+    campaigns: service,
+    audit: stores.audit,
+    newsletterDirs: newsletterDirs(config.newslettersDir),
+    templates: createTemplateCache(),
   });
   const returnPath = new ReturnPathService({
     store: returns,
@@ -192,6 +207,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     returnFigures: returnFiguresOf(returns),
     preparer,
     service,
+    editions,
     returns,
     returnPath,
     transport: getTransport,

@@ -5,16 +5,16 @@
  *
  * Actions are `<thing>.<verb>`; those recorded today: `campaign.create|pause|resume|cancel|reschedule|test`,
  * `list.create|delete|publish|unpublish|rename|set-newsletter|import`, `subscriber.add|rename|unsubscribe|remove`,
- * `token.create|revoke`, `queues.<bull board action>`. A new action needs no change here: one
+ * `token.create|revoke`, `edition.save|approve`, `queues.<bull board action>`. A new action needs no change here: one
  * call to record it where it happens.
  */
 import { z } from 'zod';
 
 /**
  * Who acted: `api:<token name>`, `dashboard:<token name>` or `dashboard:admin` (the admin
- * password), `cli:<os user>`.
+ * password), `cli:<os user>` (or the name given with `--by`), `schedule:<id>` (the scheduler).
  */
-export const AuditActor = z.string().regex(/^(api|dashboard|cli):.{1,100}$/, 'api:<token>, dashboard:<who> or cli:<user>');
+export const AuditActor = z.string().regex(/^(api|dashboard|cli|schedule):.{1,100}$/, 'api:<token>, dashboard:<who>, cli:<user> or schedule:<id>');
 
 /** What was done: `<thing>.<verb>`, lower case, e.g. `campaign.pause`, `queues.retry`. */
 export const AuditAction = z.string().regex(/^[a-z][a-z-]*\.[a-z][a-z-]*$/, 'thing.verb in lower case, e.g. campaign.pause');

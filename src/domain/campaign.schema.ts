@@ -54,6 +54,10 @@ export const Campaign = z.strictObject({
   error: z.string().optional(),
   /** sha256 of the compiled content (subject, preheader, HTML, text): the same edition under another date or file. */
   contentHash: z.string().optional(),
+  /** The stored edition it was made from (`<newsletter>-<date>`), when it was (README.md, "Stored editions"). */
+  editionId: z.string().optional(),
+  /** Which revision of that stored edition it froze. */
+  editionRevision: z.number().int().min(1).optional(),
 });
 export type Campaign = z.infer<typeof Campaign>;
 

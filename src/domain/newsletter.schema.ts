@@ -45,6 +45,20 @@ export const Newsletter = z.strictObject({
   /** Click and open tracking (README.md, "What readers did with it"). Default: aggregate clicks, no opens. */
   tracking: TrackingSettings.default({ clicks: 'aggregate', opens: 'off' }),
   /**
+   * The newsletter's editors: who gets test sends and schedule alerts (the dashboard editor, the
+   * scheduler). Addresses, no duplicates.
+   */
+  editors: z
+    .array(z.email({ message: 'must be an email address' }))
+    .max(100, 'at most 100 editors')
+    .refine((a) => new Set(a.map((x) => x.toLowerCase())).size === a.length, 'an address is listed twice')
+    .default([]),
+  /**
+   * How a stored edition is approved (README.md, "Stored editions"): with `twoPerson: true` the
+   * approver must be someone other than whoever saved the edition's last revision.
+   */
+  approval: z.strictObject({ twoPerson: z.boolean().default(false) }).default({ twoPerson: false }),
+  /**
    * The reputation breaker's limits for this newsletter's campaigns (docs/return-path.md): after
    * `minMessages` sent (default 1,000), a hard-bounce rate above `hardBounceRate` (default 0.05)
    * or a complaint rate above `complaintRate` (default 0.001) pauses the campaign.

@@ -26,6 +26,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   duplicate_send: 409,
   edition_not_today: 409,
   list_in_use: 409,
+  edition_state: 409,
+  edition_two_person: 409,
+  edition_sending: 409,
 };
 
 /** Plainer words for the multipart plugin's limits (its own say "reach files limit"). */

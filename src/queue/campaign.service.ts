@@ -67,7 +67,20 @@ export interface CampaignServiceOptions {
   returns?: { campaignStats(id: string): Promise<ReturnTotals> } | undefined;
   /** Blocks about the sender from one provider before its warning shows (SENDER_ALERT_THRESHOLD). Default 10. */
   senderAlertThreshold?: number;
+  /**
+   * Asked before a draft starts, and told once it did: a draft made from a stored edition may
+   * start only while that revision is approved, and starting it marks the edition sent
+   * (src/editions/edition.service.ts). Default: none.
+   */
+  startGate?: StartGate | undefined;
   now?: () => Date;
+}
+
+/** What a draft's start must also pass, and who hears that it started. */
+export interface StartGate {
+  /** @throws an error saying why the draft may not start. */
+  check(campaign: Campaign, guards: SendGuards): Promise<void>;
+  started(campaign: Campaign): Promise<void>;
 }
 
 /** Campaign status with the figures a person watching it wants. */
@@ -110,6 +123,8 @@ export class CampaignService {
     at?: Date | undefined;
     /** Store it without starting it. */
     draft?: boolean | undefined;
+    /** The stored edition and revision it is made from (README.md, "Stored editions"). */
+    edition?: { id: string; revision: number } | undefined;
   } & SendGuards): Promise<Campaign> {
     const lists = [...new Set(input.lists)];
     if (lists.length === 0) throw new NewsdeskError('campaign_invalid', 'a campaign needs at least one --list');
@@ -132,6 +147,7 @@ export class CampaignService {
       fanoutDone: false,
       counts: { total: 0, sent: 0, failed: 0, skipped: 0, pending: 0 },
       contentHash,
+      ...(input.edition ? { editionId: input.edition.id, editionRevision: input.edition.revision } : {}),
     };
     const { compiled, tracking } = this.opts.trackLinks?.(campaign.id, input.compiled, input.newsletter) ?? { compiled: input.compiled, tracking: undefined };
     await this.opts.campaigns.create(campaign, { compiled, newsletter: input.newsletter, ...(tracking ? { tracking } : {}) });
@@ -149,10 +165,13 @@ export class CampaignService {
     const { newsletter } = await this.opts.campaigns.content(id);
     const candidate = { id, newsletterId: campaign.newsletterId, editionDate: campaign.editionDate, contentHash: campaign.contentHash, lists: campaign.lists };
     const at = await this.checkStart(candidate, opts.at, newsletter.timeZone, opts);
+    await this.opts.startGate?.check(campaign, opts);
     const r = await this.opts.campaigns.transition(id, ['draft'], 'scheduled', { scheduledAt: at.toISOString() });
     if (!r.moved) throw new CampaignStateError(id, 'start', r.previous);
     await this.schedule(id, at);
-    return this.opts.campaigns.get(id);
+    const started = await this.opts.campaigns.get(id);
+    await this.opts.startGate?.started(started);
+    return started;
   }
 
   /**

@@ -496,6 +496,8 @@ function toFields(c: Campaign): Record<string, string> {
   };
   for (const k of ['startedAt', 'pausedAt', 'pauseReason', 'finishedAt', 'error', 'contentHash'] as const) if (c[k] !== undefined) f[k] = c[k] as string;
   if (c.snapshotMaxId !== undefined) f.snapshotMaxId = String(c.snapshotMaxId);
+  if (c.editionId !== undefined) f.editionId = c.editionId;
+  if (c.editionRevision !== undefined) f.editionRevision = String(c.editionRevision);
   return f;
 }
 
@@ -529,5 +531,7 @@ function fromFields(f: Record<string, string>): Campaign {
     counts,
     error: f.error,
     contentHash: f.contentHash,
+    editionId: f.editionId,
+    editionRevision: f.editionRevision === undefined ? undefined : Number(f.editionRevision),
   });
 }

@@ -174,6 +174,16 @@ export interface Keys {
   readerCampaigns(subscriberId: number): string;
   /** Sorted set: campaign ids by creation time. */
   readonly campaigns: string;
+  /** Hash: a stored edition's state and its current revision's facts (src/store/edition.store.ts). */
+  edition(id: string): string;
+  /** List: a stored edition's revisions, oldest first (revision N at index N-1), each a JSON record. */
+  editionRevisions(id: string): string;
+  /** String with a TTL: a campaign is being created to send this edition (one at a time). */
+  editionSending(id: string): string;
+  /** Sorted set: every stored edition's id, scored by its date (days since 1970-01-01). */
+  readonly editions: string;
+  /** Sorted set: one newsletter's stored edition ids, scored by date (days since 1970-01-01). */
+  newsletterEditions(newsletterId: string): string;
   /** Hash: the global send-rate limiter's state. */
   readonly sendRate: string;
   /** Hash: the send limits every worker obeys (`perSecond`, `perHour`), set by `newsdesk limits set`. */
@@ -234,6 +244,11 @@ export function createKeys(prefix: string): Keys {
     readerClickEvents: (campaignId, subscriberId) => `${tag}:campaign:${campaignId}:reader:${subscriberId}:events`,
     readerCampaigns: (subscriberId) => `${tag}:reader:${subscriberId}:campaigns`,
     campaigns: `${tag}:campaigns`,
+    edition: (id) => `${tag}:edition:${id}`,
+    editionRevisions: (id) => `${tag}:edition:${id}:revisions`,
+    editionSending: (id) => `${tag}:edition:${id}:sending`,
+    editions: `${tag}:editions`,
+    newsletterEditions: (newsletterId) => `${tag}:editions:${newsletterId}`,
     sendRate: `${tag}:rate`,
     sendLimits: `${tag}:limits`,
     workers: `${tag}:workers`,

@@ -1,0 +1,300 @@
+/**
+ * Stored editions (README.md, "Stored editions"): save a revision, read one back, list, approve,
+ * make a campaign of one, and mark it sent. The CLI (`newsdesk editions …`, `campaign create
+ * <edition id>`), the API (`/api/editions/<newsletter>/<date>`), the dashboard's editor and the
+ * scheduler all come through here, so the rules hold whichever door is used:
+ *
+ * - every save is validated by composing it (the same problems `compose` names); a text equal to
+ *   the latest revision's adds nothing; a change to an approved edition makes it a draft again;
+ * - a sent edition is not silently reopened: a save is refused unless `force`, and a forced
+ *   revision stays `sent` (it went out; the archive shows the correction) with a warning;
+ * - approval needs a lint-clean latest revision and, with the newsletter's
+ *   `approval.twoPerson`, an approver other than whoever saved it;
+ * - anything that sends needs the edition approved (or, with `again`, sent before); a draft
+ *   campaign may be made of any state, for a test send, but starts only once that revision is approved.
+ *
+ * `by` is always an audit-log actor (`cli:<user>`, `api:<token name>`, `dashboard:<who>`,
+ * `schedule:<id>`): this service writes the audit entries of saves, approvals and the campaigns it
+ * creates itself, so callers do not.
+ */
+import { createHash } from 'node:crypto';
+import { composeEditionInput, type ComposedInput } from '../composer/compose-edition.ts';
+import { type LintReport, lintProblems } from '../composer/lint.ts';
+import type { TemplateCache } from '../composer/templates.ts';
+import { AuditActor } from '../domain/audit.schema.ts';
+import type { Campaign } from '../domain/campaign.schema.ts';
+import { closestName } from '../domain/did-you-mean.ts';
+import { NewsdeskError, ValidationError } from '../domain/errors.ts';
+import { editionIdOf, EditionStateError, type StoredEdition } from '../domain/stored-edition.ts';
+import type { CampaignService, SendGuards, StartGate } from '../queue/campaign.service.ts';
+import type { AuditLog } from '../store/audit.store.ts';
+import type { EditionStore } from '../store/edition.store.ts';
+
+/** How long one caller may take to create a sending campaign of an edition before another may try. */
+const SENDING_LOCK_MS = 60_000;
+
+/** An edition id nobody stored; names the closest one when it looks like a typo. */
+export class EditionNotFoundError extends NewsdeskError {
+  constructor(id: string, suggestion?: string | undefined) {
+    super('not_found', `edition not found: ${id}${suggestion ? ` (did you mean ${suggestion}?)` : ''}`);
+  }
+}
+
+/** What a save did: the edition as now stored, whether a revision was added, and its lint report. */
+export interface SaveResult {
+  edition: StoredEdition;
+  /** False when the text was the latest revision's: nothing was written. */
+  changed: boolean;
+  /** The saved text's lint report (errors block approval, not saving). */
+  lint: LintReport;
+  /** Something the saver should know (a forced revision of a sent edition). */
+  warning?: string | undefined;
+}
+
+/** When a campaign made from an edition starts: a time, now, or never by itself (a draft). */
+export type EditionCampaignStart = Date | 'now' | 'draft';
+
+export interface EditionServiceOptions {
+  store: EditionStore;
+  campaigns: CampaignService;
+  audit: AuditLog;
+  /** Where newsletters are read (`newsletterDirs(config.newslettersDir)`). */
+  newsletterDirs: string[];
+  templates: TemplateCache;
+  now?: () => Date;
+}
+
+export class EditionService implements StartGate {
+  private readonly now: () => Date;
+
+  constructor(private readonly opts: EditionServiceOptions) {
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /**
+   * Stores `source` (YAML or JSON text) as the next revision of its edition, `<newsletter>-<date>`.
+   * @param opts.expect the newsletter and date the caller means (the API's URL): a text for
+   *   another one is refused. @param opts.force saves a new revision of a sent edition.
+   * @throws ValidationError `edition_invalid` (every problem, with lines), `edition_mismatch`;
+   *   EditionStateError `edition_state` for a sent edition without `force`. Nothing is written then.
+   */
+  async save(
+    source: string,
+    by: string,
+    opts: { expect?: { newsletter: string; date: string } | undefined; force?: boolean | undefined; label?: string | undefined } = {},
+  ): Promise<SaveResult> {
+    assertActor(by);
+    const label = opts.label ?? 'edition';
+    const { edition, report } = await this.compose(source, label);
+    if (opts.expect) {
+      const problems = [
+        ...(edition.newsletter !== opts.expect.newsletter ? [{ path: 'newsletter', message: `is "${edition.newsletter}" but the URL names "${opts.expect.newsletter}"` }] : []),
+        ...(edition.date !== opts.expect.date ? [{ path: 'date', message: `is "${edition.date}" but the URL names "${opts.expect.date}"` }] : []),
+      ];
+      if (problems.length) throw new ValidationError('edition_mismatch', label, problems);
+    }
+    const id = editionIdOf(edition.newsletter, edition.date);
+    const savedAt = this.now().toISOString();
+    const outcome = await this.opts.store.save({
+      id,
+      newsletter: edition.newsletter,
+      date: edition.date,
+      source,
+      hash: createHash('sha256').update(source).digest('hex'),
+      savedAt,
+      savedBy: by,
+      force: opts.force,
+    });
+    if (outcome.kind === 'sent') {
+      const stored = await this.opts.store.require(id);
+      throw new EditionStateError(
+        'edition_state',
+        `edition ${id} was sent (${describeCampaigns(stored)}): a change is not mailed to anyone; save it with --force (API: ?force=true) to keep the correction as revision ${outcome.revision + 1}, which stays sent`,
+      );
+    }
+    const stored = await this.opts.store.require(id);
+    if (outcome.kind === 'unchanged') return { edition: stored, changed: false, lint: report };
+    await this.opts.audit.record({
+      actor: by,
+      action: 'edition.save',
+      target: id,
+      detail: { revision: outcome.revision, state: stored.state, ...(outcome.previousState && outcome.previousState !== stored.state ? { was: outcome.previousState } : {}) },
+    });
+    const warning =
+      outcome.previousState === 'sent'
+        ? `edition ${id} was already sent (${describeCampaigns(stored)}): revision ${outcome.revision} is stored and stays sent, but nobody is mailed it`
+        : undefined;
+    return { edition: stored, changed: true, lint: report, ...(warning ? { warning } : {}) };
+  }
+
+  /** The edition at `revision` (default the latest), or null. */
+  async get(id: string, opts: { revision?: number | undefined } = {}): Promise<StoredEdition | null> {
+    return this.opts.store.get(id, opts.revision);
+  }
+
+  /**
+   * Like {@link get}, for an edition that must exist.
+   * @throws EditionNotFoundError naming the closest id; NewsdeskError `not_found` for a revision it does not have.
+   */
+  async require(id: string, opts: { revision?: number | undefined } = {}): Promise<StoredEdition> {
+    const found = await this.opts.store.get(id, opts.revision);
+    if (found) return found;
+    const latest = opts.revision === undefined ? null : await this.opts.store.get(id);
+    if (latest) throw new NewsdeskError('not_found', `edition ${id} has no revision ${opts.revision}: its revisions are 1 to ${latest.latestRevision}`);
+    throw new EditionNotFoundError(id, closestName(id, await this.opts.store.ids()));
+  }
+
+  /** Every revision of an edition (when, by whom), oldest first. */
+  async revisions(id: string): Promise<Array<{ revision: number; savedAt: string; savedBy: string }>> {
+    await this.require(id);
+    return this.opts.store.revisions(id);
+  }
+
+  /** The latest revision of every edition, newest date first; of one newsletter when given. */
+  async list(opts: { newsletter?: string | undefined } = {}): Promise<StoredEdition[]> {
+    return this.opts.store.list(opts);
+  }
+
+  /**
+   * Approves the latest revision: it must compose without lint errors, and with the newsletter's
+   * `approval.twoPerson` the approver must not be who saved it. An approved edition stays as it is.
+   * @throws ValidationError `edition_lint_failed` naming each error; EditionStateError
+   *   `edition_state` (sent), `edition_two_person`; EditionNotFoundError.
+   */
+  async approve(id: string, by: string): Promise<StoredEdition> {
+    assertActor(by);
+    const edition = await this.require(id);
+    if (edition.state === 'approved') return edition;
+    if (edition.state === 'sent') throw new EditionStateError('edition_state', `edition ${id} was already sent (${describeCampaigns(edition)}): there is nothing to approve`);
+    const { newsletter, report } = await this.compose(edition.source, id);
+    if (!report.ok) throw new ValidationError('edition_lint_failed', `${id} (revision ${edition.revision})`, lintProblems(report));
+    const twoPerson = newsletter.approval.twoPerson;
+    const outcome = await this.opts.store.approve(id, { revision: edition.revision, by, at: this.now().toISOString(), twoPerson });
+    switch (outcome.kind) {
+      case 'approved':
+        break;
+      case 'missing':
+        throw new EditionNotFoundError(id);
+      case 'state':
+        // Another approval (or a send) came first.
+        if (outcome.state === 'approved') return this.require(id);
+        throw new EditionStateError('edition_state', `edition ${id} is ${outcome.state}: there is nothing to approve`);
+      case 'stale':
+        throw new EditionStateError('edition_state', `edition ${id} was saved again (revision ${outcome.latest}) while revision ${edition.revision} was being checked: look at it, then approve again`);
+      case 'same-person':
+        throw new EditionStateError(
+          'edition_two_person',
+          `newsletter ${newsletter.id} needs two people: ${outcome.savedBy} saved the latest revision of ${id}, so someone else must approve it`,
+        );
+    }
+    await this.opts.audit.record({ actor: by, action: 'edition.approve', target: id, detail: { revision: edition.revision } });
+    return this.require(id);
+  }
+
+  /** The newsletter's edition for `date` if it is approved (ready to send), else null. */
+  async approvedFor(newsletter: string, date: string): Promise<StoredEdition | null> {
+    const edition = await this.opts.store.get(editionIdOf(newsletter, date));
+    return edition?.state === 'approved' ? edition : null;
+  }
+
+  /** Records that `campaignId` sends the edition's latest revision: the edition is `sent`. */
+  async markSent(id: string, campaignId: string, revision?: number): Promise<StoredEdition> {
+    const edition = await this.require(id);
+    await this.opts.store.markSent(id, { campaignId, revision: revision ?? edition.revision, at: this.now().toISOString() });
+    return this.require(id);
+  }
+
+  /**
+   * Creates a campaign of the edition's latest revision (its content frozen, the campaign
+   * remembering the edition and revision) and, unless `at` is `'draft'`, schedules it for `at`
+   * (`'now'`: at once) and marks the edition sent. The one way the CLI, the API and the
+   * scheduler make a campaign of a stored edition.
+   * @param opts.yes the send-day check is confirmed (an edition dated another day is meant);
+   *   @param opts.again send although it was sent before (or went to one of the lists).
+   * @throws EditionStateError `edition_state` when it would send an edition that is not approved,
+   *   `edition_sending` when another caller is creating its campaign right now; the campaign
+   *   service's errors (unknown list, past time, duplicate send, other day).
+   */
+  async createCampaign(
+    id: string,
+    opts: { lists: string[]; at: EditionCampaignStart; by: string; yes?: boolean | undefined; again?: boolean | undefined },
+  ): Promise<{ campaign: Campaign; edition: StoredEdition; lint: LintReport }> {
+    assertActor(opts.by);
+    const edition = await this.require(id);
+    const sends = opts.at !== 'draft';
+    if (sends) this.assertSendable(edition, opts.again);
+    const release = sends ? await this.opts.store.lockSending(id, SENDING_LOCK_MS) : null;
+    if (sends && !release) throw new EditionStateError('edition_sending', `a campaign of edition ${id} is being created right now by someone else`);
+    try {
+      // Read again under the lock: a save or another send may have come in meanwhile.
+      const current = sends ? await this.require(id) : edition;
+      if (sends) this.assertSendable(current, opts.again);
+      const { edition: content, newsletter, compiled, report } = await this.compose(current.source, id);
+      if (!report.ok) throw new ValidationError('edition_lint_failed', `${id} (revision ${current.revision})`, lintProblems(report));
+      const campaign = await this.opts.campaigns.create({
+        compiled,
+        newsletter,
+        subject: content.subject,
+        lists: opts.lists,
+        at: opts.at instanceof Date ? opts.at : undefined,
+        draft: !sends,
+        again: opts.again,
+        confirmDate: opts.yes,
+        edition: { id, revision: current.revision },
+      });
+      if (sends) await this.opts.store.markSent(id, { campaignId: campaign.id, revision: current.revision, at: this.now().toISOString() });
+      await this.opts.audit.record({
+        actor: opts.by,
+        action: 'campaign.create',
+        target: campaign.id,
+        detail: { lists: campaign.lists.join(','), status: campaign.status, scheduledAt: campaign.scheduledAt, edition: id, revision: current.revision },
+      });
+      return { campaign, edition: await this.require(id), lint: report };
+    } finally {
+      await release?.();
+    }
+  }
+
+  /** The start gate of drafts made from a stored edition: that revision must be the approved latest one. */
+  async check(campaign: Campaign, guards: SendGuards): Promise<void> {
+    if (!campaign.editionId || campaign.editionRevision === undefined) return;
+    const edition = await this.require(campaign.editionId);
+    if (edition.revision !== campaign.editionRevision) {
+      throw new EditionStateError(
+        'edition_state',
+        `campaign ${campaign.id} holds revision ${campaign.editionRevision} of edition ${edition.id}, which now has revision ${edition.revision}: make a new campaign of it (newsdesk campaign create ${edition.id} …)`,
+      );
+    }
+    this.assertSendable(edition, guards.again);
+  }
+
+  /** A draft made from a stored edition started: the edition is sent. */
+  async started(campaign: Campaign): Promise<void> {
+    if (!campaign.editionId || campaign.editionRevision === undefined) return;
+    await this.opts.store.markSent(campaign.editionId, { campaignId: campaign.id, revision: campaign.editionRevision, at: this.now().toISOString() });
+  }
+
+  private assertSendable(edition: StoredEdition, again: boolean | undefined): void {
+    if (edition.state === 'approved') return;
+    if (edition.state === 'sent') {
+      if (again) return;
+      throw new EditionStateError('edition_state', `edition ${edition.id} was already sent (${describeCampaigns(edition)}): --again (API: "again": true) sends it again`);
+    }
+    throw new EditionStateError(
+      'edition_state',
+      `edition ${edition.id} is a draft (revision ${edition.revision}): approve it first (newsdesk editions approve ${edition.id}); a --draft campaign of it may be made for a test send`,
+    );
+  }
+
+  private compose(source: string, label: string): Promise<ComposedInput> {
+    return composeEditionInput(source, { newsletterDirs: this.opts.newsletterDirs, templates: this.opts.templates, source: label });
+  }
+}
+
+function assertActor(by: string): void {
+  if (!AuditActor.safeParse(by).success) throw new NewsdeskError('invalid_actor', `"${by}" is not who saved or approved: cli:<user>, api:<token>, dashboard:<who> or schedule:<id>`);
+}
+
+function describeCampaigns(e: StoredEdition): string {
+  return e.campaignIds.length ? `campaign ${e.campaignIds.join(', ')}` : 'by a campaign';
+}

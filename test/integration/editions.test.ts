@@ -1,0 +1,194 @@
+/**
+ * Stored editions (README.md, "Stored editions") through `app.editions`, on real Redis: revisions,
+ * states, approval with lint and the two-person rule, and campaigns made of a stored edition.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/domain/errors.ts';
+import { keysWithPrefix } from '../support/redis.ts';
+import { repoPath, validEditionInput } from '../support/editions.ts';
+import { type Pipeline, startPipeline } from '../support/pipeline.ts';
+import { snapshot } from '../support/store-fixtures.ts';
+
+let dir: string;
+let p: Pipeline;
+
+/** An edition as text (JSON is YAML), with `changes` over the valid one. */
+const text = (changes: Record<string, unknown> = {}) => JSON.stringify({ ...validEditionInput(), ...changes }, null, 2);
+
+beforeAll(async () => {
+  // `daily` as shipped, and `duo`: the same newsletter with the two-person rule.
+  dir = await mkdtemp(join(tmpdir(), 'newsdesk-editions-'));
+  const daily = await readFile(repoPath('newsletters/daily.yaml'), 'utf8');
+  await writeFile(join(dir, 'daily.yaml'), daily);
+  await writeFile(join(dir, 'duo.yaml'), `${daily.replace(/^id: daily$/m, 'id: duo')}\napproval: { twoPerson: true }\n`);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  p = await startPipeline({ workers: false, env: { NEWSLETTERS_DIR: dir } });
+  await p.app.stores.lists.create({ id: 'daily', name: 'Daily', newsletter: 'daily' });
+});
+afterEach(async () => {
+  await p.close();
+});
+
+const auditActions = async () => (await p.app.stores.audit.list()).map((e) => `${e.action} ${e.target} ${e.actor}`);
+
+describe('saving editions', () => {
+  it('keeps a revision per changed save, none for the same text, each readable with who and when', async () => {
+    const first = await p.app.editions.save(text(), 'cli:ana');
+    expect(first).toMatchObject({ changed: true, edition: { id: 'daily-2025-02-13', newsletter: 'daily', date: '2025-02-13', state: 'draft', revision: 1, savedBy: 'cli:ana', campaignIds: [] } });
+    const again = await p.app.editions.save(text(), 'cli:bo');
+    expect(again).toMatchObject({ changed: false, edition: { revision: 1, savedBy: 'cli:ana' } });
+    const second = await p.app.editions.save(text({ subject: 'A busier day' }), 'api:desk');
+    expect(second.edition).toMatchObject({ revision: 2, latestRevision: 2, savedBy: 'api:desk' });
+
+    const r1 = await p.app.editions.get('daily-2025-02-13', { revision: 1 });
+    expect(r1).toMatchObject({ revision: 1, latestRevision: 2, savedBy: 'cli:ana', source: text() });
+    expect((await p.app.editions.get('daily-2025-02-13'))?.source).toBe(text({ subject: 'A busier day' }));
+    expect(await p.app.editions.get('daily-2025-02-13', { revision: 3 })).toBeNull();
+    expect((await p.app.editions.revisions('daily-2025-02-13')).map((r) => [r.revision, r.savedBy])).toEqual([
+      [1, 'cli:ana'],
+      [2, 'api:desk'],
+    ]);
+    // Two saves that changed something, two audit entries; the unchanged one wrote none.
+    expect(await auditActions()).toEqual(['edition.save daily-2025-02-13 cli:ana', 'edition.save daily-2025-02-13 api:desk']);
+    // Every key under the installation's hash tag, as the store's header says.
+    const keys = (await keysWithPrefix(p.app.redis, p.t.prefix)).filter((k) => k.includes('edition'));
+    expect(keys.sort()).toEqual([`{${p.t.prefix}}:edition:daily-2025-02-13`, `{${p.t.prefix}}:edition:daily-2025-02-13:revisions`, `{${p.t.prefix}}:editions`, `{${p.t.prefix}}:editions:daily`]);
+  });
+
+  it('lists the latest revisions newest date first, of one newsletter when asked', async () => {
+    await p.app.editions.save(text({ date: '2025-02-12' }), 'cli:ana');
+    await p.app.editions.save(text({ date: '2025-02-14' }), 'cli:ana');
+    await p.app.editions.save(text({ date: '2025-02-13' }), 'cli:ana');
+    await p.app.editions.save(text({ newsletter: 'duo', date: '2025-02-15' }), 'cli:ana');
+    expect((await p.app.editions.list()).map((e) => e.id)).toEqual(['duo-2025-02-15', 'daily-2025-02-14', 'daily-2025-02-13', 'daily-2025-02-12']);
+    expect((await p.app.editions.list({ newsletter: 'daily' })).map((e) => e.id)).toEqual(['daily-2025-02-14', 'daily-2025-02-13', 'daily-2025-02-12']);
+    expect(await p.app.editions.list({ newsletter: 'nope' })).toEqual([]);
+  });
+
+  it('refuses a malformed edition, another newsletter/date than expected, and an unknown id, changing nothing', async () => {
+    await p.app.editions.save(text(), 'cli:ana');
+    const before = await snapshot(p.app.redis, p.t.prefix);
+    const bad = await p.app.editions.save('newsletter: daily\ndate: 2025-02-13\nsubject: [unclosed\n', 'cli:ana').catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(ValidationError);
+    expect((bad as ValidationError).code).toBe('edition_invalid');
+    const badField = (await p.app.editions.save(text({ watchng: [] }), 'cli:ana').catch((e: unknown) => e)) as ValidationError;
+    expect(badField.problems).toEqual([expect.objectContaining({ message: expect.stringContaining('did you mean watching?') })]);
+    const mismatch = (await p.app.editions.save(text({ subject: 'Changed' }), 'api:desk', { expect: { newsletter: 'daily', date: '2025-02-14' } }).catch((e: unknown) => e)) as ValidationError;
+    expect(mismatch).toMatchObject({ code: 'edition_mismatch', problems: [{ path: 'date', message: 'is "2025-02-13" but the URL names "2025-02-14"' }] });
+    await expect(p.app.editions.save(text(), 'nobody')).rejects.toMatchObject({ code: 'invalid_actor' });
+    await expect(p.app.editions.approve('daily-2025-02-31', 'cli:ana')).rejects.toThrow('edition not found: daily-2025-02-31 (did you mean daily-2025-02-13?)');
+    await expect(p.app.editions.require('daily-2025-02-13', { revision: 4 })).rejects.toThrow('edition daily-2025-02-13 has no revision 4: its revisions are 1 to 1');
+    expect(await snapshot(p.app.redis, p.t.prefix)).toEqual(before);
+  });
+});
+
+describe('approving editions', () => {
+  it('refuses lint errors by name, approves a clean revision, and an edit makes it a draft again', async () => {
+    await p.app.editions.save(text({ sponsor: { body: 'Acme makes things.', link: 'https://acme.example.com' } }), 'cli:ana');
+    const before = await snapshot(p.app.redis, p.t.prefix);
+    const refused = (await p.app.editions.approve('daily-2025-02-13', 'cli:bo').catch((e: unknown) => e)) as ValidationError;
+    expect(refused).toMatchObject({ code: 'edition_lint_failed', problems: [expect.objectContaining({ path: 'sponsor.label', message: expect.stringContaining('sponsor_label_missing') })] });
+    expect(await snapshot(p.app.redis, p.t.prefix)).toEqual(before);
+
+    await p.app.editions.save(text(), 'cli:ana');
+    const approved = await p.app.editions.approve('daily-2025-02-13', 'cli:bo');
+    expect(approved).toMatchObject({ state: 'approved', revision: 2, approvedBy: 'cli:bo' });
+    expect(await p.app.editions.approvedFor('daily', '2025-02-13')).toMatchObject({ id: 'daily-2025-02-13', revision: 2 });
+    // Approving twice changes nothing.
+    expect(await p.app.editions.approve('daily-2025-02-13', 'cli:cy')).toMatchObject({ state: 'approved', approvedBy: 'cli:bo' });
+    // The same text again keeps the approval; a change withdraws it.
+    expect((await p.app.editions.save(text(), 'cli:ana')).edition.state).toBe('approved');
+    const edited = await p.app.editions.save(text({ subject: 'Later' }), 'cli:ana');
+    expect(edited.edition).toMatchObject({ state: 'draft', revision: 3 });
+    expect(edited.edition.approvedBy).toBeUndefined();
+    expect(await p.app.editions.approvedFor('daily', '2025-02-13')).toBeNull();
+    // Revision 2 still reads as what it was, without claiming the approval for revision 3.
+    expect(await p.app.editions.get('daily-2025-02-13', { revision: 2 })).toMatchObject({ state: 'draft', revision: 2 });
+    expect((await auditActions()).filter((a) => a.startsWith('edition.approve'))).toEqual(['edition.approve daily-2025-02-13 cli:bo']);
+  });
+
+  it('with approval.twoPerson, refuses the approver who saved the latest revision', async () => {
+    await p.app.editions.save(text({ newsletter: 'duo' }), 'cli:ana');
+    await expect(p.app.editions.approve('duo-2025-02-13', 'cli:ana')).rejects.toMatchObject({
+      code: 'edition_two_person',
+      message: 'newsletter duo needs two people: cli:ana saved the latest revision of duo-2025-02-13, so someone else must approve it',
+    });
+    expect((await p.app.editions.get('duo-2025-02-13'))?.state).toBe('draft');
+    expect(await p.app.editions.approve('duo-2025-02-13', 'dashboard:bo')).toMatchObject({ state: 'approved', approvedBy: 'dashboard:bo' });
+    // Without the rule (daily), one person may save and approve.
+    await p.app.editions.save(text(), 'cli:ana');
+    expect((await p.app.editions.approve('daily-2025-02-13', 'cli:ana')).state).toBe('approved');
+  });
+});
+
+describe('campaigns of stored editions', () => {
+  it('sends only an approved edition, freezes its revision, marks it sent, and keeps a sent edition from reopening', async () => {
+    await p.app.editions.save(text(), 'cli:ana');
+    const before = await snapshot(p.app.redis, p.t.prefix);
+    await expect(p.app.editions.createCampaign('daily-2025-02-13', { lists: ['daily'], at: 'now', by: 'cli:ana', yes: true })).rejects.toMatchObject({
+      code: 'edition_state',
+      message: expect.stringContaining('is a draft (revision 1): approve it first'),
+    });
+    expect(await snapshot(p.app.redis, p.t.prefix)).toEqual(before);
+
+    await p.app.editions.approve('daily-2025-02-13', 'cli:bo');
+    const { campaign, edition } = await p.app.editions.createCampaign('daily-2025-02-13', { lists: ['daily'], at: 'now', by: 'cli:bo', yes: true });
+    expect(campaign).toMatchObject({ status: 'scheduled', editionId: 'daily-2025-02-13', editionRevision: 1, subject: 'A quiet day', lists: ['daily'] });
+    expect(await p.app.campaigns.get(campaign.id)).toMatchObject({ editionId: 'daily-2025-02-13', editionRevision: 1 });
+    expect(edition).toMatchObject({ state: 'sent', sentRevision: 1, campaignIds: [campaign.id] });
+    expect((await p.app.campaigns.content(campaign.id)).compiled.subject.parts.join('')).toBe('A quiet day');
+    expect((await p.app.stores.audit.list()).at(-1)).toMatchObject({ action: 'campaign.create', target: campaign.id, actor: 'cli:bo', detail: { edition: 'daily-2025-02-13', revision: 1 } });
+
+    // Sent: a change is refused unless forced, and a forced one stays sent, with a warning.
+    const sent = await snapshot(p.app.redis, p.t.prefix);
+    await expect(p.app.editions.save(text({ subject: 'Typo fixed' }), 'cli:ana')).rejects.toMatchObject({ code: 'edition_state', message: expect.stringContaining(`was sent (campaign ${campaign.id})`) });
+    await expect(p.app.editions.approve('daily-2025-02-13', 'cli:bo')).rejects.toMatchObject({ code: 'edition_state' });
+    await expect(p.app.editions.createCampaign('daily-2025-02-13', { lists: ['daily'], at: 'now', by: 'cli:bo', yes: true })).rejects.toMatchObject({ code: 'edition_state', message: expect.stringContaining('--again') });
+    expect(await snapshot(p.app.redis, p.t.prefix)).toEqual(sent);
+    const forced = await p.app.editions.save(text({ subject: 'Typo fixed' }), 'cli:ana', { force: true });
+    expect(forced).toMatchObject({ changed: true, edition: { state: 'sent', revision: 2, sentRevision: 1 }, warning: expect.stringContaining('stays sent, but nobody is mailed it') });
+    expect(await p.app.editions.get('daily-2025-02-13', { revision: 1 })).toMatchObject({ state: 'sent', approvedBy: 'cli:bo' });
+  });
+
+  it('makes a draft campaign of a draft edition for a test send; it starts only once that revision is approved', async () => {
+    await p.app.editions.save(text(), 'cli:ana');
+    const { campaign } = await p.app.editions.createCampaign('daily-2025-02-13', { lists: ['daily'], at: 'draft', by: 'cli:ana' });
+    expect(campaign).toMatchObject({ status: 'draft', editionId: 'daily-2025-02-13', editionRevision: 1 });
+    expect((await p.app.editions.get('daily-2025-02-13'))?.state).toBe('draft');
+    await expect(p.app.service.start(campaign.id, { confirmDate: true })).rejects.toMatchObject({ code: 'edition_state', message: expect.stringContaining('approve it first') });
+    expect((await p.app.campaigns.get(campaign.id)).status).toBe('draft');
+
+    // A later revision, approved, does not let the draft of revision 1 go out.
+    await p.app.editions.save(text({ subject: 'Revised' }), 'cli:ana');
+    await p.app.editions.approve('daily-2025-02-13', 'cli:bo');
+    await expect(p.app.service.start(campaign.id, { confirmDate: true })).rejects.toMatchObject({
+      code: 'edition_state',
+      message: expect.stringContaining('holds revision 1 of edition daily-2025-02-13, which now has revision 2'),
+    });
+
+    const { campaign: draft2 } = await p.app.editions.createCampaign('daily-2025-02-13', { lists: ['daily'], at: 'draft', by: 'cli:ana' });
+    const started = await p.app.service.start(draft2.id, { confirmDate: true });
+    expect(started.status).toBe('scheduled');
+    expect(await p.app.editions.get('daily-2025-02-13')).toMatchObject({ state: 'sent', sentRevision: 2, campaignIds: [draft2.id] });
+  });
+
+  it('lets one of two callers create the sending campaign at a time', async () => {
+    await p.app.editions.save(text(), 'cli:ana');
+    await p.app.editions.approve('daily-2025-02-13', 'cli:ana');
+    const results = await Promise.allSettled([
+      p.app.editions.createCampaign('daily-2025-02-13', { lists: ['daily'], at: 'now', by: 'cli:ana', yes: true }),
+      p.app.editions.createCampaign('daily-2025-02-13', { lists: ['daily'], at: 'now', by: 'schedule:daily', yes: true }),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(['edition_sending', 'edition_state']).toContain((refused.reason as { code: string }).code);
+    expect((await p.app.campaigns.list()).length).toBe(1);
+  });
+});
