@@ -22,6 +22,7 @@ import { POSTMARK_MESSAGE_ID_HEADER } from './mail/esp/postmark.events.ts';
 import { type ReturnPathFigures, returnFiguresOf } from './queue/campaign-report.ts';
 import { CampaignService } from './queue/campaign.service.ts';
 import { ReturnPathService } from './queue/return-path.service.ts';
+import { createMediaService, type MediaService } from './media/media.service.ts';
 import { createMessagePreparer } from './queue/message.preparer.ts';
 import { JobParking } from './queue/parking.ts';
 import { CAMPAIGN_QUEUE, SEND_QUEUE, type SendBatchJob, type StartCampaignJob } from './queue/queues.ts';
@@ -69,6 +70,8 @@ export interface App {
   returns: ReturnStore;
   /** The one sink for return mail and provider events (bounces, complaints, unsubscribes). */
   returnPath: ReturnPathService;
+  /** Uploaded images: MEDIA_DIR or the S3 bucket (README.md, "Images"). */
+  media: MediaService;
   /** The mail transport, opened on first use (the dev outbox starts then). */
   transport(): Promise<ConfiguredMailTransport>;
   /** Starts fan-out and send workers in this process; `observer` counts their work (metrics). */
@@ -187,6 +190,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     softBounce: config.inbound.softBounce,
     senderAlertThreshold: config.inbound.senderAlertThreshold,
   });
+  const media = createMediaService(config.media);
   const running: RunningWorkers[] = [];
   const extraConnections: RedisClient[] = [];
 
@@ -210,6 +214,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     editions,
     returns,
     returnPath,
+    media,
     transport: getTransport,
     async startWorkers(workerOpts = {}) {
       const refusal = devOutboxRefusal(config);
@@ -292,6 +297,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           () => Promise.all(Object.values(queues).map((q) => q.close())),
           async () => transport && (await (await transport).close()),
           async () => extraConnections.forEach((c) => c.disconnect()),
+          async () => media.close(),
           () => redis.quit(),
         ];
         for (const step of steps) {

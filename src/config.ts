@@ -267,10 +267,39 @@ const Env = z
     SUBSCRIBE_PROOF_OF_WORK_MAX: int(2, 1_000_000).default(5_000),
     /** Days a view-in-browser link keeps working after its message was sent; 0: for ever. */
     VIEW_LINK_MAX_AGE_DAYS: int(0, 3650).default(30),
+    /** Where uploaded images are kept when MEDIA_S3_BUCKET is unset; served at `${PUBLIC_URL}/media/<hash>.<ext>`. */
+    MEDIA_DIR: z.string().min(1).default('media'),
+    /** Largest image an upload may be, in bytes (before resizing); larger ones are refused with a 413. */
+    MEDIA_MAX_BYTES: int(1_024, 200 * 1024 * 1024).default(10 * 1024 * 1024),
+    /** An S3 bucket for uploaded images instead of MEDIA_DIR (README.md, "Images"). */
+    MEDIA_S3_BUCKET: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name: 3-63 lower-case letters, digits, dots and dashes')
+      .optional(),
+    /** The S3 API of an S3-compatible store (MinIO, R2, …); unset: AWS itself. */
+    MEDIA_S3_ENDPOINT: httpUrl.optional(),
+    /** The bucket's region (most S3-compatible stores take any). */
+    MEDIA_S3_REGION: z.string().regex(/^[a-z0-9-]{1,40}$/, 'must be a region like us-east-1').default('us-east-1'),
+    /** Folder inside the bucket, e.g. `newsdesk/media/`; default: the bucket's top. */
+    MEDIA_S3_PREFIX: z
+      .string()
+      .regex(/^([A-Za-z0-9._-]+\/)*$/, 'must be folder names each ending in /, like newsdesk/media/')
+      .max(200)
+      .default(''),
+    /** `on`: address the bucket as `<endpoint>/<bucket>` (MinIO and most S3-compatible stores). Default: on with MEDIA_S3_ENDPOINT, off for AWS. */
+    MEDIA_S3_PATH_STYLE: z.enum(['on', 'off']).optional(),
+    /** The bucket's keys; both or neither (neither: the AWS SDK's usual chain, AWS_ACCESS_KEY_ID, a role…). */
+    MEDIA_S3_ACCESS_KEY_ID: z.string().min(1).max(200).optional(),
+    MEDIA_S3_SECRET_ACCESS_KEY: z.string().min(1).max(200).optional(),
+    /**
+     * Where readers fetch the bucket's images, e.g. a CDN `https://cdn.example.com/media` (an
+     * image's URL is this, `/`, its key). Default: the bucket's own address.
+     */
+    MEDIA_PUBLIC_URL: httpUrl.optional(),
   })
 
 /** Prefixes of newsdesk's own variables: an unknown name with one of these is most likely a typo. */
-const OWN_PREFIXES = ['NEWSDESK_', 'SMTP_', 'SEND_', 'DKIM_'];
+const OWN_PREFIXES = ['NEWSDESK_', 'SMTP_', 'SEND_', 'DKIM_', 'MEDIA_'];
 
 /**
  * One warning per variable that looks like a newsdesk setting but is not one
@@ -332,6 +361,13 @@ function crossProblems(env: Record<string, string | undefined>): string[] {
     if (done === mailbox || unparsed === mailbox || done === unparsed) {
       problems.push(`INBOUND_IMAP_DONE_FOLDER: the done folder (${done}), the unparsed folder (${unparsed}) and the polled mailbox (${mailbox}) must be three different folders`);
     }
+  }
+  if (!!env.MEDIA_S3_ACCESS_KEY_ID !== !!env.MEDIA_S3_SECRET_ACCESS_KEY) {
+    problems.push(`${env.MEDIA_S3_ACCESS_KEY_ID ? 'MEDIA_S3_SECRET_ACCESS_KEY' : 'MEDIA_S3_ACCESS_KEY_ID'}: required when the other MEDIA_S3_* key is set`);
+  }
+  if (!env.MEDIA_S3_BUCKET) {
+    const s3Only = ['MEDIA_S3_ENDPOINT', 'MEDIA_S3_REGION', 'MEDIA_S3_PREFIX', 'MEDIA_S3_PATH_STYLE', 'MEDIA_S3_ACCESS_KEY_ID', 'MEDIA_S3_SECRET_ACCESS_KEY', 'MEDIA_PUBLIC_URL'];
+    for (const n of s3Only) if (env[n]) problems.push(`${n}: needs MEDIA_S3_BUCKET (without it images are kept in MEDIA_DIR)`);
   }
   return problems;
 }
@@ -406,6 +442,27 @@ export interface Config {
   };
   /** See VIEW_LINK_MAX_AGE_DAYS (0: no limit). */
   viewLinkMaxAgeDays: number;
+  /** Uploaded images: see MEDIA_*. */
+  media: MediaSettings;
+}
+
+/** See MEDIA_DIR, MEDIA_MAX_BYTES, MEDIA_S3_*, MEDIA_PUBLIC_URL. */
+export interface MediaSettings {
+  maxBytes: number;
+  /** The local folder; used when `s3` is undefined. */
+  dir: string;
+  /** Where a stored image's URL starts (no trailing slash): `${PUBLIC_URL}/media`, or the bucket's public address. */
+  publicUrl: string;
+  s3:
+    | {
+        bucket: string;
+        endpoint: string | undefined;
+        region: string;
+        prefix: string;
+        forcePathStyle: boolean;
+        credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+      }
+    | undefined;
 }
 
 /** See SES_SNS_TOPIC_ARNS, POSTMARK_WEBHOOK_*, SENDGRID_WEBHOOK_PUBLIC_KEY, MAILGUN_WEBHOOK_SIGNING_KEY. */
@@ -521,6 +578,32 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       proofOfWorkMax: e.SUBSCRIBE_PROOF_OF_WORK_MAX,
     },
     viewLinkMaxAgeDays: e.VIEW_LINK_MAX_AGE_DAYS,
+    media: mediaSettings(e),
+  };
+}
+
+/** Where images go: the bucket when MEDIA_S3_BUCKET is set, else MEDIA_DIR served by the app. */
+function mediaSettings(e: z.infer<typeof Env>): MediaSettings {
+  const base = { maxBytes: e.MEDIA_MAX_BYTES, dir: e.MEDIA_DIR };
+  if (!e.MEDIA_S3_BUCKET) return { ...base, publicUrl: `${e.PUBLIC_URL}/media`, s3: undefined };
+  const forcePathStyle = e.MEDIA_S3_PATH_STYLE ? e.MEDIA_S3_PATH_STYLE === 'on' : e.MEDIA_S3_ENDPOINT !== undefined;
+  const bucketUrl = e.MEDIA_S3_ENDPOINT
+    ? forcePathStyle
+      ? `${e.MEDIA_S3_ENDPOINT}/${e.MEDIA_S3_BUCKET}`
+      : `${new URL(e.MEDIA_S3_ENDPOINT).protocol}//${e.MEDIA_S3_BUCKET}.${new URL(e.MEDIA_S3_ENDPOINT).host}`
+    : `https://${e.MEDIA_S3_BUCKET}.s3.${e.MEDIA_S3_REGION}.amazonaws.com`;
+  return {
+    ...base,
+    publicUrl: e.MEDIA_PUBLIC_URL ?? `${bucketUrl}${e.MEDIA_S3_PREFIX ? `/${e.MEDIA_S3_PREFIX.replace(/\/$/, '')}` : ''}`,
+    s3: {
+      bucket: e.MEDIA_S3_BUCKET,
+      endpoint: e.MEDIA_S3_ENDPOINT,
+      region: e.MEDIA_S3_REGION,
+      prefix: e.MEDIA_S3_PREFIX,
+      forcePathStyle,
+      credentials:
+        e.MEDIA_S3_ACCESS_KEY_ID && e.MEDIA_S3_SECRET_ACCESS_KEY ? { accessKeyId: e.MEDIA_S3_ACCESS_KEY_ID, secretAccessKey: e.MEDIA_S3_SECRET_ACCESS_KEY } : undefined,
+    },
   };
 }
 

@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   audit: async () => (await import('./audit.command.ts')).auditCommand(),
   limits: async () => (await import('./limits.command.ts')).limitsCommand(),
   inbound: async () => (await import('./inbound.command.ts')).inboundCommand(),
+  media: async () => (await import('./media.command.ts')).mediaCommand(),
 };
 
 /** The program with the command groups `argv` needs (all of them unless it names one). */

@@ -18,6 +18,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   csv_malformed: 400,
   unsupported_media_type: 415,
   payload_too_large: 413,
+  not_an_image: 415,
+  media_unavailable: 503,
   rate_limited: 429,
   redis_unavailable: 503,
   smtp_unavailable: 503,

@@ -18,6 +18,7 @@ import { bearerAuth } from './api/auth.ts';
 import { healthRoutes } from './health.routes.ts';
 import { jsonErrorHandler } from './http-errors.ts';
 import { createMetrics, type SendMetrics } from './metrics.ts';
+import { mediaFileRoutes } from './media.routes.ts';
 import { sendNotFoundPage } from './public-page.ts';
 import { clickRoutes } from './click.routes.ts';
 import { createConfirmationMailer } from './subscriber/confirmation.mailer.ts';
@@ -104,6 +105,7 @@ export function buildServer(app: App, opts: ServerOptions = {}): FastifyInstance
   void server.register(swaggerUi, { routePrefix: '/api/docs' });
 
   void server.register(clickRoutes, { app });
+  void server.register(mediaFileRoutes, { app });
   void server.register(subscriberRoutes, {
     app,
     links,

@@ -25,6 +25,7 @@ import { adminCookies, passwordStampOf, resolveAdminSession } from './admin-sess
 import { csrfUserInfo } from './csrf.ts';
 import { flash, problemList, sendAdminPage } from './layout.ts';
 import { adminListRoutes } from './lists.routes.ts';
+import { adminMediaRoutes } from './media.routes.ts';
 import { adminReportRoutes } from './report.routes.ts';
 import { adminOutboxRoutes } from './outbox.routes.ts';
 import { bullBoardPlugin } from './queues.ts';
@@ -116,6 +117,9 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (server
       await pages.register(adminAuditRoutes, { app, outbox: opts.outboxDir !== undefined });
       pages.get('/', async (_req, reply) => reply.redirect('/admin/campaigns', 303));
     });
+
+    // The editor form's image upload: JSON in its own context (the pages' form parser stops at 1 MB).
+    await guarded.register(adminMediaRoutes, { app });
 
     // Bull Board: full for admins, read-only for the others; see queues.ts for its guard.
     await guarded.register(bullBoardPlugin, { app });

@@ -14,6 +14,7 @@ import { campaignRoutes } from './campaigns.routes.ts';
 import { editionRoutes } from './editions.routes.ts';
 import { limitRoutes } from './limits.routes.ts';
 import { listRoutes } from './lists.routes.ts';
+import { mediaRoutes } from './media.routes.ts';
 import { subscriberApiRoutes } from './subscribers.routes.ts';
 
 declare module 'fastify' {
@@ -56,4 +57,5 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (server, op
   await server.register(campaignRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates });
   await server.register(limitRoutes, { app });
   await server.register(auditRoutes, { app });
+  await server.register(mediaRoutes, { app });
 };
