@@ -187,6 +187,7 @@ describe('the edition editor in a real browser', () => {
     const id = `daily-${DATE}`;
     await page.waitForURL(`${base}/admin/editions/${id}`, { timeout: 20_000 });
     await page.waitForFunction(() => /^(Saved|Up to date): revision \d+ \(draft\)/.test(document.querySelector('[data-autosave-status]')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    expect(await page.getAttribute('[data-stored-link] a', 'href')).toBe(`/admin/editions/${id}`);
     await expect.poll(async () => parse((await app.editions.get(id))?.source ?? '{}').sponsor?.link, { timeout: 20_000 }).toBe('https://bakery.example.com/');
     const stored = await app.editions.get(id);
     expect(stored).toMatchObject({ state: 'draft', savedBy: 'dashboard:admin' });

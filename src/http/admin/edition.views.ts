@@ -189,7 +189,7 @@ ${stored && html`<span class="status status-${stored.state}" data-field="state">
   )}</ul></div>
 <div class="edition-editor">
 <form id="edition-form" class="edition-form" method="post" action="/admin/editions/save" novalidate
- data-edition-form data-preview-url="/admin/editions/preview" data-autosave-url="/admin/editions/autosave" data-upload-url="/admin/media">
+ data-edition-form${d.readOnly ? '' : html` data-preview-url="/admin/editions/preview" data-autosave-url="/admin/editions/autosave" data-upload-url="/admin/media"`}>
 <input type="hidden" name="_csrf" value="${d.csrf}">
 <input type="hidden" name="_id" value="${stored?.id ?? ''}" data-edition-id>
 <fieldset class="group"><legend>The edition</legend>${top(known)}</fieldset>
@@ -202,7 +202,7 @@ ${!d.readOnly && html`<div class="row actions">
 </form>
 <aside class="live-preview" aria-label="Preview">
 ${previewPanel(d.preview)}
-${stored && editionActions(stored, d.csrf, d.readOnly)}
+${stored ? editionActions(stored, d.csrf, d.readOnly) : html`<p class="card" data-stored-link hidden>Saved as a draft: <a href="">open the stored edition</a> to approve it.</p>`}
 </aside>
 </div>`;
 }

@@ -198,6 +198,11 @@ function setup(form) {
           }
           const here = '/admin/editions/' + encodeURIComponent(r.id);
           if (location.pathname !== here) history.replaceState(null, '', here);
+          const link = document.querySelector('[data-stored-link]');
+          if (link) {
+            link.querySelector('a').href = here;
+            link.hidden = false;
+          }
         } else {
           const n = (r.messages || []).filter((m) => m.level === 'error').length;
           status.textContent = res.status === 403 ? 'Not saved: this page has expired, reload it.' : 'Not saved yet: ' + (n ? n + (n === 1 ? ' problem' : ' problems') + ' to fix' : 'the server said ' + res.status) + '.';
@@ -214,9 +219,12 @@ function setup(form) {
     }
   }
 
+  // A read-only sign-in sees the page as rendered: the server takes none of its posts.
+  if (!form.dataset.previewUrl) return;
   const schedulePreview = debounce(preview, PREVIEW_DELAY_MS);
   const scheduleSave = debounce(save, AUTOSAVE_DELAY_MS);
   function changed() {
+    if (!form.dataset.previewUrl) return;
     schedulePreview();
     scheduleSave();
   }
