@@ -9,7 +9,7 @@ import { Cluster } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { trackLinks } from './composer/link-tracking.ts';
-import { newsletterDirs } from './composer/newsletter.loader.ts';
+import { loadNewsletter, newsletterDirs } from './composer/newsletter.loader.ts';
 import { createTemplateCache } from './composer/templates.ts';
 import { EditionService } from './editions/edition.service.ts';
 import { createClickSigner, type ClickSigner } from './domain/click-links.ts';
@@ -25,7 +25,12 @@ import { ReturnPathService } from './queue/return-path.service.ts';
 import { createMediaService, type MediaService } from './media/media.service.ts';
 import { createMessagePreparer } from './queue/message.preparer.ts';
 import { JobParking } from './queue/parking.ts';
-import { CAMPAIGN_QUEUE, SEND_QUEUE, type SendBatchJob, type StartCampaignJob } from './queue/queues.ts';
+import { CAMPAIGN_QUEUE, SCHEDULE_QUEUE, type ScheduleSlotJob, SEND_QUEUE, type SendBatchJob, type StartCampaignJob } from './queue/queues.ts';
+import { createScheduleAlerts } from './queue/schedule-alert.ts';
+import { slotProcessor } from './queue/schedule-runner.ts';
+import { runSlot, type SlotDeps, type SlotFiring, type SlotResult } from './queue/schedule-slot.ts';
+import { ScheduleService } from './queue/schedule.service.ts';
+import { createScheduleStore, type ScheduleStore } from './store/schedule.store.ts';
 import { createRecipients, type Recipients } from './queue/recipients.adapter.ts';
 import type { MessagePreparer } from './queue/send-batch.job.ts';
 import { startWorkerPresence } from './queue/worker-presence.ts';
@@ -50,7 +55,13 @@ export interface App {
   stores: Stores;
   campaigns: CampaignStore;
   recipients: Recipients;
-  queues: { campaign: Queue<StartCampaignJob>; send: Queue<SendBatchJob> };
+  queues: { campaign: Queue<StartCampaignJob>; send: Queue<SendBatchJob>; schedule: Queue<ScheduleSlotJob> };
+  /** Daily schedules: set, list, pause, resume, remove (README.md, "The daily schedule"). */
+  schedules: ScheduleService;
+  /** Schedules' settings, slot claims and missed slots in Redis. */
+  scheduleStore: ScheduleStore;
+  /** Runs one slot of a schedule at `now` (the worker's slot jobs do; tests pass a clock). */
+  runSlot(firing: SlotFiring, now?: Date): Promise<SlotResult>;
   parking: JobParking;
   /** Signs and reads the links in messages (unsubscribe, view, confirm). */
   links: LinkSigner;
@@ -138,6 +149,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const queues = {
     campaign: new Queue<StartCampaignJob>(CAMPAIGN_QUEUE, { connection: redis, prefix }),
     send: new Queue<SendBatchJob>(SEND_QUEUE, { connection: redis, prefix }),
+    schedule: new Queue<ScheduleSlotJob>(SCHEDULE_QUEUE, { connection: redis, prefix }),
   };
   for (const q of Object.values(queues)) q.on('error', (err) => logger.error({ err: err.message }, 'queue error'));
   const parking = new JobParking({ redis, keys: stores.keys, sendQueue: queues.send, campaigns });
@@ -179,6 +191,25 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     newsletterDirs: newsletterDirs(config.newslettersDir),
     templates: createTemplateCache(),
   });
+  const scheduleStore = createScheduleStore({ redis, keys: stores.keys });
+  const schedules = new ScheduleService({
+    store: scheduleStore,
+    queue: queues.schedule,
+    requireNewsletter: (id) => loadNewsletter(id, { dirs: newsletterDirs(config.newslettersDir) }),
+    listExists: recipients.exists,
+  });
+  const slotDeps: SlotDeps = {
+    store: scheduleStore,
+    editions,
+    duplicates: (candidate) => service.duplicatesOf(candidate),
+    alert: createScheduleAlerts({
+      store: scheduleStore,
+      logger,
+      transport: getTransport,
+      newsletter: (id) => loadNewsletter(id, { dirs: newsletterDirs(config.newslettersDir) }),
+    }),
+    logger,
+  };
   const returnPath = new ReturnPathService({
     store: returns,
     subscribers: stores.subscribers,
@@ -203,6 +234,9 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     campaigns,
     recipients,
     queues,
+    schedules,
+    scheduleStore,
+    runSlot: (firing, now = new Date()) => runSlot(firing, now, slotDeps),
     parking,
     links,
     clicks,
@@ -235,6 +269,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           campaigns,
           logger,
           observer: workerOpts.observer,
+          slot: slotProcessor(slotDeps),
           fanout: {
             members: recipients,
             batchSize: config.send.batchSize,

@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   limits: async () => (await import('./limits.command.ts')).limitsCommand(),
   inbound: async () => (await import('./inbound.command.ts')).inboundCommand(),
   media: async () => (await import('./media.command.ts')).mediaCommand(),
+  schedule: async () => (await import('./schedule.command.ts')).scheduleCommand(),
 };
 
 /** The program with the command groups `argv` needs (all of them unless it names one). */

@@ -25,3 +25,9 @@ export function parseTimeOption(value: string, options: { now: number; direction
   const at = new Date(value.trim());
   return Number.isNaN(at.getTime()) ? null : at;
 }
+
+/** A duration as people type it (`30m`, `2h`, `1d`, `2w`) in ms, or null when `value` is not one. */
+export function parseDuration(value: string): number | null {
+  const rel = RELATIVE.exec(value.trim());
+  return rel ? Number(rel[1]) * (UNIT_MS[rel[2] as string] as number) : null;
+}

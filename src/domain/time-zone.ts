@@ -111,3 +111,12 @@ export function describeInstant(instant: Date, timeZone: string | undefined): st
   const l = localTimeOf(instant, timeZone);
   return `${pad(l.year, 4)}-${pad(l.month)}-${pad(l.day)} ${pad(l.hour)}:${pad(l.minute)} ${timeZone} (${utc})`;
 }
+
+/** `2025-02-13T06:00:00-05:00`: `instant` as the wall-clock time in `timeZone`, with its offset. */
+export function zonedIso(instant: Date, timeZone: string): string {
+  const l = localTimeOf(instant, timeZone);
+  const offsetMin = Math.round(offsetAt(instant, timeZone) / 60_000);
+  const sign = offsetMin < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMin);
+  return `${pad(l.year, 4)}-${pad(l.month)}-${pad(l.day)}T${pad(l.hour)}:${pad(l.minute)}:${pad(l.second)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}

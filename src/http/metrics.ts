@@ -232,6 +232,19 @@ export function createMetrics(app: App, opts: MetricsOptions = {}): Metrics {
     },
   });
 
+  new Counter({
+    name: 'newsdesk_schedule_missed_total',
+    help:
+      'Daily-schedule slots that sent nothing, by newsletter and reason (no_edition = no approved edition at the slot; ' +
+      'too_late = missed while no worker ran, past the late window; failed = the campaign could not be created). From Redis at scrape time (all workers).',
+    labelNames: ['newsletter', 'reason'] as const,
+    registers: [own],
+    async collect() {
+      this.reset();
+      for (const m of await app.scheduleStore.missedCounts()) this.inc({ newsletter: m.newsletter, reason: m.reason }, m.count);
+    },
+  });
+
   const registry = opts.send ? Registry.merge([own, opts.send.registry]) : own;
   return { registry, render: () => registry.metrics(), contentType: registry.contentType };
 }

@@ -24,3 +24,9 @@ export type SendBatchJob = z.infer<typeof SendBatchJob>;
 export function sendBatchJobId(campaignId: string, subscriberIds: readonly number[]): string {
   return `${campaignId}-b${subscriberIds[0]}-${subscriberIds[subscriberIds.length - 1]}-${subscriberIds.length}`;
 }
+
+/** The schedule queue: `slot` jobs fired by each newsletter's job scheduler (schedule.service.ts). */
+export const SCHEDULE_QUEUE = 'schedule';
+
+export const ScheduleSlotJob = z.strictObject({ newsletter: z.string().min(1) });
+export type ScheduleSlotJob = z.infer<typeof ScheduleSlotJob>;

@@ -9,7 +9,7 @@ import type { RedisClient } from '../store/redis.ts';
 import type { Logger } from 'pino';
 import type { CampaignStore } from '../store/campaign.store.ts';
 import { type FanoutDeps, runFanout } from './fanout.job.ts';
-import { CAMPAIGN_QUEUE, SEND_QUEUE, StartCampaignJob } from './queues.ts';
+import { CAMPAIGN_QUEUE, SCHEDULE_QUEUE, SEND_QUEUE, StartCampaignJob } from './queues.ts';
 import { PreparedCampaigns, runSendBatch, type SendBatchDeps, TransientBatchError } from './send-batch.job.ts';
 import { SendBreaker } from './send-breaker.ts';
 import type { BatchEnd, WorkerObserver } from './worker-observer.ts';
@@ -22,7 +22,7 @@ export interface WorkerOptions {
   /** Send-batch jobs processed at once by this process. Default 8. */
   concurrency?: number;
   /** Run only some of the workers (tests). Default both. */
-  queues?: Array<typeof CAMPAIGN_QUEUE | typeof SEND_QUEUE>;
+  queues?: Array<typeof CAMPAIGN_QUEUE | typeof SEND_QUEUE | typeof SCHEDULE_QUEUE>;
   /** Job lock (ms): a dead worker's jobs are taken over after about twice this. Default 30 s. */
   lockMs?: number;
 }
@@ -35,6 +35,8 @@ export interface WorkerDeps {
   send: Omit<SendBatchDeps, 'campaigns' | 'logger' | 'signal'>;
   /** Told about batches, breaker openings and settings pauses (metrics). Default: nobody. */
   observer?: WorkerObserver | undefined;
+  /** Runs a daily schedule's `slot` job (schedule-slot.ts); with it, this process also works the schedule queue. */
+  slot?: ((job: Job) => Promise<unknown>) | undefined;
 }
 
 export interface RunningWorkers {
@@ -56,7 +58,7 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
   // One per process: its send slots share one SMTP server, so they learn of its outage together.
   const observer = deps.observer;
   const breaker = new SendBreaker(observer ? { onOpen: (ms) => observer.breakerOpened(ms) } : {});
-  const which = new Set(opts.queues ?? [CAMPAIGN_QUEUE, SEND_QUEUE]);
+  const which = new Set(opts.queues ?? [CAMPAIGN_QUEUE, SEND_QUEUE, ...(deps.slot ? [SCHEDULE_QUEUE] : [])]);
   const workers: Worker[] = [];
 
   const handlers: Record<string, Record<string, (job: Job, lockToken: string) => Promise<unknown>>> = {
@@ -83,6 +85,12 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
         logger.debug({ jobId: job.id, ...r }, 'batch done');
         if (r.finished) logger.info({ campaignId: (job.data as { campaignId: string }).campaignId }, 'campaign sent');
         return r;
+      },
+    },
+    [SCHEDULE_QUEUE]: {
+      slot: async (job) => {
+        if (!deps.slot) throw new UnrecoverableError('this worker runs no schedule');
+        return deps.slot(job);
       },
     },
   };

@@ -166,6 +166,14 @@ export interface Keys {
   campaignClickHours(id: string): string;
   /** Hash: epoch minute → messages sent, for the send timeline. */
   campaignSentMinutes(id: string): string;
+  /** Hash: newsletter id → its daily schedule's settings (JSON), beside the BullMQ job scheduler. */
+  readonly schedules: string;
+  /** Hash with a TTL: who claimed a newsletter's slot for one edition date, and what came of it. */
+  scheduleClaim(newsletter: string, date: string): string;
+  /** Hash: newsletter id → its last missed slot (JSON), the dashboard's banner. */
+  readonly scheduleMissed: string;
+  /** Hash: `<newsletter>|<reason>` → slots missed, for /metrics. */
+  readonly scheduleMissedCounts: string;
   /** Hash with a TTL (per-reader mode): one reader's click state for one campaign. */
   readerClicks(campaignId: string, subscriberId: number): string;
   /** List with a TTL (per-reader mode): one reader's click and open events for one campaign. */
@@ -240,6 +248,10 @@ export function createKeys(prefix: string): Keys {
     campaignClicks: (id) => `${tag}:campaign:${id}:clicks`,
     campaignClickHours: (id) => `${tag}:campaign:${id}:clicks:hours`,
     campaignSentMinutes: (id) => `${tag}:campaign:${id}:sent-minutes`,
+    schedules: `${tag}:schedules`,
+    scheduleClaim: (newsletter, date) => `${tag}:schedule:${newsletter}:${date}`,
+    scheduleMissed: `${tag}:schedule-missed`,
+    scheduleMissedCounts: `${tag}:schedule-missed:counts`,
     readerClicks: (campaignId, subscriberId) => `${tag}:campaign:${campaignId}:reader:${subscriberId}`,
     readerClickEvents: (campaignId, subscriberId) => `${tag}:campaign:${campaignId}:reader:${subscriberId}:events`,
     readerCampaigns: (subscriberId) => `${tag}:reader:${subscriberId}:campaigns`,

@@ -26,6 +26,8 @@ import { csrfUserInfo } from './csrf.ts';
 import { flash, problemList, sendAdminPage } from './layout.ts';
 import { adminListRoutes } from './lists.routes.ts';
 import { adminMediaRoutes } from './media.routes.ts';
+import { loadScheduleBanner } from './schedule-banner.ts';
+import { adminScheduleRoutes } from './schedules.routes.ts';
 import { adminReportRoutes } from './report.routes.ts';
 import { adminOutboxRoutes } from './outbox.routes.ts';
 import { bullBoardPlugin } from './queues.ts';
@@ -93,6 +95,8 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (server
 
     await guarded.register(async (pages) => {
       await pages.register(multipart, { attachFieldsToBody: 'keyValues', limits: { files: 1, fileSize: 1024 * 1024, fields: 50 } });
+      // Every page shows the missed-slot banner (schedule-banner.ts).
+      pages.addHook('preHandler', loadScheduleBanner(app));
       // After the body is parsed (the token travels in it), before any handler changes anything.
       pages.addHook('preValidation', (req, reply, done) => {
         if (isReadMethod(req.method)) return done();
@@ -112,6 +116,7 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (server
       await pages.register(adminCampaignRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates, outbox: opts.outboxDir !== undefined });
       await pages.register(adminEditionRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates, outbox: opts.outboxDir !== undefined });
       await pages.register(adminListRoutes, { app, outbox: opts.outboxDir !== undefined });
+      await pages.register(adminScheduleRoutes, { app, outbox: opts.outboxDir !== undefined });
       await pages.register(adminReportRoutes, { app, outbox: opts.outboxDir !== undefined });
       if (opts.outboxDir !== undefined) await pages.register(adminOutboxRoutes, { dir: opts.outboxDir });
       await pages.register(adminAuditRoutes, { app, outbox: opts.outboxDir !== undefined });

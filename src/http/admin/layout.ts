@@ -3,8 +3,9 @@ import type { FastifyReply } from 'fastify';
 import { type Campaign, type CampaignStatus, progressOf } from '../../domain/campaign.schema.ts';
 import { formatProblem, type InputProblem } from '../../domain/errors.ts';
 import { html, type SafeHtml } from '../html.ts';
+import './schedule-banner.ts';
 
-export type Section = 'campaigns' | 'new' | 'editions' | 'lists' | 'queues' | 'outbox' | 'audit' | 'none';
+export type Section = 'campaigns' | 'new' | 'editions' | 'lists' | 'schedules' | 'queues' | 'outbox' | 'audit' | 'none';
 
 export interface Frame {
   title: string;
@@ -29,7 +30,7 @@ export const ADMIN_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https: http: data:; " +
   "font-src 'self' https:; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'none'; object-src 'none'";
 
-export function layout(frame: Frame, body: SafeHtml): string {
+export function layout(frame: Frame, body: SafeHtml, banner?: SafeHtml): string {
   const link = (section: Section, href: string, label: string) =>
     html`<a href="${href}"${frame.section === section ? html` aria-current="page"` : ''}>${label}</a>`;
   const nav = frame.csrf
@@ -38,6 +39,7 @@ export function layout(frame: Frame, body: SafeHtml): string {
   ${link('new', '/admin/campaigns/new', 'New campaign')}
   ${link('editions', '/admin/editions', 'Editions')}
   ${link('lists', '/admin/lists', 'Lists')}
+  ${link('schedules', '/admin/schedules', 'Schedules')}
   ${link('queues', '/admin/queues', 'Queues')}
   ${frame.outbox && link('outbox', '/admin/outbox', 'Outbox')}
   ${frame.audit && link('audit', '/admin/audit', 'Audit')}
@@ -50,7 +52,7 @@ export function layout(frame: Frame, body: SafeHtml): string {
 <meta name="robots" content="noindex, nofollow"><title>${frame.title} · newsdesk</title>
 <link rel="stylesheet" href="/admin/assets/admin.css"><script src="/admin/assets/admin.js" defer></script>${(frame.scripts ?? []).map((s) => html`<script src="/admin/assets/${s}" defer></script>`)}</head>
 <body><header class="top"><a class="brand" href="/admin/campaigns">newsdesk</a>${nav}</header>
-<main>${body}</main></body></html>`.value;
+<main>${frame.csrf ? (banner ?? '') : ''}${body}</main></body></html>`.value;
 }
 
 /** The headers of every dashboard page, ours and Bull Board's. */
@@ -68,7 +70,7 @@ export function sendAdminPage(reply: FastifyReply, frame: Frame, body: SafeHtml,
     .code(status)
     .headers(ADMIN_PAGE_HEADERS)
     .type('text/html; charset=utf-8')
-    .send(layout(frame, body));
+    .send(layout(frame, body, reply.request.scheduleBanner));
 }
 
 export const count = (n: number) => n.toLocaleString('en-US');

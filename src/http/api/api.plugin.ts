@@ -15,6 +15,7 @@ import { editionRoutes } from './editions.routes.ts';
 import { limitRoutes } from './limits.routes.ts';
 import { listRoutes } from './lists.routes.ts';
 import { mediaRoutes } from './media.routes.ts';
+import { scheduleRoutes } from './schedules.routes.ts';
 import { subscriberApiRoutes } from './subscribers.routes.ts';
 
 declare module 'fastify' {
@@ -56,6 +57,7 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (server, op
   await server.register(editionRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates });
   await server.register(campaignRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates });
   await server.register(limitRoutes, { app });
+  await server.register(scheduleRoutes, { app });
   await server.register(auditRoutes, { app });
   await server.register(mediaRoutes, { app });
 };
