@@ -4,7 +4,7 @@
  * store and the dev outbox: from an empty form to an edition with a lead story whose image is
  * uploaded (a PNG made here), two "More For You" items added and reordered, a sponsor; the live
  * preview followed as it changes, a lint message beside its field, autosave, a test copy to the
- * editors, approve, and a campaign from the approved edition. Screenshots of the preview at 600
+ * editors, approve, a campaign from the approved edition, and the schedule that will send it. Screenshots of the preview at 600
  * and 375 px and in dark mode, and of the whole editor, are kept in `test-artifacts/` (the
  * README's "The editor's day" shows them, copied to docs/img/).
  *
@@ -250,8 +250,14 @@ describe('the edition editor in a real browser', () => {
     const campaignId = new URL(page.url()).pathname.split('/').pop() as string;
     expect(await app.campaigns.get(campaignId)).toMatchObject({ status: 'draft', editionId: id });
 
-    // TODO(lead): schedule the approved edition from e-sched's schedule page (/admin/schedules) once
-    // it is merged: set a daily slot for `daily`, then check the slot names this edition.
+    // Schedule: a daily 06:00 slot for the newsletter (set as `newsdesk schedule set` does; the
+    // dashboard's Schedules page shows and pauses schedules). The slot on the edition's date sends
+    // this approved edition.
+    await app.schedules.set({ newsletter: 'daily', cron: '0 6 * * *', tz: 'America/New_York', lists: ['daily'], by: 'cli:editor' });
+    await Promise.all([page.waitForURL(`${base}/admin/schedules`), page.click('nav >> text=Schedules')]);
+    const slots = await page.locator('tr[data-newsletter=daily] .slots time').allTextContents();
+    expect(slots.some((s) => s.startsWith(`${DATE} 06:00`)), slots.join(', ')).toBe(true);
+    expect((await app.editions.approvedFor('daily', DATE))?.id).toBe(id);
 
     expect(pageErrors).toEqual([]);
     await context.close();
