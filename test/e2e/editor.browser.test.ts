@@ -107,7 +107,7 @@ async function previewShows(page: Page, text: string) {
 
 describe('the edition editor in a real browser', () => {
   it('takes an empty form to an approved edition with an uploaded image, two More For You items and a live preview', async () => {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, timezoneId: 'America/New_York' });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1400 }, timezoneId: 'America/New_York' });
     // Nothing leaves the machine: only this server answers.
     await context.route('**/*', (route) => (route.request().url().startsWith(base) ? route.continue() : route.abort()));
     const page = await context.newPage();
