@@ -130,6 +130,7 @@ ${problemList(opts.problems ?? [])}
 <label for="editionFile">…or upload a file</label>
 <input id="editionFile" name="editionFile" type="file" accept=".yaml,.yml,.json,text/yaml,application/json" data-load-into="edition">
 <p class="muted">The edition is checked, rendered once and linted; nothing is saved until you schedule it.</p>
+<p class="muted">Writing a new one? The <a href="/admin/editions/new">edition editor</a> has a form, a live preview and autosave.</p>
 <button type="submit">Preview</button></div></div>
 </form>`;
 }

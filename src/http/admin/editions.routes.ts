@@ -291,10 +291,10 @@ export const adminEditionRoutes: FastifyPluginAsync<AdminEditionRoutesOptions> =
       if (!known || known.status >= 500 || known.status === 404) throw err;
       const stored = await app.editions.get(req.params.id);
       if (!stored) throw err;
-      const problems = err instanceof ValidationError ? err.problems : [];
+      // The page lints the edition again and shows each error beside its field.
       const notice = flash('error', `Not approved: ${err instanceof ValidationError ? 'the lint found errors (shown beside their fields)' : known.body.error}`);
       const value = parseYamlSource(stored.source, stored.id, 'edition_invalid').value as EditionValue;
-      return renderEditor(req, reply, value, { stored, flash: notice, status: known.status, problems: problems.filter((p) => !p.path) });
+      return renderEditor(req, reply, value, { stored, flash: notice, status: known.status });
     }
     return reply.redirect(`/admin/editions/${req.params.id}`, 303);
   });
