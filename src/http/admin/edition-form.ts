@@ -140,6 +140,9 @@ export function formCannotShow(value: unknown, schema: SchemaNode = EDITION_FORM
       if (typeof v !== 'boolean') say('must be true or false');
     } else if (typeof v !== 'string' && typeof v !== 'number') {
       say('must be text for the form to show it');
+    } else if (kind === 'date' && !/^\d{4}-\d{2}-\d{2}$/.test(String(v))) {
+      // A date field holds only YYYY-MM-DD: the browser would empty it, and the date would be lost.
+      say('must be a date like 2025-02-13 for the form to show it');
     }
   };
   if (!isPlainObject(value)) return [{ path: '', message: 'the edition must be a set of fields (newsletter: …, date: …)' }];

@@ -201,6 +201,11 @@ describe('autosave', () => {
 
   it('a read-only sign-in may look but not save', async () => {
     const reader = await signedIn(await h.token('viewer', 'read'));
+    const page = await reader.get('/admin/editions/new');
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('data-edition-form');
+    expect(page.body).not.toContain('data-autosave-url');
+    expect(page.body).not.toContain('>Save draft</button>');
     const res = await reader.post('/admin/editions/autosave', exampleFields, { from: '/admin/editions/new' });
     expect(res.statusCode).toBe(403);
     expect(await h.app.editions.list()).toEqual([]);

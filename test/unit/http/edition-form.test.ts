@@ -81,6 +81,8 @@ describe('form ↔ edition ↔ YAML', () => {
     ]);
     expect(formCannotShow({ moreForYou: { headline: 'x' } })).toEqual([{ path: 'moreForYou', message: expect.stringContaining('must be a list') }]);
     expect(formCannotShow('text')).toHaveLength(1);
+    // A date input holds only YYYY-MM-DD; anything else would be emptied by the browser.
+    expect(formCannotShow({ ...example, date: '13 Feb 2025' })).toEqual([{ path: 'date', message: expect.stringContaining('2025-02-13') }]);
   });
 });
 
