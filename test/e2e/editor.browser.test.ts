@@ -259,6 +259,14 @@ describe('the edition editor in a real browser', () => {
     expect(slots.some((s) => s.startsWith(`${DATE} 06:00`)), slots.join(', ')).toBe(true);
     expect((await app.editions.approvedFor('daily', DATE))?.id).toBe(id);
 
+    // A change after approval makes it a draft again, to be approved again.
+    await page.goto(`${base}/admin/editions/${id}`);
+    expect(await page.textContent('[data-field=state]')).toBe('approved');
+    await page.fill('#f-subject', 'Bridges, budgets and a bakery (corrected)');
+    await page.waitForFunction(() => document.querySelector('[data-field=state]')?.textContent === 'draft', undefined, { timeout: 20_000 });
+    expect(await page.textContent('[data-edition-actions]')).toContain('is a draft again');
+    expect(await app.editions.approvedFor('daily', DATE)).toBeNull();
+
     expect(pageErrors).toEqual([]);
     await context.close();
   }, 180_000);

@@ -245,7 +245,7 @@ export function darkCopy(document: string): string {
 }
 
 function editionActions(e: StoredEdition, csrf: string, readOnly: boolean | undefined): SafeHtml {
-  return html`<div class="card edition-actions">
+  return html`<div class="card edition-actions" data-edition-actions data-state="${e.state}">
 <dl class="facts"><dt>Stored as</dt><dd><code>${e.id}</code>, revision ${e.revision}</dd>
 ${e.approvedBy && html`<dt>Approved</dt><dd>by ${e.approvedBy} ${localTime(e.approvedAt)}</dd>`}
 ${e.campaignIds.length > 0 && html`<dt>Campaigns</dt><dd>${e.campaignIds.map((c) => html`<a href="/admin/campaigns/${c}">${c}</a> `)}</dd>`}</dl>

@@ -198,6 +198,17 @@ function setup(form) {
           }
           const here = '/admin/editions/' + encodeURIComponent(r.id);
           if (location.pathname !== here) history.replaceState(null, '', here);
+          // A change to an approved edition makes it a draft again: its buttons no longer apply.
+          const actions = document.querySelector('[data-edition-actions]');
+          if (actions && actions.dataset.state !== r.state) {
+            const p = document.createElement('p');
+            const a = document.createElement('a');
+            a.href = here;
+            a.textContent = 'Reload the page';
+            p.append('The edition is a ' + r.state + ' again (revision ' + r.revision + '). ', a, ' to approve it.');
+            actions.replaceChildren(p);
+            actions.dataset.state = r.state;
+          }
           const link = document.querySelector('[data-stored-link]');
           if (link) {
             link.querySelector('a').href = here;
