@@ -267,6 +267,11 @@ describe('the edition editor in a real browser', () => {
     expect(await page.textContent('[data-edition-actions]')).toContain('is a draft again');
     expect(await app.editions.approvedFor('daily', DATE)).toBeNull();
 
+    // Leaving the page before the autosave's pause is over still saves the change.
+    await page.fill('#f-preheader', 'Also: the number of the day, and a correction.');
+    await Promise.all([page.waitForURL(`${base}/admin/editions`), page.click('nav >> text=Editions')]);
+    await expect.poll(async () => parse((await app.editions.get(id))?.source ?? '{}').preheader, { timeout: 20_000 }).toBe('Also: the number of the day, and a correction.');
+
     expect(pageErrors).toEqual([]);
     await context.close();
   }, 180_000);

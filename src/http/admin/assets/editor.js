@@ -244,6 +244,11 @@ function setup(form) {
     changed();
   });
 
+  // Leaving the page (a link, closing the tab) with a save still waiting: send it on the way out.
+  window.addEventListener('pagehide', () => {
+    if (scheduleSave.pending()) navigator.sendBeacon(form.dataset.autosaveUrl, body());
+  });
+
   // Anything that leaves the page with the stored edition (approve) waits for the last save.
   for (const other of document.querySelectorAll('form[data-flush-autosave]')) {
     other.addEventListener('submit', async (e) => {
