@@ -209,6 +209,8 @@ function setup(form) {
             actions.replaceChildren(p);
             actions.dataset.state = r.state;
           }
+          const title = document.querySelector('main h1');
+          if (title && title.textContent === 'New edition') title.textContent = 'Edition ' + r.id;
           const link = document.querySelector('[data-stored-link]');
           if (link) {
             link.querySelector('a').href = here;
