@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Edition } from '../../../src/domain/edition.schema.ts';
-import { editionFromFields, fieldsFromEdition } from '../../../src/http/admin/edition-form.ts';
+import { editionFromFields, editionYaml, fieldsFromEdition } from '../../../src/http/admin/edition-form.ts';
 import { EXAMPLE_EDITION_FILE, repoPath } from '../../support/editions.ts';
 import { decodeEntities } from '../../support/html.ts';
 import { type HttpHarness, csrfIn, dashboard, startHttp } from '../../support/http.ts';
@@ -19,6 +19,7 @@ const PASSWORD = 'correct horse battery staple';
 const exampleYaml = readFileSync(EXAMPLE_EDITION_FILE, 'utf8');
 const exampleFields = fieldsFromEdition(parse(exampleYaml));
 const EDITORS = ['editor@example.com', 'desk@example.com'];
+const editionYamlOf = (fields: Record<string, string>) => editionYaml(editionFromFields(fields));
 
 let h: HttpHarness;
 let newsletters: string;
@@ -185,6 +186,16 @@ describe('autosave', () => {
     expect(page.statusCode).toBe(200);
     expect(formFields(page.body).subject).toBe('A second subject');
     expect(page.body).toContain('Revision 2, saved by dashboard:admin');
+  });
+
+  it('says why a sent edition is not saved, and keeps it as it was', async () => {
+    const { edition } = await h.app.editions.save(editionYamlOf(exampleFields), 'cli:ana');
+    await h.app.editions.markSent(edition.id, 'daily-2025-02-13-abcdef');
+    const d = await signedIn();
+    const res = await d.post('/admin/editions/autosave', { ...exampleFields, subject: 'Too late' }, { from: '/admin/editions/new' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toEqual({ saved: false, messages: [{ path: '', level: 'error', message: expect.stringContaining('was sent') }] });
+    expect(await h.app.editions.get(edition.id)).toMatchObject({ state: 'sent', revision: 1 });
   });
 
   it('refuses a post without its CSRF token, or with another session\'s, and stores nothing', async () => {

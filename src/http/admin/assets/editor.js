@@ -217,8 +217,14 @@ function setup(form) {
             link.hidden = false;
           }
         } else {
-          const n = (r.messages || []).filter((m) => m.level === 'error').length;
-          status.textContent = res.status === 403 ? 'Not saved: this page has expired, reload it.' : 'Not saved yet: ' + (n ? n + (n === 1 ? ' problem' : ' problems') + ' to fix' : 'the server said ' + res.status) + '.';
+          const errors = (r.messages || []).filter((m) => m.level === 'error');
+          const general = errors.find((m) => !m.path);
+          status.textContent =
+            res.status === 403
+              ? 'Not saved: this page has expired, reload it.'
+              : general
+                ? 'Not saved: ' + general.message
+                : 'Not saved yet: ' + (errors.length ? errors.length + (errors.length === 1 ? ' problem' : ' problems') + ' to fix' : 'the server said ' + res.status) + '.';
         }
       } catch {
         status.textContent = 'Not saved: the server could not be reached; it is tried again when you type.';
