@@ -31,6 +31,7 @@ import { slotProcessor } from './queue/schedule-runner.ts';
 import { runSlot, type SlotDeps, type SlotFiring, type SlotResult } from './queue/schedule-slot.ts';
 import { ScheduleService } from './queue/schedule.service.ts';
 import { createScheduleStore, type ScheduleStore } from './store/schedule.store.ts';
+import { type CampaignZones, createCampaignZones } from './store/campaign-zones.store.ts';
 import { createRecipients, type Recipients } from './queue/recipients.adapter.ts';
 import type { MessagePreparer } from './queue/send-batch.job.ts';
 import { startWorkerPresence } from './queue/worker-presence.ts';
@@ -60,6 +61,8 @@ export interface App {
   schedules: ScheduleService;
   /** Schedules' settings, slot claims and missed slots in Redis. */
   scheduleStore: ScheduleStore;
+  /** Zone buckets of campaigns sent at readers' local time (src/queue/zone-buckets.ts). */
+  campaignZones: CampaignZones;
   /** Runs one slot of a schedule at `now` (the worker's slot jobs do; tests pass a clock). */
   runSlot(firing: SlotFiring, now?: Date): Promise<SlotResult>;
   parking: JobParking;
@@ -198,9 +201,14 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     requireNewsletter: (id) => loadNewsletter(id, { dirs: newsletterDirs(config.newslettersDir) }),
     listExists: recipients.exists,
   });
+  const campaignZones = createCampaignZones({ redis, keys: stores.keys, subscribers: stores.subscribers });
   const slotDeps: SlotDeps = {
     store: scheduleStore,
     editions,
+    async startAtLocalTime(campaignId, localSend) {
+      await campaigns.setFields(campaignId, { localSend: JSON.stringify(localSend) });
+      await service.start(campaignId, { confirmDate: true });
+    },
     duplicates: (candidate) => service.duplicatesOf(candidate),
     alert: createScheduleAlerts({
       store: scheduleStore,
@@ -236,6 +244,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     queues,
     schedules,
     scheduleStore,
+    campaignZones,
     runSlot: (firing, now = new Date()) => runSlot(firing, now, slotDeps),
     parking,
     links,
@@ -273,6 +282,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           fanout: {
             members: recipients,
             batchSize: config.send.batchSize,
+            zones: campaignZones,
             sink: {
               async addBatches(batches) {
                 await queues.send.addBulk(
@@ -281,6 +291,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
                     data: b.data,
                     opts: {
                       jobId: b.jobId,
+                      ...(b.delay ? { delay: b.delay } : {}),
                       attempts: config.send.attempts,
                       backoff: { type: 'exponential', delay: config.send.backoffMs },
                       removeOnComplete: true,

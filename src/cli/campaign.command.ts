@@ -13,6 +13,7 @@ import { DuplicateSendError, type SendCandidate } from '../domain/duplicate-send
 import { NewsdeskError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { assertNotPast, resolveSendTime } from '../domain/send-time.ts';
 import { describeInstant, localDateOf } from '../domain/time-zone.ts';
+import { bucketState } from '../queue/zone-buckets.ts';
 import { type CampaignProgress, CampaignStateError, contentHashOf, type SendGuards, statusBody } from '../queue/campaign.service.ts';
 import type { CampaignReturns } from '../domain/return-report.ts';
 import { verifyMailSettings } from '../mail/create-transport.ts';
@@ -233,8 +234,11 @@ export function campaignCommand(): Command {
         const app = await ctx.app();
         const p = await app.service.status(id, { failures: 10 });
         const zone = (await app.campaigns.content(id)).newsletter.timeZone;
+        // Sent at readers' local time: one line per zone bucket (src/queue/zone-buckets.ts).
+        const buckets = p.campaign.localSend ? await app.campaignZones.buckets(id) : [];
+        const now = new Date();
         out.result(
-          statusBody(p),
+          { ...statusBody(p), ...(p.campaign.localSend ? { zones: buckets.map((b) => ({ ...b, state: bucketState(b, p.campaign.status, now) })) } : {}) },
           [
             `${p.campaign.id}  ${p.campaign.subject}`,
             `  status     ${p.campaign.status}`,
@@ -243,6 +247,7 @@ export function campaignCommand(): Command {
             ...(p.campaign.startedAt ? [`  started    ${p.campaign.startedAt}`] : []),
             ...(p.campaign.finishedAt ? [`  finished   ${p.campaign.finishedAt}`] : []),
             ...(p.campaign.error ? [`  error      ${p.campaign.error}`] : []),
+            ...buckets.map((b) => `  zone       ${b.zone}: ${count(b.readers)} readers at ${describeInstant(new Date(b.at), b.zone)}, ${bucketState(b, p.campaign.status, now)}`),
             `  returns    ${returnsLine(p.returns)}`,
             ...(p.returns.breaker ? [`  paused by  the reputation breaker: ${p.returns.breaker}`] : []),
             ...p.returns.warnings.map((w) => `  warning    ${w}`),

@@ -58,6 +58,11 @@ export const Campaign = z.strictObject({
   editionId: z.string().optional(),
   /** Which revision of that stored edition it froze. */
   editionRevision: z.number().int().min(1).optional(),
+  /**
+   * Sent at each reader's local time (a schedule's `--local-time`): `time` (HH:MM) on the
+   * edition's date in the reader's `timezone` attribute, else in `zone` (src/queue/zone-buckets.ts).
+   */
+  localSend: z.strictObject({ time: z.string().regex(/^\d\d:\d\d$/), zone: z.string() }).optional(),
 });
 export type Campaign = z.infer<typeof Campaign>;
 

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SubscriberStatus } from './subscriber-status.ts';
+import { isTimeZone } from './time-zone.ts';
 
 /** Identity form of an address: trimmed and lower-cased, so `Jane@Example.com ` is `jane@example.com`. */
 export function normalizeEmail(address: string): string {
@@ -35,6 +36,20 @@ export const Attributes = z
   .record(AttributeName, AttributeValue)
   .refine((a) => Object.keys(a).length <= 50, 'at most 50 attributes');
 export type Attributes = z.infer<typeof Attributes>;
+
+/** The attribute a schedule's `--local-time` reads: the reader's IANA zone (README.md, "The daily schedule"). */
+export const TIMEZONE_ATTRIBUTE = 'timezone';
+
+/**
+ * Attributes as given (an import row, an admin add): a `timezone` must be an IANA zone. Stored
+ * records read back through {@link Attributes}, whatever an earlier version let in.
+ */
+export const InputAttributes = Attributes.superRefine((a, ctx) => {
+  const tz = a[TIMEZONE_ATTRIBUTE];
+  if (tz !== undefined && (typeof tz !== 'string' || !isTimeZone(tz))) {
+    ctx.addIssue({ code: 'custom', path: [TIMEZONE_ATTRIBUTE], message: `"${String(tz)}" is not an IANA time zone such as America/New_York or Asia/Kolkata` });
+  }
+});
 
 /** A name as stored: records read back parse through this, whatever an earlier version let in. */
 const StoredName = z.string().trim().min(1).max(200, 'at most 200 characters');
@@ -68,6 +83,6 @@ export type Subscriber = z.infer<typeof Subscriber>;
 export const SubscriberInput = z.strictObject({
   email: EmailAddress,
   name: SubscriberName.optional(),
-  attributes: Attributes.default({}),
+  attributes: InputAttributes.default({}),
 });
 export type SubscriberInput = z.infer<typeof SubscriberInput>;

@@ -11,10 +11,12 @@ import type { Logger } from 'pino';
 import type { CampaignStore } from '../store/campaign.store.ts';
 import { type MemberSource, mergePages } from './recipients.ts';
 import { type SendBatchJob, sendBatchJobId } from './queues.ts';
+import { type ReaderZones, zoneBatches } from './zone-buckets.ts';
 
 /** Adds send-batch jobs; BullMQ's `Queue.addBulk` in production. */
 export interface BatchSink {
-  addBatches(batches: Array<{ jobId: string; data: SendBatchJob }>): Promise<void>;
+  /** `delay` (ms): a local-time campaign's bucket waits for its time (zone-buckets.ts). */
+  addBatches(batches: Array<{ jobId: string; data: SendBatchJob; delay?: number }>): Promise<void>;
 }
 
 export interface FanoutDeps {
@@ -26,6 +28,8 @@ export interface FanoutDeps {
   batchSize: number;
   /** Batches added per page (one `addBulk`, one cursor save). Default 10. */
   batchesPerPage?: number;
+  /** Readers' zones, for campaigns sent at local time. Without it they go out as one. */
+  zones?: ReaderZones | undefined;
 }
 
 export type FanoutResult =
@@ -62,10 +66,17 @@ export async function runFanout(campaignId: string, deps: FanoutDeps, now = () =
     if (ids.length === 0) break;
 
     await campaigns.registerDeliveries(campaignId, ids);
-    const batches: Array<{ jobId: string; data: SendBatchJob }> = [];
-    for (let i = 0; i < ids.length; i += deps.batchSize) {
-      const subscriberIds = ids.slice(i, i + deps.batchSize);
-      batches.push({ jobId: sendBatchJobId(campaignId, subscriberIds), data: { campaignId, subscriberIds } });
+    const batches: Array<{ jobId: string; data: SendBatchJob; delay?: number }> = [];
+    const localSend = campaign.localSend;
+    if (localSend && deps.zones) {
+      const split = zoneBatches({ id: campaignId, editionDate: campaign.editionDate, localSend }, ids, await deps.zones.zonesOf(ids), deps.batchSize, now());
+      await deps.zones.recordPage(campaignId, cursor, split.buckets);
+      batches.push(...split.batches);
+    } else {
+      for (let i = 0; i < ids.length; i += deps.batchSize) {
+        const subscriberIds = ids.slice(i, i + deps.batchSize);
+        batches.push({ jobId: sendBatchJobId(campaignId, subscriberIds), data: { campaignId, subscriberIds } });
+      }
     }
     await sink.addBatches(batches);
     cursor = ids[ids.length - 1] as number;

@@ -30,7 +30,7 @@ export interface SlotFiring {
 /** What the slot needs from the edition service (`app.editions`). */
 export interface SlotEditions {
   approvedFor(newsletter: string, date: string): Promise<{ id: string } | null>;
-  createCampaign(id: string, opts: { lists: string[]; at: 'now'; by: string; yes: boolean }): Promise<{ campaign: { id: string } }>;
+  createCampaign(id: string, opts: { lists: string[]; at: 'now' | 'draft'; by: string; yes: boolean }): Promise<{ campaign: { id: string } }>;
 }
 
 export interface SlotDeps {
@@ -38,6 +38,8 @@ export interface SlotDeps {
   editions: SlotEditions;
   /** Campaigns that already sent, are sending or will send this edition to these lists. */
   duplicates(candidate: SendCandidate): Promise<DuplicateSend[]>;
+  /** Starts a draft to go at each reader's local time (`--local-time`, zone-buckets.ts). */
+  startAtLocalTime(campaignId: string, localSend: { time: string; zone: string }): Promise<void>;
   /** Raises the missed-slot alert: log, banner, counter, email (schedule-alert.ts). */
   alert(missed: MissedSlot): Promise<void>;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
@@ -103,7 +105,15 @@ export async function runSlot(firing: SlotFiring, now: Date, deps: SlotDeps): Pr
     return miss('no_edition', `${schedule.newsletter} ${date}: no approved edition at the slot (${slotText}), so nothing was sent. Approve it (newsdesk editions approve) and send it with newsdesk campaign create.`);
   }
   try {
-    const { campaign } = await deps.editions.createCampaign(edition.id, { lists: schedule.lists, at: 'now', by: `schedule:${schedule.newsletter}`, yes: true });
+    const by = `schedule:${schedule.newsletter}`;
+    if (!schedule.localTime) {
+      const { campaign } = await deps.editions.createCampaign(edition.id, { lists: schedule.lists, at: 'now', by, yes: true });
+      return await created(campaign.id, false);
+    }
+    // At readers' local time: made as a draft, marked, then started (a crash in between leaves a
+    // draft, which never sends; the re-run makes and starts another).
+    const { campaign } = await deps.editions.createCampaign(edition.id, { lists: schedule.lists, at: 'draft', by, yes: true });
+    await deps.startAtLocalTime(campaign.id, { time: schedule.localTime, zone: schedule.tz });
     return await created(campaign.id, false);
   } catch (err) {
     // Sent by hand a moment ago, between the check above and the create.

@@ -498,6 +498,7 @@ function toFields(c: Campaign): Record<string, string> {
   if (c.snapshotMaxId !== undefined) f.snapshotMaxId = String(c.snapshotMaxId);
   if (c.editionId !== undefined) f.editionId = c.editionId;
   if (c.editionRevision !== undefined) f.editionRevision = String(c.editionRevision);
+  if (c.localSend !== undefined) f.localSend = JSON.stringify(c.localSend);
   return f;
 }
 
@@ -532,6 +533,7 @@ function fromFields(f: Record<string, string>): Campaign {
     error: f.error,
     contentHash: f.contentHash,
     editionId: f.editionId,
+    localSend: f.localSend ? JSON.parse(f.localSend) : undefined,
     editionRevision: f.editionRevision === undefined ? undefined : Number(f.editionRevision),
   });
 }

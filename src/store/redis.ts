@@ -166,6 +166,8 @@ export interface Keys {
   campaignClickHours(id: string): string;
   /** Hash: epoch minute → messages sent, for the send timeline. */
   campaignSentMinutes(id: string): string;
+  /** Hash with a TTL: a local-time campaign's zone buckets, `<zone>\t<page cursor>` → `{ at, readers }` JSON. */
+  campaignZones(id: string): string;
   /** Hash: newsletter id → its daily schedule's settings (JSON), beside the BullMQ job scheduler. */
   readonly schedules: string;
   /** Hash with a TTL: who claimed a newsletter's slot for one edition date, and what came of it. */
@@ -248,6 +250,7 @@ export function createKeys(prefix: string): Keys {
     campaignClicks: (id) => `${tag}:campaign:${id}:clicks`,
     campaignClickHours: (id) => `${tag}:campaign:${id}:clicks:hours`,
     campaignSentMinutes: (id) => `${tag}:campaign:${id}:sent-minutes`,
+    campaignZones: (id) => `${tag}:campaign:${id}:zones`,
     schedules: `${tag}:schedules`,
     scheduleClaim: (newsletter, date) => `${tag}:schedule:${newsletter}:${date}`,
     scheduleMissed: `${tag}:schedule-missed`,

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { App } from '../../app.ts';
 import { NewsdeskError, NotFoundError, ValidationError } from '../../domain/errors.ts';
 import { ListId } from '../../domain/list.schema.ts';
-import { Attributes, EmailAddress, SubscriberId, SubscriberName, type Subscriber } from '../../domain/subscriber.schema.ts';
+import { EmailAddress, InputAttributes, SubscriberId, SubscriberName, type Subscriber } from '../../domain/subscriber.schema.ts';
 import { joinRefusal } from '../../store/subscriber.store.ts';
 import { audit } from '../audit.ts';
 
@@ -20,7 +20,7 @@ const LookupQuery = z.strictObject({ email: EmailAddress });
 export const AddSubscriberBody = z.strictObject({
   email: EmailAddress,
   name: SubscriberName.optional(),
-  attributes: Attributes.default({}),
+  attributes: InputAttributes.default({}),
   /** Let this name and these attributes replace an existing subscriber's. Default false. */
   update: z.boolean().default(false),
 });

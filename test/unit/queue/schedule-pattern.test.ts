@@ -19,6 +19,11 @@ describe('schedule pattern', () => {
     expect(iso(slots)).toEqual(['2026-10-31T10:00:00.000Z', '2026-11-01T11:00:00.000Z', '2026-11-02T11:00:00.000Z']);
   });
 
+  it('a skipped time fires an hour later that day; a time that happens twice fires once, the first time', () => {
+    expect(iso(nextSlots('30 2 * * *', 'America/New_York', new Date('2026-03-07T12:00:00Z'), 2))).toEqual(['2026-03-08T07:30:00.000Z', '2026-03-09T06:30:00.000Z']);
+    expect(iso(nextSlots('30 1 * * *', 'America/New_York', new Date('2026-10-31T12:00:00Z'), 2))).toEqual(['2026-11-01T05:30:00.000Z', '2026-11-02T06:30:00.000Z']);
+  });
+
   it('weekdays only: 1-5 skips the weekend', () => {
     const slots = nextSlots('0 6 * * 1-5', 'America/New_York', new Date('2026-03-06T12:00:00Z'), 2);
     expect(iso(slots)).toEqual(['2026-03-09T10:00:00.000Z', '2026-03-10T10:00:00.000Z']);
