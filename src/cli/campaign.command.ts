@@ -2,6 +2,7 @@
  * `newsdesk campaign …`: create (compile now, send now or at a time), reschedule, pause, resume,
  * cancel, watch the progress, list, test-send, and read the delivery record.
  */
+import { access } from 'node:fs/promises';
 import { Command } from 'commander';
 import { composeEditionFile } from '../composer/compose-edition.ts';
 import { lintProblems } from '../composer/lint.ts';
@@ -12,6 +13,7 @@ import { DeliveryState as DeliveryStateSchema } from '../domain/campaign.schema.
 import { DuplicateSendError, type SendCandidate } from '../domain/duplicate-send.ts';
 import { NewsdeskError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { assertNotPast, resolveSendTime } from '../domain/send-time.ts';
+import { StoredEditionId } from '../domain/stored-edition.ts';
 import { describeInstant, localDateOf } from '../domain/time-zone.ts';
 import { bucketState } from '../queue/zone-buckets.ts';
 import { type CampaignProgress, CampaignStateError, contentHashOf, type SendGuards, statusBody } from '../queue/campaign.service.ts';
@@ -20,7 +22,7 @@ import { verifyMailSettings } from '../mail/create-transport.ts';
 import { assertSigningSecret } from '../secret-guard.ts';
 import { type CampaignReport, campaignReport } from '../queue/campaign-report.ts';
 import { confirmSend } from './confirm.ts';
-import { type CommandContext, withContext } from './context.ts';
+import { cliActor, type CommandContext, withContext } from './context.ts';
 import { count, createOutput, type Output, plural, table, warnLine } from './output.ts';
 import { createProgress } from './progress.ts';
 
@@ -67,6 +69,100 @@ async function confirmStart(
   await confirmSend({ lists, duplicates, otherDay, when: describeStart(start.at, timeZone) }, { yes: opts.yes });
   // Whoever said yes (the flag or the person) saw the date.
   return { again: opts.again, confirmDate: true };
+}
+
+interface CreateOptions {
+  list: string[];
+  draft?: boolean;
+  now?: boolean;
+  at?: string;
+  yes?: boolean;
+  again?: boolean;
+  json?: boolean;
+}
+
+/** When `campaign create` starts the campaign: exactly one of --draft (undefined), --now, --at. */
+function whenOf(opts: CreateOptions, timeZone: string | undefined): { at: Date | undefined } | undefined {
+  const start = startOption(opts, timeZone);
+  if (opts.draft && start) throw new NewsdeskError('invalid_option', '--draft and --now/--at: a draft starts later, with campaign start');
+  if (!opts.draft && !start) {
+    throw new NewsdeskError(
+      'invalid_option',
+      'say when: --draft (test it, then `newsdesk campaign start <id>`), --now, or --at <time>; a campaign no longer starts at once by default',
+    );
+  }
+  return start;
+}
+
+/** The lists named with --list, once each. @throws NotFoundError for one that does not exist */
+async function existingLists(app: App, named: string[]): Promise<string[]> {
+  const lists = [...new Set(named)];
+  for (const l of lists) if (!(await app.recipients.exists(l))) throw new NotFoundError('list', l);
+  return lists;
+}
+
+/** The closing lines of `campaign create`: what happens next. */
+async function announce(app: App, created: Campaign, subject: string, start: { at: Date | undefined } | undefined, zone: string | undefined, out: Output): Promise<void> {
+  if (created.status === 'draft') {
+    out.info(
+      `Created draft ${created.id}: ${subject} → ${created.lists.join(', ')}. Nothing is sent until you start it: ` +
+        `newsdesk campaign test ${created.id} --to you@example.com, then newsdesk campaign start ${created.id} --now (or --at …).`,
+    );
+    return;
+  }
+  const workers = await app.queues.campaign.getWorkers();
+  out.info(
+    `Created campaign ${created.id}: ${subject} → ${created.lists.join(', ')}, starting ${describeStart(start?.at, zone)}.` +
+      (workers.length ? '' : ' No worker is running: start one with `newsdesk worker`.'),
+  );
+}
+
+/**
+ * `campaign create <newsletter>-<date>` names a stored edition, unless a file of that name
+ * exists (then the file is meant, as always).
+ */
+async function isStoredEditionId(arg: string): Promise<boolean> {
+  if (!StoredEditionId.safeParse(arg).success) return false;
+  try {
+    await access(arg);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * `campaign create <edition id>`: the stored edition's latest revision, frozen into the
+ * campaign. Sending needs it approved (or sent before and --again); a --draft may be made of
+ * any, for a test send, and starts only once that revision is approved (README.md, "Stored editions").
+ */
+async function createFromStoredEdition(id: string, opts: CreateOptions, out: Output): Promise<void> {
+  await withContext(async (ctx) => {
+    assertSigningSecret(ctx.config(), { command: 'newsdesk campaign create', warn: warnLine });
+    const app = await ctx.app();
+    const { stored, edition, newsletter, compiled, report } = await app.editions.composed(id);
+    if (!report.ok) throw new ValidationError('edition_lint_failed', `${id} (revision ${stored.revision})`, lintProblems(report));
+    for (const w of report.warnings) process.stderr.write(`warning: ${w.path ? `${w.path}: ` : ''}${w.message}\n`);
+    const zone = newsletter.timeZone;
+    const start = whenOf(opts, zone);
+    const lists = await existingLists(app, opts.list);
+    // Refused before the question is asked: a draft edition, or a sent one without --again.
+    if (start) app.editions.assertSendable(stored, opts.again);
+    const guards = start
+      ? await confirmStart(app, { newsletterId: newsletter.id, editionDate: compiled.editionDate, contentHash: contentHashOf(compiled), lists }, start, zone, opts)
+      : {};
+    // The edition service writes the audit entry, with the edition and revision.
+    const { campaign: created } = await app.editions.createCampaign(id, {
+      lists,
+      at: start ? (start.at ?? 'now') : 'draft',
+      by: cliActor(),
+      yes: guards.confirmDate,
+      again: opts.again,
+      revision: stored.revision,
+    });
+    out.result({ ...summary(created), edition: created.editionId, revision: created.editionRevision }, created.id);
+    await announce(app, created, edition.subject, start, zone, out);
+  });
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -141,7 +237,7 @@ export function campaignCommand(): Command {
 
   campaign
     .command('create <edition>')
-    .description('compile an edition now into a draft (--draft), or send it to lists --now or --at a time')
+    .description('compile an edition file, or take a stored edition (<newsletter>-<date>), into a draft (--draft), or send it to lists --now or --at a time')
     .requiredOption('--list <id>', 'a list to send to (repeat for several)', collect)
     .option('--draft', 'store it without starting: test it (campaign test), then campaign start')
     .option('--now', 'start at once')
@@ -149,8 +245,9 @@ export function campaignCommand(): Command {
     .option('--yes', 'do not ask: the audience is as shown, and an edition dated another day is meant')
     .option('--again', 'send although this edition already went (or goes) to one of these lists')
     .option('--json', 'print { id, status, scheduledAt, lists } as JSON')
-    .action(async (file: string, opts: { list: string[]; draft?: boolean; now?: boolean; at?: string; yes?: boolean; again?: boolean; json?: boolean }) => {
+    .action(async (file: string, opts: CreateOptions) => {
       const out = createOutput(opts);
+      if (await isStoredEditionId(file)) return createFromStoredEdition(file, opts, out);
       await withContext(async (ctx) => {
         const config = ctx.config();
         assertSigningSecret(config, { command: 'newsdesk campaign create', warn: warnLine });
@@ -164,35 +261,16 @@ export function campaignCommand(): Command {
         // Worth a look before it goes out, e.g. a {{firstName}} subject as readers without a name see it.
         for (const w of report.warnings) process.stderr.write(`warning: ${w.path ? `${w.path}: ` : ''}${w.message}\n`);
         const zone = newsletter.timeZone;
-        const start = startOption(opts, zone);
-        if (opts.draft && start) throw new NewsdeskError('invalid_option', '--draft and --now/--at: a draft starts later, with campaign start');
-        if (!opts.draft && !start) {
-          throw new NewsdeskError(
-            'invalid_option',
-            'say when: --draft (test it, then `newsdesk campaign start <id>`), --now, or --at <time>; a campaign no longer starts at once by default',
-          );
-        }
+        const start = whenOf(opts, zone);
         const app = await ctx.app();
-        const lists = [...new Set(opts.list)];
-        for (const l of lists) if (!(await app.recipients.exists(l))) throw new NotFoundError('list', l);
+        const lists = await existingLists(app, opts.list);
         const guards = start
           ? await confirmStart(app, { newsletterId: newsletter.id, editionDate: compiled.editionDate, contentHash: contentHashOf(compiled), lists }, start, zone, opts)
           : {};
         const created = await app.service.create({ compiled, newsletter, subject: edition.subject, lists, at: start?.at, draft: opts.draft, ...guards });
         await ctx.audit({ action: 'campaign.create', target: created.id, detail: { lists: created.lists.join(','), status: created.status, scheduledAt: created.scheduledAt } });
         out.result(summary(created), created.id);
-        if (created.status === 'draft') {
-          out.info(
-            `Created draft ${created.id}: ${edition.subject} → ${created.lists.join(', ')}. Nothing is sent until you start it: ` +
-              `newsdesk campaign test ${created.id} --to you@example.com, then newsdesk campaign start ${created.id} --now (or --at …).`,
-          );
-          return;
-        }
-        const workers = await app.queues.campaign.getWorkers();
-        out.info(
-          `Created campaign ${created.id}: ${edition.subject} → ${created.lists.join(', ')}, starting ${describeStart(start?.at, zone)}.` +
-            (workers.length ? '' : ' No worker is running: start one with `newsdesk worker`.'),
-        );
+        await announce(app, created, edition.subject, start, zone, out);
       });
     });
 
@@ -213,6 +291,8 @@ export function campaignCommand(): Command {
         const zone = (await app.campaigns.content(id)).newsletter.timeZone;
         const start = startOption(opts, zone) ?? { at: undefined };
         if (draft.status !== 'draft') throw new CampaignStateError(id, 'start', draft.status);
+        // A draft of a stored edition: refused before the question unless that revision is approved.
+        await app.editions.check(draft, { again: opts.again });
         const candidate = { id, newsletterId: draft.newsletterId, editionDate: draft.editionDate, contentHash: draft.contentHash, lists: draft.lists };
         const guards = await confirmStart(app, candidate, start, zone, opts);
         const c = await app.service.start(id, { at: start.at, ...guards });
@@ -243,6 +323,7 @@ export function campaignCommand(): Command {
             `${p.campaign.id}  ${p.campaign.subject}`,
             `  status     ${p.campaign.status}`,
             `  lists      ${p.campaign.lists.join(', ')}`,
+            ...(p.campaign.editionId ? [`  edition    ${p.campaign.editionId}, revision ${p.campaign.editionRevision ?? '?'}`] : []),
             `  scheduled  ${p.campaign.status === 'draft' ? 'not started (a draft: newsdesk campaign start ' + id + ')' : describeInstant(new Date(p.campaign.scheduledAt), zone)}`,
             ...(p.campaign.startedAt ? [`  started    ${p.campaign.startedAt}`] : []),
             ...(p.campaign.finishedAt ? [`  finished   ${p.campaign.finishedAt}`] : []),

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   compose: async () => (await import('./compose.command.ts')).composeCommand(),
   lists: async () => (await import('./lists.command.ts')).listsCommand(),
   subscribers: async () => (await import('./subscribers.command.ts')).subscribersCommand(),
+  editions: async () => (await import('./editions.command.ts')).editionsCommand(),
   campaign: async () => (await import('./campaign.command.ts')).campaignCommand(),
   worker: async () => (await import('./worker.command.ts')).workerCommand(),
   serve: async () => (await import('./serve.command.ts')).serveCommand(),

@@ -6,15 +6,17 @@
 import type { ApiTokenScope } from './api-token.schema.ts';
 
 /**
- * What a request touches: `content` editions, campaigns, lists and subscribers (the API and the
- * dashboard's pages); `metrics` the Prometheus endpoint; `queues` Bull Board; `audit` the audit log.
+ * What a request touches: `content` campaigns, lists, subscribers and checking or previewing an
+ * edition (the API and the dashboard's pages); `editions` stored editions, unpublished copy that
+ * only the people who write and approve it read; `metrics` the Prometheus endpoint; `queues` Bull
+ * Board; `audit` the audit log.
  */
-export type AccessArea = 'content' | 'metrics' | 'queues' | 'audit';
+export type AccessArea = 'content' | 'editions' | 'metrics' | 'queues' | 'audit';
 
 /** What each scope may read, and what it may change. */
 const RULES: Record<ApiTokenScope, { read: readonly AccessArea[]; write: readonly AccessArea[] }> = {
-  admin: { read: ['content', 'metrics', 'queues', 'audit'], write: ['content', 'queues'] },
-  editor: { read: ['content', 'metrics', 'queues'], write: ['content'] },
+  admin: { read: ['content', 'editions', 'metrics', 'queues', 'audit'], write: ['content', 'editions', 'queues'] },
+  editor: { read: ['content', 'editions', 'metrics', 'queues'], write: ['content', 'editions'] },
   read: { read: ['content', 'metrics', 'queues'], write: [] },
   metrics: { read: ['metrics'], write: [] },
 };

@@ -217,7 +217,15 @@ export class EditionService implements StartGate {
    */
   async createCampaign(
     id: string,
-    opts: { lists: string[]; at: EditionCampaignStart; by: string; yes?: boolean | undefined; again?: boolean | undefined },
+    opts: {
+      lists: string[];
+      at: EditionCampaignStart;
+      by: string;
+      yes?: boolean | undefined;
+      again?: boolean | undefined;
+      /** The revision the caller looked at (and asked about): refused if the edition was saved again since. */
+      revision?: number | undefined;
+    },
   ): Promise<{ campaign: Campaign; edition: StoredEdition; lint: LintReport }> {
     assertActor(opts.by);
     const edition = await this.require(id);
@@ -229,6 +237,9 @@ export class EditionService implements StartGate {
       // Read again under the lock: a save or another send may have come in meanwhile.
       const current = sends ? await this.require(id) : edition;
       if (sends) this.assertSendable(current, opts.again);
+      if (opts.revision !== undefined && current.revision !== opts.revision) {
+        throw new EditionStateError('edition_state', `edition ${id} was saved again (revision ${current.revision}) after revision ${opts.revision} was looked at: look at it, then create the campaign again`);
+      }
       const { edition: content, newsletter, compiled, report } = await this.compose(current.source, id);
       if (!report.ok) throw new ValidationError('edition_lint_failed', `${id} (revision ${current.revision})`, lintProblems(report));
       const campaign = await this.opts.campaigns.create({
@@ -255,6 +266,15 @@ export class EditionService implements StartGate {
     }
   }
 
+  /**
+   * The edition (latest revision, or `revision`) composed as a campaign would send it, for a
+   * caller that asks before it creates one (the CLI's audience question).
+   */
+  async composed(id: string, opts: { revision?: number | undefined } = {}): Promise<ComposedInput & { stored: StoredEdition }> {
+    const stored = await this.require(id, opts);
+    return { stored, ...(await this.compose(stored.source, id)) };
+  }
+
   /** The start gate of drafts made from a stored edition: that revision must be the approved latest one. */
   async check(campaign: Campaign, guards: SendGuards): Promise<void> {
     if (!campaign.editionId || campaign.editionRevision === undefined) return;
@@ -274,7 +294,11 @@ export class EditionService implements StartGate {
     await this.opts.store.markSent(campaign.editionId, { campaignId: campaign.id, revision: campaign.editionRevision, at: this.now().toISOString() });
   }
 
-  private assertSendable(edition: StoredEdition, again: boolean | undefined): void {
+  /**
+   * Whether `edition` may be sent: approved, or sent before and `again`.
+   * @throws EditionStateError `edition_state` saying what to do instead
+   */
+  assertSendable(edition: StoredEdition, again: boolean | undefined): void {
     if (edition.state === 'approved') return;
     if (edition.state === 'sent') {
       if (again) return;

@@ -179,6 +179,20 @@ describe('campaigns of stored editions', () => {
     expect(await p.app.editions.get('daily-2025-02-13')).toMatchObject({ state: 'sent', sentRevision: 2, campaignIds: [draft2.id] });
   });
 
+  it('refuses a campaign of a revision that is no longer the latest one the caller looked at', async () => {
+    await p.app.editions.save(text(), 'cli:ana');
+    await p.app.editions.save(text({ subject: 'Second thoughts' }), 'cli:ana');
+    await p.app.editions.approve('daily-2025-02-13', 'cli:bo');
+    await expect(p.app.editions.createCampaign('daily-2025-02-13', { lists: ['daily'], at: 'now', by: 'cli:bo', yes: true, revision: 1 })).rejects.toMatchObject({
+      code: 'edition_state',
+      message: 'edition daily-2025-02-13 was saved again (revision 2) after revision 1 was looked at: look at it, then create the campaign again',
+    });
+    expect(await p.app.campaigns.list()).toEqual([]);
+    expect((await p.app.editions.get('daily-2025-02-13'))?.state).toBe('approved');
+    const { campaign } = await p.app.editions.createCampaign('daily-2025-02-13', { lists: ['daily'], at: 'now', by: 'cli:bo', yes: true, revision: 2 });
+    expect(campaign.editionRevision).toBe(2);
+  });
+
   it('lets one of two callers create the sending campaign at a time', async () => {
     await p.app.editions.save(text(), 'cli:ana');
     await p.app.editions.approve('daily-2025-02-13', 'cli:ana');

@@ -16,6 +16,7 @@ import { limitRoutes } from './limits.routes.ts';
 import { listRoutes } from './lists.routes.ts';
 import { mediaRoutes } from './media.routes.ts';
 import { scheduleRoutes } from './schedules.routes.ts';
+import { storedEditionRoutes } from './stored-editions.routes.ts';
 import { subscriberApiRoutes } from './subscribers.routes.ts';
 
 declare module 'fastify' {
@@ -55,6 +56,7 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (server, op
   await server.register(listRoutes, { app, ...(opts.maxImportBytes ? { maxImportBytes: opts.maxImportBytes } : {}) });
   await server.register(subscriberApiRoutes, { app });
   await server.register(editionRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates });
+  await server.register(storedEditionRoutes, { app });
   await server.register(campaignRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates });
   await server.register(limitRoutes, { app });
   await server.register(scheduleRoutes, { app });

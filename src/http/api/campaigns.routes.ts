@@ -2,7 +2,7 @@
  * `/api/campaigns`: create (compile now, start now or at `at`), status, reschedule, pause,
  * resume, cancel, test send, and the delivery record — what `newsdesk campaign …` does.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../../app.ts';
@@ -11,9 +11,11 @@ import { CampaignId, DeliveryState } from '../../domain/campaign.schema.ts';
 import { type InputProblem, ValidationError } from '../../domain/errors.ts';
 import { ListId } from '../../domain/list.schema.ts';
 import { assertNotPast, resolveSendTime, SendTimeError, SendTimeInput } from '../../domain/send-time.ts';
+import { StoredEditionId } from '../../domain/stored-edition.ts';
 import { EmailAddress } from '../../domain/subscriber.schema.ts';
+import { EditionNotFoundError } from '../../editions/edition.service.ts';
 import { lintProblems } from '../../composer/lint.ts';
-import { audit } from '../audit.ts';
+import { actorOf, audit } from '../audit.ts';
 import { composeEditionInput } from '../edition-input.ts';
 import { EditionBody } from './editions.routes.ts';
 import { statusBody } from '../../queue/campaign.service.ts';
@@ -34,7 +36,11 @@ const Guards = {
 };
 
 export const CreateCampaignBody = z.strictObject({
-  edition: EditionBody,
+  /** The edition: YAML/JSON text or an object, or the id of a stored edition (`daily-2025-02-13`). */
+  edition: EditionBody.describe(
+    'The edition (see examples/editions/2025-02-13.yaml): a JSON object or YAML/JSON text; or the id of a stored edition, `<newsletter>-<date>` ' +
+      '(its latest revision is frozen into the campaign; sending needs it approved, a draft does not).',
+  ),
   lists: z.array(ListId).min(1, 'name at least one list').max(100, 'at most 100 lists'),
   /**
    * When it starts: `"now"`, a time with its offset, or a local time (`2025-02-13T06:00`) in the
@@ -103,6 +109,11 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       const unknown = req.body.lists.flatMap((_, i) => (found[i] ? [] : [{ path: `lists[${i}]`, message: 'no such list' }]));
       // Every problem in one answer: the lists, the start time, and the edition's own (or its lint errors).
       const when = whenProblems(req.body);
+      const storedId = typeof req.body.edition === 'string' && StoredEditionId.safeParse(req.body.edition.trim()).success ? req.body.edition.trim() : undefined;
+      if (storedId) {
+        const campaign = await createFromStored(req, req.body, storedId, [...unknown, ...when]);
+        return reply.code(201).send(campaign);
+      }
       const composed = await composeEditionInput(req.body.edition, { newsletterDirs: opts.newsletterDirs, templates: opts.templates }).catch((err: unknown) => {
         if (err instanceof ValidationError && (unknown.length || when.length)) throw new ValidationError('request_invalid', 'body', [...unknown, ...when, ...err.problems]);
         throw err;
@@ -119,6 +130,32 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       return reply.code(201).send({ ...campaign, lint: report });
     },
   );
+
+  /**
+   * `edition: "<newsletter>-<date>"`: a campaign of the stored edition's latest revision, made by
+   * the edition service (which checks its state and writes the audit entry).
+   */
+  const createFromStored = async (req: FastifyRequest, body: z.infer<typeof CreateCampaignBody>, id: string, problems: InputProblem[]) => {
+    const composed = await app.editions.composed(id).catch((err: unknown) => {
+      if (err instanceof EditionNotFoundError) throw new ValidationError('request_invalid', 'body', [...problems, { path: 'edition', message: err.message }]);
+      throw err;
+    });
+    const lintErrors = lintProblems(composed.report).map((p) => ({ ...p, path: p.path ? `edition.${p.path}` : 'edition' }));
+    if (problems.length) throw new ValidationError('request_invalid', 'body', [...problems, ...lintErrors]);
+    if (!composed.report.ok) throw new ValidationError('edition_lint_failed', 'edition', lintErrors);
+    const { draft, again, confirmDate } = body;
+    const at = body.at === undefined ? undefined : startTime(body.at, composed.newsletter.timeZone);
+    const { campaign, lint } = await app.editions.createCampaign(id, {
+      lists: body.lists,
+      at: draft ? 'draft' : (at ?? 'now'),
+      by: actorOf(req) ?? 'api:unknown',
+      yes: confirmDate,
+      again,
+      revision: composed.stored.revision,
+    });
+    req.log.info({ campaign: campaign.id, edition: id, revision: campaign.editionRevision, lists: campaign.lists, at: campaign.scheduledAt, token: req.apiToken?.name }, 'campaign created');
+    return { ...campaign, lint };
+  };
 
   server.get('/campaigns/:id', { schema: { tags: ['campaigns'], summary: 'Status: counts, rate, ETA, progress and recent failures with SMTP replies', params: IdParams } }, async (req) =>
     status(req.params.id),

@@ -1,0 +1,112 @@
+/**
+ * `/api/editions/<newsletter>/<date>`: stored, versioned editions (README.md, "Stored editions"),
+ * what `newsdesk editions save|show|ls|approve` does. Unsent editions are unpublished copy, so
+ * these routes need an `editor` or `admin` token (the `editions` access area); `read` sees none.
+ * The service writes the audit entries (who saved, who approved).
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { App } from '../../app.ts';
+import { Newsletter } from '../../domain/newsletter.schema.ts';
+import { editionIdOf, type StoredEdition } from '../../domain/stored-edition.ts';
+import { actorOf } from '../audit.ts';
+import { EditionBody } from './editions.routes.ts';
+
+export interface StoredEditionRoutesOptions {
+  app: App;
+}
+
+const EditionParams = z.strictObject({
+  newsletter: Newsletter.shape.id,
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date like 2025-02-13'),
+});
+
+const ListQuery = z.strictObject({ newsletter: Newsletter.shape.id.optional().describe('only this newsletter\'s editions') });
+const ShowQuery = z.strictObject({ revision: z.coerce.number().int().min(1).optional().describe('that revision instead of the latest') });
+const SaveQuery = z.strictObject({
+  force: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('store a change to an edition that was already sent (it stays sent; nobody is mailed it)'),
+});
+
+/** An edition as listed: everything but its text. */
+function summary(e: StoredEdition): Omit<StoredEdition, 'source'> {
+  const { source: _source, ...rest } = e;
+  return rest;
+}
+
+export const storedEditionRoutes: FastifyPluginAsync<StoredEditionRoutesOptions> = async (instance, opts) => {
+  const { app } = opts;
+  const server = instance.withTypeProvider<ZodTypeProvider>();
+  const config = { access: 'editions' as const };
+  const by = (req: Parameters<typeof actorOf>[0]) => actorOf(req) ?? 'api:unknown';
+
+  server.get(
+    '/editions',
+    { config, schema: { tags: ['editions'], summary: 'Stored editions, newest date first (the latest revision of each, without its text)', querystring: ListQuery } },
+    async (req) => (await app.editions.list({ newsletter: req.query.newsletter })).map(summary),
+  );
+
+  server.put(
+    '/editions/:newsletter/:date',
+    {
+      config,
+      schema: {
+        tags: ['editions'],
+        summary: 'Store an edition as its next revision (201 for a new edition); the same text adds nothing (`changed: false`)',
+        description:
+          'The body is the edition (YAML or JSON text, or a JSON object); its `newsletter` and `date` must be the URL\'s (else 400 `edition_mismatch`). ' +
+          'A bad edition is a 400 naming each field; lint errors do not stop a save, only an approval. Saving a change to an approved edition makes it a draft again; ' +
+          'a sent edition is a 409 unless `?force=true`. Nothing is written on any error.',
+        params: EditionParams,
+        querystring: SaveQuery,
+        body: EditionBody,
+      },
+    },
+    async (req, reply) => {
+      // A JSON object is kept as JSON text, so what is stored is what a GET gives back.
+      const source = typeof req.body === 'string' ? req.body : `${JSON.stringify(req.body, null, 2)}\n`;
+      const r = await app.editions.save(source, by(req), { expect: req.params, force: req.query.force, label: 'body' });
+      req.log.info({ edition: r.edition.id, revision: r.edition.revision, changed: r.changed, token: req.apiToken?.name }, 'edition saved');
+      const created = r.changed && r.edition.revision === 1;
+      return reply.code(created ? 201 : 200).send({ ...r.edition, changed: r.changed, lint: r.lint, ...(r.warning ? { warning: r.warning } : {}) });
+    },
+  );
+
+  server.get(
+    '/editions/:newsletter/:date',
+    {
+      config,
+      schema: {
+        tags: ['editions'],
+        summary: 'A stored edition (the latest revision, or `?revision=N`) with its text and every revision (when, by whom)',
+        params: EditionParams,
+        querystring: ShowQuery,
+      },
+    },
+    async (req) => {
+      const id = editionIdOf(req.params.newsletter, req.params.date);
+      const edition = await app.editions.require(id, { revision: req.query.revision });
+      return { ...edition, revisions: await app.editions.revisions(id) };
+    },
+  );
+
+  server.post(
+    '/editions/:newsletter/:date/approve',
+    {
+      config,
+      schema: {
+        tags: ['editions'],
+        summary: 'Approve the latest revision, so a campaign may send it',
+        description:
+          'A 400 (`edition_lint_failed`) names each lint error; a 409 when it was sent (`edition_state`) or when the newsletter wants two people and this token saved the latest revision (`edition_two_person`). ' +
+          'An approved edition stays as it is.',
+        params: EditionParams,
+      },
+    },
+    async (req) => summary(await app.editions.approve(editionIdOf(req.params.newsletter, req.params.date), by(req))),
+  );
+};
