@@ -59,6 +59,11 @@ export const Newsletter = z.strictObject({
    */
   approval: z.strictObject({ twoPerson: z.boolean().default(false) }).default({ twoPerson: false }),
   /**
+   * The public archive (README.md, "Public archive"): with `enabled: true`, the sent editions are
+   * on the web at `/archive/<id>`, with an Atom feed. Default off.
+   */
+  archive: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
+  /**
    * The reputation breaker's limits for this newsletter's campaigns (docs/return-path.md): after
    * `minMessages` sent (default 1,000), a hard-bounce rate above `hardBounceRate` (default 0.05)
    * or a complaint rate above `complaintRate` (default 0.001) pauses the campaign.

@@ -13,6 +13,7 @@ import type { App } from '../app.ts';
 import { newsletterDirs as defaultNewsletterDirs } from '../composer/newsletter.loader.ts';
 import { createTemplateCache } from '../composer/templates.ts';
 import { adminPlugin } from './admin/admin.plugin.ts';
+import { archiveRoutes } from './archive.routes.ts';
 import { apiPlugin } from './api/api.plugin.ts';
 import { bearerAuth } from './api/auth.ts';
 import { healthRoutes } from './health.routes.ts';
@@ -117,6 +118,7 @@ export function buildServer(app: App, opts: ServerOptions = {}): FastifyInstance
       ? createProofOfWork({ redis: app.redis, keys: app.stores.keys, secret: config.secrets[0] as string, maxCounter: config.signUp.proofOfWorkMax })
       : undefined,
   });
+  void server.register(archiveRoutes, { app, newsletterDirs, challenge: config.signUp.proofOfWork });
   // Metrics name campaigns and lists: they are for the operator's Prometheus (with a token), not the public.
   void server.register(healthRoutes, { app, metrics, authorizeMetrics: bearerAuth(app.stores.apiTokens) });
   void server.register(apiPlugin, { prefix: '/api', app, newsletterDirs, templates, ...(opts.maxImportBytes ? { maxImportBytes: opts.maxImportBytes } : {}) });

@@ -8,9 +8,8 @@ import { createHash } from 'node:crypto';
 import type { MediaSettings } from '../config.ts';
 import { NewsdeskError } from '../domain/errors.ts';
 import { MEDIA_TYPES, type MediaUpload, mediaName } from '../domain/media.ts';
-import { prepareImage } from './image-prep.ts';
 import { createLocalMediaStore, type LocalMediaStore, type MediaStore } from './media-store.ts';
-import { createS3MediaStore } from './s3-media-store.ts';
+import type { S3MediaStore } from './s3-media-store.ts';
 
 export interface MediaService {
   /** The largest upload taken, in bytes (MEDIA_MAX_BYTES). */
@@ -37,22 +36,29 @@ export function tooLarge(maxBytes: number): NewsdeskError {
   return new NewsdeskError('payload_too_large', `the image is larger than this server takes (${formatBytes(maxBytes)}, MEDIA_MAX_BYTES): make it smaller and upload it again`);
 }
 
-export function createMediaService(settings: MediaSettings, opts: { store?: MediaStore } = {}): MediaService {
-  const s3 = !opts.store && settings.s3 ? createS3MediaStore(settings.s3) : undefined;
-  const local = !opts.store && !settings.s3 ? createLocalMediaStore(settings.dir) : undefined;
-  const store = (opts.store ?? s3 ?? local) as MediaStore;
+/**
+ * The service over MEDIA_DIR or the bucket. sharp and the AWS SDK load on the first upload, so
+ * processes that never take one (workers) never load them.
+ */
+export function createMediaService(settings: MediaSettings): MediaService {
+  const local = settings.s3 ? undefined : createLocalMediaStore(settings.dir);
+  const s3Settings = settings.s3;
+  let s3: Promise<S3MediaStore> | undefined;
+  const store = (): Promise<MediaStore> =>
+    s3Settings ? (s3 ??= import('./s3-media-store.ts').then((m) => m.createS3MediaStore(s3Settings))) : Promise.resolve(local as MediaStore);
   return {
     maxBytes: settings.maxBytes,
     local,
     async upload(data) {
       if (data.length > settings.maxBytes) throw tooLarge(settings.maxBytes);
       if (data.length === 0) throw new NewsdeskError('not_an_image', 'the file is empty');
+      const { prepareImage } = await import('./image-prep.ts');
       const image = await prepareImage(data);
       const hash = createHash('sha256').update(image.data).digest('hex');
       const name = mediaName(hash, image.ext);
-      const { stored } = await store.put(name, image.data, MEDIA_TYPES[image.ext]);
+      const { stored } = await (await store()).put(name, image.data, MEDIA_TYPES[image.ext]);
       return { url: `${settings.publicUrl}/${name}`, width: image.width, height: image.height, bytes: image.data.length, hash, stored };
     },
-    close: () => s3?.close(),
+    close: () => void s3?.then((s) => s.close(), () => {}),
   };
 }

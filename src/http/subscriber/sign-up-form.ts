@@ -17,16 +17,19 @@ export interface SignUpFormOptions {
    * `ALTCHA_PAGE_CSP`. Default false.
    */
   challenge?: boolean;
+  /** Prefix of the fields' ids, for a page with several forms. Default `sign-up`. */
+  id?: string;
 }
 
 /** The form's fields: `list` (hidden), `email` (required) and `name` (optional). */
 export function signUpForm(list: Pick<List, 'id'>, opts: SignUpFormOptions = {}): SafeHtml {
+  const id = opts.id ?? 'sign-up';
   return html`<form method="post" action="${opts.action ?? '/subscribe'}" class="sign-up">
 <input type="hidden" name="list" value="${list.id}">
-<label for="sign-up-email">Email address</label>
-<input id="sign-up-email" type="email" name="email" required autocomplete="email" maxlength="320" placeholder="you@example.com">
-<label for="sign-up-name">Name <span class="muted">(optional)</span></label>
-<input id="sign-up-name" type="text" name="name" autocomplete="name" maxlength="200">
+<label for="${id}-email">Email address</label>
+<input id="${id}-email" type="email" name="email" required autocomplete="email" maxlength="320" placeholder="you@example.com">
+<label for="${id}-name">Name <span class="muted">(optional)</span></label>
+<input id="${id}-name" type="text" name="name" autocomplete="name" maxlength="200">
 ${opts.challenge ? altchaWidget() : ''}
 <button type="submit">${opts.button ?? 'Subscribe'}</button>
 </form>`;
