@@ -20,6 +20,7 @@ import { adminAssets } from './assets.ts';
 import { adminCampaignRoutes } from './campaigns.routes.ts';
 import { isReadMethod, scopeAllows } from '../../domain/access.ts';
 import { adminAuditRoutes } from './audit.routes.ts';
+import { adminEditionRoutes } from './editions.routes.ts';
 import { adminCookies, passwordStampOf, resolveAdminSession } from './admin-session.ts';
 import { csrfUserInfo } from './csrf.ts';
 import { flash, problemList, sendAdminPage } from './layout.ts';
@@ -113,6 +114,7 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (server
         );
       });
       await pages.register(adminCampaignRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates, outbox: opts.outboxDir !== undefined });
+      await pages.register(adminEditionRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates, outbox: opts.outboxDir !== undefined });
       await pages.register(adminListRoutes, { app, outbox: opts.outboxDir !== undefined });
       await pages.register(adminScheduleRoutes, { app, outbox: opts.outboxDir !== undefined });
       await pages.register(adminReportRoutes, { app, outbox: opts.outboxDir !== undefined });

@@ -15,6 +15,7 @@ export const adminAssets: FastifyPluginAsync = async (server) => {
   const files = {
     'admin.css': { type: 'text/css; charset=utf-8', body: await readFile(join(DIR, 'admin.css'), 'utf8') },
     'admin.js': { type: 'text/javascript; charset=utf-8', body: await readFile(join(DIR, 'admin.js'), 'utf8') },
+    'editor.js': { type: 'text/javascript; charset=utf-8', body: await readFile(join(DIR, 'editor.js'), 'utf8') },
     'report.js': { type: 'text/javascript; charset=utf-8', body: await readFile(join(DIR, 'report.js'), 'utf8') },
     'chart.js': { type: 'text/javascript; charset=utf-8', body: await readFile(CHART_JS, 'utf8') },
   };

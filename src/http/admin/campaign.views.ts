@@ -130,6 +130,7 @@ ${problemList(opts.problems ?? [])}
 <label for="editionFile">…or upload a file</label>
 <input id="editionFile" name="editionFile" type="file" accept=".yaml,.yml,.json,text/yaml,application/json" data-load-into="edition">
 <p class="muted">The edition is checked, rendered once and linted; nothing is saved until you schedule it.</p>
+<p class="muted">Writing a new one? The <a href="/admin/editions/new">edition editor</a> has a form, a live preview and autosave.</p>
 <button type="submit">Preview</button></div></div>
 </form>`;
 }
@@ -153,6 +154,8 @@ export interface PreviewData {
   confirm?: { again?: string | undefined; date?: string | undefined } | undefined;
   /** The start choice to keep selected: a draft unless the editor chose otherwise. */
   when?: 'draft' | 'now' | 'at' | undefined;
+  /** A stored edition's campaign form: it creates the campaign from the edition, and Edit opens the edition's editor. */
+  edition?: { id: string; revision: number; state: string } | undefined;
 }
 
 /** The "send anyway" boxes a refused start offers (an edition sent before, an edition of another day). */
@@ -195,7 +198,9 @@ ${l.name} <span class="muted">(${count(l.members)})</span></label>`,
     : html`<p class="muted">No lists yet: create one with <code>newsdesk lists create</code>.</p>`;
   return html`${d.flash}
 <div class="row"><h1>${d.subject}</h1><span class="spacer"></span>
-<form method="post" action="/admin/campaigns/edit">${hiddenEdition}<button class="secondary" type="submit">Edit</button></form></div>
+${d.edition
+  ? html`<span class="muted">Edition <code>${d.edition.id}</code>, revision ${d.edition.revision} (${d.edition.state})</span><a class="button secondary" href="/admin/editions/${d.edition.id}">Edit</a>`
+  : html`<form method="post" action="/admin/campaigns/edit">${hiddenEdition}<button class="secondary" type="submit">Edit</button></form>`}</div>
 ${problemList(d.problems ?? [])}
 <div class="preview-layout">
 <div>
@@ -206,8 +211,8 @@ ${problemList(d.problems ?? [])}
 </div>
 </div>
 <div class="side">
-<form class="card" method="post" action="/admin/campaigns" data-send-time>
-${hiddenEdition}
+<form class="card" method="post" action="${d.edition ? `/admin/editions/${d.edition.id}/campaign` : '/admin/campaigns'}" data-send-time>
+${d.edition ? html`<input type="hidden" name="_csrf" value="${d.csrf}">` : hiddenEdition}
 <fieldset><legend>Send to</legend>${listChoices}</fieldset>
 <fieldset><legend>When</legend>
 <label class="check"><input type="radio" name="when" value="draft"${(d.when ?? 'draft') === 'draft' ? html` checked` : ''}> Save as a draft <span class="muted">(send a test, then start it)</span></label>
@@ -219,7 +224,7 @@ ${confirmBoxes(d.confirm)}
 <button type="submit" ${sendable ? '' : html`disabled`}>Create campaign</button>
 ${!sendable && html`<p class="muted">Fix the lint errors to schedule.</p>`}
 </form>
-<form class="card" method="post" action="/admin/campaigns/preview" data-preview-as>
+${!d.edition && html`<form class="card" method="post" action="/admin/campaigns/preview" data-preview-as>
 ${hiddenEdition}
 <label for="as">Preview as</label>
 <div class="row"><input id="as" name="as" value="${d.as}" placeholder="subscriber@example.com or ${NO_NAME}" list="preview-readers"><button class="secondary" type="submit">Show</button></div>
@@ -230,7 +235,7 @@ ${hiddenEdition}
 ${hiddenEdition}
 <label for="testTo">Send a test to</label>
 <div class="row"><input id="testTo" type="email" name="to" required value="${d.testTo ?? ''}" placeholder="you@example.com"><button class="secondary" type="submit">Send test</button></div>
-</form>
+</form>`}
 </div>
 </div>`;
 }

@@ -5,7 +5,7 @@ import { formatProblem, type InputProblem } from '../../domain/errors.ts';
 import { html, type SafeHtml } from '../html.ts';
 import './schedule-banner.ts';
 
-export type Section = 'campaigns' | 'new' | 'lists' | 'schedules' | 'queues' | 'outbox' | 'audit' | 'none';
+export type Section = 'campaigns' | 'new' | 'editions' | 'lists' | 'schedules' | 'queues' | 'outbox' | 'audit' | 'none';
 
 export interface Frame {
   title: string;
@@ -18,6 +18,8 @@ export interface Frame {
   outbox?: boolean;
   /** Shows the Audit link (admins only). */
   audit?: boolean;
+  /** The page's own scripts from /admin/assets/, after admin.js. */
+  scripts?: string[];
 }
 
 /**
@@ -35,6 +37,7 @@ export function layout(frame: Frame, body: SafeHtml, banner?: SafeHtml): string 
     ? html`<nav>
   ${link('campaigns', '/admin/campaigns', 'Campaigns')}
   ${link('new', '/admin/campaigns/new', 'New campaign')}
+  ${link('editions', '/admin/editions', 'Editions')}
   ${link('lists', '/admin/lists', 'Lists')}
   ${link('schedules', '/admin/schedules', 'Schedules')}
   ${link('queues', '/admin/queues', 'Queues')}
@@ -47,7 +50,7 @@ export function layout(frame: Frame, body: SafeHtml, banner?: SafeHtml): string 
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow"><title>${frame.title} · newsdesk</title>
-<link rel="stylesheet" href="/admin/assets/admin.css"><script src="/admin/assets/admin.js" defer></script></head>
+<link rel="stylesheet" href="/admin/assets/admin.css"><script src="/admin/assets/admin.js" defer></script>${(frame.scripts ?? []).map((s) => html`<script src="/admin/assets/${s}" defer></script>`)}</head>
 <body><header class="top"><a class="brand" href="/admin/campaigns">newsdesk</a>${nav}</header>
 <main>${frame.csrf ? (banner ?? '') : ''}${body}</main></body></html>`.value;
 }
