@@ -27,6 +27,7 @@ import type { MessagePreparer } from './queue/send-batch.job.ts';
 import { startWorkerPresence } from './queue/worker-presence.ts';
 import type { WorkerObserver } from './queue/worker-observer.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
+import { queueLedgerCompaction, scheduleUncompacted } from './queue/ledger-compaction.ts';
 import { CampaignStore } from './store/campaign.store.ts';
 import { type ClickStore, createClickStore } from './store/click.store.ts';
 import { createReaderData, type ReaderDataStore } from './store/reader-data.ts';
@@ -131,6 +132,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     send: new Queue<SendBatchJob>(SEND_QUEUE, { connection: redis, prefix }),
   };
   for (const q of Object.values(queues)) q.on('error', (err) => logger.error({ err: err.message }, 'queue error'));
+  // A finished campaign's ledger is compacted once the click scanner window after its last send is over.
+  const ledger = queueLedgerCompaction(queues.campaign, config.tracking.scannerWindowSeconds * 1000 + 10_000);
   const parking = new JobParking({ redis, keys: stores.keys, sendQueue: queues.send, campaigns });
   const links = createLinkSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
   const clicks = createClickSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
@@ -160,6 +163,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     trackLinks: (campaignId, compiled, newsletter) => trackLinks(compiled, { campaignId, tracking: newsletter.tracking, signer: clicks }),
     returns,
     senderAlertThreshold: config.inbound.senderAlertThreshold,
+    ledger,
   });
   const returnPath = new ReturnPathService({
     store: returns,
@@ -214,6 +218,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           campaigns,
           logger,
           observer: workerOpts.observer,
+          ledger,
           fanout: {
             members: recipients,
             batchSize: config.send.batchSize,
@@ -267,6 +272,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         },
       };
       running.push(withPresence);
+      // Campaigns that ended while no worker saw it (or before compaction existed) get compacted too.
+      void scheduleUncompacted(campaigns, ledger).catch((err: unknown) => logger.warn({ err: String(err) }, 'could not schedule ledger compactions'));
       return withPresence;
     },
     close() {

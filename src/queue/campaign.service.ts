@@ -15,6 +15,7 @@ import { localDateOf } from '../domain/time-zone.ts';
 import type { TrackedEmail } from '../composer/link-tracking.ts';
 import type { MailTransport, SendOutcome } from '../mail/transport.ts';
 import { type CampaignContent, type CampaignStore, recordsLifetime } from '../store/campaign.store.ts';
+import type { LedgerScheduler } from './ledger-compaction.ts';
 import type { JobParking } from './parking.ts';
 import type { StartCampaignJob } from './queues.ts';
 import type { MessagePreparer } from './send-batch.job.ts';
@@ -67,6 +68,8 @@ export interface CampaignServiceOptions {
   returns?: { campaignStats(id: string): Promise<ReturnTotals> } | undefined;
   /** Blocks about the sender from one provider before its warning shows (SENDER_ALERT_THRESHOLD). Default 10. */
   senderAlertThreshold?: number;
+  /** Compacts a cancelled campaign's delivery ledger (ledger-compaction.ts). Default: nothing scheduled. */
+  ledger?: LedgerScheduler | undefined;
   now?: () => Date;
 }
 
@@ -248,6 +251,7 @@ export class CampaignService {
     if (job && (await job.isDelayed())) await job.remove();
     // Parked batches wake, see the cancel and end.
     await this.opts.parking.wake(id);
+    await this.opts.ledger?.schedule(id);
     return this.opts.campaigns.get(id);
   }
 

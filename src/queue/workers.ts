@@ -9,7 +9,8 @@ import type { RedisClient } from '../store/redis.ts';
 import type { Logger } from 'pino';
 import type { CampaignStore } from '../store/campaign.store.ts';
 import { type FanoutDeps, runFanout } from './fanout.job.ts';
-import { CAMPAIGN_QUEUE, SEND_QUEUE, StartCampaignJob } from './queues.ts';
+import { type LedgerScheduler, runLedgerCompaction } from './ledger-compaction.ts';
+import { CAMPAIGN_QUEUE, COMPACT_LEDGER_JOB, SEND_QUEUE, StartCampaignJob } from './queues.ts';
 import { PreparedCampaigns, runSendBatch, type SendBatchDeps, TransientBatchError } from './send-batch.job.ts';
 import { SendBreaker } from './send-breaker.ts';
 import type { BatchEnd, WorkerObserver } from './worker-observer.ts';
@@ -35,6 +36,8 @@ export interface WorkerDeps {
   send: Omit<SendBatchDeps, 'campaigns' | 'logger' | 'signal'>;
   /** Told about batches, breaker openings and settings pauses (metrics). Default: nobody. */
   observer?: WorkerObserver | undefined;
+  /** Told when a campaign ends, to compact its delivery ledger (ledger-compaction.ts). Default: nobody. */
+  ledger?: LedgerScheduler | undefined;
 }
 
 export interface RunningWorkers {
@@ -58,15 +61,23 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
   const breaker = new SendBreaker(observer ? { onOpen: (ms) => observer.breakerOpened(ms) } : {});
   const which = new Set(opts.queues ?? [CAMPAIGN_QUEUE, SEND_QUEUE]);
   const workers: Worker[] = [];
+  // The campaign ended: its ledger is compacted later. A lost schedule is caught by the next sweep.
+  const campaignEnded = (campaignId: string) => {
+    void deps.ledger?.schedule(campaignId).catch((err: unknown) => logger.warn({ campaignId, err: String(err) }, 'could not schedule the ledger compaction'));
+  };
 
   const handlers: Record<string, Record<string, (job: Job, lockToken: string) => Promise<unknown>>> = {
     [CAMPAIGN_QUEUE]: {
       start: async (job) => {
         const { campaignId } = StartCampaignJob.parse(job.data);
         const r = await runFanout(campaignId, { ...deps.fanout, campaigns, logger });
-        if (r.kind === 'done' && r.finished) logger.info({ campaignId }, 'campaign sent');
+        if (r.kind === 'done' && r.finished) {
+          logger.info({ campaignId }, 'campaign sent');
+          campaignEnded(campaignId);
+        }
         return r;
       },
+      [COMPACT_LEDGER_JOB]: (job) => runLedgerCompaction(job, campaigns, logger),
     },
     [SEND_QUEUE]: {
       'send-batch': async (job, lockToken) => {
@@ -81,7 +92,10 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
         }
         ended('completed');
         logger.debug({ jobId: job.id, ...r }, 'batch done');
-        if (r.finished) logger.info({ campaignId: (job.data as { campaignId: string }).campaignId }, 'campaign sent');
+        if (r.finished) {
+          logger.info({ campaignId: (job.data as { campaignId: string }).campaignId }, 'campaign sent');
+          campaignEnded((job.data as { campaignId: string }).campaignId);
+        }
         return r;
       },
     },
@@ -113,10 +127,11 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
       if (!job) return;
       const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
       logger[final ? 'error' : 'warn']({ queue, jobId: job.id, attempt: job.attemptsMade, err: err.message }, 'job failed');
-      if (final && queue === CAMPAIGN_QUEUE) {
+      if (final && queue === CAMPAIGN_QUEUE && job.name === 'start') {
         const { campaignId } = job.data as { campaignId: string };
         void campaigns
           .transition(campaignId, ['scheduled', 'sending', 'paused'], 'failed', { error: err.message, finishedAt: new Date().toISOString() })
+          .then((r) => r.moved && campaignEnded(campaignId))
           .catch((e: unknown) => logger.error({ campaignId, err: String(e) }, 'could not mark campaign failed'));
       }
     });

@@ -157,6 +157,14 @@ export interface Keys {
   campaignDeliveries(id: string): string;
   /** Set: ids of send-batch jobs parked while the campaign is paused. */
   campaignParked(id: string): string;
+  /** Hash: a finished campaign's compact ledger: base time, Message-ID domain, reply templates, progress (delivery-ledger.ts). */
+  campaignLedger(id: string): string;
+  /** Hash: id div 256 → packed deliveries of those 256 subscriber ids (ledger-codec.ts). */
+  campaignLedgerBuckets(id: string): string;
+  /** Hash: subscriber id → full delivery record, for those the compact form does not cover. */
+  campaignLedgerExceptions(id: string): string;
+  /** String with a TTL: held by the one compaction of the campaign's ledger under way. */
+  campaignLedgerLock(id: string): string;
   /**
    * Hash: what readers did with a campaign, as counters only (no reader identity): clicks and
    * opens (`h:l<n>`, `m:l<n>`, `h:o`, `m:o`, `readers`) and unsubscribes by way (`unsub:oneClick`, `unsub:page`).
@@ -227,6 +235,10 @@ export function createKeys(prefix: string): Keys {
     campaignContent: (id) => `${tag}:campaign:${id}:content`,
     campaignDeliveries: (id) => `${tag}:campaign:${id}:d`,
     campaignParked: (id) => `${tag}:campaign:${id}:parked`,
+    campaignLedger: (id) => `${tag}:campaign:${id}:l`,
+    campaignLedgerBuckets: (id) => `${tag}:campaign:${id}:lb`,
+    campaignLedgerExceptions: (id) => `${tag}:campaign:${id}:lx`,
+    campaignLedgerLock: (id) => `${tag}:campaign:${id}:l:lock`,
     campaignClicks: (id) => `${tag}:campaign:${id}:clicks`,
     campaignClickHours: (id) => `${tag}:campaign:${id}:clicks:hours`,
     campaignSentMinutes: (id) => `${tag}:campaign:${id}:sent-minutes`,
