@@ -4,11 +4,11 @@
  *
  * A bucket holds the deliveries of 256 consecutive subscriber ids (`id div 256`), ascending, each:
  *
- *   u8 id mod 256 · u8 tag · …
- *   tag 0 (sent):   zigzag varint (at − previous at; the first from the ledger's base time) ·
- *                   varint template number · the reply: template 0 is verbatim (varint byte
- *                   length, UTF-8), any other template is followed by its holes
- *   tag 1 (queued): nothing more (a recipient of a cancelled campaign who was never tried)
+ *   u8 id mod 256 · varint kind · …
+ *   kind 0 (queued): nothing more (a recipient of a cancelled campaign who was never tried)
+ *   kind t + 1 (sent, reply template t): zigzag varint (at − previous at; the first from the
+ *                    ledger's base time) · the reply: template 0 is verbatim (varint byte length,
+ *                    UTF-8), any other template is followed by its holes
  *
  * A reply is stored as a shared template (the text with its variable parts cut out, kept once
  * per campaign) and the variable parts ("holes": runs of letters and digits with a digit in them,
@@ -44,13 +44,20 @@ export function splitReply(text: string): { template: string; holes: string[] } 
   const holes: string[] = [];
   let template = '';
   let last = 0;
-  for (const m of text.matchAll(/[A-Za-z0-9]+/g)) {
-    const run = m[0];
-    // The reply code at the start stays in the template: it is the same for every 250.
-    if (m.index === 0 || run.length < 3 || run.length > 63 || !/\d/.test(run)) continue;
-    template += text.slice(last, m.index) + HOLE;
-    holes.push(run);
-    last = m.index + run.length;
+  // A word: letters and digits, maybe joined by . _ - (a queue id, a timestamp, a UUID).
+  for (const w of text.matchAll(/[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*/g)) {
+    const word = w[0];
+    // The reply code at the start, an enhanced status code (2.0.0) and words without a digit
+    // are the same from one reply to the next: they stay in the template.
+    if (w.index === 0 || word.length < 3 || !/\d/.test(word) || /^\d\.\d{1,3}\.\d{1,3}$/.test(word)) continue;
+    // Every run of letters and digits in the word is a hole; the joiners stay in the template.
+    for (const m of word.matchAll(/[A-Za-z0-9]+/g)) {
+      if (m[0].length > 63) return null;
+      const at = w.index + m.index;
+      template += text.slice(last, at) + HOLE;
+      holes.push(m[0]);
+      last = at + m[0].length;
+    }
   }
   return { template: template + text.slice(last), holes };
 }
@@ -229,13 +236,15 @@ export function encodeBucket(entries: readonly CompactEntry[], base: number, tem
   let prev = base;
   for (const e of [...entries].sort((a, b) => a.id - b.id)) {
     w.byte(e.id % IDS_PER_BUCKET);
-    w.byte(e.tag);
-    if (e.tag === TAG_QUEUED) continue;
-    w.varint(zigzag(e.at - prev));
-    prev = e.at;
+    if (e.tag === TAG_QUEUED) {
+      w.varint(0);
+      continue;
+    }
     const split = splitReply(e.reply);
     const n = split ? templates.numberOf(split.template) : 0;
-    w.varint(n);
+    w.varint(n + 1);
+    w.varint(zigzag(e.at - prev));
+    prev = e.at;
     if (n === 0 || !split) {
       const b = Buffer.from(e.reply, 'utf8');
       w.varint(b.length);
@@ -254,15 +263,14 @@ export function decodeBucket(buf: Buffer, bucket: number, base: number, template
   let prev = base;
   while (r.more) {
     const id = bucket * IDS_PER_BUCKET + r.byte();
-    const tag = r.byte();
-    if (tag === TAG_QUEUED) {
-      out.push({ id, tag });
+    const kind = r.varint();
+    if (kind === 0) {
+      out.push({ id, tag: TAG_QUEUED });
       continue;
     }
-    if (tag !== TAG_SENT) throw new LedgerFormatError(`unknown tag ${tag}`);
+    const n = kind - 1;
     const at = prev + unzigzag(r.varint());
     prev = at;
-    const n = r.varint();
     let reply: string;
     if (n === 0) {
       reply = r.bytes(r.varint()).toString('utf8');
@@ -272,7 +280,7 @@ export function decodeBucket(buf: Buffer, bucket: number, base: number, template
       for (let i = 0; i < t.holes; i++) holes.push(readHole(r));
       reply = joinReply(t.text, holes);
     }
-    out.push({ id, tag, at, reply });
+    out.push({ id, tag: TAG_SENT, at, reply });
   }
   return out;
 }
