@@ -104,6 +104,7 @@ export function createReaderData(opts: ReaderDataOptions): ReaderDataStore {
       }
       tx.hdel(keys.subscriberBucket(id), String(id));
       tx.hdel(keys.emailBucket(subscriber.email), subscriber.email);
+      tx.hdel(keys.emailSmallBucket(subscriber.email), subscriber.email);
       await tx.exec();
       // After the hash: a compaction that committed this reader's window meanwhile is corrected too.
       for (const { campaignId, raw } of found) {

@@ -105,17 +105,36 @@ export async function connectRedis<R extends RedisClient>(redis: R, where: strin
  */
 export const EMAIL_BUCKETS = 16_384;
 
+/**
+ * The small email index: subscribers with ids up to {@link SMALL_INDEX_IDS} are indexed in
+ * 1,024 buckets (`{p}:email:s<n>`, about 64 addresses each when full), the rest in the
+ * {@link EMAIL_BUCKETS} above. A key costs ~70 bytes however few addresses it holds, so an
+ * installation of 20,000 spread over 16,384 keys paid ~50 bytes a subscriber for keys alone.
+ * Lookups read both tables: entries written before the small one existed stay where they are.
+ */
+export const EMAIL_SMALL_BUCKETS = 1_024;
+export const SMALL_INDEX_IDS = 65_536;
+
 /** Subscriber records per bucket hash (`{p}:sub:<id div 100>`). */
 export const RECORDS_PER_BUCKET = 100;
 
 /** FNV-1a over UTF-16 code units: stable, fast, and only ever computed here. */
 export function emailBucketOf(email: string): number {
+  return fnv1a(email) % EMAIL_BUCKETS;
+}
+
+/** The bucket of the small email index ({@link EMAIL_SMALL_BUCKETS}). */
+export function emailSmallBucketOf(email: string): number {
+  return fnv1a(email) % EMAIL_SMALL_BUCKETS;
+}
+
+function fnv1a(email: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < email.length; i++) {
     h ^= email.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return h % EMAIL_BUCKETS;
+  return h;
 }
 
 /** The name of every key newsdesk's store uses. */
@@ -137,6 +156,8 @@ export interface Keys {
   subscriberBucket(id: number): string;
   /** Hash: normalized email → id, one of {@link EMAIL_BUCKETS}. */
   emailBucket(email: string): string;
+  /** Hash: normalized email → id for ids up to {@link SMALL_INDEX_IDS}, one of {@link EMAIL_SMALL_BUCKETS}. */
+  emailSmallBucket(email: string): string;
   /** Hash: normalized email → suppression JSON. */
   readonly suppression: string;
   /** Hash: list id → list JSON. */
@@ -225,6 +246,7 @@ export function createKeys(prefix: string): Keys {
     subscriberBucketPrefix: `${tag}:sub:`,
     subscriberBucket: (id) => `${tag}:sub:${Math.floor(id / RECORDS_PER_BUCKET)}`,
     emailBucket: (email) => `${tag}:email:${emailBucketOf(email)}`,
+    emailSmallBucket: (email) => `${tag}:email:s${emailSmallBucketOf(email)}`,
     suppression: `${tag}:suppressed`,
     lists: `${tag}:lists`,
     listPrefix: `${tag}:list:`,
