@@ -107,13 +107,13 @@ export const EMAIL_BUCKETS = 16_384;
 
 /**
  * The small email index: subscribers with ids up to {@link SMALL_INDEX_IDS} are indexed in
- * 1,024 buckets (`{p}:email:s<n>`, about 64 addresses each when full), the rest in the
+ * 2,048 buckets (`{p}:email:s<n>`, about 64 addresses each when full), the rest in the
  * {@link EMAIL_BUCKETS} above. A key costs ~70 bytes however few addresses it holds, so an
  * installation of 20,000 spread over 16,384 keys paid ~50 bytes a subscriber for keys alone.
  * Lookups read both tables: entries written before the small one existed stay where they are.
  */
-export const EMAIL_SMALL_BUCKETS = 1_024;
-export const SMALL_INDEX_IDS = 65_536;
+export const EMAIL_SMALL_BUCKETS = 2_048;
+export const SMALL_INDEX_IDS = 131_072;
 
 /** Subscriber records per bucket hash (`{p}:sub:<id div 100>`). */
 export const RECORDS_PER_BUCKET = 100;

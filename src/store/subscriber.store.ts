@@ -3,8 +3,8 @@
  *
  * Layout (see redis.ts for the key names):
  * - record: compact JSON in a bucket hash, `{p}:sub:<id div 100>` field `<id>` (subscriber-record.ts);
- * - email index: `{p}:email:s<fnv(email) mod 1024>` field `<normalized email>` → id for ids up to
- *   65,536, `{p}:email:<fnv(email) mod 16384>` for later ones and for entries written before the
+ * - email index: `{p}:email:s<fnv(email) mod 2048>` field `<normalized email>` → id for ids up to
+ *   131,072, `{p}:email:<fnv(email) mod 16384>` for later ones and for entries written before the
  *   small index existed (lookups read both; redis.ts, SMALL_INDEX_IDS);
  * - ids: `{p}:sub:seq`, INCR, so ids only grow and campaigns can page by `id > cursor`.
  *

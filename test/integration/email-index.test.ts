@@ -1,5 +1,5 @@
 /**
- * The email index's two tables (redis.ts, SMALL_INDEX_IDS): ids up to 65,536 in 1,024 small
+ * The email index's two tables (redis.ts, SMALL_INDEX_IDS): ids up to 131,072 in 2,048 small
  * buckets, later ones in the 16,384 large ones, and entries written in the large table before
  * the small one existed still found, never duplicated, and erased with their subscriber.
  */
