@@ -157,13 +157,13 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     lists: recipients,
     campaignQueue: queues.campaign,
     parking,
+    ledger,
     transport: getTransport,
     preparer,
     workers: stores.workerHeartbeats,
     trackLinks: (campaignId, compiled, newsletter) => trackLinks(compiled, { campaignId, tracking: newsletter.tracking, signer: clicks }),
     returns,
     senderAlertThreshold: config.inbound.senderAlertThreshold,
-    ledger,
   });
   const returnPath = new ReturnPathService({
     store: returns,
@@ -217,8 +217,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         {
           campaigns,
           logger,
-          observer: workerOpts.observer,
           ledger,
+          observer: workerOpts.observer,
           fanout: {
             members: recipients,
             batchSize: config.send.batchSize,

@@ -52,6 +52,8 @@ export interface CampaignServiceOptions {
   lists: ListDirectory;
   campaignQueue: Queue<StartCampaignJob>;
   parking: JobParking;
+  /** Compacts a cancelled campaign's delivery ledger (ledger-compaction.ts). Default: nothing scheduled. */
+  ledger?: LedgerScheduler | undefined;
   /** For test sends; opened lazily by the caller if it is expensive. */
   transport?: () => Promise<MailTransport>;
   preparer?: MessagePreparer;
@@ -68,8 +70,6 @@ export interface CampaignServiceOptions {
   returns?: { campaignStats(id: string): Promise<ReturnTotals> } | undefined;
   /** Blocks about the sender from one provider before its warning shows (SENDER_ALERT_THRESHOLD). Default 10. */
   senderAlertThreshold?: number;
-  /** Compacts a cancelled campaign's delivery ledger (ledger-compaction.ts). Default: nothing scheduled. */
-  ledger?: LedgerScheduler | undefined;
   now?: () => Date;
 }
 

@@ -14,6 +14,8 @@ import type { Logger } from 'pino';
 import type { CampaignStore } from '../store/campaign.store.ts';
 import { COMPACT_LEDGER_JOB, StartCampaignJob } from './queues.ts';
 
+export { COMPACT_LEDGER_JOB };
+
 /** Adds the compaction job of a campaign that ended. */
 export interface LedgerScheduler {
   schedule(campaignId: string): Promise<void>;

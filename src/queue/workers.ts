@@ -8,9 +8,9 @@ import { DelayedError, type Job, type Queue, UnrecoverableError, Worker } from '
 import type { RedisClient } from '../store/redis.ts';
 import type { Logger } from 'pino';
 import type { CampaignStore } from '../store/campaign.store.ts';
+import { COMPACT_LEDGER_JOB, type LedgerScheduler, runLedgerCompaction } from './ledger-compaction.ts';
 import { type FanoutDeps, runFanout } from './fanout.job.ts';
-import { type LedgerScheduler, runLedgerCompaction } from './ledger-compaction.ts';
-import { CAMPAIGN_QUEUE, COMPACT_LEDGER_JOB, SEND_QUEUE, StartCampaignJob } from './queues.ts';
+import { CAMPAIGN_QUEUE, SEND_QUEUE, StartCampaignJob } from './queues.ts';
 import { PreparedCampaigns, runSendBatch, type SendBatchDeps, TransientBatchError } from './send-batch.job.ts';
 import { SendBreaker } from './send-breaker.ts';
 import type { BatchEnd, WorkerObserver } from './worker-observer.ts';
@@ -31,13 +31,13 @@ export interface WorkerOptions {
 export interface WorkerDeps {
   campaigns: CampaignStore;
   logger: Logger;
+  /** Told when a campaign ends, to compact its delivery ledger (ledger-compaction.ts). Default: nobody. */
+  ledger?: LedgerScheduler | undefined;
   fanout: Omit<FanoutDeps, 'campaigns' | 'logger'>;
   /** `breaker` defaults to one {@link SendBreaker} for the process. */
   send: Omit<SendBatchDeps, 'campaigns' | 'logger' | 'signal'>;
   /** Told about batches, breaker openings and settings pauses (metrics). Default: nobody. */
   observer?: WorkerObserver | undefined;
-  /** Told when a campaign ends, to compact its delivery ledger (ledger-compaction.ts). Default: nobody. */
-  ledger?: LedgerScheduler | undefined;
 }
 
 export interface RunningWorkers {
@@ -54,6 +54,10 @@ export interface RunningWorkers {
 
 export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWorkers {
   const { campaigns, logger } = deps;
+  // The campaign ended: its ledger is compacted later. A lost schedule is caught by the next sweep.
+  const campaignEnded = (campaignId: string) => {
+    void deps.ledger?.schedule(campaignId).catch((err: unknown) => logger.warn({ campaignId, err: String(err) }, 'could not schedule the ledger compaction'));
+  };
   const stop = new AbortController();
   const prepared = new PreparedCampaigns({ campaigns, preparer: deps.send.preparer });
   // One per process: its send slots share one SMTP server, so they learn of its outage together.
@@ -61,10 +65,6 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
   const breaker = new SendBreaker(observer ? { onOpen: (ms) => observer.breakerOpened(ms) } : {});
   const which = new Set(opts.queues ?? [CAMPAIGN_QUEUE, SEND_QUEUE]);
   const workers: Worker[] = [];
-  // The campaign ended: its ledger is compacted later. A lost schedule is caught by the next sweep.
-  const campaignEnded = (campaignId: string) => {
-    void deps.ledger?.schedule(campaignId).catch((err: unknown) => logger.warn({ campaignId, err: String(err) }, 'could not schedule the ledger compaction'));
-  };
 
   const handlers: Record<string, Record<string, (job: Job, lockToken: string) => Promise<unknown>>> = {
     [CAMPAIGN_QUEUE]: {
