@@ -35,6 +35,7 @@ import type { MessagePreparer } from './queue/send-batch.job.ts';
 import { startWorkerPresence } from './queue/worker-presence.ts';
 import type { WorkerObserver } from './queue/worker-observer.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
+import { queueLedgerCompaction, scheduleUncompacted } from './queue/ledger-compaction.ts';
 import { CampaignStore } from './store/campaign.store.ts';
 import { type ClickStore, createClickStore } from './store/click.store.ts';
 import { EditionStore } from './store/edition.store.ts';
@@ -153,6 +154,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     schedule: new Queue<ScheduleSlotJob>(SCHEDULE_QUEUE, { connection: redis, prefix }),
   };
   for (const q of Object.values(queues)) q.on('error', (err) => logger.error({ err: err.message }, 'queue error'));
+  // A finished campaign's ledger is compacted once the click scanner window after its last send is over.
+  const ledger = queueLedgerCompaction(queues.campaign, config.tracking.scannerWindowSeconds * 1000 + 10_000);
   const parking = new JobParking({ redis, keys: stores.keys, sendQueue: queues.send, campaigns });
   const links = createLinkSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
   const clicks = createClickSigner({ publicUrl: config.publicUrl, secrets: config.secrets });
@@ -176,6 +179,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     lists: recipients,
     campaignQueue: queues.campaign,
     parking,
+    ledger,
     transport: getTransport,
     preparer,
     workers: stores.workerHeartbeats,
@@ -279,6 +283,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         {
           campaigns,
           logger,
+          ledger,
           observer: workerOpts.observer,
           slot: slotProcessor(slotDeps),
           fanout: {
@@ -336,6 +341,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         },
       };
       running.push(withPresence);
+      // Campaigns that ended while no worker saw it (or before compaction existed) get compacted too.
+      void scheduleUncompacted(campaigns, ledger).catch((err: unknown) => logger.warn({ err: String(err) }, 'could not schedule ledger compactions'));
       return withPresence;
     },
     close() {

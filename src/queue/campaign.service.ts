@@ -15,6 +15,7 @@ import { localDateOf } from '../domain/time-zone.ts';
 import type { TrackedEmail } from '../composer/link-tracking.ts';
 import type { MailTransport, SendOutcome } from '../mail/transport.ts';
 import { type CampaignContent, type CampaignStore, recordsLifetime } from '../store/campaign.store.ts';
+import type { LedgerScheduler } from './ledger-compaction.ts';
 import type { JobParking } from './parking.ts';
 import type { StartCampaignJob } from './queues.ts';
 import type { MessagePreparer } from './send-batch.job.ts';
@@ -51,6 +52,8 @@ export interface CampaignServiceOptions {
   lists: ListDirectory;
   campaignQueue: Queue<StartCampaignJob>;
   parking: JobParking;
+  /** Compacts a cancelled campaign's delivery ledger (ledger-compaction.ts). Default: nothing scheduled. */
+  ledger?: LedgerScheduler | undefined;
   /** For test sends; opened lazily by the caller if it is expensive. */
   transport?: () => Promise<MailTransport>;
   preparer?: MessagePreparer;
@@ -267,6 +270,7 @@ export class CampaignService {
     if (job && (await job.isDelayed())) await job.remove();
     // Parked batches wake, see the cancel and end.
     await this.opts.parking.wake(id);
+    await this.opts.ledger?.schedule(id);
     return this.opts.campaigns.get(id);
   }
 

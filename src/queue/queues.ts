@@ -13,6 +13,9 @@ export const SEND_QUEUE = 'send';
 export const StartCampaignJob = z.strictObject({ campaignId: CampaignId });
 export type StartCampaignJob = z.infer<typeof StartCampaignJob>;
 
+/** On the campaign queue: compact an ended campaign's delivery ledger (same payload as `start`). */
+export const COMPACT_LEDGER_JOB = 'compact-ledger';
+
 export const SendBatchJob = z.strictObject({
   campaignId: CampaignId,
   /** Subscriber ids, ascending. */

@@ -8,6 +8,7 @@ import { DelayedError, type Job, type Queue, UnrecoverableError, Worker } from '
 import type { RedisClient } from '../store/redis.ts';
 import type { Logger } from 'pino';
 import type { CampaignStore } from '../store/campaign.store.ts';
+import { COMPACT_LEDGER_JOB, type LedgerScheduler, runLedgerCompaction } from './ledger-compaction.ts';
 import { type FanoutDeps, runFanout } from './fanout.job.ts';
 import { CAMPAIGN_QUEUE, SCHEDULE_QUEUE, SEND_QUEUE, StartCampaignJob } from './queues.ts';
 import { PreparedCampaigns, runSendBatch, type SendBatchDeps, TransientBatchError } from './send-batch.job.ts';
@@ -30,6 +31,8 @@ export interface WorkerOptions {
 export interface WorkerDeps {
   campaigns: CampaignStore;
   logger: Logger;
+  /** Told when a campaign ends, to compact its delivery ledger (ledger-compaction.ts). Default: nobody. */
+  ledger?: LedgerScheduler | undefined;
   fanout: Omit<FanoutDeps, 'campaigns' | 'logger'>;
   /** `breaker` defaults to one {@link SendBreaker} for the process. */
   send: Omit<SendBatchDeps, 'campaigns' | 'logger' | 'signal'>;
@@ -53,6 +56,10 @@ export interface RunningWorkers {
 
 export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWorkers {
   const { campaigns, logger } = deps;
+  // The campaign ended: its ledger is compacted later. A lost schedule is caught by the next sweep.
+  const campaignEnded = (campaignId: string) => {
+    void deps.ledger?.schedule(campaignId).catch((err: unknown) => logger.warn({ campaignId, err: String(err) }, 'could not schedule the ledger compaction'));
+  };
   const stop = new AbortController();
   const prepared = new PreparedCampaigns({ campaigns, preparer: deps.send.preparer });
   // One per process: its send slots share one SMTP server, so they learn of its outage together.
@@ -66,9 +73,13 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
       start: async (job) => {
         const { campaignId } = StartCampaignJob.parse(job.data);
         const r = await runFanout(campaignId, { ...deps.fanout, campaigns, logger });
-        if (r.kind === 'done' && r.finished) logger.info({ campaignId }, 'campaign sent');
+        if (r.kind === 'done' && r.finished) {
+          logger.info({ campaignId }, 'campaign sent');
+          campaignEnded(campaignId);
+        }
         return r;
       },
+      [COMPACT_LEDGER_JOB]: (job) => runLedgerCompaction(job, campaigns, logger),
     },
     [SEND_QUEUE]: {
       'send-batch': async (job, lockToken) => {
@@ -83,7 +94,10 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
         }
         ended('completed');
         logger.debug({ jobId: job.id, ...r }, 'batch done');
-        if (r.finished) logger.info({ campaignId: (job.data as { campaignId: string }).campaignId }, 'campaign sent');
+        if (r.finished) {
+          logger.info({ campaignId: (job.data as { campaignId: string }).campaignId }, 'campaign sent');
+          campaignEnded((job.data as { campaignId: string }).campaignId);
+        }
         return r;
       },
     },
@@ -121,10 +135,11 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
       if (!job) return;
       const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
       logger[final ? 'error' : 'warn']({ queue, jobId: job.id, attempt: job.attemptsMade, err: err.message }, 'job failed');
-      if (final && queue === CAMPAIGN_QUEUE) {
+      if (final && queue === CAMPAIGN_QUEUE && job.name === 'start') {
         const { campaignId } = job.data as { campaignId: string };
         void campaigns
           .transition(campaignId, ['scheduled', 'sending', 'paused'], 'failed', { error: err.message, finishedAt: new Date().toISOString() })
+          .then((r) => r.moved && campaignEnded(campaignId))
           .catch((e: unknown) => logger.error({ campaignId, err: String(e) }, 'could not mark campaign failed'));
       }
     });

@@ -7,6 +7,7 @@
  * - `campaign:<id>:d`          hash: subscriber id → delivery record (see {@link parseDelivery})
  * - `campaign:<id>:sent-minutes` hash: epoch minute → messages sent (the report's timeline)
  * - `campaigns`                sorted set: campaign ids by creation time
+ * - `campaign:<id>:l`, `:lb`, `:lx`  the ledger's compact form once the campaign has ended (delivery-ledger.ts)
  *
  * The campaign hash also holds `lastSentAt` (ms), which aggregate click tracking reads.
  *
@@ -27,6 +28,7 @@ import { CompiledEmail } from '../domain/compiled-email.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import { Newsletter } from '../domain/newsletter.schema.ts';
 import { CampaignTracking } from '../domain/tracking.schema.ts';
+import { DeliveryLedger } from './delivery-ledger.ts';
 import { type Keys, LuaScript, type RedisClient } from './redis.ts';
 
 /**
@@ -243,11 +245,14 @@ export class CampaignStore {
   private readonly redis: RedisClient;
   private readonly keys: Keys;
   private readonly retentionMs: number;
+  /** The ledger's compact form, once a campaign has ended (delivery-ledger.ts). */
+  readonly ledger: DeliveryLedger;
 
   constructor(opts: CampaignStoreOptions) {
     this.redis = opts.redis;
     this.keys = opts.keys;
     this.retentionMs = opts.deliveryRetentionMs ?? 0;
+    this.ledger = new DeliveryLedger({ redis: opts.redis, keys: opts.keys });
   }
 
   private hashKey(id: string): string {
@@ -371,7 +376,7 @@ export class CampaignStore {
    * they are kept without end (a campaign still sending, or retention off).
    */
   async deliveryRecords(id: string): Promise<DeliveryRecords> {
-    const ms = await this.redis.pttl(this.deliveriesKey(id));
+    const ms = (await this.ledger.isCompact(id)) ? await this.ledger.pttl(id) : await this.redis.pttl(this.deliveriesKey(id));
     if (ms === -2) return { kept: false };
     return ms >= 0 ? { kept: true, until: new Date(Date.now() + ms) } : { kept: true };
   }
@@ -432,8 +437,7 @@ export class CampaignStore {
 
   /** One delivery's record, or null when the subscriber is not a recipient. */
   async delivery(id: string, subscriberId: number): Promise<Delivery | null> {
-    const raw = await this.redis.hget(this.deliveriesKey(id), String(subscriberId));
-    return raw === null ? null : parseDelivery(subscriberId, raw);
+    return this.ledger.delivery(id, subscriberId, parseDelivery);
   }
 
   /**
@@ -442,6 +446,7 @@ export class CampaignStore {
    */
   async deliveries(id: string, opts: { state?: DeliveryState; limit?: number } = {}): Promise<Delivery[]> {
     const limit = opts.limit ?? 100;
+    if (await this.ledger.isCompact(id)) return this.ledger.deliveries(id, parseDelivery, { ...opts, limit });
     const out: Delivery[] = [];
     let cursor = '0';
     do {
@@ -452,6 +457,8 @@ export class CampaignStore {
         if (!opts.state || d.state === opts.state) out.push(d);
       }
     } while (cursor !== '0' && out.length < limit);
+    // A compaction that switched over during the walk dropped the hash under it: read the compact form.
+    if (out.length < limit && (await this.ledger.isCompact(id))) return this.ledger.deliveries(id, parseDelivery, { ...opts, limit });
     return out;
   }
 
@@ -466,6 +473,9 @@ export class CampaignStore {
         this.keys.campaignClicks(id),
         this.keys.campaignClickHours(id),
         this.keys.campaignSentMinutes(id),
+        this.keys.campaignLedger(id),
+        this.keys.campaignLedgerBuckets(id),
+        this.keys.campaignLedgerExceptions(id),
       )
       .zrem(this.keys.campaigns, id)
       .exec();

@@ -15,6 +15,7 @@ import type { Suppression } from '../domain/suppression.schema.ts';
 import type { ClickStore } from './click.store.ts';
 import type { Keys, RedisClient } from './redis.ts';
 import { parseDelivery } from './campaign.store.ts';
+import { DeliveryLedger } from './delivery-ledger.ts';
 import type { Stores } from './stores.ts';
 
 /** What `subscribers data` prints. */
@@ -57,17 +58,9 @@ export function createReaderData(opts: ReaderDataOptions): ReaderDataStore {
     return s;
   };
 
-  /** The raw delivery record of this subscriber in every campaign that has one. */
-  const deliveries = async (id: number): Promise<{ campaignId: string; raw: string }[]> => {
-    const campaignIds = await redis.zrange(keys.campaigns, '0', '-1');
-    const pipeline = redis.pipeline();
-    for (const c of campaignIds) pipeline.hget(keys.campaignDeliveries(c), String(id));
-    const replies = (await pipeline.exec()) ?? [];
-    return campaignIds.flatMap((campaignId, i) => {
-      const raw = replies[i]?.[1];
-      return typeof raw === 'string' ? [{ campaignId, raw }] : [];
-    });
-  };
+  const ledger = new DeliveryLedger({ redis, keys });
+  /** The delivery record of this subscriber in every campaign that has one, in-flight or compact. */
+  const deliveries = async (id: number) => ledger.deliveriesOf(id, await redis.zrange(keys.campaigns, '0', '-1'));
 
   return {
     async export(email) {
@@ -104,19 +97,28 @@ export function createReaderData(opts: ReaderDataOptions): ReaderDataStore {
       }
       // A final record keeps its state and time; claims in flight are left to finish (the send
       // then finds no subscriber and skips).
-      for (const { campaignId, raw } of found) {
+      // Only a record still in the hash: a campaign's compaction may have dropped the hash since.
+      for (const { campaignId, raw, form } of found) {
         const anonymous = anonymousDelivery(raw);
-        if (anonymous !== raw) tx.hset(keys.campaignDeliveries(campaignId), String(id), anonymous);
+        if (anonymous !== raw && form === 'in-flight') tx.eval(SET_IF_PRESENT, 1, keys.campaignDeliveries(campaignId), String(id), anonymous);
       }
       tx.hdel(keys.subscriberBucket(id), String(id));
       tx.hdel(keys.emailBucket(subscriber.email), subscriber.email);
+      tx.hdel(keys.emailSmallBucket(subscriber.email), subscriber.email);
       await tx.exec();
+      // After the hash: a compaction that committed this reader's window meanwhile is corrected too.
+      for (const { campaignId, raw } of found) {
+        const anonymous = anonymousDelivery(raw);
+        if (anonymous !== raw) await ledger.replace(campaignId, id, anonymous);
+      }
       await stores.suppression.keepOnlyHash(subscriber.email);
       const clickKeys = await opts.clickStore.eraseReader(id);
       return { subscriberId: id, lists: memberships.member.length + memberships.left.length, deliveries: found.length, clickKeys };
     },
   };
 }
+
+const SET_IF_PRESENT = "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0";
 
 /** A delivery record without its personal parts: sent and failed keep state and time only. */
 export function anonymousDelivery(raw: string): string {

@@ -105,17 +105,36 @@ export async function connectRedis<R extends RedisClient>(redis: R, where: strin
  */
 export const EMAIL_BUCKETS = 16_384;
 
+/**
+ * The small email index: subscribers with ids up to {@link SMALL_INDEX_IDS} are indexed in
+ * 2,048 buckets (`{p}:email:s<n>`, about 64 addresses each when full), the rest in the
+ * {@link EMAIL_BUCKETS} above. A key costs ~70 bytes however few addresses it holds, so an
+ * installation of 20,000 spread over 16,384 keys paid ~50 bytes a subscriber for keys alone.
+ * Lookups read both tables: entries written before the small one existed stay where they are.
+ */
+export const EMAIL_SMALL_BUCKETS = 2_048;
+export const SMALL_INDEX_IDS = 131_072;
+
 /** Subscriber records per bucket hash (`{p}:sub:<id div 100>`). */
 export const RECORDS_PER_BUCKET = 100;
 
 /** FNV-1a over UTF-16 code units: stable, fast, and only ever computed here. */
 export function emailBucketOf(email: string): number {
+  return fnv1a(email) % EMAIL_BUCKETS;
+}
+
+/** The bucket of the small email index ({@link EMAIL_SMALL_BUCKETS}). */
+export function emailSmallBucketOf(email: string): number {
+  return fnv1a(email) % EMAIL_SMALL_BUCKETS;
+}
+
+function fnv1a(email: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < email.length; i++) {
     h ^= email.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return h % EMAIL_BUCKETS;
+  return h;
 }
 
 /** The name of every key newsdesk's store uses. */
@@ -137,6 +156,8 @@ export interface Keys {
   subscriberBucket(id: number): string;
   /** Hash: normalized email → id, one of {@link EMAIL_BUCKETS}. */
   emailBucket(email: string): string;
+  /** Hash: normalized email → id for ids up to {@link SMALL_INDEX_IDS}, one of {@link EMAIL_SMALL_BUCKETS}. */
+  emailSmallBucket(email: string): string;
   /** Hash: normalized email → suppression JSON. */
   readonly suppression: string;
   /** Hash: list id → list JSON. */
@@ -157,6 +178,14 @@ export interface Keys {
   campaignDeliveries(id: string): string;
   /** Set: ids of send-batch jobs parked while the campaign is paused. */
   campaignParked(id: string): string;
+  /** Hash: a finished campaign's compact ledger: base time, Message-ID domain, reply templates, progress (delivery-ledger.ts). */
+  campaignLedger(id: string): string;
+  /** Hash: id div 256 → packed deliveries of those 256 subscriber ids (ledger-codec.ts). */
+  campaignLedgerBuckets(id: string): string;
+  /** Hash: subscriber id → full delivery record, for those the compact form does not cover. */
+  campaignLedgerExceptions(id: string): string;
+  /** String with a TTL: held by the one compaction of the campaign's ledger under way. */
+  campaignLedgerLock(id: string): string;
   /**
    * Hash: what readers did with a campaign, as counters only (no reader identity): clicks and
    * opens (`h:l<n>`, `m:l<n>`, `h:o`, `m:o`, `readers`) and unsubscribes by way (`unsub:oneClick`, `unsub:page`).
@@ -237,6 +266,7 @@ export function createKeys(prefix: string): Keys {
     subscriberBucketPrefix: `${tag}:sub:`,
     subscriberBucket: (id) => `${tag}:sub:${Math.floor(id / RECORDS_PER_BUCKET)}`,
     emailBucket: (email) => `${tag}:email:${emailBucketOf(email)}`,
+    emailSmallBucket: (email) => `${tag}:email:s${emailSmallBucketOf(email)}`,
     suppression: `${tag}:suppressed`,
     lists: `${tag}:lists`,
     listPrefix: `${tag}:list:`,
@@ -247,6 +277,10 @@ export function createKeys(prefix: string): Keys {
     campaignContent: (id) => `${tag}:campaign:${id}:content`,
     campaignDeliveries: (id) => `${tag}:campaign:${id}:d`,
     campaignParked: (id) => `${tag}:campaign:${id}:parked`,
+    campaignLedger: (id) => `${tag}:campaign:${id}:l`,
+    campaignLedgerBuckets: (id) => `${tag}:campaign:${id}:lb`,
+    campaignLedgerExceptions: (id) => `${tag}:campaign:${id}:lx`,
+    campaignLedgerLock: (id) => `${tag}:campaign:${id}:l:lock`,
     campaignClicks: (id) => `${tag}:campaign:${id}:clicks`,
     campaignClickHours: (id) => `${tag}:campaign:${id}:clicks:hours`,
     campaignSentMinutes: (id) => `${tag}:campaign:${id}:sent-minutes`,

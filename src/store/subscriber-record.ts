@@ -8,12 +8,15 @@
  * | n   | name            | omitted when absent                           |
  * | a   | attributes      | omitted when empty; keys sorted               |
  * | s   | status          | Lua scripts read this one                     |
- * | c   | createdAt       | ms since the epoch                            |
- * | k   | confirmedAt     | ms; omitted when absent                       |
- * | t   | statusChangedAt | ms; omitted when equal to `c`                 |
- * | r   | statusReason    | omitted when absent                           |
+ * | c   | createdAt       | ms since the epoch, in base 36 (text)         |
+ * | k   | confirmedAt     | the same; omitted when absent                 |
+ * | t   | statusChangedAt | the same; omitted when equal to `c`           |
+ * | r   | statusReason    | omitted when absent; the reasons newsdesk     |
+ * |     |                 | writes itself are a number ({@link REASONS})  |
  *
- * The id is not stored: it is the hash field.
+ * The id is not stored: it is the hash field. Records written before times went to base 36 and
+ * reasons to numbers (times as decimal numbers, reasons as text) read as they always did: a
+ * number is a decimal time, a text a base-36 one; a text reason is the reason itself.
  */
 import { NewsdeskError } from '../domain/errors.ts';
 import { Subscriber, normalizeEmail, type Attributes } from '../domain/subscriber.schema.ts';
@@ -23,11 +26,20 @@ interface StoredRecord {
   n?: string;
   a?: Attributes;
   s: string;
-  c: number;
-  k?: number;
-  t?: number;
-  r?: string;
+  c: number | string;
+  k?: number | string;
+  t?: number | string;
+  r?: string | number;
 }
+
+/**
+ * Reasons newsdesk itself writes, stored as their number (1-based). Append only: a number, once
+ * written, must keep meaning its reason.
+ */
+export const REASONS = ['import', 'added by admin', 'signed up', 'confirmed opt-in'] as const;
+
+/** A time as stored: base 36, 8 characters where the decimal needs 13. */
+const time36 = (ms: number) => ms.toString(36);
 
 /** Attributes with their keys in order, so equal attributes encode to equal text. */
 export function sortedAttributes(attributes: Attributes): Attributes {
@@ -51,12 +63,15 @@ function ms(iso: string): number {
 export function encodeRecord(s: Omit<Subscriber, 'id' | 'email'>): string {
   const created = ms(s.createdAt);
   const changed = ms(s.statusChangedAt);
-  const r: StoredRecord = { e: s.emailDisplay, s: s.status, c: created };
+  const r: StoredRecord = { e: s.emailDisplay, s: s.status, c: time36(created) };
   if (s.name !== undefined) r.n = s.name;
   if (Object.keys(s.attributes).length) r.a = sortedAttributes(s.attributes);
-  if (s.confirmedAt !== undefined) r.k = ms(s.confirmedAt);
-  if (changed !== created) r.t = changed;
-  if (s.statusReason !== undefined) r.r = s.statusReason;
+  if (s.confirmedAt !== undefined) r.k = time36(ms(s.confirmedAt));
+  if (changed !== created) r.t = time36(changed);
+  if (s.statusReason !== undefined) {
+    const code = (REASONS as readonly string[]).indexOf(s.statusReason);
+    r.r = code >= 0 ? code + 1 : s.statusReason;
+  }
   return JSON.stringify(r);
 }
 
@@ -67,10 +82,22 @@ export class CorruptRecordError extends NewsdeskError {
   }
 }
 
-/** A time from the record as ISO text; garbage stays garbage so the schema reports it. */
-function iso(ms: unknown): string | undefined {
-  if (ms === undefined) return undefined;
-  return typeof ms === 'number' && Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ms);
+/** A time from the record (base-36 text, or a decimal number in older records) as ISO text; garbage stays garbage so the schema reports it. */
+function iso(stored: unknown): string | undefined {
+  if (stored === undefined) return undefined;
+  const ms = typeof stored === 'string' && /^[0-9a-z]{1,9}$/.test(stored) ? fromTime36(stored) : stored;
+  return typeof ms === 'number' && Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(stored);
+}
+
+/** A base-36 time, when it is one newsdesk could have written (2000 to 2200), else the text. */
+function fromTime36(text: string): number | string {
+  const ms = parseInt(text, 36);
+  return ms >= 946_684_800_000 && ms < 7_258_118_400_000 ? ms : text;
+}
+
+/** A reason from the record: a number names one of {@link REASONS}; anything else is itself. */
+function reason(stored: unknown): unknown {
+  return typeof stored === 'number' ? (REASONS[stored - 1] ?? stored) : stored;
 }
 
 /**
@@ -94,7 +121,7 @@ export function decodeRecord(id: number, text: string): Subscriber {
     createdAt: iso(r.c),
     confirmedAt: iso(r.k),
     statusChangedAt: iso(r.t ?? r.c),
-    statusReason: r.r,
+    statusReason: reason(r.r),
   };
   // Optional fields absent from the record must be absent from the object for strictObject.
   for (const k of Object.keys(candidate) as (keyof typeof candidate)[]) if (candidate[k] === undefined) delete candidate[k];

@@ -6,7 +6,7 @@
  * is decided in TypeScript from src/domain and handed in as data.
  * Numbers go into Redis as strings: Lua would print large ones in exponent notation.
  */
-import { LuaScript } from './redis.ts';
+import { LuaScript, SMALL_INDEX_IDS } from './redis.ts';
 
 /**
  * Puts a batch of rows on a list: finds or creates each subscriber by email and sets the member
@@ -17,7 +17,8 @@ import { LuaScript } from './redis.ts';
  *       5 seen-ids bitmap of this run (counts in-file duplicates once), 6 lists hash
  * ARGV: 1 record bucket key prefix, 2 list id, 3 statuses that may not join as `,a,b,`,
  *       4 `1` to return existing records (for --update), 5 `1` to track duplicates in KEYS[5],
- *       6 seconds to keep KEYS[5], then per row: normalized email, email bucket key, record to create
+ *       6 seconds to keep KEYS[5], then per row: normalized email, email bucket key, small email
+ *       bucket key, record to create (a new id up to SMALL_INDEX_IDS is indexed in the small one)
  * Returns per row three values: outcome, id (0 when none), detail.
  */
 export const JOIN_ROWS = new LuaScript(
@@ -36,23 +37,23 @@ local function put(outcome, id, detail)
 end
 -- One HMGET for the batch's suppression entries instead of one call per row.
 local emails = {}
-for i = 7, #ARGV, 3 do emails[#emails + 1] = ARGV[i] end
+for i = 7, #ARGV, 4 do emails[#emails + 1] = ARGV[i] end
 local suppressed = redis.call('HMGET', KEYS[4], unpack(emails))
 -- Erased readers are suppressed by a hash of the address (erasedSuppressionField in TypeScript).
 local hashes = {}
 for row = 1, #emails do hashes[row] = 'erased:' .. redis.sha1hex('newsdesk-erased:' .. emails[row]) end
 local erased = redis.call('HMGET', KEYS[4], unpack(hashes))
 for row = 1, #emails do
-  local i = 7 + (row - 1) * 3
-  local email, emailKey, newRecord = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local i = 7 + (row - 1) * 4
+  local email, emailKey, smallKey, newRecord = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local suppression = suppressed[row] or erased[row]
-  local id = redis.call('HGET', emailKey, email)
+  local id = redis.call('HGET', smallKey, email) or redis.call('HGET', emailKey, email)
   if suppression then
     put('suppressed', id or '0', suppression)
   elseif not id then
     id = tostring(redis.call('INCR', KEYS[1]))
     redis.call('HSET', bucketPrefix .. tostring(math.floor(tonumber(id) / 100)), id, newRecord)
-    redis.call('HSET', emailKey, email, id)
+    redis.call('HSET', tonumber(id) <= ${SMALL_INDEX_IDS} and smallKey or emailKey, email, id)
     if dedupe then redis.call('SETBIT', KEYS[5], id, 1) end
     redis.call('SETBIT', KEYS[2], id, 1)
     put('created', id, '')
@@ -127,18 +128,18 @@ return 1
 /**
  * Finds a subscriber by email or creates them, for sign-ups one at a time.
  *
- * KEYS: 1 id sequence, 2 email bucket
+ * KEYS: 1 id sequence, 2 email bucket, 3 small email bucket
  * ARGV: 1 record bucket key prefix, 2 normalized email, 3 record to create
  * Returns { id, 1 when created else 0 }.
  */
 export const FIND_OR_CREATE = new LuaScript(
   'find-or-create',
   `
-local id = redis.call('HGET', KEYS[2], ARGV[2])
+local id = redis.call('HGET', KEYS[3], ARGV[2]) or redis.call('HGET', KEYS[2], ARGV[2])
 if id then return { tonumber(id), 0 } end
 id = redis.call('INCR', KEYS[1])
 redis.call('HSET', ARGV[1] .. tostring(math.floor(id / 100)), tostring(id), ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[2], tostring(id))
+redis.call('HSET', id <= ${SMALL_INDEX_IDS} and KEYS[3] or KEYS[2], ARGV[2], tostring(id))
 return { id, 1 }
 `,
 );
@@ -148,7 +149,7 @@ return { id, 1 }
  * memberships and departures, and its pending entry; unless it changed since it was read (it was
  * confirmed, or signed up again and so is no longer expired), when only what is stale goes.
  *
- * KEYS: 1 record bucket, 2 email bucket, 3 pending sign-ups zset, 4 lists hash
+ * KEYS: 1 record bucket, 2 email bucket, 3 pending sign-ups zset, 4 lists hash, 5 small email bucket
  * ARGV: 1 id, 2 the record as read (status unconfirmed), 3 normalized email, 4 cutoff ms, 5 list key prefix
  * Returns 1 deleted, 0 left alone (changed since read, or signed up again since the cutoff).
  */
@@ -163,7 +164,9 @@ if redis.call('HGET', KEYS[1], id) ~= ARGV[2] then
   return 0
 end
 redis.call('HDEL', KEYS[1], id)
-if redis.call('HGET', KEYS[2], ARGV[3]) == id then redis.call('HDEL', KEYS[2], ARGV[3]) end
+for _, k in ipairs({KEYS[2], KEYS[5]}) do
+  if redis.call('HGET', k, ARGV[3]) == id then redis.call('HDEL', k, ARGV[3]) end
+end
 for _, listId in ipairs(redis.call('HKEYS', KEYS[4])) do
   local members = ARGV[5] .. listId .. ':members'
   if redis.call('GETBIT', members, id) == 1 then redis.call('SETBIT', members, id, 0) end

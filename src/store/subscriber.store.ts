@@ -3,7 +3,9 @@
  *
  * Layout (see redis.ts for the key names):
  * - record: compact JSON in a bucket hash, `{p}:sub:<id div 100>` field `<id>` (subscriber-record.ts);
- * - email index: `{p}:email:<fnv(email) mod 16384>` field `<normalized email>` → id;
+ * - email index: `{p}:email:s<fnv(email) mod 2048>` field `<normalized email>` → id for ids up to
+ *   131,072, `{p}:email:<fnv(email) mod 16384>` for later ones and for entries written before the
+ *   small index existed (lookups read both; redis.ts, SMALL_INDEX_IDS);
  * - ids: `{p}:sub:seq`, INCR, so ids only grow and campaigns can page by `id > cursor`.
  *
  * Writes that must agree (a status, its suppression entry, list memberships) go through one Lua
@@ -222,7 +224,7 @@ export function createSubscriberStore(options: SubscriberStoreOptions): Subscrib
         continue;
       }
       const email = normalizeEmail(decodeRecord(id, text).emailDisplay);
-      const reply = await DROP_UNCONFIRMED.run(redis, [keys.subscriberBucket(id), keys.emailBucket(email), keys.signUpsPending, keys.lists], [
+      const reply = await DROP_UNCONFIRMED.run(redis, [keys.subscriberBucket(id), keys.emailBucket(email), keys.signUpsPending, keys.lists, keys.emailSmallBucket(email)], [
         String(id),
         text,
         email,
@@ -243,7 +245,9 @@ export function createSubscriberStore(options: SubscriberStoreOptions): Subscrib
 
   const idOf = async (email: string): Promise<number | null> => {
     const normalized = normalizeEmail(email);
-    const id = await redis.hget(keys.emailBucket(normalized), normalized);
+    // Ids up to SMALL_INDEX_IDS are in the small index, unless written before it existed.
+    const [small, large] = await Promise.all([redis.hget(keys.emailSmallBucket(normalized), normalized), redis.hget(keys.emailBucket(normalized), normalized)]);
+    const id = small ?? large;
     return id === null ? null : Number(id);
   };
 
@@ -387,7 +391,7 @@ export function createSubscriberStore(options: SubscriberStoreOptions): Subscrib
           statusReason: opts.via === 'import' ? 'import' : 'added by admin',
         };
         if (row.name !== undefined) created.name = row.name;
-        args.push(email, keys.emailBucket(email), encodeRecord(created));
+        args.push(email, keys.emailBucket(email), keys.emailSmallBucket(email), encodeRecord(created));
       }
       let reply: unknown;
       try {
@@ -494,7 +498,7 @@ export function createSubscriberStore(options: SubscriberStoreOptions): Subscrib
         statusReason: 'signed up',
       };
       if (input.name !== undefined) fresh.name = input.name;
-      const [rawId, createdFlag] = (await FIND_OR_CREATE.run(redis, [keys.subscriberSeq, keys.emailBucket(email)], [
+      const [rawId, createdFlag] = (await FIND_OR_CREATE.run(redis, [keys.subscriberSeq, keys.emailBucket(email), keys.emailSmallBucket(email)], [
         keys.subscriberBucketPrefix,
         email,
         encodeRecord(fresh),

@@ -68,6 +68,13 @@ describe('Redis Cluster', () => {
     expect(sentBy(b)).toBeGreaterThan(0);
     for (const w of [a, b]) expect(w.output()).not.toMatch(SLOT_ERRORS);
 
+    // The finished ledger compacts on the cluster too (its scripts and transactions stay in the slot).
+    const byId = (x: { subscriberId: number }, y: { subscriberId: number }) => x.subscriberId - y.subscriberId;
+    const listed = JSON.stringify((await p.app.campaigns.deliveries(c.id, { limit: 1000 })).sort(byId));
+    expect(await p.app.campaigns.ledger.compact(c.id)).toMatchObject({ state: 'compacted', records: n, sent: n });
+    expect(JSON.stringify((await p.app.campaigns.deliveries(c.id, { limit: 1000 })).sort(byId))).toBe(listed);
+    expect(await p.app.campaigns.delivery(c.id, 1)).toMatchObject({ state: 'sent', messageId: `<${c.id}.1@news.example.com>` });
+
     // Every key of this installation, BullMQ's included, sits in one slot on one master.
     const keys = await keysWithPrefix(p.app.redis, p.t.prefix);
     expect(keys.some((k) => k.includes(':bull:send:'))).toBe(true);

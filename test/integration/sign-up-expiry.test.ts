@@ -82,7 +82,7 @@ describe('unconfirmed sign-ups', () => {
     const after = await dump(t);
     const grown = Object.keys(after).filter((k) => JSON.stringify(after[k]) !== JSON.stringify(before[k]));
     expect(grown.sort()).toEqual(
-      [t.keys.subscriberSeq, t.keys.subscriberBucket(b), t.keys.emailBucket('b@example.net'), t.keys.listMembers('briefing')].sort(),
+      [t.keys.subscriberSeq, t.keys.subscriberBucket(b), t.keys.emailSmallBucket('b@example.net'), t.keys.listMembers('briefing')].sort(),
     );
     expect(await t.redis.zcard(t.keys.signUpsPending)).toBe(0);
   });
