@@ -281,6 +281,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           logger,
           observer: workerOpts.observer,
           slot: slotProcessor(slotDeps),
+          zoneSent: (campaignId, zone, n) => campaignZones.addSent(campaignId, zone, n),
           fanout: {
             members: recipients,
             batchSize: config.send.batchSize,
