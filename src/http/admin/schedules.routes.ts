@@ -68,7 +68,7 @@ function invalid(state: FormState, field: FormField): SafeHtml | string {
   return state.errors[field] ? html` aria-invalid="true"` : '';
 }
 
-function setForm(state: FormState, csrf: string, newsletters: string[], lists: Array<{ id: string; name: string; newsletter?: string | undefined }>): SafeHtml {
+function setForm(state: FormState, csrf: string, newsletters: Array<{ id: string; tz: string }>, lists: Array<{ id: string; name: string; newsletter?: string | undefined }>): SafeHtml {
   const text = (field: Exclude<FormField, 'lists' | 'newsletter'>, label: string, hint: string, extra: SafeHtml | string = '') =>
     html`<div class="field" data-field="${field}"><label for="schedule-${field}">${label}</label>
 <input type="text" id="schedule-${field}" name="${field}" value="${state[field]}" aria-describedby="schedule-${field}-hint schedule-${field}-msgs"${invalid(state, field)}${extra}>
@@ -76,8 +76,8 @@ function setForm(state: FormState, csrf: string, newsletters: string[], lists: A
   return html`<form method="post" action="/admin/schedules" class="card" id="set-schedule" novalidate><h2>Set a schedule</h2>
 <input type="hidden" name="_csrf" value="${csrf}">
 <div class="field" data-field="newsletter"><label for="schedule-newsletter">Newsletter</label>
-<select id="schedule-newsletter" name="newsletter" aria-describedby="schedule-newsletter-msgs"${invalid(state, 'newsletter')}>${(newsletters.includes(state.newsletter) || !state.newsletter ? newsletters : [state.newsletter, ...newsletters]).map(
-    (n) => html`<option value="${n}"${n === state.newsletter ? html` selected` : ''}>${n}</option>`,
+<select id="schedule-newsletter" name="newsletter" aria-describedby="schedule-newsletter-msgs"${invalid(state, 'newsletter')}>${(newsletters.some((n) => n.id === state.newsletter) || !state.newsletter ? newsletters : [{ id: state.newsletter, tz: '' }, ...newsletters]).map(
+    (n) => html`<option value="${n.id}" data-tz="${n.tz}"${n.id === state.newsletter ? html` selected` : ''}>${n.id}</option>`,
   )}</select>${messageAt(state, 'newsletter')}</div>
 ${text('cron', 'Cron pattern', 'Five fields read in the time zone: minute hour day-of-month month day-of-week, e.g. 0 6 * * 1-5 (06:00 on weekdays).', html` placeholder="0 6 * * 1-5" autocomplete="off"`)}
 ${text('tz', 'Time zone', "An IANA name such as America/New_York; empty: the newsletter's timeZone.")}
@@ -92,23 +92,29 @@ ${text('lateWindow', 'Late window', 'A slot missed while no worker ran is still 
 export const adminScheduleRoutes: FastifyPluginAsync<{ app: App; newsletterDirs: string[]; outbox: boolean }> = async (instance, { app, newsletterDirs, outbox }) => {
   const server = instance.withTypeProvider<ZodTypeProvider>();
 
+  /** Each newsletter with its `timeZone` (empty when it has none or its file does not load). */
+  async function newsletters(): Promise<Array<{ id: string; tz: string }>> {
+    const ids = await newsletterIds(newsletterDirs);
+    return Promise.all(ids.map(async (id) => ({ id, tz: (await loadNewsletter(id, { dirs: newsletterDirs }).catch(() => null))?.timeZone ?? '' })));
+  }
+
   /** The form's starting values: the newsletter's schedule if it has one, else its zone and 2h. */
-  async function blankForm(newsletter: string | undefined, ids: string[]): Promise<FormState> {
-    const id = newsletter ?? ids[0] ?? '';
-    const existing = id ? (await app.schedules.list()).find((s) => s.newsletter === id) : undefined;
+  function blankForm(newsletter: string | undefined, choices: Array<{ id: string; tz: string }>, schedules: ScheduleView[]): FormState {
+    const id = newsletter ?? choices[0]?.id ?? '';
+    const existing = schedules.find((s) => s.newsletter === id);
     if (existing) {
       return { newsletter: id, cron: existing.cron, tz: existing.tz, lists: existing.lists, localTime: existing.localTime ?? '', lateWindow: existing.lateWindow, errors: {} };
     }
-    const tz = id ? ((await loadNewsletter(id, { dirs: newsletterDirs }).catch(() => null))?.timeZone ?? '') : '';
+    const tz = choices.find((n) => n.id === id)?.tz ?? '';
     return { newsletter: id, cron: '', tz, lists: [], localTime: '', lateWindow: '2h', errors: {} };
   }
 
   const page = async (req: FastifyRequest, reply: FastifyReply, opts: { notice?: SafeHtml; form?: FormState; status?: number } = {}) => {
-    const [schedules, ids, lists] = await Promise.all([app.schedules.list(), newsletterIds(newsletterDirs), app.stores.lists.all()]);
+    const [schedules, choices, lists] = await Promise.all([app.schedules.list(), newsletters(), app.stores.lists.all()]);
     const csrf = csrfToken(req, reply);
     const readOnly = req.adminSession?.role === 'read';
     const query = PageQuery.safeParse(req.query);
-    const form = readOnly ? '' : setForm(opts.form ?? (await blankForm(query.success ? query.data.newsletter : undefined, ids)), csrf, ids, lists);
+    const form = readOnly ? '' : setForm(opts.form ?? blankForm(query.success ? query.data.newsletter : undefined, choices, schedules), csrf, choices, lists);
     const body = html`<h1>Schedules</h1>${opts.notice ?? ''}${
       schedules.length
         ? html`<table><thead><tr><th>Newsletter</th><th>Pattern</th><th>Lists</th><th>Readers' time</th><th>Late window</th><th>Next slots (local, UTC)</th><th></th></tr></thead>

@@ -59,6 +59,8 @@ it('sets a schedule with the form (the zone defaults to the newsletter\'s), refu
   expect(blank).toContain('<form method="post" action="/admin/schedules"');
   // The zone starts as the newsletter's timeZone (newsletters/daily.yaml); every list is a checkbox.
   expect(blank).toMatch(/<input type="text" id="schedule-tz" name="tz" value="America\/New_York"/);
+  // Each newsletter carries its zone, for the page's script to put in an untouched zone field.
+  expect(blank).toContain('<option value="daily" data-tz="America/New_York" selected>daily</option>');
   expect(blank).toContain('<input type="checkbox" name="lists" value="daily">');
   expect(blank).toContain('<input type="checkbox" name="lists" value="weekend">');
 
