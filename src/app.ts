@@ -286,6 +286,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           ledger,
           observer: workerOpts.observer,
           slot: slotProcessor(slotDeps),
+          zoneSent: (campaignId, zone, n) => campaignZones.addSent(campaignId, zone, n),
           fanout: {
             members: recipients,
             batchSize: config.send.batchSize,

@@ -15,7 +15,7 @@ import { NewsdeskError, NotFoundError, ValidationError } from '../domain/errors.
 import { assertNotPast, resolveSendTime } from '../domain/send-time.ts';
 import { StoredEditionId } from '../domain/stored-edition.ts';
 import { describeInstant, localDateOf } from '../domain/time-zone.ts';
-import { bucketState } from '../queue/zone-buckets.ts';
+import { zoneProgress } from '../queue/zone-progress.ts';
 import { type CampaignProgress, CampaignStateError, contentHashOf, type SendGuards, statusBody } from '../queue/campaign.service.ts';
 import type { CampaignReturns } from '../domain/return-report.ts';
 import { verifyMailSettings } from '../mail/create-transport.ts';
@@ -316,9 +316,9 @@ export function campaignCommand(): Command {
         const zone = (await app.campaigns.content(id)).newsletter.timeZone;
         // Sent at readers' local time: one line per zone bucket (src/queue/zone-buckets.ts).
         const buckets = p.campaign.localSend ? await app.campaignZones.buckets(id) : [];
-        const now = new Date();
+        const zones = zoneProgress(buckets, p.campaign.status, new Date());
         out.result(
-          { ...statusBody(p), ...(p.campaign.localSend ? { zones: buckets.map((b) => ({ ...b, state: bucketState(b, p.campaign.status, now) })) } : {}) },
+          { ...statusBody(p), ...(p.campaign.localSend ? { zones } : {}) },
           [
             `${p.campaign.id}  ${p.campaign.subject}`,
             `  status     ${p.campaign.status}`,
@@ -328,7 +328,7 @@ export function campaignCommand(): Command {
             ...(p.campaign.startedAt ? [`  started    ${p.campaign.startedAt}`] : []),
             ...(p.campaign.finishedAt ? [`  finished   ${p.campaign.finishedAt}`] : []),
             ...(p.campaign.error ? [`  error      ${p.campaign.error}`] : []),
-            ...buckets.map((b) => `  zone       ${b.zone}: ${count(b.readers)} readers at ${describeInstant(new Date(b.at), b.zone)}, ${bucketState(b, p.campaign.status, now)}`),
+            ...zones.map((b) => `  zone       ${b.zone}: ${count(b.readers)} readers at ${describeInstant(new Date(b.at), b.zone)}, ${count(b.sent)} sent, ${b.state}`),
             `  returns    ${returnsLine(p.returns)}`,
             ...(p.returns.breaker ? [`  paused by  the reputation breaker: ${p.returns.breaker}`] : []),
             ...p.returns.warnings.map((w) => `  warning    ${w}`),

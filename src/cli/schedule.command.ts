@@ -5,7 +5,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '../domain/time-option.ts';
 import type { ScheduleView } from '../queue/schedule.service.ts';
-import { describeSlot } from '../queue/schedule.service.ts';
+import { describeSlot, scheduleSetAudit } from '../queue/schedule.service.ts';
 import { cliActor, withContext } from './context.ts';
 import { createOutput, table } from './output.ts';
 
@@ -52,7 +52,7 @@ export function scheduleCommand(): Command {
           lateWindowMs: opts.lateWindow,
           by: cliActor(),
         });
-        await ctx.audit({ action: 'schedule.set', target: newsletter, detail: { cron: view.cron, tz: view.tz, lists: view.lists.join(','), localTime: view.localTime, lateWindow: view.lateWindow } });
+        await ctx.audit(scheduleSetAudit(view));
         out.result(view, describeSchedule(view));
         out.info(`Schedule set for ${newsletter}. Slots fire while a worker runs (newsdesk worker).`);
       });

@@ -1,7 +1,7 @@
 /**
  * Finding and reading a newsletter definition, `newsletters/<id>.yaml`.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { NewsdeskError, ValidationError } from '../domain/errors.ts';
 import { Newsletter } from '../domain/newsletter.schema.ts';
@@ -26,6 +26,16 @@ export class NewsletterNotFoundError extends NewsdeskError {
 export function newsletterDirs(newslettersDir: string, cwd: string = process.cwd()): string[] {
   const dirs = [resolve(cwd, newslettersDir), resolve(PACKAGE_NEWSLETTERS_DIR)];
   return [...new Set(dirs)];
+}
+
+/** The newsletter ids (`<id>.yaml`) found in `dirs`, sorted: the dashboard's choices. */
+export async function newsletterIds(dirs: string[]): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const n of names) if (/^[a-z0-9][a-z0-9-]{0,62}\.yaml$/.test(n)) ids.add(n.slice(0, -5));
+  }
+  return [...ids].sort();
 }
 
 /**

@@ -20,6 +20,8 @@ export const SendBatchJob = z.strictObject({
   campaignId: CampaignId,
   /** Subscriber ids, ascending. */
   subscriberIds: z.array(z.number().int().positive()).min(1),
+  /** The zone bucket of a batch sent at readers' local time (zone-buckets.ts), for its sent count. */
+  zone: z.string().min(1).max(100).optional(),
 });
 export type SendBatchJob = z.infer<typeof SendBatchJob>;
 

@@ -9,6 +9,7 @@
 import type { Queue } from 'bullmq';
 import { NewsdeskError } from '../domain/errors.ts';
 import { DEFAULT_LATE_WINDOW_MS, LocalTimeOfDay, type MissedSlot, type Schedule } from '../domain/schedule.schema.ts';
+import { parseDuration } from '../domain/time-option.ts';
 import { describeInstant, zonedIso } from '../domain/time-zone.ts';
 import type { ScheduleStore } from '../store/schedule.store.ts';
 import type { ScheduleSlotJob } from './queues.ts';
@@ -21,7 +22,7 @@ export interface ScheduleServiceOptions {
   store: ScheduleStore;
   queue: Queue<ScheduleSlotJob>;
   /** @throws when the newsletter does not exist (NewsletterNotFoundError). */
-  requireNewsletter(id: string): Promise<unknown>;
+  requireNewsletter(id: string): Promise<{ timeZone?: string | undefined }>;
   listExists(id: string): Promise<boolean>;
   now?: () => Date;
 }
@@ -29,7 +30,8 @@ export interface ScheduleServiceOptions {
 export interface ScheduleInput {
   newsletter: string;
   cron: string;
-  tz: string;
+  /** IANA zone the pattern is read in; empty or absent: the newsletter's `timeZone`. */
+  tz?: string | undefined;
   lists: string[];
   localTime?: string | undefined;
   /** ms; default {@link DEFAULT_LATE_WINDOW_MS}. */
@@ -68,9 +70,11 @@ export class ScheduleService {
   /** Creates or replaces a newsletter's schedule. A paused schedule stays paused. */
   async set(input: ScheduleInput): Promise<ScheduleView> {
     const newsletter = input.newsletter;
-    await this.opts.requireNewsletter(newsletter);
+    const file = await this.opts.requireNewsletter(newsletter);
+    const tz = input.tz?.trim() || file.timeZone;
+    if (!tz) throw new ScheduleInputError('tz', `give a time zone: newsletter "${newsletter}" has no timeZone to default to`);
     const cron = input.cron.trim().replace(/\s+/g, ' ');
-    checkSchedulePattern(cron, input.tz, this.now());
+    checkSchedulePattern(cron, tz, this.now());
     const lists = [...new Set(input.lists)];
     if (!lists.length) throw new ScheduleInputError('lists', 'a schedule needs at least one list (--list daily)');
     for (const l of lists) if (!(await this.opts.listExists(l))) throw new ScheduleInputError('lists', `no list "${l}" (newsdesk lists ls shows them)`);
@@ -83,7 +87,7 @@ export class ScheduleService {
     const schedule: Schedule = {
       newsletter,
       pattern: cron,
-      tz: input.tz,
+      tz,
       lists,
       ...(input.localTime !== undefined ? { localTime: input.localTime } : {}),
       lateWindowMs,
@@ -171,6 +175,25 @@ export class ScheduleService {
       missed,
     };
   }
+}
+
+/**
+ * A late window as typed (`30m`, `2h`, `1d`) in ms, for the API and the dashboard.
+ * @throws ScheduleInputError naming `lateWindow`
+ */
+export function parseLateWindow(text: string): number {
+  const ms = parseDuration(text.trim());
+  if (ms === null || ms <= 0) throw new ScheduleInputError('lateWindow', `"${text}" is not a duration such as 30m or 2h`);
+  return ms;
+}
+
+/** The audit entry of a `set`, the same from the CLI, the API and the dashboard. */
+export function scheduleSetAudit(view: ScheduleView) {
+  return {
+    action: 'schedule.set',
+    target: view.newsletter,
+    detail: { cron: view.cron, tz: view.tz, lists: view.lists.join(','), localTime: view.localTime, lateWindow: view.lateWindow },
+  };
 }
 
 /** `2h`, `90m`, `1d`: the shortest exact way to say `ms`. */

@@ -13,6 +13,7 @@ import { type FanoutDeps, runFanout } from './fanout.job.ts';
 import { CAMPAIGN_QUEUE, SCHEDULE_QUEUE, SEND_QUEUE, StartCampaignJob } from './queues.ts';
 import { PreparedCampaigns, runSendBatch, type SendBatchDeps, TransientBatchError } from './send-batch.job.ts';
 import { SendBreaker } from './send-breaker.ts';
+import { countZoneSends } from './zone-progress.ts';
 import type { BatchEnd, WorkerObserver } from './worker-observer.ts';
 
 export interface WorkerOptions {
@@ -40,6 +41,8 @@ export interface WorkerDeps {
   observer?: WorkerObserver | undefined;
   /** Runs a daily schedule's `slot` job (schedule-slot.ts); with it, this process also works the schedule queue. */
   slot?: ((job: Job) => Promise<unknown>) | undefined;
+  /** Adds a zone bucket's sends after each of its batches (zone-progress.ts). */
+  zoneSent?: ((campaignId: string, zone: string, n: number) => Promise<void>) | undefined;
 }
 
 export interface RunningWorkers {
@@ -85,18 +88,22 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
       'send-batch': async (job, lockToken) => {
         const started = performance.now();
         const ended = (end: BatchEnd) => observer?.batchEnded((performance.now() - started) / 1000, end);
+        const { campaignId, zone } = job.data as { campaignId: string; zone?: string };
+        const counted = zone && deps.zoneSent ? countZoneSends(campaigns, deps.zoneSent) : null;
         let r: Awaited<ReturnType<typeof runSendBatch>>;
         try {
-          r = await runSendBatch(job, lockToken, { breaker, observer, ...deps.send, campaigns, logger, prepared, signal: stop.signal });
+          r = await runSendBatch(job, lockToken, { breaker, observer, ...deps.send, campaigns: counted?.campaigns ?? campaigns, logger, prepared, signal: stop.signal });
         } catch (err) {
           ended(err instanceof TransientBatchError ? 'retry' : err instanceof DelayedError ? 'delayed' : 'failed');
           throw err;
+        } finally {
+          if (counted && zone) await counted.flush(campaignId, zone);
         }
         ended('completed');
         logger.debug({ jobId: job.id, ...r }, 'batch done');
         if (r.finished) {
-          logger.info({ campaignId: (job.data as { campaignId: string }).campaignId }, 'campaign sent');
-          campaignEnded((job.data as { campaignId: string }).campaignId);
+          logger.info({ campaignId }, 'campaign sent');
+          campaignEnded(campaignId);
         }
         return r;
       },

@@ -70,7 +70,7 @@ export function zoneBatches(
     buckets.push({ zone, at: at.toISOString(), readers: members.length });
     for (let i = 0; i < members.length; i += batchSize) {
       const subscriberIds = members.slice(i, i + batchSize);
-      batches.push({ jobId: sendBatchJobId(campaign.id, subscriberIds), data: { campaignId: campaign.id, subscriberIds }, delay });
+      batches.push({ jobId: sendBatchJobId(campaign.id, subscriberIds), data: { campaignId: campaign.id, subscriberIds, zone }, delay });
     }
   }
   return { batches, buckets };

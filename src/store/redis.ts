@@ -197,6 +197,8 @@ export interface Keys {
   campaignSentMinutes(id: string): string;
   /** Hash with a TTL: a local-time campaign's zone buckets, `<zone>\t<page cursor>` → `{ at, readers }` JSON. */
   campaignZones(id: string): string;
+  /** Hash zone → messages sent to that zone bucket (zone-progress.ts). */
+  campaignZoneSent(id: string): string;
   /** Hash: newsletter id → its daily schedule's settings (JSON), beside the BullMQ job scheduler. */
   readonly schedules: string;
   /** Hash with a TTL: who claimed a newsletter's slot for one edition date, and what came of it. */
@@ -285,6 +287,7 @@ export function createKeys(prefix: string): Keys {
     campaignClickHours: (id) => `${tag}:campaign:${id}:clicks:hours`,
     campaignSentMinutes: (id) => `${tag}:campaign:${id}:sent-minutes`,
     campaignZones: (id) => `${tag}:campaign:${id}:zones`,
+    campaignZoneSent: (id) => `${tag}:campaign:${id}:zone-sent`,
     schedules: `${tag}:schedules`,
     scheduleClaim: (newsletter, date) => `${tag}:schedule:${newsletter}:${date}`,
     scheduleMissed: `${tag}:schedule-missed`,

@@ -250,11 +250,17 @@ describe('the edition editor in a real browser', () => {
     const campaignId = new URL(page.url()).pathname.split('/').pop() as string;
     expect(await app.campaigns.get(campaignId)).toMatchObject({ status: 'draft', editionId: id });
 
-    // Schedule: a daily 06:00 slot for the newsletter (set as `newsdesk schedule set` does; the
-    // dashboard's Schedules page shows and pauses schedules). The slot on the edition's date sends
-    // this approved edition.
-    await app.schedules.set({ newsletter: 'daily', cron: '0 6 * * *', tz: 'America/New_York', lists: ['daily'], by: 'cli:editor' });
+    // Schedule: a daily 06:00 slot for the newsletter, set with the Schedules page's form (the
+    // zone starts as the newsletter's). The slot on the edition's date sends this approved edition.
     await Promise.all([page.waitForURL(`${base}/admin/schedules`), page.click('nav >> text=Schedules')]);
+    expect(await page.locator('tr[data-newsletter=daily]').count()).toBe(0);
+    await page.selectOption('#schedule-newsletter', 'daily');
+    expect(await page.inputValue('#schedule-tz')).toBe('America/New_York');
+    await page.fill('#schedule-cron', '0 6 * * *');
+    await page.check('#set-schedule input[name=lists][value=daily]');
+    await Promise.all([page.waitForSelector('.flash-ok'), page.click('button:has-text("Set schedule")')]);
+    expect(await page.textContent('.flash-ok')).toMatch(/^Schedule of daily set\. Next slot: \d{4}-\d{2}-\d{2} 06:00 America\/New_York/);
+    expect(await app.scheduleStore.get('daily')).toMatchObject({ pattern: '0 6 * * *', tz: 'America/New_York', lists: ['daily'], updatedBy: 'dashboard:admin' });
     const slots = await page.locator('tr[data-newsletter=daily] .slots time').allTextContents();
     expect(slots.some((s) => s.startsWith(`${DATE} 06:00`)), slots.join(', ')).toBe(true);
     expect((await app.editions.approvedFor('daily', DATE))?.id).toBe(id);

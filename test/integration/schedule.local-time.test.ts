@@ -10,6 +10,7 @@ import { localDateOf } from '../../src/domain/time-zone.ts';
 import { SubscriberInput } from '../../src/domain/subscriber.schema.ts';
 import { importCsv } from '../../src/store/csv-import.ts';
 import { runNewsdesk } from '../support/cli.ts';
+import { dashboard, startHttp } from '../support/http.ts';
 import { EXAMPLE_EDITION_FILE } from '../support/editions.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 
@@ -77,8 +78,9 @@ it("a --local-time slot sends each zone at its readers' time: past zones at once
     throw new Error('fan-out did not finish');
   };
   expect(await waitForBuckets()).toEqual([
-    { zone: east, at: new Date(Date.parse(`${date}T12:00:00Z`) - 14 * 3_600_000).toISOString(), readers: 2 },
-    { zone: west, at: new Date(westAt).toISOString(), readers: 2 },
+    // east's count follows its batch's end (zone-progress.ts); the next test follows it.
+    { zone: east, at: new Date(Date.parse(`${date}T12:00:00Z`) - 14 * 3_600_000).toISOString(), readers: 2, sent: expect.any(Number) },
+    { zone: west, at: new Date(westAt).toISOString(), readers: 2, sent: 0 },
   ]);
   const delayed = await p.app.queues.send.getDelayed();
   expect(delayed.map((j) => j.data.subscriberIds.length)).toEqual([2]);
@@ -90,8 +92,8 @@ it("a --local-time slot sends each zone at its readers' time: past zones at once
   // `campaign status` shows each zone bucket and where it is.
   const cli = await runNewsdesk(['campaign', 'status', campaign.id, '--json'], { env: { PATH: process.env.PATH, ...p.env } });
   expect(JSON.parse(cli.stdout).zones).toEqual([
-    { zone: east, at: expect.any(String), readers: 2, state: 'due' },
-    { zone: west, at: new Date(westAt).toISOString(), readers: 2, state: 'waiting' },
+    { zone: east, at: expect.any(String), readers: 2, sent: expect.any(Number), state: 'due' },
+    { zone: west, at: new Date(westAt).toISOString(), readers: 2, sent: 0, state: 'waiting' },
   ]);
   const text = await runNewsdesk(['campaign', 'status', campaign.id], { env: { PATH: process.env.PATH, ...p.env } });
   expect(text.stdout).toContain(`  zone       ${west}: 2 readers at ${date} 12:00 ${west} (`);
@@ -107,4 +109,64 @@ it("a --local-time slot sends each zone at its readers' time: past zones at once
   expect(await p.app.queues.send.getJobCounts('delayed', 'waiting', 'active')).toEqual({ delayed: 0, waiting: 0, active: 0 });
   expect(p.smtp.messages).toHaveLength(2);
   expect((await p.app.campaigns.get(campaign.id)).status).toBe('cancelled');
+});
+
+it("status shows each zone bucket's sent count as its batches send, a retried batch included (CLI, API, dashboard)", { timeout: 90_000 }, async () => {
+  await p.close();
+  const PASSWORD = 'a dashboard password for zone progress';
+  const h = await startHttp({
+    workers: true,
+    env: { SEND_BATCH_SIZE: '2', SEND_BACKOFF_MS: '10', NEWSDESK_ADMIN_PASSWORD: PASSWORD },
+    // west2's first try is refused for now: its batch ends in a retry after sending west1.
+    smtp: { reply: (e) => (e.stage === 'data' && e.to.includes('west2@example.org') && e.attempt === 1 ? { code: 421, message: '4.3.2 try later' } : undefined) },
+  });
+  p = h;
+  const east = 'Etc/GMT-14';
+  const west = 'Etc/GMT+12';
+  await h.app.stores.lists.create({ id: 'daily', name: 'Daily', newsletter: 'daily' });
+  const rows = ['east1', 'east2', 'west1', 'west2', 'west3'].map((n) => SubscriberInput.parse({ email: `${n}@example.org`, attributes: { timezone: n.startsWith('east') ? east : west } }));
+  await h.app.stores.subscribers.joinList('daily', rows, { via: 'import' });
+  const now = new Date();
+  const date = localDateOf(now, 'UTC');
+  await h.app.schedules.set({ newsletter: 'daily', cron: '0 12 * * *', tz: 'UTC', lists: ['daily'], localTime: '12:00', by: 'cli:test' });
+  const source = (await readFile(EXAMPLE_EDITION_FILE, 'utf8')).replace('date: 2025-02-13', `date: ${date}`);
+  const { edition } = await h.app.editions.save(source, 'cli:writer');
+  await h.app.editions.approve(edition.id, 'cli:chief');
+  const r = await h.app.runSlot({ newsletter: 'daily', slotAt: now, jobId: 'repeat:daily:progress' }, now);
+  if (r.kind !== 'created') throw new Error(`slot did not create: ${JSON.stringify(r)}`);
+  const id = r.campaignId;
+  const sentByZone = async () => Object.fromEntries((await h.app.campaignZones.buckets(id)).map((b) => [b.zone, b.sent]));
+
+  // The east bucket went at once; the west one waits.
+  await h.smtp.waitForMessages(2, 20_000);
+  await expect.poll(sentByZone, { timeout: 20_000 }).toEqual({ [east]: 2, [west]: 0 });
+  await expect.poll(async () => (await h.app.queues.send.getDelayed()).length, { timeout: 20_000 }).toBe(2);
+  const cli = await runNewsdesk(['campaign', 'status', id, '--json'], { env: { PATH: process.env.PATH, ...h.env } });
+  expect(JSON.parse(cli.stdout).zones).toEqual([
+    { zone: east, at: expect.any(String), readers: 2, sent: 2, state: 'due' },
+    { zone: west, at: expect.any(String), readers: 3, sent: 0, state: 'waiting' },
+  ]);
+  const text = await runNewsdesk(['campaign', 'status', id], { env: { PATH: process.env.PATH, ...h.env } });
+  expect(text.stdout).toMatch(new RegExp(`  zone       ${east}: 2 readers at .*, 2 sent, due\\n`));
+  expect(text.stdout).toMatch(new RegExp(`  zone       ${west.replace('+', '\\+')}: 3 readers at .*, 0 sent, waiting\\n`));
+
+  // The west bucket's time comes: its first batch sends west1, is retried for west2, then the second sends west3.
+  for (const job of await h.app.queues.send.getDelayed()) await job.promote();
+  await h.smtp.waitForMessages(5, 20_000);
+  await expect.poll(async () => (await h.app.campaigns.get(id)).status, { timeout: 20_000 }).toBe('sent');
+  expect(h.smtp.messages.flatMap((m) => m.to).sort()).toEqual(['east1', 'east2', 'west1', 'west2', 'west3'].map((n) => `${n}@example.org`));
+  expect(await sentByZone()).toEqual({ [east]: 2, [west]: 3 });
+
+  const token = await h.token('reader', 'read');
+  const api = await h.api(token, { url: `/api/campaigns/${id}` });
+  expect(api.statusCode).toBe(200);
+  expect(api.json().zones).toEqual([
+    { zone: east, at: expect.any(String), readers: 2, sent: 2, state: 'sent' },
+    { zone: west, at: expect.any(String), readers: 3, sent: 3, state: 'sent' },
+  ]);
+  const d = dashboard(h.server);
+  await d.signIn(PASSWORD);
+  const page = (await d.get(`/admin/campaigns/${id}`)).body;
+  expect(page).toMatch(new RegExp(`<tr data-zone="${west.replace('+', '\\+')}"><td>${west.replace('+', '\\+')}</td><td class="num">3</td><td class="num" data-field="zone-sent">3</td>`));
+  expect(page).toMatch(new RegExp(`<tr data-zone="${east}"><td>${east}</td><td class="num">2</td><td class="num" data-field="zone-sent">2</td>`));
 });

@@ -116,7 +116,7 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (server
       await pages.register(adminCampaignRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates, outbox: opts.outboxDir !== undefined });
       await pages.register(adminEditionRoutes, { app, newsletterDirs: opts.newsletterDirs, templates: opts.templates, outbox: opts.outboxDir !== undefined });
       await pages.register(adminListRoutes, { app, outbox: opts.outboxDir !== undefined });
-      await pages.register(adminScheduleRoutes, { app, outbox: opts.outboxDir !== undefined });
+      await pages.register(adminScheduleRoutes, { app, newsletterDirs: opts.newsletterDirs, outbox: opts.outboxDir !== undefined });
       await pages.register(adminReportRoutes, { app, outbox: opts.outboxDir !== undefined });
       if (opts.outboxDir !== undefined) await pages.register(adminOutboxRoutes, { dir: opts.outboxDir });
       await pages.register(adminAuditRoutes, { app, outbox: opts.outboxDir !== undefined });

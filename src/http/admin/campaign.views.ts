@@ -5,6 +5,8 @@ import type { InputProblem } from '../../domain/errors.ts';
 import { NO_NAME } from '../../domain/preview-reader.ts';
 import type { ListWithCount } from '../../store/list.store.ts';
 import type { CampaignStatusReport } from '../../queue/campaign.service.ts';
+import type { ZoneProgress } from '../../queue/zone-progress.ts';
+import { zonedIso } from '../../domain/time-zone.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { count, localTime, problemList, progressBar, statusBadge } from './layout.ts';
 
@@ -40,6 +42,8 @@ export interface DetailData {
   flash?: SafeHtml | undefined;
   /** A `read` session: no pause, resume, cancel or reschedule controls (the server refuses them anyway). */
   readOnly?: boolean;
+  /** Sent at readers' local time: each zone bucket and its progress. */
+  zones?: ZoneProgress[] | undefined;
 }
 
 /** A rate as a percentage, two decimals below 1 % (complaint rates live there). */
@@ -74,6 +78,9 @@ ETA <span data-field="eta">${noWorker ?? (d.p.etaSeconds === undefined ? '–' :
 ${stat('sent', 'sent (accepted by SMTP)', c.counts.sent)}${stat('failed', 'failed', c.counts.failed)}${stat('skipped', 'skipped', c.counts.skipped)}
 ${c.status === 'cancelled' ? stat('cancelled', 'cancelled', d.p.cancelled) : stat('pending', 'pending', c.counts.pending)}${stat('total', 'recipients', c.counts.total)}
 </div>
+${d.zones?.length ? html`<h2>At readers' local time</h2><table data-zones><thead><tr><th>Zone</th><th class="num">Readers</th><th class="num">Sent</th><th>Time there</th><th>UTC</th><th>State</th></tr></thead>
+<tbody>${d.zones.map((z) => html`<tr data-zone="${z.zone}"><td>${z.zone}</td><td class="num">${count(z.readers)}</td><td class="num" data-field="zone-sent">${count(z.sent)}</td>
+<td>${zonedIso(new Date(z.at), z.zone).slice(0, 16).replace('T', ' ')}</td><td>${z.at.slice(0, 16).replace('T', ' ')}</td><td data-field="zone-state">${z.state}</td></tr>`)}</tbody></table>` : ''}
 </section>
 <div class="card"><dl class="facts">
 <dt>Campaign</dt><dd><code>${c.id}</code></dd>

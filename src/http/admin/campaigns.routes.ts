@@ -13,6 +13,7 @@ import { assertNotPast, SendTime, SendTimeError } from '../../domain/send-time.t
 import { EmailAddress } from '../../domain/subscriber.schema.ts';
 import { lintProblems } from '../../composer/lint.ts';
 import { NewsdeskError } from '../../domain/errors.ts';
+import { zoneProgress } from '../../queue/zone-progress.ts';
 import { audit } from '../audit.ts';
 import { type ComposedInput, composeEditionInput, copyAs } from '../edition-input.ts';
 import type { SafeHtml } from '../html.ts';
@@ -252,15 +253,17 @@ export const adminCampaignRoutes: FastifyPluginAsync<AdminCampaignRoutesOptions>
   });
 
   server.get('/campaigns/:id', { schema: { params: IdParams } }, async (req, reply) => {
-    const [p, skipped] = await Promise.all([
+    const [p, skipped, buckets] = await Promise.all([
       app.service.status(req.params.id, { failures: 50 }),
       app.campaigns.deliveries(req.params.id, { state: 'skipped', limit: 20 }),
+      app.campaignZones.buckets(req.params.id),
     ]);
+    const zones = p.campaign.localSend ? zoneProgress(buckets, p.campaign.status, new Date()) : undefined;
     const failed = p.failures;
     const people = await app.stores.subscribers.getMany([...failed, ...skipped].map((d) => d.subscriberId));
     const withEmail = <T extends { subscriberId: number }>(rows: T[], offset: number) => rows.map((d, i) => ({ ...d, email: people[offset + i]?.emailDisplay ?? null }));
     const { csrf, frame: f } = frame(req, reply, p.campaign.subject, 'campaigns');
-    return sendAdminPage(reply, f, campaignDetailView({ p, failures: withEmail(failed, 0), skipped: withEmail(skipped, failed.length), csrf, readOnly: req.adminSession?.role === 'read' }));
+    return sendAdminPage(reply, f, campaignDetailView({ p, failures: withEmail(failed, 0), skipped: withEmail(skipped, failed.length), csrf, readOnly: req.adminSession?.role === 'read', zones }));
   });
 
   for (const action of ['pause', 'resume', 'cancel'] as const) {

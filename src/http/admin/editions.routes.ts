@@ -4,12 +4,12 @@
  * (`app.editions.save`), a YAML view that round-trips with the form, send test to the
  * newsletter's editors, approve, and a campaign from an approved edition.
  */
-import { readdir } from 'node:fs/promises';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../../app.ts';
 import type { TemplateCache } from '../../composer/templates.ts';
+import { newsletterIds as listNewsletterIds } from '../../composer/newsletter.loader.ts';
 import { parseYamlSource } from '../../composer/yaml-source.ts';
 import { DuplicateSendError, EditionDateError, describeDuplicate } from '../../domain/duplicate-send.ts';
 import { type InputProblem, NewsdeskError, ValidationError } from '../../domain/errors.ts';
@@ -94,14 +94,7 @@ export const adminEditionRoutes: FastifyPluginAsync<AdminEditionRoutesOptions> =
   const compose = (input: unknown) => composeEditionInput(input, { newsletterDirs: opts.newsletterDirs, templates: opts.templates });
 
   /** Newsletter ids found in the newsletter folders, for the form's suggestions. */
-  async function newsletterIds(): Promise<string[]> {
-    const ids = new Set<string>();
-    for (const dir of opts.newsletterDirs) {
-      const names = await readdir(dir).catch(() => [] as string[]);
-      for (const n of names) if (/^[a-z0-9][a-z0-9-]{0,62}\.yaml$/.test(n)) ids.add(n.slice(0, -5));
-    }
-    return [...ids].sort();
-  }
+  const newsletterIds = () => listNewsletterIds(opts.newsletterDirs);
 
   /** Composes a value for the preview: the panel, or the problems that stop it. */
   async function tryCompose(value: EditionValue): Promise<{ composed?: ComposedInput; problems: InputProblem[] }> {

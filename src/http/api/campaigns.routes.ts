@@ -15,6 +15,7 @@ import { StoredEditionId } from '../../domain/stored-edition.ts';
 import { EmailAddress } from '../../domain/subscriber.schema.ts';
 import { EditionNotFoundError } from '../../editions/edition.service.ts';
 import { lintProblems } from '../../composer/lint.ts';
+import { zoneProgress } from '../../queue/zone-progress.ts';
 import { actorOf, audit } from '../audit.ts';
 import { composeEditionInput } from '../edition-input.ts';
 import { EditionBody } from './editions.routes.ts';
@@ -85,7 +86,12 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
   const { app } = opts;
   const server = instance.withTypeProvider<ZodTypeProvider>();
 
-  const status = async (id: string) => statusBody(await app.service.status(id, { failures: 20 }));
+  const status = async (id: string) => {
+    const r = await app.service.status(id, { failures: 20 });
+    // Sent at readers' local time: each zone bucket with its sent count (zone-progress.ts).
+    const zones = r.campaign.localSend ? zoneProgress(await app.campaignZones.buckets(id), r.campaign.status, new Date()) : null;
+    return { ...statusBody(r), ...(zones ? { zones } : {}) };
+  };
 
   server.get('/campaigns', { schema: { tags: ['campaigns'], summary: 'Recent campaigns, newest first', querystring: ListQuery } }, async (req) =>
     app.campaigns.list(req.query.limit),

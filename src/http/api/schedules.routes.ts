@@ -6,8 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../../app.ts';
-import { parseDuration } from '../../domain/time-option.ts';
-import { ScheduleInputError } from '../../queue/schedule-pattern.ts';
+import { parseLateWindow, scheduleSetAudit } from '../../queue/schedule.service.ts';
 import { actorOf, audit } from '../audit.ts';
 
 const Params = z.strictObject({ newsletter: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a newsletter id: lower-case letters, digits and dashes') });
@@ -35,12 +34,7 @@ export const scheduleRoutes: FastifyPluginAsync<{ app: App }> = async (instance,
     '/schedules/:newsletter',
     { schema: { tags, summary: "Create or replace a newsletter's daily schedule (a paused one stays paused)", params: Params, body: ScheduleBody } },
     async (req) => {
-      let lateWindowMs: number | undefined;
-      if (req.body.lateWindow !== undefined) {
-        const ms = parseDuration(req.body.lateWindow);
-        if (ms === null || ms <= 0) throw new ScheduleInputError('lateWindow', `"${req.body.lateWindow}" is not a duration such as 30m or 2h`);
-        lateWindowMs = ms;
-      }
+      const lateWindowMs = req.body.lateWindow !== undefined ? parseLateWindow(req.body.lateWindow) : undefined;
       const view = await app.schedules.set({
         newsletter: req.params.newsletter,
         cron: req.body.cron,
@@ -50,11 +44,7 @@ export const scheduleRoutes: FastifyPluginAsync<{ app: App }> = async (instance,
         lateWindowMs,
         by: actorOf(req) ?? 'api:unknown',
       });
-      await audit(app, req, {
-        action: 'schedule.set',
-        target: view.newsletter,
-        detail: { cron: view.cron, tz: view.tz, lists: view.lists.join(','), localTime: view.localTime, lateWindow: view.lateWindow },
-      });
+      await audit(app, req, scheduleSetAudit(view));
       return view;
     },
   );

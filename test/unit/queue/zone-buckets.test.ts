@@ -27,6 +27,8 @@ describe('zone buckets', () => {
     const zones = ids.map((id) => (id % 2 ? 'Asia/Tokyo' : undefined));
     const { batches } = zoneBatches(campaign, ids, zones, 3, new Date('2026-03-08T00:00:00Z'));
     expect(batches.map((b) => b.data.subscriberIds)).toEqual([[2, 4, 6], [1, 3, 5], [7]]);
+    // Each batch names its bucket, for the bucket's sent count (zone-progress.ts).
+    expect(batches.map((b) => b.data.zone)).toEqual(['America/New_York', 'Asia/Tokyo', 'Asia/Tokyo']);
   });
 
   it('a local time the clocks skip goes an hour later; a bucket waits, is due, or follows the campaign', () => {

@@ -114,10 +114,24 @@ function confirmations() {
   }
 }
 
+/** The schedule form: choosing another newsletter puts its zone in an untouched time zone field. */
+function scheduleZoneDefault() {
+  const select = document.getElementById('schedule-newsletter');
+  const tz = document.getElementById('schedule-tz');
+  if (!select || !tz) return;
+  let zoneOfChoice = select.selectedOptions[0]?.dataset.tz ?? '';
+  select.addEventListener('change', () => {
+    const next = select.selectedOptions[0]?.dataset.tz ?? '';
+    if (tz.value === zoneOfChoice) tz.value = next;
+    zoneOfChoice = next;
+  });
+}
+
 document.addEventListener('DOMContentLoaded', () => {
   showLocalTimes(document);
   followProgress();
   loadFilesIntoTextareas();
   sendTimeForms();
   confirmations();
+  scheduleZoneDefault();
 });

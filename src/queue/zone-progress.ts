@@ -1,0 +1,47 @@
+/**
+ * Per-zone progress of a campaign sent at readers' local time (README.md, "The daily schedule"):
+ * each send-batch job of a zone bucket carries its `zone` (zone-buckets.ts); while the batch
+ * runs, its newly recorded sends are counted, and when it ends (done, retried, parked or failed)
+ * one step adds them to the campaign's zone → sent hash. The send path itself is not changed.
+ * A worker killed between a send and the end of its batch leaves those sends out of its zone's
+ * count (the campaign's own counts stay exact).
+ */
+import type { Campaign } from '../domain/campaign.schema.ts';
+import type { CampaignStore } from '../store/campaign.store.ts';
+import { bucketState, type ZoneBucket } from './zone-buckets.ts';
+
+/** A bucket as status shows it: zone, readers, time (UTC), sent so far and `waiting`/`due` (or the campaign's end). */
+export interface ZoneProgress extends ZoneBucket {
+  sent: number;
+  state: string;
+}
+
+/**
+ * Wraps the store a batch records through, counting the sends it newly records; `flush` hands
+ * the count to `add` once, after the batch's sends.
+ */
+export function countZoneSends(
+  campaigns: CampaignStore,
+  add: (campaignId: string, zone: string, n: number) => Promise<void>,
+): { campaigns: CampaignStore; flush(campaignId: string, zone: string): Promise<void> } {
+  let sent = 0;
+  const counting = Object.create(campaigns) as CampaignStore;
+  counting.record = async (...args: Parameters<CampaignStore['record']>) => {
+    const r = await campaigns.record(...args);
+    if (r.recorded && args[2].state === 'sent') sent++;
+    return r;
+  };
+  return {
+    campaigns: counting,
+    async flush(campaignId, zone) {
+      const n = sent;
+      sent = 0;
+      await add(campaignId, zone, n);
+    },
+  };
+}
+
+/** The buckets with their state at `now`, for `campaign status`, the API and the dashboard. */
+export function zoneProgress(buckets: ReadonlyArray<ZoneBucket & { sent: number }>, status: Campaign['status'], now: Date): ZoneProgress[] {
+  return buckets.map((b) => ({ zone: b.zone, at: b.at, readers: b.readers, sent: b.sent, state: bucketState(b, status, now) }));
+}
