@@ -35,9 +35,6 @@ import { createReturnStore, type ReturnStore } from './store/return.store.ts';
 import { SendRateLimiter } from './store/send-rate.limiter.ts';
 import { createStores, type Stores, storesSettings } from './store/stores.ts';
 
-/** How long a claim keeps other jobs off a delivery: longer than one SMTP send can take. */
-const CLAIM_LEASE_MS = 5 * 60_000;
-
 export interface App {
   config: Config;
   logger: Logger;
@@ -241,7 +238,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
             transport: mail,
             limiter,
             parking,
-            leaseMs: CLAIM_LEASE_MS,
+            // How long a claim keeps other jobs off a delivery: longer than one SMTP send can take.
+            leaseMs: config.send.leaseMs,
           },
         },
         {
@@ -253,6 +251,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           prefix,
           concurrency: workerOpts.concurrency ?? config.smtp.poolSize,
           lockMs: config.send.lockMs,
+          stalledCheckMs: config.send.stalledCheckMs,
         },
       );
       // The heartbeat stops only once the messages in flight are done: until then this worker sends.

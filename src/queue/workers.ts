@@ -23,8 +23,14 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Run only some of the workers (tests). Default both. */
   queues?: Array<typeof CAMPAIGN_QUEUE | typeof SEND_QUEUE>;
-  /** Job lock (ms): a dead worker's jobs are taken over after about twice this. Default 30 s. */
+  /**
+   * Job lock (ms), renewed every half of it while this process lives: a dead worker's jobs are
+   * taken over within about `lockMs + stalledCheckMs` (docs/reliability.md, "Recovery timing").
+   * Default 5 s.
+   */
   lockMs?: number;
+  /** How often this process looks for jobs whose lock lapsed (ms). Default 2 s. */
+  stalledCheckMs?: number;
 }
 
 export interface WorkerDeps {
@@ -100,9 +106,11 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
         connection: opts.connection(),
         prefix: opts.prefix,
         concurrency: queue === SEND_QUEUE ? (opts.concurrency ?? 8) : 1,
-        // Renewed every lockMs / 2 while this process lives; checked for dead workers as often.
-        lockDuration: opts.lockMs ?? 30_000,
-        stalledInterval: opts.lockMs ?? 30_000,
+        // Renewed every lockMs / 2 while this process lives. A run that misses its renewals (the
+        // process froze past the lock) loses the job to another worker; its next claim then sees
+        // the lock gone and it stops (LostLockError), so at most its message in flight repeats.
+        lockDuration: opts.lockMs ?? 5_000,
+        stalledInterval: opts.stalledCheckMs ?? 2_000,
         // A job stalls when its worker dies (a crash, a deploy). That must never fail the
         // campaign: the claims make re-running it safe.
         maxStalledCount: 1_000,
