@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { CampaignStore } from '../store/campaign.store.ts';
 import { type FanoutDeps, runFanout } from './fanout.job.ts';
 import { CAMPAIGN_QUEUE, SEND_QUEUE, StartCampaignJob } from './queues.ts';
-import { PreparedCampaigns, runSendBatch, type SendBatchDeps, TransientBatchError } from './send-batch.job.ts';
+import { LostLockError, PreparedCampaigns, runSendBatch, type SendBatchDeps, TransientBatchError } from './send-batch.job.ts';
 import { SendBreaker } from './send-breaker.ts';
 import type { BatchEnd, WorkerObserver } from './worker-observer.ts';
 
@@ -83,6 +83,11 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
           r = await runSendBatch(job, lockToken, { breaker, observer, ...deps.send, campaigns, logger, prepared, signal: stop.signal });
         } catch (err) {
           ended(err instanceof TransientBatchError ? 'retry' : err instanceof DelayedError ? 'delayed' : 'failed');
+          // BullMQ cannot fail a job whose lock is gone, so it would report only "Lock mismatch":
+          // say here what happened (docs/reliability.md, "Recovery timing").
+          if (err instanceof LostLockError) {
+            logger.warn({ jobId: job.id, err: err.message }, 'batch stopped: this process held its job past WORKER_LOCK_MS without renewing (a stall); another run of the job sends the rest');
+          }
           throw err;
         }
         ended('completed');
