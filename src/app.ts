@@ -154,6 +154,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     transport: getTransport,
     preparer,
     workers: stores.workerHeartbeats,
+    paces: stores.campaignPaces,
     trackLinks: (campaignId, compiled, newsletter) => trackLinks(compiled, { campaignId, tracking: newsletter.tracking, signer: clicks }),
     returns,
     senderAlertThreshold: config.inbound.senderAlertThreshold,
@@ -211,6 +212,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           campaigns,
           logger,
           observer: workerOpts.observer,
+          paces: stores.campaignPaces,
           fanout: {
             members: recipients,
             batchSize: config.send.batchSize,

@@ -41,7 +41,12 @@ export interface WorkerDeps {
   send: Omit<SendBatchDeps, 'campaigns' | 'logger' | 'signal'>;
   /** Told about batches, breaker openings and settings pauses (metrics). Default: nobody. */
   observer?: WorkerObserver | undefined;
+  /** Samples a campaign's recent pace after its batches (the ETA; store/campaign-pace.store.ts). Default: none. */
+  paces?: { sample(campaignId: string): Promise<void> } | undefined;
 }
+
+/** A process samples one campaign's pace at most this often (the store also skips samples closer than a second). */
+const PACE_SAMPLE_MS = 1_000;
 
 export interface RunningWorkers {
   workers: Worker[];
@@ -64,6 +69,16 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
   const breaker = new SendBreaker(observer ? { onOpen: (ms) => observer.breakerOpened(ms) } : {});
   const which = new Set(opts.queues ?? [CAMPAIGN_QUEUE, SEND_QUEUE]);
   const workers: Worker[] = [];
+  const sampledAt = new Map<string, number>();
+  const samplePace = (campaignId: string) => {
+    const paces = deps.paces;
+    const now = Date.now();
+    if (!paces || now - (sampledAt.get(campaignId) ?? 0) < PACE_SAMPLE_MS) return;
+    sampledAt.set(campaignId, now);
+    if (sampledAt.size > 100) sampledAt.delete(sampledAt.keys().next().value as string);
+    // Only the ETA depends on it: a failed sample is logged, never the batch's business.
+    paces.sample(campaignId).catch((err: unknown) => logger.debug({ campaignId, err: String(err) }, 'pace sample failed'));
+  };
 
   const handlers: Record<string, Record<string, (job: Job, lockToken: string) => Promise<unknown>>> = {
     [CAMPAIGN_QUEUE]: {
@@ -77,7 +92,10 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
     [SEND_QUEUE]: {
       'send-batch': async (job, lockToken) => {
         const started = performance.now();
-        const ended = (end: BatchEnd) => observer?.batchEnded((performance.now() - started) / 1000, end);
+        const ended = (end: BatchEnd) => {
+          observer?.batchEnded((performance.now() - started) / 1000, end);
+          samplePace((job.data as { campaignId: string }).campaignId);
+        };
         let r: Awaited<ReturnType<typeof runSendBatch>>;
         try {
           r = await runSendBatch(job, lockToken, { breaker, observer, ...deps.send, campaigns, logger, prepared, signal: stop.signal });
