@@ -41,11 +41,14 @@ export interface WorkerDeps {
   send: Omit<SendBatchDeps, 'campaigns' | 'logger' | 'signal'>;
   /** Told about batches, breaker openings and settings pauses (metrics). Default: nobody. */
   observer?: WorkerObserver | undefined;
-  /** Samples a campaign's recent pace after its batches (the ETA; store/campaign-pace.store.ts). Default: none. */
+  /**
+   * Samples the recent pace of the campaigns this process is sending, every second while it
+   * holds their batches (the ETA; store/campaign-pace.store.ts). Default: none.
+   */
   paces?: { sample(campaignId: string): Promise<void> } | undefined;
 }
 
-/** A process samples one campaign's pace at most this often (the store also skips samples closer than a second). */
+/** How often a process samples the pace of each campaign it holds batches of. */
 const PACE_SAMPLE_MS = 1_000;
 
 export interface RunningWorkers {
@@ -69,16 +72,18 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
   const breaker = new SendBreaker(observer ? { onOpen: (ms) => observer.breakerOpened(ms) } : {});
   const which = new Set(opts.queues ?? [CAMPAIGN_QUEUE, SEND_QUEUE]);
   const workers: Worker[] = [];
-  const sampledAt = new Map<string, number>();
-  const samplePace = (campaignId: string) => {
-    const paces = deps.paces;
-    const now = Date.now();
-    if (!paces || now - (sampledAt.get(campaignId) ?? 0) < PACE_SAMPLE_MS) return;
-    sampledAt.set(campaignId, now);
-    if (sampledAt.size > 100) sampledAt.delete(sampledAt.keys().next().value as string);
-    // Only the ETA depends on it: a failed sample is logged, never the batch's business.
-    paces.sample(campaignId).catch((err: unknown) => logger.debug({ campaignId, err: String(err) }, 'pace sample failed'));
-  };
+  // Campaigns with batches running here, and how many: their pace is sampled while there are any.
+  const sending = new Map<string, number>();
+  const paces = deps.paces;
+  const paceTimer = paces
+    ? setInterval(() => {
+        for (const campaignId of sending.keys()) {
+          // Only the ETA depends on it: a failed sample is logged, never the batches' business.
+          paces.sample(campaignId).catch((err: unknown) => logger.debug({ campaignId, err: String(err) }, 'pace sample failed'));
+        }
+      }, PACE_SAMPLE_MS)
+    : undefined;
+  paceTimer?.unref();
 
   const handlers: Record<string, Record<string, (job: Job, lockToken: string) => Promise<unknown>>> = {
     [CAMPAIGN_QUEUE]: {
@@ -92,10 +97,10 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
     [SEND_QUEUE]: {
       'send-batch': async (job, lockToken) => {
         const started = performance.now();
-        const ended = (end: BatchEnd) => {
-          observer?.batchEnded((performance.now() - started) / 1000, end);
-          samplePace((job.data as { campaignId: string }).campaignId);
-        };
+        const ended = (end: BatchEnd) => observer?.batchEnded((performance.now() - started) / 1000, end);
+        const { campaignId } = job.data as { campaignId?: unknown };
+        const paced = typeof campaignId === 'string' ? campaignId : undefined;
+        if (paced) sending.set(paced, (sending.get(paced) ?? 0) + 1);
         let r: Awaited<ReturnType<typeof runSendBatch>>;
         try {
           r = await runSendBatch(job, lockToken, { breaker, observer, ...deps.send, campaigns, logger, prepared, signal: stop.signal });
@@ -107,6 +112,10 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
             logger.warn({ jobId: job.id, err: err.message }, 'batch stopped: this process held its job past WORKER_LOCK_MS without renewing (a stall); another run of the job sends the rest');
           }
           throw err;
+        } finally {
+          const left = paced ? (sending.get(paced) ?? 1) - 1 : 0;
+          if (paced && left > 0) sending.set(paced, left);
+          else if (paced) sending.delete(paced);
         }
         ended('completed');
         logger.debug({ jobId: job.id, ...r }, 'batch done');
@@ -188,6 +197,7 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
     close() {
       closing ??= (async () => {
         stop.abort();
+        clearInterval(paceTimer);
         // The idle check stops before anything it reads through is closed.
         await Promise.allSettled([...idleChecks]);
         const results = await Promise.allSettled(workers.map((w) => w.close()));
