@@ -55,7 +55,7 @@ try {
     return { c, done: c.counts.sent + c.counts.failed + c.counts.skipped };
   };
   // Under way: past the fan-out's first pages and the workers' warm-up.
-  for (let s = await doneOf(); s.done < n * 0.05 && s.c.status === 'sending'; s = await doneOf()) await new Promise((r) => setTimeout(r, 100));
+  for (let s = await doneOf(); s.c.status === 'scheduled' || (s.done < n * 0.05 && s.c.status === 'sending'); s = await doneOf()) await new Promise((r) => setTimeout(r, 100));
   const before = await doneOf();
   say(`bench: ${before.done.toLocaleString('en-US')} / ${n.toLocaleString('en-US')} sent; asking ${base}/api/campaigns/${campaign.id} over ${connections} connections for ${seconds} s`);
 

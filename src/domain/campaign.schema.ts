@@ -99,8 +99,8 @@ export interface WorkerLiveness {
 
 /**
  * A sending campaign's recent pace (src/store/campaign-pace.store.ts): messages finished per
- * second, weighted towards the last half-minute, and how many seconds of sending it rests on
- * (decayed, so it levels off at about half a minute).
+ * second, weighted towards the last ten seconds or so, and how many seconds of sending it rests on
+ * (decayed, so it levels off at about ten seconds).
  */
 export interface CampaignPace {
   perSecond: number;

@@ -1,6 +1,6 @@
 /**
  * A sending campaign's recent pace: messages finished per second, weighted towards the last
- * half-minute, for the ETA of `campaign status` (README, "Operating"). The campaign's own
+ * ten seconds or so, for the ETA of `campaign status` (README, "Operating"). The campaign's own
  * counters say how far it is; the pace says how fast it is going *now*, so a start-up, a slower
  * stretch or a pause earlier in the send does not skew the estimate.
  *
@@ -14,7 +14,7 @@ import type { CampaignPace } from '../domain/campaign.schema.ts';
 import { type Keys, LuaScript, type RedisClient } from './redis.ts';
 
 /** How quickly older sending stops counting: its weight falls to 1/e after this long. */
-export const PACE_TAU_MS = 30_000;
+export const PACE_TAU_MS = 10_000;
 /** Samples closer together than this are skipped (several workers sample the same campaign). */
 const MIN_INTERVAL_MS = 1_000;
 /** A gap longer than this between samples (every worker gone, a stall) starts the pace again. */
