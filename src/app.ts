@@ -45,9 +45,6 @@ import { createReturnStore, type ReturnStore } from './store/return.store.ts';
 import { SendRateLimiter } from './store/send-rate.limiter.ts';
 import { createStores, type Stores, storesSettings } from './store/stores.ts';
 
-/** How long a claim keeps other jobs off a delivery: longer than one SMTP send can take. */
-const CLAIM_LEASE_MS = 5 * 60_000;
-
 export interface App {
   config: Config;
   logger: Logger;
@@ -183,6 +180,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     transport: getTransport,
     preparer,
     workers: stores.workerHeartbeats,
+    paces: stores.campaignPaces,
     trackLinks: (campaignId, compiled, newsletter) => trackLinks(compiled, { campaignId, tracking: newsletter.tracking, signer: clicks }),
     returns,
     senderAlertThreshold: config.inbound.senderAlertThreshold,
@@ -287,6 +285,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           observer: workerOpts.observer,
           slot: slotProcessor(slotDeps),
           zoneSent: (campaignId, zone, n) => campaignZones.addSent(campaignId, zone, n),
+          paces: stores.campaignPaces,
           fanout: {
             members: recipients,
             batchSize: config.send.batchSize,
@@ -316,7 +315,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
             transport: mail,
             limiter,
             parking,
-            leaseMs: CLAIM_LEASE_MS,
+            // How long a claim keeps other jobs off a delivery: longer than one SMTP send can take.
+            leaseMs: config.send.leaseMs,
           },
         },
         {
@@ -328,6 +328,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           prefix,
           concurrency: workerOpts.concurrency ?? config.smtp.poolSize,
           lockMs: config.send.lockMs,
+          stalledCheckMs: config.send.stalledCheckMs,
         },
       );
       // The heartbeat stops only once the messages in flight are done: until then this worker sends.

@@ -169,10 +169,18 @@ const Env = z
     /** Recipients per send-batch job. */
     SEND_BATCH_SIZE: int(1, 10_000).default(100),
     /**
-     * How long a worker's hold on a job lasts without renewal (ms): after a worker dies, its jobs
-     * are taken over within about twice this. Renewed every half of it while the worker lives.
+     * How long a worker's hold on a job lasts without renewal (ms). Renewed every half of it while
+     * the worker lives; after a worker dies its jobs are taken over within about this plus
+     * WORKER_STALLED_CHECK_MS (docs/reliability.md, "Recovery timing").
      */
-    WORKER_LOCK_MS: int(1_000, 600_000).default(30_000),
+    WORKER_LOCK_MS: int(1_000, 600_000).default(5_000),
+    /** How often the workers look for jobs whose lock lapsed (a dead worker's), in ms. */
+    WORKER_STALLED_CHECK_MS: int(500, 600_000).default(2_000),
+    /**
+     * How long a claimed delivery is kept from other jobs (ms): longer than one SMTP transaction
+     * can take. A dead worker's own batches take their claims back at once, whatever this says.
+     */
+    DELIVERY_LEASE_MS: int(10_000, 86_400_000).default(300_000),
     /**
      * Days a finished, cancelled or failed campaign keeps its per-recipient delivery records (who was
      * sent, failed, skipped); its counts and summary stay. 0 keeps them for ever. About 155 bytes
@@ -348,6 +356,13 @@ function crossProblems(env: Record<string, string | undefined>): string[] {
   if (!!env.INBOUND_TLS_KEY !== !!env.INBOUND_TLS_CERT) {
     problems.push(`${env.INBOUND_TLS_KEY ? 'INBOUND_TLS_CERT' : 'INBOUND_TLS_KEY'}: required when the other INBOUND_TLS_* variable is set`);
   }
+  // A claim must outlast the job lock: a lock renewed while a long send runs must not outlive the
+  // claim that keeps other jobs off the delivery.
+  const lockMs = Number(env.WORKER_LOCK_MS ?? 5_000);
+  const leaseMs = Number(env.DELIVERY_LEASE_MS ?? 300_000);
+  if (Number.isFinite(lockMs) && Number.isFinite(leaseMs) && leaseMs < 2 * lockMs) {
+    problems.push(`DELIVERY_LEASE_MS: must be at least twice WORKER_LOCK_MS (${lockMs} ms), so a claim outlasts its job's lock`);
+  }
   if (env.NODE_ENV === 'production' && !env.NEWSDESK_SECRET) problems.push('NEWSDESK_SECRET: required in production');
   if (!!env.POSTMARK_WEBHOOK_USER !== !!env.POSTMARK_WEBHOOK_PASSWORD) {
     problems.push(`${env.POSTMARK_WEBHOOK_USER ? 'POSTMARK_WEBHOOK_PASSWORD' : 'POSTMARK_WEBHOOK_USER'}: required when the other POSTMARK_WEBHOOK_* credential is set`);
@@ -406,6 +421,10 @@ export interface Config {
     batchSize: number;
     /** See WORKER_LOCK_MS. */
     lockMs: number;
+    /** See WORKER_STALLED_CHECK_MS. */
+    stalledCheckMs: number;
+    /** See DELIVERY_LEASE_MS. */
+    leaseMs: number;
     /** See DELIVERY_RETENTION_DAYS. */
     deliveryRetentionDays: number;
   };
@@ -529,6 +548,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       backoffMs: e.SEND_BACKOFF_MS,
       batchSize: e.SEND_BATCH_SIZE,
       lockMs: e.WORKER_LOCK_MS,
+      stalledCheckMs: e.WORKER_STALLED_CHECK_MS,
+      leaseMs: e.DELIVERY_LEASE_MS,
       deliveryRetentionDays: e.DELIVERY_RETENTION_DAYS,
     },
     dkim:

@@ -106,6 +106,19 @@ export interface WorkerLiveness {
   lastSeen: Date | undefined;
 }
 
+/**
+ * A sending campaign's recent pace (src/store/campaign-pace.store.ts): messages finished per
+ * second, weighted towards the last ten seconds or so, and how many seconds of sending it rests on
+ * (decayed, so it levels off at about ten seconds).
+ */
+export interface CampaignPace {
+  perSecond: number;
+  seconds: number;
+}
+
+/** Seconds of sending a pace must rest on before an ETA is given from it. */
+export const ETA_MIN_SECONDS = 3;
+
 /** How far a campaign has got: the one computation behind status, the dashboard and /metrics. */
 export interface CampaignProgress {
   campaign: Campaign;
@@ -113,7 +126,10 @@ export interface CampaignProgress {
   done: number;
   /** Messages finished per second since the start (0 for a cancelled campaign: it has no rate). */
   rate: number;
-  /** Seconds left at that rate, when it can be told (never while no worker is alive). */
+  /**
+   * Seconds left at the recent pace (not the average since the start), once that pace rests on
+   * {@link ETA_MIN_SECONDS} of sending; never while no worker is alive or the campaign is not sending.
+   */
   etaSeconds: number | undefined;
   /** Share of recipients finished, 0..1 (0 until the fan-out has counted anyone; 1 for a sent campaign of none). */
   progress: number;
@@ -137,7 +153,7 @@ export function describeNoWorker(p: Pick<CampaignProgress, 'noWorkerSince'>): st
   return p.noWorkerSince === null ? 'no worker alive (none has run yet): start one with `newsdesk worker`' : `no worker alive since ${p.noWorkerSince}: start one with \`newsdesk worker\``;
 }
 
-export function progressOf(campaign: Campaign, now: Date = new Date(), workers?: WorkerLiveness): CampaignProgress {
+export function progressOf(campaign: Campaign, now: Date = new Date(), workers?: WorkerLiveness, pace?: CampaignPace): CampaignProgress {
   const c = campaign.counts;
   const done = c.sent + c.failed + c.skipped;
   const start = campaign.startedAt ? Date.parse(campaign.startedAt) : undefined;
@@ -146,7 +162,8 @@ export function progressOf(campaign: Campaign, now: Date = new Date(), workers?:
   const cancelledStatus = campaign.status === 'cancelled';
   const rate = seconds > 0 && !cancelledStatus ? done / seconds : 0;
   const stranded = workers !== undefined && workers.alive === 0 && needsWorker(campaign, now);
-  const etaSeconds = rate > 0 && campaign.status === 'sending' && !stranded ? c.pending / rate : undefined;
+  const paced = pace !== undefined && pace.seconds >= ETA_MIN_SECONDS && pace.perSecond > 0;
+  const etaSeconds = paced && campaign.status === 'sending' && !stranded ? c.pending / pace.perSecond : undefined;
   return {
     campaign,
     done,

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import { type Campaign, type CampaignProgress, type CampaignStatus, type Delivery, progressOf, type WorkerLiveness } from '../domain/campaign.schema.ts';
+import { type Campaign, type CampaignPace, type CampaignProgress, type CampaignStatus, type Delivery, progressOf, type WorkerLiveness } from '../domain/campaign.schema.ts';
 import type { CompiledEmail } from '../domain/compiled-email.ts';
 import { NewsdeskError, NotFoundError } from '../domain/errors.ts';
 import { type CampaignReturns, campaignReturns, type ReturnTotals } from '../domain/return-report.ts';
@@ -59,6 +59,8 @@ export interface CampaignServiceOptions {
   preparer?: MessagePreparer;
   /** Which workers are alive, so progress says "no worker alive since …" instead of an ETA. */
   workers?: { liveness(): Promise<WorkerLiveness> };
+  /** The recent send pace the ETA comes from (store/campaign-pace.store.ts). Default: none, no ETA. */
+  paces?: { read(campaignId: string): Promise<CampaignPace | undefined> };
   /**
    * Rewrites a new campaign's links for click and open tracking, once (composer/link-tracking.ts).
    * Default: none, the email is stored as compiled.
@@ -276,8 +278,8 @@ export class CampaignService {
 
   /** The campaign with rate, ETA and progress. */
   async progress(id: string): Promise<CampaignProgress> {
-    const [campaign, workers] = await Promise.all([this.opts.campaigns.get(id), this.opts.workers?.liveness()]);
-    return progressOf(campaign, this.now(), workers);
+    const [campaign, workers, pace] = await Promise.all([this.opts.campaigns.get(id), this.opts.workers?.liveness(), this.opts.paces?.read(id)]);
+    return progressOf(campaign, this.now(), workers, pace);
   }
 
   /**
@@ -285,12 +287,12 @@ export class CampaignService {
    * `failures` failed deliveries with their replies, and how long the delivery records are kept.
    */
   async status(id: string, opts: { failures: number }): Promise<CampaignStatusReport> {
-    const [p, failures, records, totals] = await Promise.all([
-      this.progress(id),
-      this.opts.campaigns.deliveries(id, { state: 'failed', limit: opts.failures }),
-      this.opts.campaigns.deliveryRecords(id),
-      this.opts.returns?.campaignStats(id),
-    ]);
+    const [p, records, totals] = await Promise.all([this.progress(id), this.opts.campaigns.deliveryRecords(id), this.opts.returns?.campaignStats(id)]);
+    // The failures are looked for only when the counters say there are some, and no more than
+    // there are: a walk of the delivery records is as long as the list, and status is asked
+    // often while a campaign sends (dashboards, `campaign status --watch`).
+    const wanted = Math.min(opts.failures, p.campaign.counts.failed);
+    const failures = wanted > 0 ? await this.opts.campaigns.deliveries(id, { state: 'failed', limit: wanted }) : [];
     const returns = campaignReturns(p.campaign.counts.sent, totals ?? NO_RETURNS, this.opts.senderAlertThreshold ?? 10);
     return { ...p, failures, ...recordsLifetime(p.campaign, records), returns };
   }

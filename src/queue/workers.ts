@@ -11,7 +11,7 @@ import type { CampaignStore } from '../store/campaign.store.ts';
 import { COMPACT_LEDGER_JOB, type LedgerScheduler, runLedgerCompaction } from './ledger-compaction.ts';
 import { type FanoutDeps, runFanout } from './fanout.job.ts';
 import { CAMPAIGN_QUEUE, SCHEDULE_QUEUE, SEND_QUEUE, StartCampaignJob } from './queues.ts';
-import { PreparedCampaigns, runSendBatch, type SendBatchDeps, TransientBatchError } from './send-batch.job.ts';
+import { LostLockError, PreparedCampaigns, runSendBatch, type SendBatchDeps, TransientBatchError } from './send-batch.job.ts';
 import { SendBreaker } from './send-breaker.ts';
 import { countZoneSends } from './zone-progress.ts';
 import type { BatchEnd, WorkerObserver } from './worker-observer.ts';
@@ -25,8 +25,14 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Run only some of the workers (tests). Default both. */
   queues?: Array<typeof CAMPAIGN_QUEUE | typeof SEND_QUEUE | typeof SCHEDULE_QUEUE>;
-  /** Job lock (ms): a dead worker's jobs are taken over after about twice this. Default 30 s. */
+  /**
+   * Job lock (ms), renewed every half of it while this process lives: a dead worker's jobs are
+   * taken over within about `lockMs + stalledCheckMs` (docs/reliability.md, "Recovery timing").
+   * Default 5 s.
+   */
   lockMs?: number;
+  /** How often this process looks for jobs whose lock lapsed (ms). Default 2 s. */
+  stalledCheckMs?: number;
 }
 
 export interface WorkerDeps {
@@ -43,7 +49,15 @@ export interface WorkerDeps {
   slot?: ((job: Job) => Promise<unknown>) | undefined;
   /** Adds a zone bucket's sends after each of its batches (zone-progress.ts). */
   zoneSent?: ((campaignId: string, zone: string, n: number) => Promise<void>) | undefined;
+  /**
+   * Samples the recent pace of the campaigns this process is sending, every second while it
+   * holds their batches (the ETA; store/campaign-pace.store.ts). Default: none.
+   */
+  paces?: { sample(campaignId: string): Promise<void> } | undefined;
 }
+
+/** How often a process samples the pace of each campaign it holds batches of. */
+const PACE_SAMPLE_MS = 1_000;
 
 export interface RunningWorkers {
   workers: Worker[];
@@ -70,6 +84,18 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
   const breaker = new SendBreaker(observer ? { onOpen: (ms) => observer.breakerOpened(ms) } : {});
   const which = new Set(opts.queues ?? [CAMPAIGN_QUEUE, SEND_QUEUE, ...(deps.slot ? [SCHEDULE_QUEUE] : [])]);
   const workers: Worker[] = [];
+  // Campaigns with batches running here, and how many: their pace is sampled while there are any.
+  const sending = new Map<string, number>();
+  const paces = deps.paces;
+  const paceTimer = paces
+    ? setInterval(() => {
+        for (const campaignId of sending.keys()) {
+          // Only the ETA depends on it: a failed sample is logged, never the batches' business.
+          paces.sample(campaignId).catch((err: unknown) => logger.debug({ campaignId, err: String(err) }, 'pace sample failed'));
+        }
+      }, PACE_SAMPLE_MS)
+    : undefined;
+  paceTimer?.unref();
 
   const handlers: Record<string, Record<string, (job: Job, lockToken: string) => Promise<unknown>>> = {
     [CAMPAIGN_QUEUE]: {
@@ -88,16 +114,26 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
       'send-batch': async (job, lockToken) => {
         const started = performance.now();
         const ended = (end: BatchEnd) => observer?.batchEnded((performance.now() - started) / 1000, end);
-        const { campaignId, zone } = job.data as { campaignId: string; zone?: string };
-        const counted = zone && deps.zoneSent ? countZoneSends(campaigns, deps.zoneSent) : null;
+        const { campaignId, zone } = job.data as { campaignId?: unknown; zone?: string };
+        const paced = typeof campaignId === 'string' ? campaignId : undefined;
+        if (paced) sending.set(paced, (sending.get(paced) ?? 0) + 1);
+        const counted = paced && zone && deps.zoneSent ? countZoneSends(campaigns, deps.zoneSent) : null;
         let r: Awaited<ReturnType<typeof runSendBatch>>;
         try {
           r = await runSendBatch(job, lockToken, { breaker, observer, ...deps.send, campaigns: counted?.campaigns ?? campaigns, logger, prepared, signal: stop.signal });
         } catch (err) {
           ended(err instanceof TransientBatchError ? 'retry' : err instanceof DelayedError ? 'delayed' : 'failed');
+          // BullMQ cannot fail a job whose lock is gone, so it would report only "Lock mismatch":
+          // say here what happened (docs/reliability.md, "Recovery timing").
+          if (err instanceof LostLockError) {
+            logger.warn({ jobId: job.id, err: err.message }, 'batch stopped: this process held its job past WORKER_LOCK_MS without renewing (a stall); another run of the job sends the rest');
+          }
           throw err;
         } finally {
-          if (counted && zone) await counted.flush(campaignId, zone);
+          if (counted && paced && zone) await counted.flush(paced, zone);
+          const left = paced ? (sending.get(paced) ?? 1) - 1 : 0;
+          if (paced && left > 0) sending.set(paced, left);
+          else if (paced) sending.delete(paced);
         }
         ended('completed');
         logger.debug({ jobId: job.id, ...r }, 'batch done');
@@ -129,9 +165,11 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
         connection: opts.connection(),
         prefix: opts.prefix,
         concurrency: queue === SEND_QUEUE ? (opts.concurrency ?? 8) : 1,
-        // Renewed every lockMs / 2 while this process lives; checked for dead workers as often.
-        lockDuration: opts.lockMs ?? 30_000,
-        stalledInterval: opts.lockMs ?? 30_000,
+        // Renewed every lockMs / 2 while this process lives. A run that misses its renewals (the
+        // process froze past the lock) loses the job to another worker; its next claim then sees
+        // the lock gone and it stops (LostLockError), so at most its message in flight repeats.
+        lockDuration: opts.lockMs ?? 5_000,
+        stalledInterval: opts.stalledCheckMs ?? 2_000,
         // A job stalls when its worker dies (a crash, a deploy). That must never fail the
         // campaign: the claims make re-running it safe.
         maxStalledCount: 1_000,
@@ -187,6 +225,7 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
     close() {
       closing ??= (async () => {
         stop.abort();
+        clearInterval(paceTimer);
         // The idle check stops before anything it reads through is closed.
         await Promise.allSettled([...idleChecks]);
         const results = await Promise.allSettled(workers.map((w) => w.close()));

@@ -2,6 +2,7 @@
 import type { Config } from '../config.ts';
 import { createApiTokenStore, type ApiTokenStore } from './api-token.store.ts';
 import { type AuditLog, createAuditLog } from './audit.store.ts';
+import { type CampaignPaces, createCampaignPaces } from './campaign-pace.store.ts';
 import { createListStore, type ListStore } from './list.store.ts';
 import { createKeys, type Keys, type RedisClient } from './redis.ts';
 import { createSendLimitsStore, type SendLimitsStore } from './send-limits.store.ts';
@@ -41,6 +42,8 @@ export interface Stores {
   sendLimits: SendLimitsStore;
   /** Which workers are alive. */
   workerHeartbeats: WorkerHeartbeats;
+  /** Sending campaigns' recent pace, for the ETA. */
+  campaignPaces: CampaignPaces;
   /** Who did what, when. */
   audit: AuditLog;
   /** Failed dashboard sign-ins per account. */
@@ -77,6 +80,7 @@ export function createStores(options: StoresOptions): Stores {
     sendsInProgress,
     sendLimits: createSendLimitsStore(deps),
     workerHeartbeats: createWorkerHeartbeats(deps),
+    campaignPaces: createCampaignPaces(deps),
     signInThrottle: createSignInThrottle(deps),
     audit: createAuditLog({ ...deps, ...(options.auditRetentionMs ? { retentionMs: options.auditRetentionMs } : {}) }),
     signUpCap: createSignUpCap(deps),

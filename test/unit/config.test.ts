@@ -37,6 +37,22 @@ describe('loadConfig', () => {
     }
   });
 
+  it('takes a dead worker\'s jobs over in seconds by default, and reads the recovery timings from the environment', () => {
+    expect(loadConfig({}).send).toMatchObject({ lockMs: 5_000, stalledCheckMs: 2_000, leaseMs: 300_000 });
+    const c = loadConfig({ WORKER_LOCK_MS: '8000', WORKER_STALLED_CHECK_MS: '1500', DELIVERY_LEASE_MS: '60000' });
+    expect(c.send).toMatchObject({ lockMs: 8_000, stalledCheckMs: 1_500, leaseMs: 60_000 });
+  });
+
+  it('names a recovery timing out of range, and a delivery lease shorter than twice the job lock', () => {
+    expect(() => loadConfig({ WORKER_STALLED_CHECK_MS: '100' })).toThrow(/WORKER_STALLED_CHECK_MS: Too small/);
+    expect(() => loadConfig({ WORKER_LOCK_MS: '500' })).toThrow(/WORKER_LOCK_MS: Too small/);
+    expect(() => loadConfig({ DELIVERY_LEASE_MS: 'soon' })).toThrow(/DELIVERY_LEASE_MS: expected number/);
+    expect(() => loadConfig({ WORKER_LOCK_MS: '60000', DELIVERY_LEASE_MS: '100000' })).toThrow(
+      /DELIVERY_LEASE_MS: must be at least twice WORKER_LOCK_MS \(60000 ms\)/,
+    );
+    expect(loadConfig({ WORKER_LOCK_MS: '50000', DELIVERY_LEASE_MS: '100000' }).send.leaseMs).toBe(100_000);
+  });
+
   it('names every bad variable at once', () => {
     let err: unknown;
     try {

@@ -94,15 +94,27 @@ describe('honest progress', () => {
   const now = new Date('2025-02-13T11:01:00.000Z');
   const sending = campaign({ id: 'c-sending', status: 'sending', finishedAt: undefined, counts: { total: 100, sent: 40, failed: 0, skipped: 0, pending: 60 } });
 
-  it('has an ETA while a worker is alive', () => {
-    const p = progressOf(sending, now, { alive: 1, lastSeen: now });
-    expect(p.etaSeconds).toBeCloseTo(90);
+  it('has an ETA from the recent pace while a worker is alive, not from the average since the start', () => {
+    // 40 done in the minute since the start (0.67/s on average), but 2/s lately: 60 left take 30 s.
+    const p = progressOf(sending, now, { alive: 1, lastSeen: now }, { perSecond: 2, seconds: 20 });
+    expect(p.etaSeconds).toBeCloseTo(30);
+    expect(p.rate).toBeCloseTo(40 / 60);
     expect(p.noWorkerSince).toBeUndefined();
+  });
+
+  it('gives no ETA before the pace rests on a few seconds of sending, nor without one', () => {
+    const alive = { alive: 1, lastSeen: now };
+    expect(progressOf(sending, now, alive).etaSeconds).toBeUndefined();
+    expect(progressOf(sending, now, alive, { perSecond: 2, seconds: 2.9 }).etaSeconds).toBeUndefined();
+    expect(progressOf(sending, now, alive, { perSecond: 2, seconds: 3 }).etaSeconds).toBeCloseTo(30);
+    expect(progressOf(sending, now, alive, { perSecond: 0, seconds: 10 }).etaSeconds).toBeUndefined();
+    const paused = campaign({ ...sending, status: 'paused' });
+    expect(progressOf(paused, now, alive, { perSecond: 2, seconds: 10 }).etaSeconds).toBeUndefined();
   });
 
   it('says "no worker alive since …" and gives no ETA when none is', () => {
     const last = new Date('2025-02-13T11:00:30.000Z');
-    const p = progressOf(sending, now, { alive: 0, lastSeen: last });
+    const p = progressOf(sending, now, { alive: 0, lastSeen: last }, { perSecond: 2, seconds: 20 });
     expect(p.etaSeconds).toBeUndefined();
     expect(p.noWorkerSince).toBe('2025-02-13T11:00:30.000Z');
     expect(progressOf(sending, now, { alive: 0, lastSeen: undefined }).noWorkerSince).toBeNull();
