@@ -137,9 +137,9 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
         }
         ended('completed');
         logger.debug({ jobId: job.id, ...r }, 'batch done');
-        if (r.finished) {
-          logger.info({ campaignId }, 'campaign sent');
-          campaignEnded(campaignId);
+        if (r.finished && paced) {
+          logger.info({ campaignId: paced }, 'campaign sent');
+          campaignEnded(paced);
         }
         return r;
       },
