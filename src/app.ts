@@ -28,6 +28,7 @@ import { startWorkerPresence } from './queue/worker-presence.ts';
 import type { WorkerObserver } from './queue/worker-observer.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
 import { CampaignStore } from './store/campaign.store.ts';
+import { DeliveryChunks } from './store/delivery-chunks.ts';
 import { type ClickStore, createClickStore } from './store/click.store.ts';
 import { createReaderData, type ReaderDataStore } from './store/reader-data.ts';
 import { connectRedis, createRedis, describeRedis, type RedisClient } from './store/redis.ts';
@@ -115,7 +116,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   client.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
   const redis = await connectRedis(client, describeRedis(config.redis));
   const stores = createStores({ redis, ...storesSettings(config) });
-  const campaigns = new CampaignStore({ redis, keys: stores.keys, deliveryRetentionMs: config.send.deliveryRetentionDays * 86_400_000 });
+  const deliveryRetentionMs = config.send.deliveryRetentionDays * 86_400_000;
+  const campaigns = new CampaignStore({ redis, keys: stores.keys, deliveryRetentionMs });
   const recipients = createRecipients(stores);
   const clickStore = createClickStore({
     redis,
@@ -236,6 +238,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
             },
           },
           send: {
+            chunks: new DeliveryChunks({ redis, keys: stores.keys, retentionMs: deliveryRetentionMs }),
             gate: recipients,
             preparer,
             transport: mail,
