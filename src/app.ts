@@ -21,6 +21,7 @@ import { CampaignService } from './queue/campaign.service.ts';
 import { ReturnPathService } from './queue/return-path.service.ts';
 import { createMessagePreparer } from './queue/message.preparer.ts';
 import { JobParking } from './queue/parking.ts';
+import { queueBatchSink } from './queue/batch-sink.ts';
 import { CAMPAIGN_QUEUE, SEND_QUEUE, type SendBatchJob, type StartCampaignJob } from './queue/queues.ts';
 import { createRecipients, type Recipients } from './queue/recipients.adapter.ts';
 import type { MessagePreparer } from './queue/send-batch.job.ts';
@@ -219,23 +220,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           fanout: {
             members: recipients,
             batchSize: config.send.batchSize,
-            sink: {
-              async addBatches(batches) {
-                await queues.send.addBulk(
-                  batches.map((b) => ({
-                    name: 'send-batch',
-                    data: b.data,
-                    opts: {
-                      jobId: b.jobId,
-                      attempts: config.send.attempts,
-                      backoff: { type: 'exponential', delay: config.send.backoffMs },
-                      removeOnComplete: true,
-                      removeOnFail: { age: 7 * 24 * 3600 },
-                    },
-                  })),
-                );
-              },
-            },
+            sink: queueBatchSink(queues.send, { attempts: config.send.attempts, backoffMs: config.send.backoffMs }),
           },
           send: {
             chunks: new DeliveryChunks({ redis, keys: stores.keys, retentionMs: deliveryRetentionMs }),

@@ -11,9 +11,11 @@
  *
  * The claim comes before the send, so a re-run job cannot send twice. The check and the note are
  * one step, so an unsubscribe either lands before the check (and the recipient is skipped) or
- * finds the note and waits until the message is over. The next chunk is claimed while this one's
- * second half is on the wire: a claim runs at most about a chunk ahead of its message, and a chunk
- * whose claims grow older than half the lease is claimed again before it goes on. Each settle
+ * finds the note and waits until the message is over. A chunk is as many recipients as this run's
+ * connection has lately sent in {@link CHUNK_WINDOW_MS} (2 to {@link CHUNK_SIZE}), and the next one
+ * is claimed while this one's last two messages are on the wire: a check is at most about that
+ * window old when its message starts, and a chunk whose claims grow older than half the lease (a
+ * very slow server) is claimed again before it goes on. Each settle
  * answers with the campaign's status and the job's lock, read before every message: a pause, a
  * cancel or a lost lock stops the run within a message or two, and what it had claimed but not
  * sent goes back to the queue, its notes ended.
@@ -70,7 +72,7 @@ export interface SendBatchDeps {
   logger: Logger;
   /** How long a claim protects a delivery from other jobs; longer than one SMTP send can take. */
   leaseMs: number;
-  /** Recipients claimed, checked and noted in one step. Default {@link CHUNK_SIZE}. */
+  /** Most recipients claimed, checked and noted in one step. Default {@link CHUNK_SIZE}. */
   chunkSize?: number;
   /** Stop the batch after this many transient failures in a row: the server is down, not the recipient. */
   maxConsecutiveTransient?: number;
@@ -145,8 +147,15 @@ type Claimed = { ok: true; claim: ChunkClaim; asked: number[] } | { ok: false; e
 /** Why a run stops claiming. */
 type Stop = { stop: 'lost-lock' } | { stop: 'aborted' } | { stop: 'error'; error: unknown } | { stop: 'status'; status: CampaignStatus };
 
-/** Default recipients per chunk: claimed, checked and noted in one script. */
+/** Default most recipients per chunk: claimed, checked and noted in one script. */
 export const CHUNK_SIZE = 20;
+/**
+ * A chunk is what this run's connection sends in about this long (by its recent sends), so a
+ * check is never much older than that when its message starts.
+ */
+export const CHUNK_WINDOW_MS = 150;
+/** The first chunk of a run, before it knows how fast the server answers. */
+const FIRST_CHUNK = 4;
 
 /** Processes one send-batch job. */
 export async function runSendBatch(
@@ -167,6 +176,9 @@ export async function runSendBatch(
   const result: BatchResult = { sent: 0, failed: 0, skipped: 0, alreadyDone: 0, retry: 0, finished: false };
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const chunkSize = Math.max(1, deps.chunkSize ?? CHUNK_SIZE);
+  // Recent time per message (ms, a moving average), and the chunk size it gives.
+  let sendMs = 0;
+  const nextChunk = () => Math.min(chunkSize, sendMs > 0 ? Math.max(2, Math.round(CHUNK_WINDOW_MS / sendMs)) : FIRST_CHUNK);
   const signalOpts = deps.signal ? { signal: deps.signal } : {};
   let lastTransientReply: string | undefined;
   let consecutiveTransient = 0;
@@ -185,7 +197,7 @@ export async function runSendBatch(
       // Both waits come before the claim: a pause or cancel during a long cool-down or a wait on
       // the hourly cap still stops these messages, and no claim's lease runs out while it waits.
       await deps.breaker?.ready(deps.signal);
-      const want = Math.min(chunkSize, limiter.maxPerAsk, backlog.length + data.subscriberIds.length - next);
+      const want = Math.min(nextChunk(), limiter.maxPerAsk, backlog.length + data.subscriberIds.length - next);
       const granted = await limiter.acquireUpTo(want, signalOpts);
       const asked = backlog.splice(0, granted);
       const more = Math.min(granted - asked.length, data.subscriberIds.length - next);
@@ -274,10 +286,10 @@ export async function runSendBatch(
     let claimedAt = Date.now();
     for (let i = 0; i < queue.length; i++) {
       const rest = () => queue.slice(i);
-      // The next chunk is claimed while this one's second half is on the wire: claims run only a
-      // chunk ahead of the SMTP connections, so a note never stands long before its message. With
-      // a send rate set, not at all: a chunk's tokens are then spent right before its messages.
-      if (!ahead && limiter.unlimited && unasked().length > 0 && queue.length - i <= Math.ceil(queue.length / 2)) ahead = claimNext();
+      // The next chunk is claimed while this one's last two messages are on the wire: claims run
+      // only a chunk ahead of the SMTP connection, so a note never stands long before its message.
+      // With a send rate set, not at all: a chunk's tokens are then spent right before its messages.
+      if (!ahead && limiter.unlimited && unasked().length > 0 && queue.length - i <= 2) ahead = claimNext();
       if (deps.signal?.aborted) await requeue(rest());
       // A record that did not reach Redis: leave (the drain in it rethrows the error).
       if (settled.failed) await leave(rest());
@@ -322,12 +334,15 @@ export async function runSendBatch(
         continue;
       }
       let outcome: SendOutcome;
+      const began = performance.now();
       try {
         outcome = await transport.send(message);
       } catch (err) {
         await leave(rest());
         throw err;
       }
+      const took = performance.now() - began;
+      sendMs = sendMs > 0 ? sendMs * 0.8 + took * 0.2 : took;
       // The transaction is over: its record (and the end of its in-progress note, so an
       // unsubscribe waiting on this message may answer) goes to Redis without holding up the next.
       const at = Date.now();

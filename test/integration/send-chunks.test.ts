@@ -23,7 +23,8 @@ it('a pause mid-chunk stops the chunk: its unsent rest goes back to the queue, a
   let pausedAtMessage = 0;
   let campaignId = '';
   const started = await startPipeline({
-    // One batch at a time, one chunk of 20 claimed: the pause lands while message 5 is on the wire.
+    // One batch at a time. Its first chunk is four; the second (messages 5 on, as many as a fast
+    // server takes in a chunk's window) is claimed while 3 and 4 go: the pause lands as 5 is on the wire.
     concurrency: 1,
     env: { SEND_BATCH_SIZE: '40' },
     smtp: {
@@ -103,9 +104,10 @@ it('an unsubscribe that lands after a chunk was claimed waits for that recipient
     smtp: {
       reply: (e) => {
         if (e.stage !== 'data') return undefined;
-        // While message 2 is on the wire, reader 6 (claimed in the same chunk, not sent yet) unsubscribes.
-        if (!unsubscribing && started.smtp.messages.length === 1) {
-          target = 6;
+        // While message 5 is on the wire, reader 8 (claimed with it in the second chunk, the first
+        // being four), not sent yet, unsubscribes.
+        if (!unsubscribing && started.smtp.messages.length === 4) {
+          target = 8;
           unsubscribing = started.app.stores.subscribers.unsubscribe(target).then((r) => ({
             answeredAfter: started.smtp.messages.filter((m) => m.to.includes(`reader${target}@example.org`)).length,
             stillSending: r.stillSending,
@@ -121,7 +123,7 @@ it('an unsubscribe that lands after a chunk was claimed waits for that recipient
   const c = await p.createCampaign(['daily']);
   const done = await p.waitForStatus(c.id, 'sent');
   const answer = await unsubscribing;
-  // The chunk had checked reader 6 before the unsubscribe: the message went, and the answer came after it.
+  // The chunk had checked reader 8 before the unsubscribe: the message went, and the answer came after it.
   expect(answer).toEqual({ answeredAfter: 1, stillSending: [] });
   expect(done.counts).toMatchObject({ total: 20, sent: 20, skipped: 0 });
   expect((await p.app.stores.subscribers.get(target))?.status).toBe('unsubscribed');
