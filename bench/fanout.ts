@@ -83,6 +83,9 @@ try {
     const rss = setInterval(() => (peak = Math.max(peak, peakRssMb(process.pid) ?? 0)), 100);
     const base = queueBatchSink(app.queues.send, { attempts: config.send.attempts, backoffMs: config.send.backoffMs });
     say(`bench: fan-out of ${n.toLocaleString('en-US')} recipients, batches of ${config.send.batchSize}`);
+    const rssBefore = process.memoryUsage().rss / 1024 / 1024;
+    let rssPeak = rssBefore;
+    const rssNow = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss / 1024 / 1024)), 50);
     const t0 = performance.now();
     const r = await runFanout(campaign.id, {
       campaigns: app.campaigns,
@@ -98,6 +101,7 @@ try {
     });
     const seconds = (performance.now() - t0) / 1000;
     clearInterval(rss);
+    clearInterval(rssNow);
     const jobs = await app.queues.send.getJobCountByTypes('waiting', 'prioritized', 'delayed');
     const usedAfter = Number(/used_memory:(\d+)/.exec(await app.redis.info('memory'))?.[1] ?? 0);
     const result = {
@@ -109,6 +113,8 @@ try {
       perSecond: Math.round(n / seconds),
       firstBatchMs: Math.round(firstBatchMs ?? 0),
       peakRssMb: Math.round(Math.max(peak, peakRssMb(process.pid) ?? 0)),
+      /** What the fan-out itself added to this process's RSS (the worker that runs it adds the same). */
+      rssGrowthMb: Math.round(rssPeak - rssBefore),
       redisBytesPerRecipient: Math.round((usedAfter - usedBefore) / n),
     };
     if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -116,7 +122,7 @@ try {
       for (const [k, v] of [
         ['fan-out', `${result.seconds} s for ${result.registered.toLocaleString('en-US')} recipients (${result.perSecond.toLocaleString('en-US')}/s), ${result.jobs.toLocaleString('en-US')} jobs`],
         ['first batch queued', `${result.firstBatchMs} ms after the start`],
-        ['peak RSS (fan-out)', `${result.peakRssMb} MB`],
+        ['peak RSS', `${result.peakRssMb} MB (this process, with the composer loaded); the fan-out added ${result.rssGrowthMb} MB`],
         ['Redis, per recipient', `${result.redisBytesPerRecipient} B (deliveries + jobs; shared server, indicative)`],
       ] as const)
         process.stdout.write(`${k.padEnd(22)} ${v}\n`);

@@ -302,6 +302,8 @@ export async function runSendBatch(
         // Another batch of this process found the server down: these wait for it unclaimed.
         const back = rest();
         putBack(back);
+        // Settled before they can be claimed again, so the put-back cannot undo the new claim.
+        await settled.drain();
         backlog.unshift(...back.map((e) => e.subscriberId));
         if (!ahead) ahead = claimNext();
         continue chunksLoop;

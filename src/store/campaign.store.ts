@@ -12,6 +12,8 @@
  *
  * Every state change of a delivery is one Lua script, so two workers can never both claim,
  * and the campaign turns `sent` exactly once: in the script that records its last delivery.
+ * The send path claims and settles a chunk of deliveries per script (delivery-chunks.ts, same
+ * record encodings, same finish check); the one-delivery scripts here serve everything else.
  */
 import { z } from 'zod';
 import {

@@ -45,7 +45,8 @@ local first_key = 5 + nlists
 local first_id = 12
 local out = {}
 local ended = 0
-local ENDED = { unconfirmed = true, unsubscribed = true, bounced = true, complained = true }
+-- Only 'active' is mailed; any other known status is itself the skip reason (domain/subscriber-status.ts).
+local SKIP_STATUS = { unconfirmed = true, unsubscribed = true, bounced = true, complained = true }
 for i = first_id, #ARGV do
   local sid = ARGV[i]
   local bucket = KEYS[first_key + (i - first_id) * 2]
@@ -74,7 +75,7 @@ for i = first_id, #ARGV do
       if not ok or type(r) ~= 'table' or type(r.e) ~= 'string' or type(r.s) ~= 'string' then
         broken = true
       elseif r.s ~= 'active' then
-        if ENDED[r.s] then reason = r.s else broken = true end
+        if SKIP_STATUS[r.s] then reason = r.s else broken = true end
       else
         email = r.e
         if type(r.n) == 'string' then name = r.n end
