@@ -13,9 +13,9 @@
  * one step, so an unsubscribe either lands before the check (and the recipient is skipped) or
  * finds the note and waits until the message is over. A chunk is as many recipients as this run's
  * connection has lately sent in {@link CHUNK_WINDOW_MS} (2 to {@link CHUNK_SIZE}), and the next one
- * is claimed while this one's last two messages are on the wire: a check is at most about that
- * window old when its message starts, and a chunk whose claims grow older than half the lease (a
- * very slow server) is claimed again before it goes on. Each settle
+ * is claimed while this one's last messages are on the wire (two, or as many as a claim takes):
+ * a check is at most about that window old when its message starts, and a chunk whose claims grow
+ * older than half the lease (a very slow server) is claimed again before it goes on. Each settle
  * answers with the campaign's status and the job's lock, read before every message: a pause, a
  * cancel or a lost lock stops the run within a message or two, and what it had claimed but not
  * sent goes back to the queue, its notes ended.
@@ -176,8 +176,9 @@ export async function runSendBatch(
   const result: BatchResult = { sent: 0, failed: 0, skipped: 0, alreadyDone: 0, retry: 0, finished: false };
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const chunkSize = Math.max(1, deps.chunkSize ?? CHUNK_SIZE);
-  // Recent time per message (ms, a moving average), and the chunk size it gives.
+  // Recent time per message and per chunk claim (ms, moving averages), and the chunk size they give.
   let sendMs = 0;
+  let claimMs = 0;
   const nextChunk = () => Math.min(chunkSize, sendMs > 0 ? Math.max(2, Math.round(CHUNK_WINDOW_MS / sendMs)) : FIRST_CHUNK);
   const signalOpts = deps.signal ? { signal: deps.signal } : {};
   let lastTransientReply: string | undefined;
@@ -204,7 +205,11 @@ export async function runSendBatch(
       asked.push(...data.subscriberIds.slice(next, next + more));
       next += more;
       if (asked.length === 0) return { ok: true, asked, claim: { kind: 'claimed', entries: [], finished: false } };
-      return { ok: true, asked, claim: await chunks.claim({ campaignId: campaign.id, lists: campaign.lists, subscriberIds: asked, holder, holdMs: deps.leaseMs }) };
+      const began = performance.now();
+      const claim = await chunks.claim({ campaignId: campaign.id, lists: campaign.lists, subscriberIds: asked, holder, holdMs: deps.leaseMs });
+      const took = performance.now() - began;
+      claimMs = claimMs > 0 ? claimMs * 0.8 + took * 0.2 : took;
+      return { ok: true, asked, claim };
     } catch (error) {
       return { ok: false, error };
     }
@@ -286,10 +291,12 @@ export async function runSendBatch(
     let claimedAt = Date.now();
     for (let i = 0; i < queue.length; i++) {
       const rest = () => queue.slice(i);
-      // The next chunk is claimed while this one's last two messages are on the wire: claims run
-      // only a chunk ahead of the SMTP connection, so a note never stands long before its message.
-      // With a send rate set, not at all: a chunk's tokens are then spent right before its messages.
-      if (!ahead && limiter.unlimited && unasked().length > 0 && queue.length - i <= 2) ahead = claimNext();
+      // The next chunk is claimed while this one's last messages are on the wire (the last two, or
+      // more when a claim takes longer than they do): claims run only a chunk ahead of the SMTP
+      // connection, so a note never stands long before its message. With a send rate set, not at
+      // all: a chunk's tokens are then spent right before its messages.
+      const left = queue.length - i;
+      if (!ahead && limiter.unlimited && unasked().length > 0 && (left <= 2 || left * sendMs <= 2 * claimMs)) ahead = claimNext();
       if (deps.signal?.aborted) await requeue(rest());
       // A record that did not reach Redis: leave (the drain in it rethrows the error).
       if (settled.failed) await leave(rest());
