@@ -191,6 +191,7 @@ export async function runSendBatch(
   const backlog: number[] = [];
   let next = 0;
   const unasked = () => [...backlog, ...data.subscriberIds.slice(next)];
+  const anyUnasked = () => backlog.length > 0 || next < data.subscriberIds.length;
 
   /** Waits for the server and the rate budget, then claims the next chunk. */
   const claimNext = async (): Promise<Claimed> => {
@@ -296,7 +297,7 @@ export async function runSendBatch(
       // connection, so a note never stands long before its message. With a send rate set, not at
       // all: a chunk's tokens are then spent right before its messages.
       const left = queue.length - i;
-      if (!ahead && limiter.unlimited && unasked().length > 0 && (left <= 2 || left * sendMs <= 2 * claimMs)) ahead = claimNext();
+      if (!ahead && limiter.unlimited && anyUnasked() && (left <= 2 || left * sendMs <= 2 * claimMs)) ahead = claimNext();
       if (deps.signal?.aborted) await requeue(rest());
       // A record that did not reach Redis: leave (the drain in it rethrows the error).
       if (settled.failed) await leave(rest());
@@ -403,7 +404,7 @@ export async function runSendBatch(
         }
       }
     }
-    if (!ahead && unasked().length > 0) ahead = claimNext();
+    if (!ahead && anyUnasked()) ahead = claimNext();
   }
 
   await settled.drain();
