@@ -23,6 +23,7 @@ import { ReturnPathService } from './queue/return-path.service.ts';
 import { createMediaService, type MediaService } from './media/media.service.ts';
 import { createMessagePreparer } from './queue/message.preparer.ts';
 import { JobParking } from './queue/parking.ts';
+import { queueBatchSink } from './queue/batch-sink.ts';
 import { CAMPAIGN_QUEUE, SCHEDULE_QUEUE, type ScheduleSlotJob, SEND_QUEUE, type SendBatchJob, type StartCampaignJob } from './queue/queues.ts';
 import { createScheduleAlerts } from './queue/schedule-alert.ts';
 import { slotProcessor } from './queue/schedule-runner.ts';
@@ -37,6 +38,7 @@ import type { WorkerObserver } from './queue/worker-observer.ts';
 import { type RunningWorkers, startWorkers } from './queue/workers.ts';
 import { queueLedgerCompaction, scheduleUncompacted } from './queue/ledger-compaction.ts';
 import { CampaignStore } from './store/campaign.store.ts';
+import { DeliveryChunks } from './store/delivery-chunks.ts';
 import { type ClickStore, createClickStore } from './store/click.store.ts';
 import { EditionStore } from './store/edition.store.ts';
 import { createReaderData, type ReaderDataStore } from './store/reader-data.ts';
@@ -134,7 +136,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   client.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
   const redis = await connectRedis(client, describeRedis(config.redis));
   const stores = createStores({ redis, ...storesSettings(config) });
-  const campaigns = new CampaignStore({ redis, keys: stores.keys, deliveryRetentionMs: config.send.deliveryRetentionDays * 86_400_000 });
+  const deliveryRetentionMs = config.send.deliveryRetentionDays * 86_400_000;
+  const campaigns = new CampaignStore({ redis, keys: stores.keys, deliveryRetentionMs });
   const recipients = createRecipients(stores);
   const clickStore = createClickStore({
     redis,
@@ -290,26 +293,10 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
             members: recipients,
             batchSize: config.send.batchSize,
             zones: campaignZones,
-            sink: {
-              async addBatches(batches) {
-                await queues.send.addBulk(
-                  batches.map((b) => ({
-                    name: 'send-batch',
-                    data: b.data,
-                    opts: {
-                      jobId: b.jobId,
-                      ...(b.delay ? { delay: b.delay } : {}),
-                      attempts: config.send.attempts,
-                      backoff: { type: 'exponential', delay: config.send.backoffMs },
-                      removeOnComplete: true,
-                      removeOnFail: { age: 7 * 24 * 3600 },
-                    },
-                  })),
-                );
-              },
-            },
+            sink: queueBatchSink(queues.send, { attempts: config.send.attempts, backoffMs: config.send.backoffMs }),
           },
           send: {
+            chunks: new DeliveryChunks({ redis, keys: stores.keys, retentionMs: deliveryRetentionMs }),
             gate: recipients,
             preparer,
             transport: mail,

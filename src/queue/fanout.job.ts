@@ -6,6 +6,12 @@
  * jobs with deterministic ids, (3) saves the cursor. A crash between any two steps repeats only
  * idempotent work: registering twice adds nothing, re-adding a job id BullMQ already has is a
  * no-op, and the delivery claim stops a recipient being sent twice even if a page shifted.
+ *
+ * Speed (docs/architecture.md, "The send path"): the first page is a single batch, so sending
+ * starts at once; pages then grow to `batchesPerPage` batches. The next page is read and
+ * registered while this page's jobs are added (registering ahead of the cursor is safe: the
+ * cursor moves only once a page's jobs are queued, so a crash re-registers, adding nothing, and
+ * queues them), and the cursor is saved in the same round trip as the cancel check.
  */
 import type { Logger } from 'pino';
 import type { CampaignStore } from '../store/campaign.store.ts';
@@ -26,7 +32,7 @@ export interface FanoutDeps {
   logger: Logger;
   /** Recipients per send-batch job. */
   batchSize: number;
-  /** Batches added per page (one `addBulk`, one cursor save). Default 10. */
+  /** Most batches added per page (one `addBulk`, one cursor save). Default 50; the first page is one batch. */
   batchesPerPage?: number;
   /** Readers' zones, for campaigns sent at local time. Without it they go out as one. */
   zones?: ReaderZones | undefined;
@@ -58,33 +64,40 @@ export async function runFanout(campaignId: string, deps: FanoutDeps, now = () =
   if (campaign.fanoutDone) return { kind: 'done', recipients: campaign.counts.total, finished: false };
 
   const upTo = campaign.snapshotMaxId ?? 0;
-  const pageSize = deps.batchSize * (deps.batchesPerPage ?? 10);
-  let cursor = campaign.cursor;
-  for (;;) {
-    const pages = await Promise.all(campaign.lists.map((l) => members.pageMembers(l, { after: cursor, upTo, limit: pageSize })));
-    const ids = mergePages(pages, pageSize);
-    if (ids.length === 0) break;
-
-    await campaigns.registerDeliveries(campaignId, ids);
-    const batches: Array<{ jobId: string; data: SendBatchJob; delay?: number }> = [];
+  const lists = campaign.lists;
+  const pageSizes = pageSizesOf(deps.batchSize, deps.batchesPerPage ?? 50);
+  /** Reads the page after `after` and registers it: the part of a page that may run ahead. */
+  const prepare = async (after: number, limit: number): Promise<number[]> => {
+    const pages = await Promise.all(lists.map((l) => members.pageMembers(l, { after, upTo, limit })));
+    const ids = mergePages(pages, limit);
+    if (ids.length) await campaigns.registerDeliveries(campaignId, ids);
+    return ids;
+  };
+  /** A page's batches: as one, or in zone buckets for a campaign sent at readers' local time. */
+  const pageBatches = async (ids: number[], pageCursor: number): Promise<Array<{ jobId: string; data: SendBatchJob; delay?: number }>> => {
     const localSend = campaign.localSend;
-    if (localSend && deps.zones) {
-      const split = zoneBatches({ id: campaignId, editionDate: campaign.editionDate, localSend }, ids, await deps.zones.zonesOf(ids), deps.batchSize, now());
-      await deps.zones.recordPage(campaignId, cursor, split.buckets);
-      batches.push(...split.batches);
-    } else {
-      for (let i = 0; i < ids.length; i += deps.batchSize) {
-        const subscriberIds = ids.slice(i, i + deps.batchSize);
-        batches.push({ jobId: sendBatchJobId(campaignId, subscriberIds), data: { campaignId, subscriberIds } });
-      }
-    }
-    await sink.addBatches(batches);
-    cursor = ids[ids.length - 1] as number;
-    await campaigns.setFields(campaignId, { cursor });
-
+    if (!localSend || !deps.zones) return batchesOf(campaignId, ids, deps.batchSize);
+    const split = zoneBatches({ id: campaignId, editionDate: campaign.editionDate, localSend }, ids, await deps.zones.zonesOf(ids), deps.batchSize, now());
+    await deps.zones.recordPage(campaignId, pageCursor, split.buckets);
+    return split.batches;
+  };
+  let after = campaign.cursor;
+  let ahead = prepare(after, pageSizes.next().value);
+  for (;;) {
+    const ids = await ahead;
+    if (ids.length === 0) break;
+    const cursor = ids[ids.length - 1] as number;
+    ahead = prepare(cursor, pageSizes.next().value);
+    // A failure in the page read ahead surfaces when it is awaited (or is dropped with the walk).
+    ahead.catch(() => undefined);
+    await sink.addBatches(await pageBatches(ids, after));
     // A cancel stops the walk; a pause does not (the batches wait, parked, for the resume).
-    const status = await campaigns.status(campaignId);
-    if (status !== 'sending' && status !== 'paused') return { kind: 'stopped', status };
+    const [, status] = await Promise.all([campaigns.setFields(campaignId, { cursor }), campaigns.status(campaignId)]);
+    if (status !== 'sending' && status !== 'paused') {
+      await ahead.catch(() => undefined);
+      return { kind: 'stopped', status };
+    }
+    after = cursor;
   }
 
   const reason = `no recipients: ${campaign.lists.length === 1 ? 'list' : 'lists'} ${campaign.lists.join(', ')} had no active members when it started`;
@@ -96,4 +109,21 @@ export async function runFanout(campaignId: string, deps: FanoutDeps, now = () =
   const total = (await campaigns.get(campaignId)).counts.total;
   logger.info({ campaignId, recipients: total }, 'fan-out complete');
   return { kind: 'done', recipients: total, finished: end === 'sent' };
+}
+
+/** Page sizes in recipients: one batch first (sending starts at once), then ten, then `batchesPerPage`. */
+function* pageSizesOf(batchSize: number, batchesPerPage: number): Generator<number, never> {
+  yield batchSize;
+  yield batchSize * Math.min(10, batchesPerPage);
+  for (;;) yield batchSize * batchesPerPage;
+}
+
+/** A page's recipients as send-batch jobs of `batchSize`, each with its deterministic id. */
+export function batchesOf(campaignId: string, ids: readonly number[], batchSize: number): Array<{ jobId: string; data: SendBatchJob }> {
+  const batches: Array<{ jobId: string; data: SendBatchJob }> = [];
+  for (let i = 0; i < ids.length; i += batchSize) {
+    const subscriberIds = ids.slice(i, i + batchSize);
+    batches.push({ jobId: sendBatchJobId(campaignId, subscriberIds), data: { campaignId, subscriberIds } });
+  }
+  return batches;
 }

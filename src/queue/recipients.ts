@@ -30,7 +30,11 @@ export interface PendingSend {
   holdMs: number;
 }
 
-/** Asked right before each message: is this subscriber still someone we may mail? */
+/**
+ * Is this subscriber still someone we may mail? The one-recipient form of the question; the send
+ * job asks it a chunk at a time, with the claim, in one script (src/store/delivery-chunks.ts, which
+ * applies the same rules: a record, `active`, on a list, not suppressed, in that order).
+ */
 export interface RecipientGate {
   /**
    * Active, unsuppressed and still on one of `lists` at this moment (docs/architecture.md, invariant 3).

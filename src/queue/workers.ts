@@ -117,10 +117,10 @@ export function startWorkers(deps: WorkerDeps, opts: WorkerOptions): RunningWork
         const { campaignId, zone } = job.data as { campaignId?: unknown; zone?: string };
         const paced = typeof campaignId === 'string' ? campaignId : undefined;
         if (paced) sending.set(paced, (sending.get(paced) ?? 0) + 1);
-        const counted = paced && zone && deps.zoneSent ? countZoneSends(campaigns, deps.zoneSent) : null;
+        const counted = paced && zone && deps.zoneSent ? countZoneSends(deps.send.chunks, deps.zoneSent) : null;
         let r: Awaited<ReturnType<typeof runSendBatch>>;
         try {
-          r = await runSendBatch(job, lockToken, { breaker, observer, ...deps.send, campaigns: counted?.campaigns ?? campaigns, logger, prepared, signal: stop.signal });
+          r = await runSendBatch(job, lockToken, { breaker, observer, ...deps.send, campaigns, ...(counted ? { chunks: counted.chunks } : {}), logger, prepared, signal: stop.signal });
         } catch (err) {
           ended(err instanceof TransientBatchError ? 'retry' : err instanceof DelayedError ? 'delayed' : 'failed');
           // BullMQ cannot fail a job whose lock is gone, so it would report only "Lock mismatch":

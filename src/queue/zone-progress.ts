@@ -7,7 +7,7 @@
  * count (the campaign's own counts stay exact).
  */
 import type { Campaign } from '../domain/campaign.schema.ts';
-import type { CampaignStore } from '../store/campaign.store.ts';
+import type { SendBatchDeps } from './send-batch.job.ts';
 import { bucketState, type ZoneBucket } from './zone-buckets.ts';
 
 /** A bucket as status shows it: zone, readers, time (UTC), sent so far and `waiting`/`due` (or the campaign's end). */
@@ -17,22 +17,24 @@ export interface ZoneProgress extends ZoneBucket {
 }
 
 /**
- * Wraps the store a batch records through, counting the sends it newly records; `flush` hands
+ * Wraps the chunk settler a batch records through, counting the sends it hands in; `flush` gives
  * the count to `add` once, after the batch's sends.
  */
 export function countZoneSends(
-  campaigns: CampaignStore,
+  chunks: SendBatchDeps['chunks'],
   add: (campaignId: string, zone: string, n: number) => Promise<void>,
-): { campaigns: CampaignStore; flush(campaignId: string, zone: string): Promise<void> } {
+): { chunks: SendBatchDeps['chunks']; flush(campaignId: string, zone: string): Promise<void> } {
   let sent = 0;
-  const counting = Object.create(campaigns) as CampaignStore;
-  counting.record = async (...args: Parameters<CampaignStore['record']>) => {
-    const r = await campaigns.record(...args);
-    if (r.recorded && args[2].state === 'sent') sent++;
-    return r;
-  };
   return {
-    campaigns: counting,
+    chunks: {
+      claim: (req) => chunks.claim(req),
+      async settle(campaignId, items, holder) {
+        const r = await chunks.settle(campaignId, items, holder);
+        // A settle made while the run still held its lock recorded every send it carried.
+        if (r.lockHeld) sent += items.filter((i) => i.outcome.state === 'sent').length;
+        return r;
+      },
+    },
     async flush(campaignId, zone) {
       const n = sent;
       sent = 0;

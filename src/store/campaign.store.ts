@@ -13,6 +13,8 @@
  *
  * Every state change of a delivery is one Lua script, so two workers can never both claim,
  * and the campaign turns `sent` exactly once: in the script that records its last delivery.
+ * The send path claims and settles a chunk of deliveries per script (delivery-chunks.ts, same
+ * record encodings, same finish check); the one-delivery scripts here serve everything else.
  */
 import { z } from 'zod';
 import {
@@ -59,7 +61,8 @@ export type DeliveryOutcome =
 // The finish check shared by every script that can complete a campaign. Runs inside the script
 // that changes the last counter, so exactly one caller sees `1`. The finished campaign's delivery
 // records (dk) start their retention then, in the same step, so no crash can leave them forever.
-const FINISH = `
+// Shared with the chunk scripts of delivery-chunks.store.ts.
+export const FINISH = `
 local function finish_if_done(ck, dk, now, keep_ms)
   local f = redis.call('HMGET', ck, 'status', 'fanoutDone', 'total', 'sent', 'failed', 'skipped')
   if (f[1] == 'sending' or f[1] == 'paused') and f[2] == '1'
@@ -414,12 +417,7 @@ export class CampaignStore {
    */
   async record(id: string, subscriberId: number, outcome: DeliveryOutcome, now = new Date()): Promise<{ recorded: boolean; finished: boolean }> {
     const at = now.getTime();
-    const [counter, value] =
-      outcome.state === 'sent'
-        ? ['sent', `s|${at}|${outcome.messageId}|${oneLine(outcome.reply)}`]
-        : outcome.state === 'failed'
-          ? ['failed', `f|${at}|${oneLine(outcome.reply)}`]
-          : ['skipped', `k|${at}|${outcome.reason}`];
+    const [counter, value] = encodeOutcome(outcome, at);
     const r = Number(
       await RECORD.run(
         this.redis,
@@ -482,8 +480,17 @@ export class CampaignStore {
   }
 }
 
+/** A final outcome as its campaign counter and its delivery record (see {@link parseDelivery}). */
+export function encodeOutcome(outcome: DeliveryOutcome, at: number): ['sent' | 'failed' | 'skipped', string] {
+  return outcome.state === 'sent'
+    ? ['sent', `s|${at}|${outcome.messageId}|${oneLine(outcome.reply)}`]
+    : outcome.state === 'failed'
+      ? ['failed', `f|${at}|${oneLine(outcome.reply)}`]
+      : ['skipped', `k|${at}|${outcome.reason}`];
+}
+
 /** SMTP replies can span lines; a record keeps one. */
-function oneLine(s: string): string {
+export function oneLine(s: string): string {
   return s.replace(/[\r\n]+/g, ' ').trim().slice(0, 500);
 }
 

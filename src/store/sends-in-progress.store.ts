@@ -9,6 +9,9 @@
  * round trip on the same connection (Redis runs one connection's commands in order); the
  * unsubscribe reads the notes *after* its own write. So if the check missed the unsubscribe, the
  * note was already there when the unsubscribe looked, and the answer waits until the send ends.
+ * The send path writes its notes and runs its checks in one script per chunk, and ends them in
+ * its settle script (delivery-chunks.ts): the same notes, atomic with the check. This store's
+ * `begin`/`end` serve the one-recipient check (`RecipientGate.check`).
  *
  * One hash per subscriber, `campaign id → until (ms)`, with a TTL: a worker that dies mid-send
  * leaves a note that is ignored once its time is up and deleted with the key.

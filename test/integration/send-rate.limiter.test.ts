@@ -37,9 +37,49 @@ describe('SendRateLimiter', () => {
     expect(waits[3]).toBeLessThanOrEqual(3_600_000);
   });
 
+  it('grants a chunk what single asks in a row would, from the same budget', async () => {
+    // 50/s: a burst of five intervals (100 ms). Asked for 20 at once, at most the burst (and one) go.
+    const limiter = new SendRateLimiter({ redis: t.redis, keys: t.keys, rate: { perSecond: 50, perHour: 0 } });
+    const first = await limiter.tryAcquireUpTo(20);
+    expect(first.granted).toBeGreaterThanOrEqual(5);
+    expect(first.granted).toBeLessThanOrEqual(6);
+    expect(first.waitMs).toBe(0);
+    // The budget is spent: a single ask and a chunk ask both wait, about one interval (20 ms).
+    const single = await limiter.tryAcquire();
+    expect(single).toBeGreaterThan(0);
+    expect(single).toBeLessThanOrEqual(20);
+    const next = await limiter.tryAcquireUpTo(20);
+    expect(next.granted).toBe(0);
+    expect(next.waitMs).toBeGreaterThan(0);
+    expect(next.waitMs).toBeLessThanOrEqual(20);
+    // Waiting gives at least one, never more than asked for.
+    const got = await limiter.acquireUpTo(2);
+    expect(got).toBeGreaterThanOrEqual(1);
+    expect(got).toBeLessThanOrEqual(2);
+  });
+
+  it('grants a chunk no more than the hourly cap leaves, then waits for the next hour', async () => {
+    const limiter = new SendRateLimiter({ redis: t.redis, keys: t.keys, rate: { perSecond: 0, perHour: 7 } });
+    expect(await limiter.tryAcquire()).toBe(0);
+    expect(await limiter.tryAcquireUpTo(4)).toEqual({ granted: 4, waitMs: 0 });
+    expect(await limiter.tryAcquireUpTo(4)).toEqual({ granted: 2, waitMs: 0 });
+    const after = await limiter.tryAcquireUpTo(4);
+    expect(after.granted).toBe(0);
+    expect(after.waitMs).toBeGreaterThan(0);
+    expect(after.waitMs).toBeLessThanOrEqual(3_600_000);
+    expect(await limiter.tryAcquire()).toBeGreaterThan(0);
+  });
+
   it('never waits when no rate is set', async () => {
     const limiter = new SendRateLimiter({ redis: t.redis, keys: t.keys, rate: { perSecond: 0, perHour: 0 } });
     for (let i = 0; i < 100; i++) expect(await limiter.tryAcquire()).toBe(0);
+    expect(await limiter.acquireUpTo(50)).toBe(50);
+    expect(limiter.maxPerAsk).toBe(Number.POSITIVE_INFINITY);
+    // With a rate, one ask takes a hundredth of a second's worth at most, and at least one.
+    limiter.setRate({ perSecond: 20, perHour: 0 });
+    expect(limiter.maxPerAsk).toBe(1);
+    limiter.setRate({ perSecond: 2_000, perHour: 0 });
+    expect(limiter.maxPerAsk).toBe(20);
     expect(await t.redis.exists(t.keys.sendRate)).toBe(0);
   });
 });

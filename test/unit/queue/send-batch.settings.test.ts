@@ -1,7 +1,8 @@
 /**
  * runSendBatch with strict fakes (any call the case did not plan fails the test): a failure about
- * the SMTP settings pauses the campaign with its reason, puts the delivery back and parks the
- * job, failing nobody; a transient failure keeps today's path (release, retry with backoff).
+ * the SMTP settings pauses the campaign with its reason, puts the delivery back (and the chunk's
+ * unsent rest) and parks the job, failing nobody; a transient failure keeps its path (back to the
+ * queue with the attempt counted, retry with backoff).
  */
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
@@ -33,20 +34,30 @@ function setup(outcome: SendOutcome) {
     opts: { attempts: 8 },
     queueQualifiedName: 'bull:send',
   });
+  const holderOf = (h: { jobId: string }) => h.jobId;
   const deps = {
     campaigns: strict('campaigns', {
-      claim: async (_id: string, subscriberId: number) => (calls.push(`claim ${subscriberId}`), { kind: 'claimed', attempts: 0 }),
-      release: async (_id: string, subscriberId: number, reply: string) => void calls.push(`release ${subscriberId} ${reply}`),
       transition: async (_id: string, from: string[], to: string, fields: Record<string, string>) => (
         calls.push(`transition ${from.join('|')}->${to} ${fields.pauseReason}`), { moved: true, previous: 'sending' }
       ),
     }),
-    gate: strict('gate', {
-      check: async () => ({ ok: true, addressee: { id: 1, email: 'reader1@example.org' } }),
-      sendOver: async () => undefined,
+    chunks: strict('chunks', {
+      claim: async (req: { subscriberIds: number[]; holder: { jobId: string } }) => {
+        calls.push(`claim ${req.subscriberIds.join(',')} by ${holderOf(req.holder)}`);
+        return {
+          kind: 'claimed',
+          finished: false,
+          entries: req.subscriberIds.map((subscriberId) => ({ kind: 'send', subscriberId, attempts: 0, email: `reader${subscriberId}@example.org`, listId: 'daily' })),
+        };
+      },
+      settle: async (_id: string, items: Array<{ subscriberId: number; outcome: { state: string; reply?: string } }>) => {
+        for (const i of items) calls.push(`settle ${i.subscriberId} ${i.outcome.state}${i.outcome.reply ? ` ${i.outcome.reply}` : ''}`);
+        return { finished: false, status: 'sending', lockHeld: true };
+      },
     }),
+    gate: strict('gate', {}),
     transport: strict('transport', { send: async () => (calls.push('send'), outcome) }),
-    limiter: strict('limiter', { acquire: async () => undefined }),
+    limiter: strict('limiter', { acquireUpTo: async (n: number) => n, maxPerAsk: Number.POSITIVE_INFINITY, unlimited: true }),
     parking: strict('parking', { park: async (id: string) => void calls.push(`park ${id}`) }),
     logger: strict<Logger>('logger', { error: () => calls.push('log error'), warn: () => calls.push('log warn') }),
     observer: strict('observer', { settingsPaused: () => calls.push('observed') }),
@@ -63,9 +74,10 @@ describe('runSendBatch and the SMTP settings', () => {
     const { job, deps, calls } = setup({ status: 'failed', kind: 'permanent', hardBounce: false, code: 554, response: '554 5.7.1 Relay access denied', setupProblem: reason });
     await expect(runSendBatch(job, 'token', deps)).rejects.toBeInstanceOf(DelayedError);
     expect(calls).toEqual([
-      'claim 1',
+      'claim 1,2 by batch-1',
       'send',
-      'release 1 554 5.7.1 Relay access denied',
+      'settle 1 retry 554 5.7.1 Relay access denied',
+      'settle 2 unsent',
       `transition sending->paused ${reason}`,
       'observed',
       'log error',
@@ -76,6 +88,6 @@ describe('runSendBatch and the SMTP settings', () => {
   it('a transient failure keeps its retry: released, the batch goes on, then retries with backoff', async () => {
     const { job, deps, calls } = setup({ status: 'failed', kind: 'transient', hardBounce: false, code: 421, response: '421 4.3.2 try later' });
     await expect(runSendBatch(job, 'token', deps)).rejects.toBeInstanceOf(TransientBatchError);
-    expect(calls).toEqual(['claim 1', 'send', 'release 1 421 4.3.2 try later', 'claim 2', 'send', 'release 2 421 4.3.2 try later']);
+    expect(calls).toEqual(['claim 1,2 by batch-1', 'send', 'settle 1 retry 421 4.3.2 try later', 'send', 'settle 2 retry 421 4.3.2 try later']);
   });
 });
