@@ -1,12 +1,14 @@
 /**
- * DKIM signing (RFC 6376, rsa-sha256, relaxed/relaxed) of a finished raw message.
+ * DKIM signing (RFC 6376, rsa-sha256, relaxed/relaxed) of a finished raw message, with an
+ * optional second signature in ed25519-sha256 (RFC 8463) by the same domain: receivers that know
+ * Ed25519 check that one too, the rest (Gmail, Yahoo among them) keep checking RSA.
  *
  * nodemailer can sign raw messages too, but through a chain of streams per message; this
  * signer is one synchronous function over the Buffer the message builder produced, and it
  * decides the signed header list itself: RFC 8058 one-click unsubscribe only counts when
  * both List-Unsubscribe and List-Unsubscribe-Post are covered (docs/architecture.md, invariant 4).
  */
-import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { readPemSource } from './pem-source.ts';
 import { NewsdeskError } from '../domain/errors.ts';
 
@@ -28,6 +30,11 @@ export interface DkimOptions {
   selector: string;
   /** An RSA private key: PEM text, or the path of a file holding it. */
   privateKey: string;
+  /**
+   * A second signature with an Ed25519 key (`DKIM_ED25519_SELECTOR`, `DKIM_ED25519_PRIVATE_KEY`),
+   * published at `<selector>._domainkey.<domain>` as `k=ed25519`. Never alone: RSA stays.
+   */
+  ed25519?: { selector: string; privateKey: string } | undefined;
   /** Clock for the `t=` tag. Default `() => new Date()`. */
   now?: (() => Date) | undefined;
 }
@@ -38,28 +45,44 @@ export interface DkimSigner {
   sign(raw: Buffer): Buffer;
 }
 
-/** Reads a key given as PEM text or as a file path. Throws a `NewsdeskError` naming the problem. */
-export function loadDkimKey(keyOrPath: string): KeyObject {
-  const pem = readPemSource(keyOrPath, 'DKIM_PRIVATE_KEY', 'dkim_key_invalid');
+/**
+ * Reads a key given as PEM text or as a file path. Throws a `NewsdeskError` naming the problem
+ * (and `variable`, default `DKIM_PRIVATE_KEY`).
+ */
+export function loadDkimKey(keyOrPath: string, type: 'rsa' | 'ed25519' = 'rsa', variable = 'DKIM_PRIVATE_KEY'): KeyObject {
+  const pem = readPemSource(keyOrPath, variable, 'dkim_key_invalid');
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);
   } catch (err) {
-    throw new NewsdeskError('dkim_key_invalid', `DKIM_PRIVATE_KEY: not a usable private key (${(err as Error).message})`);
+    throw new NewsdeskError('dkim_key_invalid', `${variable}: not a usable private key (${(err as Error).message})`);
   }
-  if (key.asymmetricKeyType !== 'rsa') {
-    throw new NewsdeskError('dkim_key_invalid', `DKIM_PRIVATE_KEY: must be an RSA key, got ${key.asymmetricKeyType ?? 'unknown'}`);
+  if (key.asymmetricKeyType !== type) {
+    throw new NewsdeskError('dkim_key_invalid', `${variable}: must be an ${type === 'rsa' ? 'RSA' : 'Ed25519'} key, got ${key.asymmetricKeyType ?? 'unknown'}`);
   }
   return key;
 }
 
-/** Builds a signer; reads and checks the key once, here. */
+/** The key's public half as DNS publishes it: the `p=` of `v=DKIM1; k=…; p=…`. */
+export function dkimPublicKeyRecord(key: KeyObject): string {
+  const spki = (key.type === 'public' ? key : createPublicKey(key)).export({ type: 'spki', format: 'der' });
+  // RFC 8463 §4: an Ed25519 record holds the bare 32-byte key, not its SPKI wrapping.
+  if (key.asymmetricKeyType === 'ed25519') return `v=DKIM1; k=ed25519; p=${spki.subarray(spki.length - 32).toString('base64')}`;
+  return `v=DKIM1; k=rsa; p=${spki.toString('base64')}`;
+}
+
+/** Builds a signer; reads and checks the key(s) once, here. */
 export function createDkimSigner(options: DkimOptions): DkimSigner {
-  const key = loadDkimKey(options.privateKey);
   const domain = options.domain.trim().toLowerCase();
-  const selector = options.selector.trim();
   if (!/^[a-z0-9.-]+$/.test(domain)) throw new NewsdeskError('dkim_invalid', `DKIM_DOMAIN: not a domain name: ${domain}`);
-  if (!/^[A-Za-z0-9._-]+$/.test(selector)) throw new NewsdeskError('dkim_invalid', `DKIM_SELECTOR: not a selector: ${selector}`);
+  const keys: SigningKey[] = [{ algorithm: 'rsa-sha256', key: loadDkimKey(options.privateKey), selector: checkSelector(options.selector, 'DKIM_SELECTOR') }];
+  if (options.ed25519) {
+    keys.push({
+      algorithm: 'ed25519-sha256',
+      key: loadDkimKey(options.ed25519.privateKey, 'ed25519', 'DKIM_ED25519_PRIVATE_KEY'),
+      selector: checkSelector(options.ed25519.selector, 'DKIM_ED25519_SELECTOR'),
+    });
+  }
   const now = options.now ?? (() => new Date());
 
   return {
@@ -72,28 +95,43 @@ export function createDkimSigner(options: DkimOptions): DkimSigner {
 
       const fields = parseHeader(head);
       const names: string[] = [];
-      let signedData = '';
+      let signedHeaders = '';
       for (const name of DKIM_SIGNED_HEADERS) {
         // Several instances are signed bottom-up (RFC 6376 §5.4.2).
         const instances = fields.filter((f) => f.name === name).reverse();
         for (const f of instances) {
           names.push(name);
-          signedData += `${name}:${relaxedValue(f.value)}\r\n`;
+          signedHeaders += `${name}:${relaxedValue(f.value)}\r\n`;
         }
         if (instances.length && OVERSIGNED.has(name)) names.push(name);
       }
-      const tags = [
-        'v=1', 'a=rsa-sha256', 'c=relaxed/relaxed', `d=${domain}`, `s=${selector}`,
-        `t=${Math.floor(now().getTime() / 1000)}`, `h=${names.join(':')}`, `bh=${bodyHash}`, 'b=',
-      ];
-      const unsigned = foldTags(tags);
-      // The signature field itself is signed with an empty b= and without its CRLF.
-      signedData += `dkim-signature:${relaxedValue(unsigned.slice('DKIM-Signature:'.length))}`;
-      const b = sign('sha256', Buffer.from(signedData, 'latin1'), key).toString('base64');
-      const field = `${unsigned}${b.replace(/(.{72})(?=.)/g, '$1\r\n ')}\r\n`;
-      return Buffer.concat([Buffer.from(field, 'latin1'), raw]);
+      const t = `t=${Math.floor(now().getTime() / 1000)}`;
+      // Both signatures cover the same headers and body; neither covers the other.
+      const out: Buffer[] = keys.map(({ algorithm, key, selector }) => {
+        const tags = ['v=1', `a=${algorithm}`, 'c=relaxed/relaxed', `d=${domain}`, `s=${selector}`, t, `h=${names.join(':')}`, `bh=${bodyHash}`, 'b='];
+        const unsigned = foldTags(tags);
+        // The signature field itself is signed with an empty b= and without its CRLF.
+        const signedData = Buffer.from(`${signedHeaders}dkim-signature:${relaxedValue(unsigned.slice('DKIM-Signature:'.length))}`, 'latin1');
+        // RFC 8463 §3: Ed25519 signs the SHA-256 hash of the data (PureEdDSA), RSA the data itself.
+        const b = (algorithm === 'rsa-sha256' ? sign('sha256', signedData, key) : sign(null, createHash('sha256').update(signedData).digest(), key)).toString('base64');
+        return Buffer.from(`${unsigned}${b.replace(/(.{72})(?=.)/g, '$1\r\n ')}\r\n`, 'latin1');
+      });
+      out.push(raw);
+      return Buffer.concat(out);
     },
   };
+}
+
+interface SigningKey {
+  algorithm: 'rsa-sha256' | 'ed25519-sha256';
+  key: KeyObject;
+  selector: string;
+}
+
+function checkSelector(value: string, variable: string): string {
+  const selector = value.trim();
+  if (!/^[A-Za-z0-9._-]+$/.test(selector)) throw new NewsdeskError('dkim_invalid', `${variable}: not a selector: ${selector}`);
+  return selector;
 }
 
 /**
