@@ -3,8 +3,9 @@
  * beside the event loop that speaks SMTP and Redis instead of on it. Same signatures as
  * `createDkimSigner` (dkim.ts), asynchronously.
  *
- * - A message's bytes are transferred to a thread and the signed message transferred back: no
- *   copy of the ~60 KB on the sending thread. The caller must not use `raw` after `sign(raw)`.
+ * - A message's bytes are transferred to a thread and back (not copied); the thread answers with
+ *   the signature fields, which go on top in one copy here. The caller must not use `raw` after
+ *   `sign(raw)`.
  * - The queue is bounded (`maxQueue`): past it `sign` rejects with a transient `DkimPoolError`.
  * - A thread that dies (crash, out of memory) is replaced; the messages it held reject with a
  *   transient `DkimPoolError` and were never handed to SMTP, so the send pipeline retries them
@@ -105,7 +106,7 @@ export function createDkimPool(options: DkimOptions, poolOptions: DkimPoolOption
   let drained: (() => void) | undefined;
 
   const start = (): Slot => {
-    const worker = new Worker(THREAD_ENTRY, { workerData: threadOptions, name: 'dkim' });
+    const worker = new Worker(THREAD_ENTRY, { workerData: threadOptions, name: 'dkim', resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } });
     const slot: Slot = { worker, held: new Map(), ready: false };
     worker.unref();
     worker.on('message', (reply: SignReply | { id: 0; ready: true }) => {
@@ -118,7 +119,7 @@ export function createDkimPool(options: DkimOptions, poolOptions: DkimPoolOption
       if (!job) return;
       slot.held.delete(reply.id);
       if ('error' in reply) job.reject(new Error(`DKIM signing failed: ${reply.error}`));
-      else job.resolve(Buffer.from(reply.signed.buffer, reply.signed.byteOffset, reply.signed.byteLength));
+      else job.resolve(Buffer.concat([Buffer.from(reply.fields, 'latin1'), Buffer.from(reply.raw.buffer, reply.raw.byteOffset, reply.raw.byteLength)]));
       settle(slot);
     });
     // An 'error' is followed by 'exit': one handler for both.

@@ -39,10 +39,12 @@ export interface DkimOptions {
   now?: (() => Date) | undefined;
 }
 
-/** Signs finished messages with one key. */
+/** Signs finished messages with one key (or two: RSA and Ed25519). */
 export interface DkimSigner {
-  /** The message with a `DKIM-Signature` field added on top. */
+  /** The message with its `DKIM-Signature` field(s) added on top. */
   sign(raw: Buffer): Buffer;
+  /** Only the `DKIM-Signature` field(s) for `raw`, CRLF-terminated: `sign` is these, then `raw`. */
+  fields(raw: Buffer): Buffer;
 }
 
 /**
@@ -84,41 +86,46 @@ export function createDkimSigner(options: DkimOptions): DkimSigner {
     });
   }
   const now = options.now ?? (() => new Date());
+  // relaxedBody's output is hashed and dropped: one buffer, grown as needed, serves every message.
+  let scratch = Buffer.alloc(0);
+
+  const fields = (raw: Buffer): Buffer => {
+    const split = raw.indexOf('\r\n\r\n');
+    // latin1 maps bytes to chars one to one, so the header strings keep the exact bytes.
+    const head = (split === -1 ? raw : raw.subarray(0, split + 2)).toString('latin1');
+    const body = split === -1 ? Buffer.alloc(0) : raw.subarray(split + 4);
+    if (scratch.length < body.length + 2) scratch = Buffer.allocUnsafe(Math.max(body.length + 2, scratch.length * 2));
+    const bodyHash = createHash('sha256').update(relaxedBody(body, scratch)).digest('base64');
+
+    const headerFields = parseHeader(head);
+    const names: string[] = [];
+    let signedHeaders = '';
+    for (const name of DKIM_SIGNED_HEADERS) {
+      // Several instances are signed bottom-up (RFC 6376 §5.4.2).
+      const instances = headerFields.filter((f) => f.name === name).reverse();
+      for (const f of instances) {
+        names.push(name);
+        signedHeaders += `${name}:${relaxedValue(f.value)}\r\n`;
+      }
+      if (instances.length && OVERSIGNED.has(name)) names.push(name);
+    }
+    const t = `t=${Math.floor(now().getTime() / 1000)}`;
+    // Both signatures cover the same headers and body; neither covers the other.
+    const signatures = keys.map(({ algorithm, key, selector }) => {
+      const tags = ['v=1', `a=${algorithm}`, 'c=relaxed/relaxed', `d=${domain}`, `s=${selector}`, t, `h=${names.join(':')}`, `bh=${bodyHash}`, 'b='];
+      const unsigned = foldTags(tags);
+      // The signature field itself is signed with an empty b= and without its CRLF.
+      const signedData = Buffer.from(`${signedHeaders}dkim-signature:${relaxedValue(unsigned.slice('DKIM-Signature:'.length))}`, 'latin1');
+      // RFC 8463 §3: Ed25519 signs the SHA-256 hash of the data (PureEdDSA), RSA the data itself.
+      const b = (algorithm === 'rsa-sha256' ? sign('sha256', signedData, key) : sign(null, createHash('sha256').update(signedData).digest(), key)).toString('base64');
+      return `${unsigned}${b.replace(/(.{72})(?=.)/g, '$1\r\n ')}\r\n`;
+    });
+    return Buffer.from(signatures.join(''), 'latin1');
+  };
 
   return {
-    sign(raw) {
-      const split = raw.indexOf('\r\n\r\n');
-      // latin1 maps bytes to chars one to one, so the header strings keep the exact bytes.
-      const head = (split === -1 ? raw : raw.subarray(0, split + 2)).toString('latin1');
-      const body = split === -1 ? Buffer.alloc(0) : raw.subarray(split + 4);
-      const bodyHash = createHash('sha256').update(relaxedBody(body)).digest('base64');
-
-      const fields = parseHeader(head);
-      const names: string[] = [];
-      let signedHeaders = '';
-      for (const name of DKIM_SIGNED_HEADERS) {
-        // Several instances are signed bottom-up (RFC 6376 §5.4.2).
-        const instances = fields.filter((f) => f.name === name).reverse();
-        for (const f of instances) {
-          names.push(name);
-          signedHeaders += `${name}:${relaxedValue(f.value)}\r\n`;
-        }
-        if (instances.length && OVERSIGNED.has(name)) names.push(name);
-      }
-      const t = `t=${Math.floor(now().getTime() / 1000)}`;
-      // Both signatures cover the same headers and body; neither covers the other.
-      const out: Buffer[] = keys.map(({ algorithm, key, selector }) => {
-        const tags = ['v=1', `a=${algorithm}`, 'c=relaxed/relaxed', `d=${domain}`, `s=${selector}`, t, `h=${names.join(':')}`, `bh=${bodyHash}`, 'b='];
-        const unsigned = foldTags(tags);
-        // The signature field itself is signed with an empty b= and without its CRLF.
-        const signedData = Buffer.from(`${signedHeaders}dkim-signature:${relaxedValue(unsigned.slice('DKIM-Signature:'.length))}`, 'latin1');
-        // RFC 8463 §3: Ed25519 signs the SHA-256 hash of the data (PureEdDSA), RSA the data itself.
-        const b = (algorithm === 'rsa-sha256' ? sign('sha256', signedData, key) : sign(null, createHash('sha256').update(signedData).digest(), key)).toString('base64');
-        return Buffer.from(`${unsigned}${b.replace(/(.{72})(?=.)/g, '$1\r\n ')}\r\n`, 'latin1');
-      });
-      out.push(raw);
-      return Buffer.concat(out);
-    },
+    fields,
+    sign: (raw) => Buffer.concat([fields(raw), raw]),
   };
 }
 
@@ -191,8 +198,9 @@ function relaxedValue(value: string): string {
  * space, no empty lines at the end, and a CRLF after the last line of a non-empty body.
  * One pass over the bytes: far cheaper than string searches and regex rewrites on ~50 KB.
  */
-export function relaxedBody(body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(body.length + 2);
+export function relaxedBody(body: Buffer, into?: Buffer): Buffer {
+  // Written into `into` when it has room (a buffer reused from message to message).
+  const out = into && into.length >= body.length + 2 ? into : Buffer.allocUnsafe(body.length + 2);
   let o = 0;
   let pendingSpace = false;
   let lineHasContent = false;
