@@ -19,7 +19,8 @@
  * --dkim       the workers sign (RSA-2048 key generated here; a sample is checked with mailauth)
  * --ed25519    and add the Ed25519 second signature (RFC 8463)
  * --dkim-threads N   DKIM_THREADS for the workers (default: theirs)
- * --cluster    run against a three-master Redis Cluster started here (redis-server, redis-cli)
+ * --cluster    run against a three-master Redis Cluster started here (redis-server, redis-cli); as
+ *              nobody else uses it, the JSON adds redisCpuMicrosPerDelivery (INFO cpu over the send)
  *
  * Targets (2-core machine): ≥ 1,000 msg/s end to end, ratio ≥ 0.5 (≥ 0.6 with --dkim), worker RSS
  * < 150 MB at 100,000. docs/scale.md has the figures and what they mean for 10 million readers.
@@ -31,6 +32,7 @@ import { ClickTracking } from '../src/domain/tracking.schema.ts';
 import { startRedisCluster, type RedisClusterServers } from '../test/support/redis-server.ts';
 import { benchDkim, type BenchDkim } from './lib/bench-dkim.ts';
 import { say, sendCampaign, setUpBench, startSmtpSink } from './lib/campaign-bench.ts';
+import { redisCpuSeconds } from './lib/redis-cpu.ts';
 import { campaignKeyPatterns, keyMemory, subscriberKeyPatterns, waitForLedgerCompaction } from './lib/redis-memory.ts';
 
 const { values: args } = parseArgs({
@@ -83,7 +85,9 @@ try {
     // smtp-source sends what the workers send: the signed size with --dkim.
     const size = dkim ? await dkim.signAndVerify(setup.sampleMessage) : setup.messageBytes;
     say(`bench: ${n.toLocaleString('en-US')} subscribers, ${workerCount} worker process(es) × ${concurrency} connections, smtp-sink on :${sink.port}${dkim ? `, DKIM ${args.ed25519 ? 'RSA-2048 + Ed25519' : 'RSA-2048'}` : ''}${cluster ? ', Redis Cluster' : ''}`);
+    const cpu0 = await redisCpuSeconds(setup.app.redis);
     const run = await sendCampaign(setup, { workers: workerCount, concurrency });
+    const redisCpu = (await redisCpuSeconds(setup.app.redis)) - cpu0;
     const pipelineRate = run.sent / run.seconds;
     const sinkMessages = sink.messages();
 
@@ -122,6 +126,8 @@ try {
       redisBytesPerSubscriber: Math.round(subscriberBytes.bytes / n),
       redisBytesPerDelivery: Math.round(campaignBytes.bytes / n),
       ledgerCompacted: compacted,
+      // Only with --cluster: the bench's own Redis, no one else's work in the figure.
+      redisCpuMicrosPerDelivery: cluster ? Math.round((redisCpu * 1e6) / n) : undefined,
       wallSeconds: Math.round((Date.now() - t0) / 1000),
     };
     if (args.json) {
@@ -142,6 +148,7 @@ try {
         ['worker peak RSS', result.workerPeakRssMb.map((m) => `${m} MB`).join(', ')],
         ['Redis per subscriber', `${result.redisBytesPerSubscriber} B`],
         ['Redis per delivery', `${result.redisBytesPerDelivery} B${compacted ? ' (ledger compact)' : ' (ledger not compacted)'}`],
+        ...(result.redisCpuMicrosPerDelivery === undefined ? [] : [['Redis CPU per delivery', `${result.redisCpuMicrosPerDelivery} µs (all masters, campaign only)`] as [string, string]]),
       ];
       for (const [k, v] of rows) process.stdout.write(`${k.padEnd(22)} ${v}\n`);
     }
