@@ -71,7 +71,7 @@ interface Slot {
   ready: boolean;
 }
 
-const THREAD_ENTRY = new URL('./dkim-thread.mjs', import.meta.url);
+const THREAD_ENTRY = new URL('./dkim-thread.cjs', import.meta.url);
 
 /**
  * Starts the threads. The key(s) are read and checked here first, so bad settings throw the same
