@@ -40,6 +40,11 @@ export interface DkimPoolOptions {
   perThread?: number | undefined;
   /** Threads dying before their key loads, in a row, before the pool gives up. Default 3. */
   threadStartLimit?: number | undefined;
+  /**
+   * Heap limit of one thread (V8 old generation), MB. Default 48: a thread keeps no message in
+   * its heap (bytes come and go as transferred buffers), so it needs little.
+   */
+  threadHeapMb?: number | undefined;
 }
 
 export interface DkimPool {
@@ -94,6 +99,7 @@ export function createDkimPool(options: DkimOptions, poolOptions: DkimPoolOption
   const maxQueue = poolOptions.maxQueue ?? 1000;
   const perThread = poolOptions.perThread ?? 4;
   const startLimit = poolOptions.threadStartLimit ?? 3;
+  const heapMb = poolOptions.threadHeapMb ?? 48;
 
   const slots: Slot[] = [];
   const queue: Job[] = [];
@@ -106,7 +112,7 @@ export function createDkimPool(options: DkimOptions, poolOptions: DkimPoolOption
   let drained: (() => void) | undefined;
 
   const start = (): Slot => {
-    const worker = new Worker(THREAD_ENTRY, { workerData: threadOptions, name: 'dkim', resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } });
+    const worker = new Worker(THREAD_ENTRY, { workerData: threadOptions, name: 'dkim', resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: heapMb } });
     const slot: Slot = { worker, held: new Map(), ready: false };
     worker.unref();
     worker.on('message', (reply: SignReply | { id: 0; ready: true }) => {

@@ -118,6 +118,27 @@ describe('DKIM signing pool (worker threads)', () => {
     }
   });
 
+  it('gives up after threads keep dying before their key loads: signing refused as a setting problem', async () => {
+    // A heap far too small to load the signer: each thread dies of it at start, as in a starved worker.
+    const p = pool({ threads: 1, threadHeapMb: 1, threadStartLimit: 2 });
+    // The first message was held by a thread that died: a transient failure, like any crash.
+    const first = await p.sign(render(1).raw).then(() => undefined, (e: unknown) => e);
+    expect(first).toBeInstanceOf(DkimPoolError);
+    while (!p.broken) await new Promise((r) => setTimeout(r, 20));
+    const err = await p.sign(render(1).raw).then(() => undefined, (e: unknown) => e);
+    expect((err as DkimPoolError).broken).toBe(true);
+    expect(p.broken).toMatch(/DKIM signing thread exited \(code \d+\) 2 times before its key loaded/);
+    expect(p.threads).toHaveLength(0);
+    // Through the transport: no SMTP attempt, a transient failure carrying the setting problem (the pipeline pauses the campaign).
+    const smtp = await startTestSmtpServer();
+    cleanups.push(() => smtp.close());
+    const t = createSmtpTransport({ url: smtp.url, dkim: p });
+    cleanups.push(() => t.close());
+    const outcome = await t.send(render(2));
+    expect(outcome).toMatchObject({ status: 'failed', kind: 'transient', setupProblem: expect.stringMatching(/before its key loaded/) });
+    expect(smtp.messages).toHaveLength(0);
+  });
+
   it('refuses bad keys on the calling thread, before any thread starts', () => {
     expect(() => createDkimPool({ ...dkim, privateKey: '/no/such/key.pem' })).toThrow(/DKIM_PRIVATE_KEY: .*\/no\/such\/key\.pem/);
     expect(() => createDkimPool({ ...dkim, ed25519: { selector: 'e', privateKey: dkim.privateKey } })).toThrow(/DKIM_ED25519_PRIVATE_KEY: must be an Ed25519 key/);
