@@ -110,6 +110,7 @@ export function createDkimPool(options: DkimOptions, poolOptions: DkimPoolOption
   let stopped = false;
   let broken: string | undefined;
   let drained: (() => void) | undefined;
+  let closed: Promise<void> | undefined;
 
   const start = (): Slot => {
     const worker = new Worker(THREAD_ENTRY, { workerData: threadOptions, name: 'dkim', resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: heapMb } });
@@ -140,6 +141,7 @@ export function createDkimPool(options: DkimOptions, poolOptions: DkimPoolOption
       if (!slot.ready && ++failedStarts >= startLimit) {
         broken = `${reason} ${failedStarts} times before its key loaded: check DKIM_PRIVATE_KEY and the worker's memory`;
         for (const job of queue.splice(0)) job.reject(new DkimPoolError(broken, true));
+        drained?.();
         return;
       }
       slots.push(start());
@@ -181,12 +183,14 @@ export function createDkimPool(options: DkimOptions, poolOptions: DkimPoolOption
       });
     },
 
-    async close() {
-      if (closing) return;
-      closing = true;
-      if (!broken && (queue.length || slots.some((s) => s.held.size))) await new Promise<void>((r) => (drained = r));
-      stopped = true;
-      await Promise.all(slots.map((s) => s.worker.terminate()));
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        if (!broken && (queue.length || slots.some((s) => s.held.size))) await new Promise<void>((r) => (drained = r));
+        stopped = true;
+        await Promise.all(slots.map((s) => s.worker.terminate()));
+      })();
+      return closed;
     },
 
     get threads() {
