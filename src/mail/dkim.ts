@@ -206,9 +206,18 @@ export function relaxedBody(body: Buffer, into?: Buffer): Buffer {
   let lineHasContent = false;
   // Where the output ends if nothing but empty lines follows.
   let contentEnd = 0;
-  for (let i = 0; i < body.length; i++) {
+  const n = body.length;
+  for (let i = 0; i < n; i++) {
     const c = body[i] as number;
-    if (c === 32 || c === 9) {
+    // Printable bytes first: by far the most common, one comparison.
+    if (c > 32) {
+      if (pendingSpace) {
+        out[o++] = 32;
+        pendingSpace = false;
+      }
+      out[o++] = c;
+      lineHasContent = true;
+    } else if (c === 32 || c === 9) {
       pendingSpace = true;
     } else if (c === 13 && body[i + 1] === 10) {
       pendingSpace = false; // whitespace at a line end is dropped

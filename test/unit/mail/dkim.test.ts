@@ -74,8 +74,11 @@ describe('relaxedBody', () => {
     ['no final break', 'no final break\r\n'],
     ['trailing  ', 'trailing\r\n'],
     [' lead\r\n\tx', ' lead\r\n x\r\n'],
+    ['lone\rcr \x00\x7f\xe9  \xff\t\r\n', 'lone\rcr \x00\x7f\xe9 \xff\r\n'],
   ])('%j → %j', (body, canonical) => {
     expect(relaxedBody(Buffer.from(body, 'latin1')).toString('latin1')).toBe(canonical);
+    // The same into a reused buffer, dirty from an earlier, longer body.
+    expect(relaxedBody(Buffer.from(body, 'latin1'), Buffer.alloc(body.length + 40, 'z')).toString('latin1')).toBe(canonical);
   });
 });
 
