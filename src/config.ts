@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { closestName } from './domain/did-you-mean.ts';
 import { NewsdeskError } from './domain/errors.ts';
 import { secretWeakness } from './domain/signing-secret.ts';
+import { defaultDkimThreads } from './mail/dkim-pool.ts';
 import { sendGridPublicKey } from './mail/esp/webhook-signatures.ts';
 
 /**
@@ -192,6 +193,15 @@ const Env = z
     DKIM_SELECTOR: z.string().min(1).optional(),
     /** PEM private key, or a path to a file holding it. */
     DKIM_PRIVATE_KEY: z.string().min(1).optional(),
+    /**
+     * A second DKIM signature, ed25519-sha256 (RFC 8463), beside the RSA one: both or neither, and
+     * only with the three above (receivers such as Gmail and Yahoo check RSA only).
+     */
+    DKIM_ED25519_SELECTOR: z.string().min(1).optional(),
+    /** Ed25519 PEM private key, or a path to a file holding it. */
+    DKIM_ED25519_PRIVATE_KEY: z.string().min(1).optional(),
+    /** Worker threads that sign (src/mail/dkim-pool.ts); 0 signs on the sending thread. Default: cores − 1, 1 to 4. */
+    DKIM_THREADS: int(0, 64).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Password for the dashboard (`/admin`); unset, only API tokens sign in. */
     NEWSDESK_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(200, 'at most 200 characters').optional(),
@@ -350,6 +360,11 @@ function crossProblems(env: Record<string, string | undefined>): string[] {
   if (dkim.some((n) => env[n]) && !dkim.every((n) => env[n])) {
     for (const n of dkim) if (!env[n]) problems.push(`${n}: required when any DKIM_* variable is set`);
   }
+  const ed25519 = ['DKIM_ED25519_SELECTOR', 'DKIM_ED25519_PRIVATE_KEY'];
+  if (ed25519.some((n) => env[n])) {
+    for (const n of ed25519) if (!env[n]) problems.push(`${n}: required when any DKIM_ED25519_* variable is set`);
+    if (!dkim.some((n) => env[n])) problems.push('DKIM_ED25519_PRIVATE_KEY: an Ed25519 signature goes beside an RSA one: set DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY too');
+  }
   if (env.REDIS_CLUSTER_NODES && env.REDIS_URL && URL.canParse(env.REDIS_URL) && !/^\/?0?$/.test(new URL(env.REDIS_URL).pathname)) {
     problems.push('REDIS_URL: a Redis Cluster has only database 0; drop the /index when REDIS_CLUSTER_NODES is set');
   }
@@ -428,7 +443,8 @@ export interface Config {
     /** See DELIVERY_RETENTION_DAYS. */
     deliveryRetentionDays: number;
   };
-  dkim: { domain: string; selector: string; privateKey: string } | undefined;
+  /** DKIM_*: `threads` signing threads (0: on the sending thread), `ed25519` the optional second signature. */
+  dkim: { domain: string; selector: string; privateKey: string; ed25519?: { selector: string; privateKey: string }; threads: number } | undefined;
   logLevel: string;
   /** Click and open tracking: see TRACKING_SCANNER_WINDOW_SECONDS, TRACKING_BURST_SECONDS, TRACKING_RETENTION_DAYS. */
   tracking: { scannerWindowSeconds: number; burstSeconds: number; retentionDays: number };
@@ -554,7 +570,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     dkim:
       e.DKIM_DOMAIN && e.DKIM_SELECTOR && e.DKIM_PRIVATE_KEY
-        ? { domain: e.DKIM_DOMAIN, selector: e.DKIM_SELECTOR, privateKey: e.DKIM_PRIVATE_KEY }
+        ? {
+            domain: e.DKIM_DOMAIN,
+            selector: e.DKIM_SELECTOR,
+            privateKey: e.DKIM_PRIVATE_KEY,
+            ...(e.DKIM_ED25519_SELECTOR && e.DKIM_ED25519_PRIVATE_KEY ? { ed25519: { selector: e.DKIM_ED25519_SELECTOR, privateKey: e.DKIM_ED25519_PRIVATE_KEY } } : {}),
+            threads: e.DKIM_THREADS ?? defaultDkimThreads(),
+          }
         : undefined,
     logLevel: e.LOG_LEVEL,
     tracking: { scannerWindowSeconds: e.TRACKING_SCANNER_WINDOW_SECONDS, burstSeconds: e.TRACKING_BURST_SECONDS, retentionDays: e.TRACKING_RETENTION_DAYS },

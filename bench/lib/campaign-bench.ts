@@ -1,12 +1,17 @@
 /**
  * Pieces shared by the end-to-end benchmarks (bench/send.ts, bench/scale.ts): Postfix's
- * smtp-sink on a free loopback port, a private key prefix with a list of N subscribers and the
- * compiled example edition, and one campaign sent by K `newsdesk worker` processes, timed from
- * the campaign's own start and finish stamps.
+ * smtp-sink on a free loopback port (counting the messages it takes), a private key prefix with a
+ * list of N subscribers imported through the real CSV import, the compiled example edition, and
+ * one campaign sent by K `newsdesk worker` processes, timed from the campaign's own start and
+ * finish stamps.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, openSync, readFileSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { type App, createApp } from '../../src/app.ts';
 import { composeEditionFile } from '../../src/composer/compose-edition.ts';
@@ -15,8 +20,8 @@ import { type Config, loadConfig } from '../../src/config.ts';
 import type { CompiledEmail } from '../../src/domain/compiled-email.ts';
 import type { Newsletter } from '../../src/domain/newsletter.schema.ts';
 import type { ClickTracking } from '../../src/domain/tracking.schema.ts';
-import { SubscriberInput } from '../../src/domain/subscriber.schema.ts';
 import { prepareCampaignMessage } from '../../src/mail/campaign-message.ts';
+import { importCsv } from '../../src/store/csv-import.ts';
 import { deleteKeysWithPrefix } from '../../test/support/redis.ts';
 import { freePort } from '../../test/support/redis-server.ts';
 
@@ -36,19 +41,45 @@ export function peakRssMb(pid: number): number | undefined {
 export interface Sink {
   port: number;
   url: string;
+  /** Messages the sink has taken so far (its `-c` counter: one per "." received). */
+  messages(): number;
   stop(): void;
 }
 
 /** Starts `smtp-sink` (Debian package `postfix`) on a free port; exits the bench with a hint if it is missing. */
 export async function startSmtpSink(): Promise<Sink> {
   const port = await freePort();
-  const sink: ChildProcess = spawn('smtp-sink', ['-u', 'root', `127.0.0.1:${port}`, '1000'], { stdio: 'ignore' });
+  const dir = await mkdtemp(join(tmpdir(), 'newsdesk-sink-'));
+  const counterFile = join(dir, 'counter');
+  // -c: running counters on stdout ("sess=… quit=… mesg=…", \r-separated), read back from the file's end.
+  const out = openSync(counterFile, 'w');
+  const sink: ChildProcess = spawn('smtp-sink', ['-c', '-u', 'root', `127.0.0.1:${port}`, '1000'], { stdio: ['ignore', out, 'ignore'] });
+  closeSync(out);
   sink.once('error', () => {
     say('bench: smtp-sink not found: apt-get install postfix (it brings smtp-sink and smtp-source)');
     process.exit(2);
   });
   await new Promise((r) => setTimeout(r, 300));
-  return { port, url: `smtp://127.0.0.1:${port}`, stop: () => sink.kill() };
+  return {
+    port,
+    url: `smtp://127.0.0.1:${port}`,
+    messages() {
+      const fd = openSync(counterFile, 'r');
+      try {
+        const size = fstatSync(fd).size;
+        const tail = Buffer.alloc(Math.min(size, 512));
+        readSync(fd, tail, 0, tail.length, size - tail.length);
+        const all = [...tail.toString('latin1').matchAll(/mesg=(\d+)/g)];
+        return Number(all[all.length - 1]?.[1] ?? 0);
+      } finally {
+        closeSync(fd);
+      }
+    },
+    stop: () => {
+      sink.kill();
+      void rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface BenchSetup {
@@ -64,18 +95,38 @@ export interface BenchSetup {
   subject: string;
   /** Size of one rendered message in bytes. */
   messageBytes: number;
+  /** One rendered message (for a DKIM check and the size of the signed form). */
+  sampleMessage: Buffer;
+  /** Seconds the CSV import of the N subscribers took. */
+  importSeconds: number;
   /** Deletes the bench's keys and closes the app. */
   close(): Promise<void>;
 }
 
-/** A fresh prefix with list `bench` of `n` subscribers, and the example edition compiled once. */
-/** `tracking`: the click-tracking mode the campaign uses. Default: what newsletters/daily.yaml says. */
-export async function setUpBench(opts: { n: number; smtpUrl: string; concurrency: number; tracking?: ClickTracking | undefined }): Promise<BenchSetup> {
+/**
+ * A fresh prefix with list `bench` of `n` subscribers (a generated CSV through the real import,
+ * `src/store/csv-import.ts`), and the example edition compiled once.
+ * `tracking`: the click-tracking mode the campaign uses. Default: what newsletters/daily.yaml says.
+ * `redisEnv`: REDIS_URL / REDIS_CLUSTER_NODES for the bench and its workers (default: the process's).
+ * `env`: more environment for the workers (DKIM_*).
+ */
+export async function setUpBench(opts: {
+  n: number;
+  smtpUrl: string;
+  concurrency: number;
+  tracking?: ClickTracking | undefined;
+  redisEnv?: Record<string, string> | undefined;
+  env?: Record<string, string> | undefined;
+}): Promise<BenchSetup> {
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
+  const redisEnv = opts.redisEnv ?? {
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     ...(process.env.REDIS_CLUSTER_NODES ? { REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES } : {}),
+  };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    ...redisEnv,
+    ...opts.env,
     NEWSDESK_PREFIX: prefix,
     SMTP_URL: opts.smtpUrl,
     SMTP_POOL_SIZE: String(opts.concurrency),
@@ -90,12 +141,7 @@ export async function setUpBench(opts: { n: number; smtpUrl: string; concurrency
   };
   try {
     await app.stores.lists.create({ id: 'bench', newsletter: 'daily' });
-    for (let i = 0; i < opts.n; i += 1000) {
-      const rows = Array.from({ length: Math.min(1000, opts.n - i) }, (_, k) =>
-        SubscriberInput.parse({ email: `r${i + k}@bench.example.org`, name: `Reader ${i + k}` }),
-      );
-      await app.stores.subscribers.joinList('bench', rows, { via: 'import' });
-    }
+    const importSeconds = await importSubscribers(app, opts.n);
     const composed = await composeEditionFile('examples/editions/2025-02-13.yaml', {
       newsletterDirs: newsletterDirs(config.newslettersDir),
     });
@@ -118,6 +164,8 @@ export async function setUpBench(opts: { n: number; smtpUrl: string; concurrency
       newsletter,
       subject: edition.subject,
       messageBytes: sample.raw.length,
+      sampleMessage: sample.raw,
+      importSeconds,
       close,
     };
   } catch (err) {
@@ -126,12 +174,44 @@ export async function setUpBench(opts: { n: number; smtpUrl: string; concurrency
   }
 }
 
+/** Writes a CSV of `n` readers and imports it the way `newsdesk subscribers import` does; returns the seconds the import took. */
+async function importSubscribers(app: App, n: number): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'newsdesk-bench-csv-'));
+  const file = join(dir, 'readers.csv');
+  try {
+    const out = createWriteStream(file);
+    out.write('email,name\n');
+    let chunk = '';
+    for (let i = 0; i < n; i++) {
+      chunk += `r${i}@bench.example.org,Reader ${i}\n`;
+      if (chunk.length > 1 << 16) {
+        if (!out.write(chunk)) await once(out, 'drain');
+        chunk = '';
+      }
+    }
+    out.end(chunk);
+    await once(out, 'finish');
+    const t0 = performance.now();
+    const summary = await importCsv(file, { listId: 'bench' }, { subscribers: app.stores.subscribers, lists: app.stores.lists });
+    if (summary.added !== n) throw new Error(`bench: the import added ${summary.added} of ${n} readers (${JSON.stringify(summary.errors.slice(0, 3))})`);
+    return Number(((performance.now() - t0) / 1000).toFixed(2));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export interface CampaignRun {
+  campaignId: string;
   sent: number;
   failed: number;
   seconds: number;
   perSecond: number;
+  /** Each worker's peak RSS (VmHWM) over its whole life, start-up and shutdown included. */
   workerPeakRssMb: number[];
+  /** From the campaign's start to the fan-out's end (every send batch queued), as polled (±0.1 s). */
+  fanoutSeconds: number | undefined;
+  /** From the campaign's start until 250 messages were sent, as polled (±0.05 s). */
+  firstMessageSeconds: number | undefined;
 }
 
 /**
@@ -149,39 +229,50 @@ export async function sendCampaign(setup: BenchSetup, opts: { workers: number; c
       ? spawn(process.execPath, [...process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean), 'bin/newsdesk.js', 'worker', '--concurrency', String(opts.concurrency)], { env, stdio: 'inherit' })
       : spawn('bin/newsdesk.js', ['worker', '--concurrency', String(opts.concurrency)], { env, stdio: 'inherit' }),
   );
+  // VmHWM is the process's high-water mark: sampled from spawn until exit, the last reading is its peak.
+  const peaks = workers.map(() => 0);
+  const sample = () => workers.forEach((w, i) => (peaks[i] = Math.max(peaks[i] ?? 0, peakRssMb(w.pid ?? 0) ?? 0)));
+  const poll = setInterval(sample, 200);
   try {
     const campaign = await app.service.create({ compiled: setup.compiled, newsletter: setup.newsletter, subject: setup.subject, lists: [setup.listId], at: startAt, again: true, confirmDate: true });
-    const peaks = workers.map(() => 0);
-    const poll = setInterval(() => workers.forEach((w, i) => (peaks[i] = Math.max(peaks[i] ?? 0, peakRssMb(w.pid ?? 0) ?? 0))), 200);
     let last = 0;
-    try {
-      for (;;) {
-        const c = await app.campaigns.get(campaign.id);
-        if (c.status === 'sent' || c.status === 'failed' || c.status === 'cancelled') break;
-        if (workers.every((w) => w.exitCode !== null)) throw new Error(`every worker exited before the campaign finished (${c.status})`);
-        const done = c.counts.sent + c.counts.failed + c.counts.skipped;
-        if (Date.now() - last > 2000 && c.status === 'sending') {
-          say(`bench: ${done.toLocaleString('en-US')} / ${setup.recipients.toLocaleString('en-US')}`);
-          last = Date.now();
-        }
-        await new Promise((r) => setTimeout(r, 100));
+    let fanoutAt: number | undefined;
+    let firstAt: number | undefined;
+    for (;;) {
+      const c = await app.campaigns.get(campaign.id);
+      const now = Date.now();
+      if (c.startedAt && fanoutAt === undefined && c.fanoutDone) fanoutAt = now;
+      if (c.startedAt && firstAt === undefined && c.counts.sent >= Math.min(250, setup.recipients)) firstAt = now;
+      if (c.status === 'sent' || c.status === 'failed' || c.status === 'cancelled') break;
+      if (workers.every((w) => w.exitCode !== null)) throw new Error(`every worker exited before the campaign finished (${c.status})`);
+      const done = c.counts.sent + c.counts.failed + c.counts.skipped;
+      if (now - last > 2000 && c.status === 'sending') {
+        say(`bench: ${done.toLocaleString('en-US')} / ${setup.recipients.toLocaleString('en-US')}`);
+        last = now;
       }
-    } finally {
-      clearInterval(poll);
+      await new Promise((r) => setTimeout(r, firstAt === undefined ? 50 : 100));
     }
     const done = await app.campaigns.get(campaign.id);
-    const seconds = (Date.parse(done.finishedAt as string) - Date.parse(done.startedAt as string)) / 1000;
+    const started = Date.parse(done.startedAt as string);
+    const seconds = (Date.parse(done.finishedAt as string) - started) / 1000;
+    const since = (at: number | undefined) => (at === undefined ? undefined : Number(((at - started) / 1000).toFixed(2)));
+    sample();
     return {
+      campaignId: campaign.id,
       sent: done.counts.sent,
       failed: done.counts.failed,
       seconds: Number(seconds.toFixed(2)),
       perSecond: Math.round(done.counts.sent / seconds),
-      workerPeakRssMb: peaks.map((p) => Math.round(p)),
+      workerPeakRssMb: peaks,
+      fanoutSeconds: since(fanoutAt),
+      firstMessageSeconds: since(firstAt),
     };
   } finally {
     // SIGTERM: the workers finish what is in flight (nothing, by now) and exit.
     await Promise.all(
       workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : (w.once('exit', r), w.kill('SIGTERM'))))),
     );
+    clearInterval(poll);
+    for (const [i, p] of peaks.entries()) peaks[i] = Math.round(p);
   }
 }

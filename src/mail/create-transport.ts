@@ -25,7 +25,7 @@ export async function createMailTransport(
   config: Pick<Config, 'smtp' | 'dkim'>,
   options: CreateMailTransportOptions = {},
 ): Promise<ConfiguredMailTransport> {
-  const common = { client: config.smtp.client, poolSize: config.smtp.poolSize, dkim: config.dkim, logger: options.logger };
+  const common = { client: config.smtp.client, poolSize: config.smtp.poolSize, dkim: config.dkim, dkimThreads: config.dkim?.threads, logger: options.logger };
   if (config.smtp.url) {
     const { ca, servername, insecure } = config.smtp.tls;
     if (insecure) {

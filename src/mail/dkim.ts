@@ -1,12 +1,14 @@
 /**
- * DKIM signing (RFC 6376, rsa-sha256, relaxed/relaxed) of a finished raw message.
+ * DKIM signing (RFC 6376, rsa-sha256, relaxed/relaxed) of a finished raw message, with an
+ * optional second signature in ed25519-sha256 (RFC 8463) by the same domain: receivers that know
+ * Ed25519 check that one too, the rest (Gmail, Yahoo among them) keep checking RSA.
  *
  * nodemailer can sign raw messages too, but through a chain of streams per message; this
  * signer is one synchronous function over the Buffer the message builder produced, and it
  * decides the signed header list itself: RFC 8058 one-click unsubscribe only counts when
  * both List-Unsubscribe and List-Unsubscribe-Post are covered (docs/architecture.md, invariant 4).
  */
-import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { readPemSource } from './pem-source.ts';
 import { NewsdeskError } from '../domain/errors.ts';
 
@@ -28,72 +30,115 @@ export interface DkimOptions {
   selector: string;
   /** An RSA private key: PEM text, or the path of a file holding it. */
   privateKey: string;
+  /**
+   * A second signature with an Ed25519 key (`DKIM_ED25519_SELECTOR`, `DKIM_ED25519_PRIVATE_KEY`),
+   * published at `<selector>._domainkey.<domain>` as `k=ed25519`. Never alone: RSA stays.
+   */
+  ed25519?: { selector: string; privateKey: string } | undefined;
   /** Clock for the `t=` tag. Default `() => new Date()`. */
   now?: (() => Date) | undefined;
 }
 
-/** Signs finished messages with one key. */
+/** Signs finished messages with one key (or two: RSA and Ed25519). */
 export interface DkimSigner {
-  /** The message with a `DKIM-Signature` field added on top. */
+  /** The message with its `DKIM-Signature` field(s) added on top. */
   sign(raw: Buffer): Buffer;
+  /** Only the `DKIM-Signature` field(s) for `raw`, CRLF-terminated: `sign` is these, then `raw`. */
+  fields(raw: Buffer): Buffer;
 }
 
-/** Reads a key given as PEM text or as a file path. Throws a `NewsdeskError` naming the problem. */
-export function loadDkimKey(keyOrPath: string): KeyObject {
-  const pem = readPemSource(keyOrPath, 'DKIM_PRIVATE_KEY', 'dkim_key_invalid');
+/**
+ * Reads a key given as PEM text or as a file path. Throws a `NewsdeskError` naming the problem
+ * (and `variable`, default `DKIM_PRIVATE_KEY`).
+ */
+export function loadDkimKey(keyOrPath: string, type: 'rsa' | 'ed25519' = 'rsa', variable = 'DKIM_PRIVATE_KEY'): KeyObject {
+  const pem = readPemSource(keyOrPath, variable, 'dkim_key_invalid');
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);
   } catch (err) {
-    throw new NewsdeskError('dkim_key_invalid', `DKIM_PRIVATE_KEY: not a usable private key (${(err as Error).message})`);
+    throw new NewsdeskError('dkim_key_invalid', `${variable}: not a usable private key (${(err as Error).message})`);
   }
-  if (key.asymmetricKeyType !== 'rsa') {
-    throw new NewsdeskError('dkim_key_invalid', `DKIM_PRIVATE_KEY: must be an RSA key, got ${key.asymmetricKeyType ?? 'unknown'}`);
+  if (key.asymmetricKeyType !== type) {
+    throw new NewsdeskError('dkim_key_invalid', `${variable}: must be an ${type === 'rsa' ? 'RSA' : 'Ed25519'} key, got ${key.asymmetricKeyType ?? 'unknown'}`);
   }
   return key;
 }
 
-/** Builds a signer; reads and checks the key once, here. */
+/** The key's public half as DNS publishes it: the `p=` of `v=DKIM1; k=…; p=…`. */
+export function dkimPublicKeyRecord(key: KeyObject): string {
+  const spki = (key.type === 'public' ? key : createPublicKey(key)).export({ type: 'spki', format: 'der' });
+  // RFC 8463 §4: an Ed25519 record holds the bare 32-byte key, not its SPKI wrapping.
+  if (key.asymmetricKeyType === 'ed25519') return `v=DKIM1; k=ed25519; p=${spki.subarray(spki.length - 32).toString('base64')}`;
+  return `v=DKIM1; k=rsa; p=${spki.toString('base64')}`;
+}
+
+/** Builds a signer; reads and checks the key(s) once, here. */
 export function createDkimSigner(options: DkimOptions): DkimSigner {
-  const key = loadDkimKey(options.privateKey);
   const domain = options.domain.trim().toLowerCase();
-  const selector = options.selector.trim();
   if (!/^[a-z0-9.-]+$/.test(domain)) throw new NewsdeskError('dkim_invalid', `DKIM_DOMAIN: not a domain name: ${domain}`);
-  if (!/^[A-Za-z0-9._-]+$/.test(selector)) throw new NewsdeskError('dkim_invalid', `DKIM_SELECTOR: not a selector: ${selector}`);
+  const keys: SigningKey[] = [{ algorithm: 'rsa-sha256', key: loadDkimKey(options.privateKey), selector: checkSelector(options.selector, 'DKIM_SELECTOR') }];
+  if (options.ed25519) {
+    keys.push({
+      algorithm: 'ed25519-sha256',
+      key: loadDkimKey(options.ed25519.privateKey, 'ed25519', 'DKIM_ED25519_PRIVATE_KEY'),
+      selector: checkSelector(options.ed25519.selector, 'DKIM_ED25519_SELECTOR'),
+    });
+  }
   const now = options.now ?? (() => new Date());
+  // relaxedBody's output is hashed and dropped: one buffer, grown as needed, serves every message.
+  let scratch = Buffer.alloc(0);
 
-  return {
-    sign(raw) {
-      const split = raw.indexOf('\r\n\r\n');
-      // latin1 maps bytes to chars one to one, so the header strings keep the exact bytes.
-      const head = (split === -1 ? raw : raw.subarray(0, split + 2)).toString('latin1');
-      const body = split === -1 ? Buffer.alloc(0) : raw.subarray(split + 4);
-      const bodyHash = createHash('sha256').update(relaxedBody(body)).digest('base64');
+  const fields = (raw: Buffer): Buffer => {
+    const split = raw.indexOf('\r\n\r\n');
+    // latin1 maps bytes to chars one to one, so the header strings keep the exact bytes.
+    const head = (split === -1 ? raw : raw.subarray(0, split + 2)).toString('latin1');
+    const body = split === -1 ? Buffer.alloc(0) : raw.subarray(split + 4);
+    if (scratch.length < body.length + 2) scratch = Buffer.allocUnsafe(Math.max(body.length + 2, scratch.length * 2));
+    const bodyHash = createHash('sha256').update(relaxedBody(body, scratch)).digest('base64');
 
-      const fields = parseHeader(head);
-      const names: string[] = [];
-      let signedData = '';
-      for (const name of DKIM_SIGNED_HEADERS) {
-        // Several instances are signed bottom-up (RFC 6376 §5.4.2).
-        const instances = fields.filter((f) => f.name === name).reverse();
-        for (const f of instances) {
-          names.push(name);
-          signedData += `${name}:${relaxedValue(f.value)}\r\n`;
-        }
-        if (instances.length && OVERSIGNED.has(name)) names.push(name);
+    const headerFields = parseHeader(head);
+    const names: string[] = [];
+    let signedHeaders = '';
+    for (const name of DKIM_SIGNED_HEADERS) {
+      // Several instances are signed bottom-up (RFC 6376 §5.4.2).
+      const instances = headerFields.filter((f) => f.name === name).reverse();
+      for (const f of instances) {
+        names.push(name);
+        signedHeaders += `${name}:${relaxedValue(f.value)}\r\n`;
       }
-      const tags = [
-        'v=1', 'a=rsa-sha256', 'c=relaxed/relaxed', `d=${domain}`, `s=${selector}`,
-        `t=${Math.floor(now().getTime() / 1000)}`, `h=${names.join(':')}`, `bh=${bodyHash}`, 'b=',
-      ];
+      if (instances.length && OVERSIGNED.has(name)) names.push(name);
+    }
+    const t = `t=${Math.floor(now().getTime() / 1000)}`;
+    // Both signatures cover the same headers and body; neither covers the other.
+    const signatures = keys.map(({ algorithm, key, selector }) => {
+      const tags = ['v=1', `a=${algorithm}`, 'c=relaxed/relaxed', `d=${domain}`, `s=${selector}`, t, `h=${names.join(':')}`, `bh=${bodyHash}`, 'b='];
       const unsigned = foldTags(tags);
       // The signature field itself is signed with an empty b= and without its CRLF.
-      signedData += `dkim-signature:${relaxedValue(unsigned.slice('DKIM-Signature:'.length))}`;
-      const b = sign('sha256', Buffer.from(signedData, 'latin1'), key).toString('base64');
-      const field = `${unsigned}${b.replace(/(.{72})(?=.)/g, '$1\r\n ')}\r\n`;
-      return Buffer.concat([Buffer.from(field, 'latin1'), raw]);
-    },
+      const signedData = Buffer.from(`${signedHeaders}dkim-signature:${relaxedValue(unsigned.slice('DKIM-Signature:'.length))}`, 'latin1');
+      // RFC 8463 §3: Ed25519 signs the SHA-256 hash of the data (PureEdDSA), RSA the data itself.
+      const b = (algorithm === 'rsa-sha256' ? sign('sha256', signedData, key) : sign(null, createHash('sha256').update(signedData).digest(), key)).toString('base64');
+      return `${unsigned}${b.replace(/(.{72})(?=.)/g, '$1\r\n ')}\r\n`;
+    });
+    return Buffer.from(signatures.join(''), 'latin1');
   };
+
+  return {
+    fields,
+    sign: (raw) => Buffer.concat([fields(raw), raw]),
+  };
+}
+
+interface SigningKey {
+  algorithm: 'rsa-sha256' | 'ed25519-sha256';
+  key: KeyObject;
+  selector: string;
+}
+
+function checkSelector(value: string, variable: string): string {
+  const selector = value.trim();
+  if (!/^[A-Za-z0-9._-]+$/.test(selector)) throw new NewsdeskError('dkim_invalid', `${variable}: not a selector: ${selector}`);
+  return selector;
 }
 
 /**
@@ -153,16 +198,26 @@ function relaxedValue(value: string): string {
  * space, no empty lines at the end, and a CRLF after the last line of a non-empty body.
  * One pass over the bytes: far cheaper than string searches and regex rewrites on ~50 KB.
  */
-export function relaxedBody(body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(body.length + 2);
+export function relaxedBody(body: Buffer, into?: Buffer): Buffer {
+  // Written into `into` when it has room (a buffer reused from message to message).
+  const out = into && into.length >= body.length + 2 ? into : Buffer.allocUnsafe(body.length + 2);
   let o = 0;
   let pendingSpace = false;
   let lineHasContent = false;
   // Where the output ends if nothing but empty lines follows.
   let contentEnd = 0;
-  for (let i = 0; i < body.length; i++) {
+  const n = body.length;
+  for (let i = 0; i < n; i++) {
     const c = body[i] as number;
-    if (c === 32 || c === 9) {
+    // Printable bytes first: by far the most common, one comparison.
+    if (c > 32) {
+      if (pendingSpace) {
+        out[o++] = 32;
+        pendingSpace = false;
+      }
+      out[o++] = c;
+      lineHasContent = true;
+    } else if (c === 32 || c === 9) {
       pendingSpace = true;
     } else if (c === 13 && body[i + 1] === 10) {
       pendingSpace = false; // whitespace at a line end is dropped

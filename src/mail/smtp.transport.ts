@@ -7,6 +7,7 @@
  */
 import { NewsdeskError } from '../domain/errors.ts';
 import { createDkimSigner, type DkimOptions, type DkimSigner } from './dkim.ts';
+import { createDkimPool, type DkimPool, DkimPoolError } from './dkim-pool.ts';
 import { createSmtpClient } from './smtp-client.ts';
 import type { SendOptions } from './smtp-connection.ts';
 import { type SmtpFailureWithCause, smtpSetupProblem } from './smtp-setup-problem.ts';
@@ -34,8 +35,13 @@ export interface SmtpTransportOptions {
    * logging in again) every hundred messages, nodemailer's default, costs throughput for nothing.
    */
   maxMessagesPerConnection?: number | undefined;
-  /** Sign every message. Default none. */
-  dkim?: DkimOptions | DkimSigner | undefined;
+  /** Sign every message: with these settings, this signer, or this pool (the caller closes it). Default none. */
+  dkim?: DkimOptions | DkimSigner | DkimPool | undefined;
+  /**
+   * With `dkim` options: sign on this many worker threads (dkim-pool.ts); 0 signs on the sending
+   * thread. Default 0 here; `DKIM_THREADS` (config) sets it for workers.
+   */
+  dkimThreads?: number | undefined;
   /**
    * `socketMs` bounds the wait for any reply. Default (newsdesk client): connect 30 s, greeting
    * 30 s, each command 60 s, the reply after the message 120 s (`DEFAULT_SMTP_TIMEOUTS`).
@@ -59,7 +65,9 @@ interface RawSmtpClient {
 /** Creates the SMTP adapter. Connections open on first use. */
 export function createSmtpTransport(options: SmtpTransportOptions): MailTransport {
   const target = describeSmtpUrl(options.url);
-  const signer = !options.dkim ? undefined : 'sign' in options.dkim ? options.dkim : createDkimSigner(options.dkim);
+  const pool = options.dkim && !('sign' in options.dkim) && options.dkimThreads ? createDkimPool(options.dkim, { threads: options.dkimThreads }) : undefined;
+  const signer: { sign(raw: Buffer): Buffer | Promise<Buffer> } | undefined =
+    pool ?? (!options.dkim ? undefined : 'sign' in options.dkim ? options.dkim : createDkimSigner(options.dkim));
   const client =
     options.client === 'nodemailer'
       ? nodemailerClient(options)
@@ -81,8 +89,19 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
   const inFlight = new Set<Promise<SendOutcome>>();
 
   const deliver = async (msg: OutgoingMessage): Promise<SendOutcome> => {
-    // Outside the try: a signing failure is a bug to surface, not an SMTP outcome.
-    const raw = signer ? signer.sign(msg.raw) : msg.raw;
+    // Outside the try: a signing failure is a bug to surface, not an SMTP outcome. A signing
+    // thread that died is the exception: the message never reached SMTP, so it fails transiently
+    // and the pipeline sends it again later (and a pool that cannot start threads pauses the
+    // campaign with the reason, as a setting problem).
+    let raw: Buffer;
+    try {
+      raw = signer ? await signer.sign(msg.raw) : msg.raw;
+    } catch (err) {
+      if (!(err instanceof DkimPoolError)) throw err;
+      const failed: SendOutcome = { status: 'failed', kind: 'transient', hardBounce: false, response: err.message };
+      if (err.broken) failed.setupProblem = err.message;
+      return failed;
+    }
     try {
       const response = await client.send(msg.envelope, raw, { smtpReady: msg.smtpReady });
       return { status: 'sent', response, messageId: msg.messageId };
@@ -126,6 +145,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
         await client.close();
       } finally {
         await Promise.allSettled([...inFlight]);
+        await pool?.close();
       }
     },
   };

@@ -1,16 +1,31 @@
-/** DKIM verification for tests: mailauth's verifier with the key's DNS record answered from memory. */
+/** DKIM verification for tests: mailauth's verifier with the keys' DNS records answered from memory. */
 import type { KeyObject } from 'node:crypto';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
+import { dkimPublicKeyRecord } from '../../src/mail/dkim.ts';
 
-export async function verifyDkim(raw: Buffer, key: { publicKey: KeyObject; selector: string; domain: string }) {
-  const record = `v=DKIM1; k=rsa; p=${key.publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`;
+export interface PublishedKey {
+  /** The public (or private) key: its record is `dkimPublicKeyRecord`'s (k=rsa or k=ed25519). */
+  publicKey: KeyObject;
+  selector: string;
+  domain: string;
+}
+
+/** One result per DKIM-Signature field, top first. */
+export async function verifyDkim(raw: Buffer, keys: PublishedKey | PublishedKey[]) {
+  const records = new Map((Array.isArray(keys) ? keys : [keys]).map((k) => [`${k.selector}._domainkey.${k.domain}`, dkimPublicKeyRecord(k.publicKey)]));
   const result = await dkimVerify(raw, {
     resolver: async (name: string, type: string) => {
-      if (type === 'TXT' && name === `${key.selector}._domainkey.${key.domain}`) return [[record]];
+      const record = records.get(name);
+      if (type === 'TXT' && record) return [[record]];
       throw Object.assign(new Error(`no ${type} record for ${name}`), { code: 'ENOTFOUND' });
     },
   });
   return result.results;
+}
+
+/** `[result, algorithm]` per signature, e.g. `['pass', 'ed25519-sha256']` (mailauth's types leave `algo` out). */
+export function outcomes(results: Awaited<ReturnType<typeof verifyDkim>>): [string, string][] {
+  return results.map((r) => [r.status.result, (r as unknown as { algo: string }).algo]);
 }
 
 /** The header names in the (first) DKIM-Signature's h= tag, lower-case, in order. */

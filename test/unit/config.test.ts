@@ -73,6 +73,17 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the optional Ed25519 DKIM key beside the RSA one, and the signing threads', () => {
+    const rsa = { DKIM_DOMAIN: 'example.com', DKIM_SELECTOR: 's1', DKIM_PRIVATE_KEY: '/keys/rsa.pem' };
+    expect(loadConfig(rsa).dkim).toEqual({ domain: 'example.com', selector: 's1', privateKey: '/keys/rsa.pem', threads: expect.any(Number) });
+    expect(loadConfig(rsa).dkim?.threads).toBeGreaterThanOrEqual(1);
+    const both = loadConfig({ ...rsa, DKIM_ED25519_SELECTOR: 'e1', DKIM_ED25519_PRIVATE_KEY: '/keys/ed.pem', DKIM_THREADS: '0' });
+    expect(both.dkim).toEqual({ domain: 'example.com', selector: 's1', privateKey: '/keys/rsa.pem', ed25519: { selector: 'e1', privateKey: '/keys/ed.pem' }, threads: 0 });
+    expect(() => loadConfig({ ...rsa, DKIM_ED25519_SELECTOR: 'e1' })).toThrow(/DKIM_ED25519_PRIVATE_KEY: required when any DKIM_ED25519_\* variable is set/);
+    expect(() => loadConfig({ DKIM_ED25519_SELECTOR: 'e1', DKIM_ED25519_PRIVATE_KEY: '/keys/ed.pem' })).toThrow(/beside an RSA one: set DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY/);
+    expect(() => loadConfig({ ...rsa, DKIM_THREADS: 'many' })).toThrow(/DKIM_THREADS/);
+  });
+
   it('uses newsdesk\'s SMTP client unless SMTP_CLIENT asks for nodemailer, and names a bad value', () => {
     expect(loadConfig({}).smtp.client).toBe('newsdesk');
     expect(loadConfig({ SMTP_CLIENT: 'nodemailer' }).smtp.client).toBe('nodemailer');

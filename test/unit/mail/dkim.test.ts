@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { prepareCampaignMessage } from '../../../src/mail/campaign-message.ts';
-import { createDkimSigner, relaxedBody } from '../../../src/mail/dkim.ts';
-import { signedHeaderNames, verifyDkim } from '../../support/dkim.ts';
+import { createDkimSigner, dkimPublicKeyRecord, relaxedBody } from '../../../src/mail/dkim.ts';
+import { outcomes, signedHeaderNames, verifyDkim } from '../../support/dkim.ts';
 import { compiled, newsletter, recipient } from '../../support/fixtures.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -74,7 +74,47 @@ describe('relaxedBody', () => {
     ['no final break', 'no final break\r\n'],
     ['trailing  ', 'trailing\r\n'],
     [' lead\r\n\tx', ' lead\r\n x\r\n'],
+    ['lone\rcr \x00\x7f\xe9  \xff\t\r\n', 'lone\rcr \x00\x7f\xe9 \xff\r\n'],
   ])('%j → %j', (body, canonical) => {
     expect(relaxedBody(Buffer.from(body, 'latin1')).toString('latin1')).toBe(canonical);
+    // The same into a reused buffer, dirty from an earlier, longer body.
+    expect(relaxedBody(Buffer.from(body, 'latin1'), Buffer.alloc(body.length + 40, 'z')).toString('latin1')).toBe(canonical);
   });
+});
+
+describe('Ed25519 beside RSA (RFC 8463)', () => {
+  const ed = generateKeyPairSync('ed25519');
+  const edPem = ed.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const keys = [
+    { publicKey, selector: 'nd2025', domain: 'briefing.example.com' },
+    { publicKey: ed.publicKey, selector: 'nd2025e', domain: 'briefing.example.com' },
+  ];
+  const dual = createDkimSigner({ domain: 'briefing.example.com', selector: 'nd2025', privateKey: pem, ed25519: { selector: 'nd2025e', privateKey: edPem } });
+
+  it('adds a second signature, a=ed25519-sha256, and mailauth passes both', async () => {
+    const signed = dual.sign(message.render(recipient(6, 'Zoë Smith')).raw);
+    const results = await verify2(signed);
+    expect(outcomes(results)).toEqual([['pass', 'rsa-sha256'], ['pass', 'ed25519-sha256']]);
+    expect(results.map((r) => r.selector)).toEqual(['nd2025', 'nd2025e']);
+    // The Ed25519 record is the bare 32-byte key (RFC 8463 §4), not SPKI.
+    expect(Buffer.from(dkimPublicKeyRecord(ed.publicKey).split('p=')[1] as string, 'base64')).toHaveLength(32);
+  });
+
+  it('fails both when the body changes, and only Ed25519 when its key is not the published one', async () => {
+    const signed = dual.sign(message.render(recipient(7)).raw);
+    const altered = Buffer.from(signed.toString('latin1').replace('Unsubscribe:', 'Unsubscribe;'), 'latin1');
+    expect((await verify2(altered)).map((r) => r.status.result)).toEqual(['fail', 'fail']);
+    const other = generateKeyPairSync('ed25519').publicKey;
+    const wrongKey = await verifyDkim(signed, [keys[0] as (typeof keys)[0], { ...(keys[1] as (typeof keys)[1]), publicKey: other }]);
+    expect(wrongKey.map((r) => r.status.result)).toEqual(['pass', 'fail']);
+  });
+
+  it('refuses an Ed25519 setting that holds an RSA key, naming the variable', () => {
+    expect(() => createDkimSigner({ domain: 'x.example', selector: 's', privateKey: pem, ed25519: { selector: 'e', privateKey: pem } })).toThrow(/DKIM_ED25519_PRIVATE_KEY: must be an Ed25519 key, got rsa/);
+    expect(() => createDkimSigner({ domain: 'x.example', selector: 's', privateKey: pem, ed25519: { selector: 'a b', privateKey: edPem } })).toThrow(/DKIM_ED25519_SELECTOR: not a selector/);
+  });
+
+  function verify2(raw: Buffer) {
+    return verifyDkim(raw, keys);
+  }
 });
