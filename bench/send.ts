@@ -33,7 +33,7 @@ import { startRedisCluster, type RedisClusterServers } from '../test/support/red
 import { benchDkim, type BenchDkim } from './lib/bench-dkim.ts';
 import { say, sendCampaign, setUpBench, startSmtpSink } from './lib/campaign-bench.ts';
 import { redisCpuSeconds } from './lib/redis-cpu.ts';
-import { campaignKeyPatterns, keyMemory, subscriberKeyPatterns, waitForLedgerCompaction } from './lib/redis-memory.ts';
+import { campaignKeyPatterns, keyMemory, subscriberKeyPatterns, compactLedger } from './lib/redis-memory.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -92,7 +92,7 @@ try {
     const sinkMessages = sink.messages();
 
     // What the finished campaign keeps, once its ledger is compact (or the wait gives up).
-    const compacted = await waitForLedgerCompaction(setup.app.redis, keys, run.campaignId, Number(args['compaction-timeout']) * 1000);
+    const compaction = await compactLedger(setup.app.campaigns.ledger, run.campaignId, Number(args['compaction-timeout']) * 1000);
     const campaignBytes = await keyMemory(setup.app.redis, campaignKeyPatterns(keys, run.campaignId));
 
     // The ceiling: Postfix's own client, same message size, same connections, same sink.
@@ -125,7 +125,8 @@ try {
       firstMessageSeconds: run.firstMessageSeconds,
       redisBytesPerSubscriber: Math.round(subscriberBytes.bytes / n),
       redisBytesPerDelivery: Math.round(campaignBytes.bytes / n),
-      ledgerCompacted: compacted,
+      ledgerCompacted: compaction.compacted,
+      compactionSeconds: compaction.seconds,
       // Only with --cluster: the bench's own Redis, no one else's work in the figure.
       redisCpuMicrosPerDelivery: cluster ? Math.round((redisCpu * 1e6) / n) : undefined,
       wallSeconds: Math.round((Date.now() - t0) / 1000),
@@ -147,7 +148,7 @@ try {
         ['first 250 messages', `${result.firstMessageSeconds ?? '?'} s`],
         ['worker peak RSS', result.workerPeakRssMb.map((m) => `${m} MB`).join(', ')],
         ['Redis per subscriber', `${result.redisBytesPerSubscriber} B`],
-        ['Redis per delivery', `${result.redisBytesPerDelivery} B${compacted ? ' (ledger compact)' : ' (ledger not compacted)'}`],
+        ['Redis per delivery', `${result.redisBytesPerDelivery} B${compaction.compacted ? ' (ledger compact)' : ' (ledger not compacted)'}`],
         ...(result.redisCpuMicrosPerDelivery === undefined ? [] : [['Redis CPU per delivery', `${result.redisCpuMicrosPerDelivery} µs (all masters, campaign only)`] as [string, string]]),
       ];
       for (const [k, v] of rows) process.stdout.write(`${k.padEnd(22)} ${v}\n`);

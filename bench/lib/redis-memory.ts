@@ -1,8 +1,9 @@
 /**
  * Redis bytes a bench's keys take: `MEMORY USAGE … SAMPLES 0` (every element counted) summed over
- * the keys a SCAN pattern finds, on every master of a cluster. And the wait for a finished
- * campaign's ledger to be made compact, before its bytes are counted.
+ * the keys a SCAN pattern finds, on every master of a cluster. And the compaction of a finished
+ * campaign's ledger, before its bytes are counted.
  */
+import type { DeliveryLedger } from '../../src/store/delivery-ledger.ts';
 import { Cluster } from 'ioredis';
 import type { Keys, RedisClient } from '../../src/store/redis.ts';
 
@@ -33,16 +34,18 @@ export const subscriberKeyPatterns = (keys: Keys) => [`${keys.subscriberBucketPr
 export const campaignKeyPatterns = (keys: Keys, campaignId: string) => [keys.campaign(campaignId), `${keys.campaign(campaignId)}:*`];
 
 /**
- * Waits until a finished campaign's delivery ledger is compact: the campaign hash says
- * `ledger = compact`, or the in-flight hash `campaign:<id>:d` is gone (docs/scale.md). Gives up
- * after `timeoutMs` (a build without compaction never gets there) and says which it was.
+ * Compacts a finished campaign's delivery ledger with the call its `compact-ledger` job makes
+ * (docs/architecture.md, the ledger): the bench's workers have stopped by then, so nobody else
+ * would run that delayed job. Retries while the ledger is busy (a claim's lease still running);
+ * gives up after `timeoutMs`. Returns whether it is compact, and how long the compaction took.
  */
-export async function waitForLedgerCompaction(redis: RedisClient, keys: Keys, campaignId: string, timeoutMs: number): Promise<boolean> {
+export async function compactLedger(ledger: DeliveryLedger, campaignId: string, timeoutMs: number): Promise<{ compacted: boolean; seconds: number }> {
   const deadline = Date.now() + timeoutMs;
+  const t0 = performance.now();
   for (;;) {
-    const [marker, inFlight] = await Promise.all([redis.hget(keys.campaign(campaignId), 'ledger'), redis.exists(keys.campaignDeliveries(campaignId))]);
-    if (marker === 'compact' || inFlight === 0) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 250));
+    const r = await ledger.compact(campaignId);
+    if (r.state === 'compacted' || r.state === 'already') return { compacted: true, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)) };
+    if (r.state !== 'busy' || Date.now() > deadline) return { compacted: false, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)) };
+    await new Promise((done) => setTimeout(done, 1000));
   }
 }
