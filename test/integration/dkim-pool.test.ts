@@ -39,7 +39,12 @@ function handMade(n: number): Buffer {
     'Content-Transfer-Encoding: 8bit',
   ].join('\r\n');
   const body = Array.from({ length: 120 }, (_, i) => `Ligne ${i}\tavec  des   espaces — ñ ${'x'.repeat(i % 50)}   `).join('\r\n');
-  return Buffer.from(`${head}\r\n\r\n${body}\r\n\r\n\r\n`, 'utf8');
+  // Copied into a Buffer that owns its whole ArrayBuffer: Node 24's Buffer.from(string) may hand
+  // back a view of a larger one, which the pool then copies rather than moves.
+  const text = Buffer.from(`${head}\r\n\r\n${body}\r\n\r\n\r\n`, 'utf8');
+  const owned = Buffer.alloc(text.byteLength);
+  text.copy(owned);
+  return owned;
 }
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -120,7 +125,9 @@ describe('DKIM signing pool (worker threads)', () => {
 
   it('gives up after threads keep dying before their key loads: signing refused as a setting problem', async () => {
     // A heap far too small to load the signer: each thread dies of it at start, as in a starved worker.
-    const p = pool({ threads: 1, threadHeapMb: 1, threadStartLimit: 2 });
+    // 4 MB: enough for Node to create the thread (at 1 MB, Node 24 aborts the whole process while
+    // creating it, an uncatchable out-of-memory), too little to load tsx and the signer (at 8 MB it loads).
+    const p = pool({ threads: 1, threadHeapMb: 4, threadStartLimit: 2 });
     // The first message was held by a thread that died: a transient failure, like any crash.
     const first = await p.sign(render(1).raw).then(() => undefined, (e: unknown) => e);
     expect(first).toBeInstanceOf(DkimPoolError);
