@@ -1,8 +1,9 @@
 /**
  * Per-zone progress of a campaign sent at readers' local time (README.md, "The daily schedule"):
  * each send-batch job of a zone bucket carries its `zone` (zone-buckets.ts); while the batch
- * runs, its newly recorded sends are counted, and when it ends (done, retried, parked or failed)
- * one step adds them to the campaign's zone → sent hash. The send path itself is not changed.
+ * runs, the sends it settles while still holding its job lock are counted, and when it ends
+ * (done, retried, parked or failed) one step adds them to the campaign's zone → sent hash. The
+ * send path itself is not changed: the count wraps the chunk settler it is given.
  * A worker killed between a send and the end of its batch leaves those sends out of its zone's
  * count (the campaign's own counts stay exact).
  */
