@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Campaign } from '../../src/domain/campaign.schema.ts';
 import type { CompiledEmail } from '../../src/domain/compiled-email.ts';
 import { Newsletter } from '../../src/domain/newsletter.schema.ts';
 import { CampaignStore } from '../../src/store/campaign.store.ts';
 import { type TestRedis, openTestRedis } from '../support/redis.ts';
+import { campaignFixture } from '../support/store-fixtures.ts';
 
 const compiled: CompiledEmail = {
   newsletterId: 'daily',
@@ -23,22 +23,7 @@ const newsletter = Newsletter.parse({
   website: 'https://news.example.com',
 });
 
-function campaign(id: string, over: Partial<Campaign> = {}): Campaign {
-  return {
-    id,
-    status: 'sending',
-    newsletterId: 'daily',
-    editionDate: '2025-02-13',
-    subject: 'Hello',
-    lists: ['daily'],
-    createdAt: '2025-02-13T05:00:00.000Z',
-    scheduledAt: '2025-02-13T06:00:00.000Z',
-    cursor: 0,
-    fanoutDone: false,
-    counts: { total: 0, sent: 0, failed: 0, skipped: 0, pending: 0 },
-    ...over,
-  };
-}
+const campaign = campaignFixture;
 
 const holder = (jobId: string, lockToken = 'tok', leaseMs = 60_000) => ({ jobId, lockToken, leaseMs });
 

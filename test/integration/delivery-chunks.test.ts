@@ -10,6 +10,7 @@ import { DeliveryChunks } from '../../src/store/delivery-chunks.ts';
 import { compiledExampleEdition } from '../support/pipeline.ts';
 import { openTestRedis, type TestRedis } from '../support/redis.ts';
 import { row } from '../support/store-fixtures.ts';
+import { campaignFixture } from '../support/store-fixtures.ts';
 
 let t: TestRedis;
 let campaigns: CampaignStore;
@@ -25,19 +26,7 @@ const holder = (jobId: string, lockToken = 'tok', leaseMs = 60_000): ClaimHolder
 
 async function campaignOf(id: string, lists: string[], status: Campaign['status'] = 'sending'): Promise<Campaign> {
   const { compiled, newsletter } = await compiledExampleEdition();
-  const c: Campaign = {
-    id,
-    status,
-    newsletterId: 'daily',
-    editionDate: '2025-02-13',
-    subject: 'Hello',
-    lists,
-    createdAt: '2025-02-13T05:00:00.000Z',
-    scheduledAt: '2025-02-13T06:00:00.000Z',
-    cursor: 0,
-    fanoutDone: false,
-    counts: { total: 0, sent: 0, failed: 0, skipped: 0, pending: 0 },
-  };
+  const c = campaignFixture(id, { status, lists });
   await campaigns.create(c, { compiled, newsletter });
   return c;
 }

@@ -8,6 +8,7 @@ import { createReaderData } from '../../src/store/reader-data.ts';
 import { createClickStore } from '../../src/store/click.store.ts';
 import { fillLedger, realisticRecord, REPLY_STYLES } from '../support/ledger-fixtures.ts';
 import { type TestRedis, openTestRedis } from '../support/redis.ts';
+import { campaignFixture } from '../support/store-fixtures.ts';
 
 const compiled: CompiledEmail = {
   newsletterId: 'daily',
@@ -29,21 +30,7 @@ const newsletter = Newsletter.parse({
 const DAY = 86_400_000;
 
 function campaign(id: string, over: Partial<Campaign> = {}): Campaign {
-  return {
-    id,
-    status: 'sent',
-    newsletterId: 'daily',
-    editionDate: '2025-02-13',
-    subject: 'Hello',
-    lists: ['daily'],
-    createdAt: '2025-02-13T05:00:00.000Z',
-    scheduledAt: '2025-02-13T06:00:00.000Z',
-    startedAt: '2025-11-24T16:00:00.000Z',
-    cursor: 0,
-    fanoutDone: true,
-    counts: { total: 0, sent: 0, failed: 0, skipped: 0, pending: 0 },
-    ...over,
-  };
+  return campaignFixture(id, { status: 'sent', startedAt: '2025-11-24T16:00:00.000Z', fanoutDone: true, ...over });
 }
 
 /** Compacts once the lock of a run that died has run out (it lasts the dead run's lockMs). */

@@ -15,6 +15,7 @@ import { createRecipients } from '../../src/queue/recipients.adapter.ts';
 import { CampaignStore } from '../../src/store/campaign.store.ts';
 import { compiledExampleEdition } from '../support/pipeline.ts';
 import { openTestRedis, type TestRedis } from '../support/redis.ts';
+import { campaignFixture } from '../support/store-fixtures.ts';
 
 let t: TestRedis;
 let queue: Queue<SendBatchJob>;
@@ -37,19 +38,7 @@ async function setUp(n: number): Promise<Campaign> {
   pipeline.set(t.keys.subscriberSeq, String(n));
   await pipeline.exec();
   const { compiled, newsletter } = await compiledExampleEdition();
-  const c: Campaign = {
-    id: 'daily-2025-02-13-fan001',
-    status: 'scheduled',
-    newsletterId: 'daily',
-    editionDate: '2025-02-13',
-    subject: 'Hello',
-    lists: ['daily'],
-    createdAt: '2025-02-13T05:00:00.000Z',
-    scheduledAt: '2025-02-13T06:00:00.000Z',
-    cursor: 0,
-    fanoutDone: false,
-    counts: { total: 0, sent: 0, failed: 0, skipped: 0, pending: 0 },
-  };
+  const c = campaignFixture('daily-2025-02-13-fan001', { status: 'scheduled' });
   await campaigns.create(c, { compiled, newsletter });
   return c;
 }

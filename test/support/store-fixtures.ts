@@ -1,4 +1,5 @@
 /** Small helpers shared by the store tests (the mail tests' fixtures are in fixtures.ts). */
+import type { Campaign } from '../../src/domain/campaign.schema.ts';
 import { SubscriberInput } from '../../src/domain/subscriber.schema.ts';
 import type { RedisClient } from '../../src/store/redis.ts';
 import { keysWithPrefix } from './redis.ts';
@@ -16,4 +17,22 @@ export async function snapshot(redis: RedisClient, prefix: string): Promise<Map<
   const out = new Map<string, string>();
   for (const key of (await keysWithPrefix(redis, prefix)).sort()) out.set(key, (await redis.dumpBuffer(key))?.toString('base64') ?? '');
   return out;
+}
+
+/** A campaign of the example edition to list `daily`, nothing sent yet; `over` changes any field. */
+export function campaignFixture(id: string, over: Partial<Campaign> = {}): Campaign {
+  return {
+    id,
+    status: 'sending',
+    newsletterId: 'daily',
+    editionDate: '2025-02-13',
+    subject: 'Hello',
+    lists: ['daily'],
+    createdAt: '2025-02-13T05:00:00.000Z',
+    scheduledAt: '2025-02-13T06:00:00.000Z',
+    cursor: 0,
+    fanoutDone: false,
+    counts: { total: 0, sent: 0, failed: 0, skipped: 0, pending: 0 },
+    ...over,
+  };
 }
