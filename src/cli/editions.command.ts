@@ -2,10 +2,9 @@
  * `newsdesk editions …`: stored, versioned editions (README.md, "Stored editions"): save a file
  * as the next revision, show one (any revision), list them, approve one.
  */
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
+import { readEditionText } from '../composer/edition.loader.ts';
 import { parseYamlSource } from '../composer/yaml-source.ts';
-import { ValidationError } from '../domain/errors.ts';
 import type { StoredEdition } from '../domain/stored-edition.ts';
 import { cliActor, withContext } from './context.ts';
 import { createOutput, positiveInt, table, warnLine } from './output.ts';
@@ -46,13 +45,7 @@ export function editionsCommand(): Command {
     .option('--json', 'print the stored edition as JSON, with `changed` and the lint report')
     .action(async (file: string, opts: { by?: string; force?: boolean; json?: boolean }) => {
       const out = createOutput(opts);
-      let source: string;
-      try {
-        source = await readFile(file, 'utf8');
-      } catch (err) {
-        const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
-        throw new ValidationError('edition_invalid', file, [{ path: '', message: reason }]);
-      }
+      const source = await readEditionText(file);
       await withContext(async (ctx) => {
         const app = await ctx.app();
         const r = await app.editions.save(source, actor(opts.by), { force: opts.force, label: file });

@@ -21,18 +21,25 @@ export interface LoadedEdition {
 }
 
 /**
+ * An edition file's text. A missing or unreadable file is the same `edition_invalid` error as a
+ * bad one, naming the file.
+ */
+export async function readEditionText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
+    throw new ValidationError('edition_invalid', file, [{ path: '', message: reason }]);
+  }
+}
+
+/**
  * Reads, validates and resolves an edition file. Nothing is written anywhere.
  * @param opts.newsletterDirs folders searched for `<id>.yaml`, in order (see `newsletterDirs`)
  * @throws ValidationError (`edition_invalid`) with every problem, each with its line
  */
 export async function loadEdition(file: string, opts: { newsletterDirs: string[] }): Promise<LoadedEdition> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
-    throw new ValidationError('edition_invalid', file, [{ path: '', message: reason }]);
-  }
+  const text = await readEditionText(file);
   const src = parseYamlSource(text, file, 'edition_invalid');
   const edition = validate(src.value, file, src);
   try {
