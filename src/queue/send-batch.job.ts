@@ -16,9 +16,10 @@
  * is claimed while this one's last messages are on the wire (two, or as many as a claim takes):
  * a check is at most about that window old when its message starts, and a chunk whose claims grow
  * older than half the lease (a very slow server) is claimed again before it goes on. Each settle
- * answers with the campaign's status and the job's lock, read before every message: a pause, a
- * cancel or a lost lock stops the run within a message or two, and what it had claimed but not
- * sent goes back to the queue, its notes ended.
+ * answers with the campaign's status and the job's lock, read before every message once all but
+ * the last outcome are answered: a pause, a cancel or a lost lock that lands while a message is on
+ * the wire lets at most one more start, and what the run had claimed but not sent goes back to
+ * the queue, its notes ended.
  *
  * Transient failures (4xx, network) leave the delivery queued and make the job fail, so BullMQ
  * retries it with exponential backoff; recipients already final are passed over on the retry.
@@ -299,6 +300,7 @@ export async function runSendBatch(
       const left = queue.length - i;
       if (!ahead && limiter.unlimited && anyUnasked() && (left <= 2 || left * sendMs <= 2 * claimMs)) ahead = claimNext();
       if (deps.signal?.aborted) await requeue(rest());
+      await settled.caughtUp();
       // A record that did not reach Redis: leave (the drain in it rethrows the error).
       if (settled.failed) await leave(rest());
       if (!settled.lockHeld) {

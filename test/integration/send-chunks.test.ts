@@ -33,7 +33,8 @@ it('a pause mid-chunk stops the chunk: its unsent rest goes back to the queue, a
         if (!pausing && started.smtp.messages.length === 4) {
           pausedAtMessage = 5;
           pausing = started.app.service.pause(campaignId);
-          return { code: 250, delayMs: 300 };
+          // Message 5 is answered once the pause is in Redis: its own settle must see it.
+          return { code: 250, after: pausing };
         }
         return undefined;
       },

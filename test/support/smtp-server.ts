@@ -1,7 +1,7 @@
 /**
  * A scriptable SMTP server on loopback for tests: records every connection, MAIL FROM, RCPT,
  * login and message (and, for protocol tests, the bytes each client sent), and answers each
- * MAIL FROM, RCPT and DATA as a script says — a reply code, a delay, or a dropped connection.
+ * MAIL FROM, RCPT and DATA as a script says — a reply code, a delay (or a wait on a promise), or a dropped connection.
  * It can also offer or hide extensions (STARTTLS, PIPELINING, SIZE, AUTH mechanisms, EHLO
  * itself). Shared by the mail, campaign and fault tests.
  *
@@ -19,8 +19,8 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 
 /** What the server does at one MAIL FROM, RCPT or DATA: reply (after an optional delay) or drop the connection. */
 export type ScriptedReply =
-  | { code: number; message?: string; delayMs?: number }
-  | { drop: true; delayMs?: number };
+  | { code: number; message?: string; delayMs?: number; after?: Promise<unknown> }
+  | { drop: true; delayMs?: number; after?: Promise<unknown> };
 
 /** One MAIL FROM, RCPT or end-of-DATA, as the script sees it. */
 export interface SmtpEvent {
@@ -147,14 +147,15 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
     const run = (): void => {
       // The connection died while the server was "thinking" (the client left, or the server was
       // closed): like a real server that has not committed the message yet, it takes nothing.
-      if (scripted?.delayMs && !sockets.has(session.remotePort)) return;
+      if ((scripted?.delayMs || scripted?.after) && !sockets.has(session.remotePort)) return;
       if (scripted && 'drop' in scripted) {
         sockets.get(session.remotePort)?.destroy();
         return;
       }
       done(scripted?.code ?? 250, scripted?.message);
     };
-    if (scripted?.delayMs) setTimeout(run, scripted.delayMs);
+    if (scripted?.after) void scripted.after.then(run, run);
+    else if (scripted?.delayMs) setTimeout(run, scripted.delayMs);
     else run();
   };
 

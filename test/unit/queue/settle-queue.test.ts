@@ -1,7 +1,8 @@
 /**
  * The SettleQueue's grouping: an outcome goes at once when nothing is in flight; those handed over
- * meanwhile go together in the next settle; answers (status, lock, finish) are kept; a failed
- * settle stops the queue and drain rethrows it.
+ * meanwhile go together in the next settle; answers (status, lock, finish) are kept; caughtUp
+ * holds the send loop until only the last outcome is unanswered; a failed settle stops the queue
+ * and drain rethrows it.
  */
 import { describe, expect, it } from 'vitest';
 import { SettleQueue } from '../../../src/queue/settle-queue.ts';
@@ -51,5 +52,44 @@ describe('SettleQueue', () => {
     await tick();
     expect(calls).toHaveLength(1);
     await expect(q.drain()).rejects.toThrow('redis went away');
+  });
+
+  it('caughtUp returns at once with one outcome unanswered, and waits while two or more are', async () => {
+    const { calls, settle } = controlled();
+    const q = new SettleQueue(settle);
+    let caught = false;
+    const watch = () => {
+      caught = false;
+      void q.caughtUp().then(() => {
+        caught = true;
+      });
+    };
+    await q.caughtUp();
+    q.add(sent(1));
+    watch();
+    await tick();
+    expect(caught).toBe(true);
+    // Message 2 ended while 1's settle is still out: the loop must see 1's answer before message 3.
+    q.add(sent(2));
+    watch();
+    await tick();
+    expect(caught).toBe(false);
+    calls[0]?.answer({ finished: false, status: 'paused', lockHeld: true });
+    await tick();
+    // 1 is answered (the pause is seen); 2 is now in flight alone, which is allowed.
+    expect(caught).toBe(true);
+    expect(q.status).toBe('paused');
+    expect(calls.map((c) => c.ids)).toEqual([[1], [2]]);
+  });
+
+  it('caughtUp does not hang on a failed settle: the loop reads the failure next', async () => {
+    const { calls, settle } = controlled();
+    const q = new SettleQueue(settle);
+    q.add(sent(1));
+    q.add(sent(2));
+    const waiting = q.caughtUp();
+    calls[0]?.fail(new Error('redis went away'));
+    await waiting;
+    expect(q.failed).toBe(true);
   });
 });
