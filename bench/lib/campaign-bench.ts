@@ -38,6 +38,21 @@ export function peakRssMb(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s, as
+ * on every Linux this runs on); undefined once it has exited.
+ */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    // The command name (field 2) may hold spaces: count fields from the ")" that ends it.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface Sink {
   port: number;
   url: string;
@@ -212,6 +227,11 @@ export interface CampaignRun {
   fanoutSeconds: number | undefined;
   /** From the campaign's start until 250 messages were sent, as polled (±0.05 s). */
   firstMessageSeconds: number | undefined;
+  /**
+   * The workers' CPU time (user + system, all workers) from the campaign's start to its end, per
+   * 1,000 messages sent: what the send path costs whatever else the machine is doing.
+   */
+  workerCpuSecondsPer1000: number | undefined;
 }
 
 /**
@@ -238,12 +258,19 @@ export async function sendCampaign(setup: BenchSetup, opts: { workers: number; c
     let last = 0;
     let fanoutAt: number | undefined;
     let firstAt: number | undefined;
+    const workerCpu = () => workers.reduce((sum, w) => sum + (cpuSeconds(w.pid ?? 0) ?? Number.NaN), 0);
+    let cpuAtStart: number | undefined;
+    let cpuAtEnd: number | undefined;
     for (;;) {
       const c = await app.campaigns.get(campaign.id);
       const now = Date.now();
+      if (c.status !== 'scheduled' && cpuAtStart === undefined) cpuAtStart = workerCpu();
       if (c.startedAt && fanoutAt === undefined && c.fanoutDone) fanoutAt = now;
       if (c.startedAt && firstAt === undefined && c.counts.sent >= Math.min(250, setup.recipients)) firstAt = now;
-      if (c.status === 'sent' || c.status === 'failed' || c.status === 'cancelled') break;
+      if (c.status === 'sent' || c.status === 'failed' || c.status === 'cancelled') {
+        cpuAtEnd = workerCpu();
+        break;
+      }
       if (workers.every((w) => w.exitCode !== null)) throw new Error(`every worker exited before the campaign finished (${c.status})`);
       const done = c.counts.sent + c.counts.failed + c.counts.skipped;
       if (now - last > 2000 && c.status === 'sending') {
@@ -266,6 +293,10 @@ export async function sendCampaign(setup: BenchSetup, opts: { workers: number; c
       workerPeakRssMb: peaks,
       fanoutSeconds: since(fanoutAt),
       firstMessageSeconds: since(firstAt),
+      workerCpuSecondsPer1000:
+        cpuAtStart === undefined || cpuAtEnd === undefined || !Number.isFinite(cpuAtEnd - cpuAtStart) || done.counts.sent === 0
+          ? undefined
+          : Number((((cpuAtEnd - cpuAtStart) * 1000) / done.counts.sent).toFixed(3)),
     };
   } finally {
     // SIGTERM: the workers finish what is in flight (nothing, by now) and exit.
