@@ -24,7 +24,7 @@
  * the ledger keeps the domain once.
  */
 import { LedgerFormatError, Reader, unzigzag, Writer, zigzag } from './ledger-bytes.ts';
-import { HOLE, parseKey, readShaped, SHAPES, shapeReply, writeShaped } from './ledger-shapes.ts';
+import { HOLE, parseKey, readShaped, type Shape, SHAPES, shapeReply, writeShaped } from './ledger-shapes.ts';
 
 export { LedgerFormatError } from './ledger-bytes.ts';
 
@@ -176,13 +176,13 @@ export class TemplateTable {
   }
 }
 
-/** A template of format 2, parsed once. */
-const parsed = new Map<string, { text: string; shapes: string[] }>();
+/** Templates of format 2, parsed once (a key's text is the same in every campaign that has it). */
+const parsed = new Map<string, ReturnType<typeof parseKey>>();
 function parsedKey(key: string) {
   let p = parsed.get(key);
   if (!p) {
     p = parseKey(key);
-    if (parsed.size > 10_000) parsed.clear();
+    if (parsed.size >= 10_000) parsed.clear();
     parsed.set(key, p);
   }
   return p;
@@ -221,14 +221,14 @@ function readReply(r: Reader, n: number, at: number, templates: Pick<TemplateTab
     for (let i = 0; i < t.holes; i++) holes.push(readHole(r));
     return joinReply(t.text, holes);
   }
-  const { text, shapes } = parsedKey(t.text);
-  if (shapes[0] === '*') {
+  const { parts, shapes } = parsedKey(t.text);
+  if (!shapes) {
     for (let i = 0; i < t.holes; i++) holes.push(readHole(r));
-  } else {
-    if (shapes.length !== t.holes) throw new LedgerFormatError(`template ${n} has ${t.holes} holes and ${shapes.length} shapes`);
-    for (const shape of shapes) holes.push(readShaped(r, shape, at));
+    return joinReply(parts.join(HOLE), holes);
   }
-  return joinReply(text, holes);
+  let out = parts[0] as string;
+  for (let i = 0; i < shapes.length; i++) out += readShaped(r, shapes[i] as Shape, at) + parts[i + 1];
+  return out;
 }
 
 /** Encodes one bucket's entries (any order; written ascending by id) in `format`. */

@@ -106,10 +106,16 @@ export function writeShaped(w: Writer, shape: string, hole: string, at: number) 
   }
 }
 
+/** A shape read out of a template key once: its letter, its length (x, X, z, r), its prefix (m, M). */
+export interface Shape {
+  kind: string;
+  len: number;
+  prefix: string;
+}
+
 /** Reads a hole written by {@link writeShaped}. */
-export function readShaped(r: Reader, shape: string, at: number): string {
-  const len = () => Number(shape.slice(1));
-  switch (shape[0]) {
+export function readShaped(r: Reader, shape: Shape, at: number): string {
+  switch (shape.kind) {
     case 'd':
       return String(r.varint());
     case 's':
@@ -117,26 +123,39 @@ export function readShaped(r: Reader, shape: string, at: number): string {
     case 'm':
     case 'M': {
       const hex = (at + unzigzag(r.varint())).toString(16).padStart(11, '0');
-      return shape.slice(1) + (shape[0] === 'M' ? hex.toUpperCase() : hex);
+      return shape.prefix + (shape.kind === 'M' ? hex.toUpperCase() : hex);
     }
     case 'z':
-      return '0'.repeat(len());
+      return shape.prefix;
     case 'x':
     case 'X': {
-      const hex = r.bytes(Math.ceil(len() / 2)).toString('hex').slice(0, len());
-      return shape[0] === 'X' ? hex.toUpperCase() : hex;
+      const b = r.bytes((shape.len + 1) >> 1);
+      let hex = b.toString('hex');
+      if (hex.length > shape.len) hex = hex.slice(0, shape.len);
+      return shape.kind === 'X' ? hex.toUpperCase() : hex;
     }
-    case 'r':
-      return r.bytes(len()).toString('latin1');
     default:
-      throw new LedgerFormatError(`unknown hole shape ${JSON.stringify(shape)}`);
+      return r.bytes(shape.len).toString('latin1');
   }
 }
 
-/** A template key's text and shapes (`*`: format 1's holes, each with its header). */
-export function parseKey(key: string): { text: string; shapes: string[] } {
+/**
+ * A template key read for decoding: the text between its holes, and the holes' shapes (null:
+ * the key ends in `*`, format 1's holes, each with its header).
+ */
+export function parseKey(key: string): { parts: string[]; shapes: Shape[] | null } {
   const cut = key.indexOf(SHAPES);
   if (cut < 0) throw new LedgerFormatError('template without shapes');
+  const parts = key.slice(0, cut).split(HOLE);
   const rest = key.slice(cut + 1);
-  return { text: key.slice(0, cut), shapes: rest === '' ? [] : rest.split(' ') };
+  if (rest === '*') return { parts, shapes: null };
+  const shapes = (rest === '' ? [] : rest.split(' ')).map((s): Shape => {
+    const kind = s[0] as string;
+    if (!'dsmMzxXr'.includes(kind)) throw new LedgerFormatError(`unknown hole shape ${JSON.stringify(s)}`);
+    const len = kind === 'm' || kind === 'M' ? 0 : Number(s.slice(1));
+    if (!Number.isInteger(len)) throw new LedgerFormatError(`unknown hole shape ${JSON.stringify(s)}`);
+    return { kind, len, prefix: kind === 'z' ? '0'.repeat(len) : s.slice(1) };
+  });
+  if (shapes.length !== parts.length - 1) throw new LedgerFormatError(`template has ${parts.length - 1} holes and ${shapes.length} shapes`);
+  return { parts, shapes };
 }
