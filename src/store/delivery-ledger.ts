@@ -12,8 +12,9 @@
  *                       everything else: failures, skips, retried or abandoned claims, a sent
  *                       record whose Message-ID is not the derived one or that was erased;
  * - `campaign:<id>:l`   hash: `base` (ms the times count from), `dom` (the Message-ID domain),
- *                       `exp` (when it all expires, ms; 0 never), `t:<n>` reply templates, and
- *                       while it runs `next` (the next bucket) and `cnt` (records done);
+ *                       `exp` (when it all expires, ms; 0 never), `v` (the buckets' format,
+ *                       ledger-codec.ts; none is format 1), `t:<n>` reply templates, and while it
+ *                       runs `next` (the next bucket) and `cnt` (records done);
  * then sets `ledger = compact` on the campaign hash and drops the in-flight hash (UNLINK: freed
  * off Redis's main thread).
  *
@@ -28,7 +29,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Delivery, DeliveryState } from '../domain/campaign.schema.ts';
-import { type CompactEntry, decodeBucket, encodeBucket, IDS_PER_BUCKET, TAG_QUEUED, TAG_SENT, TemplateTable } from './ledger-codec.ts';
+import { type CompactEntry, decodeBucket, encodeBucket, IDS_PER_BUCKET, LEDGER_FORMAT, type LedgerFormat, LedgerFormatError, TAG_QUEUED, TAG_SENT, TemplateTable } from './ledger-codec.ts';
 import { type Keys, LuaScript, type RedisClient } from './redis.ts';
 
 /** The campaign hash field that says which form the ledger is in. */
@@ -117,6 +118,7 @@ interface Meta {
   base: number;
   dom: string;
   templates: TemplateTable;
+  format: LedgerFormat;
 }
 
 export interface DeliveryLedgerOptions {
@@ -157,7 +159,9 @@ export class DeliveryLedger {
   private parseMeta(f: Record<string, string>): Meta {
     const templates: [number, string][] = [];
     for (const [k, v] of Object.entries(f)) if (k.startsWith('t:')) templates.push([Number(k.slice(2)), v]);
-    return { base: Number(f.base ?? 0), dom: f.dom ?? '', templates: new TemplateTable(templates) };
+    const format = Number(f.v ?? 1);
+    if (format !== 1 && format !== 2) throw new LedgerFormatError(`format ${f.v} is newer than this code reads`);
+    return { base: Number(f.base ?? 0), dom: f.dom ?? '', templates: new TemplateTable(templates), format };
   }
 
   private async meta(campaignId: string): Promise<Meta> {
@@ -198,7 +202,7 @@ export class DeliveryLedger {
     if (exception !== null) return parse(subscriberId, exception);
     if (!packed) return null;
     const m = this.parseMeta(meta);
-    const e = decodeBucket(packed, bucket, m.base, m.templates).find((x) => x.id === subscriberId);
+    const e = decodeBucket(packed, bucket, m.base, m.templates, m.format).find((x) => x.id === subscriberId);
     return e ? this.toDelivery(campaignId, e, m) : null;
   }
 
@@ -228,7 +232,7 @@ export class DeliveryLedger {
       cursor = next.toString();
       for (let i = 0; i + 1 < flat.length && out.length < limit; i += 2) {
         const bucket = Number((flat[i] as Buffer).toString());
-        for (const e of decodeBucket(flat[i + 1] as Buffer, bucket, meta.base, meta.templates)) {
+        for (const e of decodeBucket(flat[i + 1] as Buffer, bucket, meta.base, meta.templates, meta.format)) {
           if (out.length >= limit) break;
           if (want === undefined || e.tag === want) out.push(this.toDelivery(campaignId, e, meta));
         }
@@ -262,7 +266,7 @@ export class DeliveryLedger {
         out.push({ campaignId, raw: exception, form: 'compact-exception' });
       } else if (packed) {
         const meta = await this.meta(campaignId);
-        const e = decodeBucket(packed, Number(bucket), meta.base, meta.templates).find((x) => x.id === subscriberId);
+        const e = decodeBucket(packed, Number(bucket), meta.base, meta.templates, meta.format).find((x) => x.id === subscriberId);
         if (e) out.push({ campaignId, raw: this.toRaw(campaignId, e, meta), form: 'compact-entry' });
       }
     }
@@ -284,12 +288,12 @@ export class DeliveryLedger {
         this.redis.hgetBuffer(this.keys.campaignLedgerBuckets(campaignId), String(bucket)),
         this.meta(campaignId),
       ]);
-      const entries = packed ? decodeBucket(packed, bucket, meta.base, meta.templates) : [];
+      const entries = packed ? decodeBucket(packed, bucket, meta.base, meta.templates, meta.format) : [];
       if (!entries.some((e) => e.id === subscriberId)) {
         return Number(await this.redis.eval("if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return 1 end return 0", 1, lx, String(subscriberId), record)) === 1;
       }
       const rest = entries.filter((e) => e.id !== subscriberId);
-      const next = rest.length ? encodeBucket(rest, meta.base, meta.templates) : Buffer.alloc(0);
+      const next = rest.length ? encodeBucket(rest, meta.base, meta.templates, meta.format) : Buffer.alloc(0);
       const done = await this.eval(REWRITE_ENTRY, [this.keys.campaignLedgerBuckets(campaignId), lx], [
         String(bucket),
         packed ?? Buffer.alloc(0),
@@ -344,6 +348,12 @@ export class DeliveryLedger {
         .hsetnx(metaKey, 'exp', String(pttl > 0 ? this.now() + pttl : 0))
         .exec();
       const stored = await this.redis.hgetall(metaKey);
+      // A run that finds windows written without a format (an earlier run of older code) goes
+      // on in format 1, so one ledger's buckets are all in one format.
+      if (stored.v === undefined && stored.cnt === undefined) {
+        await this.redis.hset(metaKey, 'v', String(LEDGER_FORMAT));
+        stored.v = String(LEDGER_FORMAT);
+      }
       const meta = this.parseMeta(stored);
       const exp = Number(stored.exp ?? 0);
       if (exp > 0) await this.redis.pexpireat(metaKey, exp);
@@ -449,7 +459,7 @@ export class DeliveryLedger {
         }
       }
       const bucketPairs: (string | Buffer)[] = [];
-      for (const [b, entries] of byBucket) bucketPairs.push(String(b), encodeBucket(entries, meta.base, meta.templates));
+      for (const [b, entries] of byBucket) bucketPairs.push(String(b), encodeBucket(entries, meta.base, meta.templates, meta.format));
       const fresh = meta.templates.takeNew();
       const metaPairs: string[] = fresh.flatMap(([n, text]) => [`t:${n}`, text]);
       if (dom !== meta.dom) metaPairs.push('dom', dom);

@@ -11,16 +11,36 @@
  *                    UTF-8), any other template is followed by its holes
  *
  * A reply is stored as a shared template (the text with its variable parts cut out, kept once
- * per campaign) and the variable parts ("holes": runs of letters and digits with a digit in them,
- * like a queue id), each a header byte (kind · length) and its bytes: decimal numbers as a varint,
- * hex as nibbles, anything else as it is. The Message-ID is not stored: the send path writes
- * `<campaign id>.<subscriber id>@domain`, and the ledger keeps the domain once.
+ * per campaign) and the variable parts ("holes"). The ledger's meta hash says which format its
+ * buckets are in (`v`; none is format 1), and both are read:
+ * - format 1: the holes are the runs of letters and digits in words with a digit in them, each
+ *   a header byte (kind · length) and its bytes: decimal numbers as a varint, hex as nibbles,
+ *   anything else as it is;
+ * - format 2 (written now): the template also says each hole's shape, so a hole is only its
+ *   bytes, and times in replies are stored against the send time (ledger-shapes.ts). A reply
+ *   whose shapes find no room in the campaign's templates falls back to format 1's holes under
+ *   a template marked `*`, then to verbatim.
+ * The Message-ID is not stored: the send path writes `<campaign id>.<subscriber id>@domain`, and
+ * the ledger keeps the domain once.
  */
+import { LedgerFormatError, Reader, unzigzag, Writer, zigzag } from './ledger-bytes.ts';
+import { HOLE, parseKey, readShaped, type Shape, SHAPES, shapeReply, writeShaped } from './ledger-shapes.ts';
+
+export { LedgerFormatError } from './ledger-bytes.ts';
+
+/** The format new compactions write; a ledger's meta field `v` says its own (none: 1). */
+export const LEDGER_FORMAT = 2;
+export type LedgerFormat = 1 | 2;
 
 /** Subscriber ids per bucket. */
 export const IDS_PER_BUCKET = 256;
 /** Templates one campaign may define; replies past that are kept verbatim. */
 export const MAX_TEMPLATES = 1024;
+/**
+ * Format 2 templates with shapes stop this many short of {@link MAX_TEMPLATES}: replies of a
+ * server whose holes change shape a lot then still get templates with format 1's holes.
+ */
+const SHAPED_TEMPLATES = MAX_TEMPLATES - 128;
 
 export const TAG_SENT = 0;
 export const TAG_QUEUED = 1;
@@ -28,7 +48,6 @@ export const TAG_QUEUED = 1;
 /** One compact delivery: a sent message (time, reply) or a recipient never tried. */
 export type CompactEntry = { id: number; tag: typeof TAG_SENT; at: number; reply: string } | { id: number; tag: typeof TAG_QUEUED };
 
-const HOLE = '\u0000';
 const KIND_RAW = 0;
 const KIND_DEC = 1;
 const KIND_LOWER_HEX = 2;
@@ -40,7 +59,7 @@ const KIND_UPPER_HEX = 3;
  * text too long or odd to cut up.
  */
 export function splitReply(text: string): { template: string; holes: string[] } | null {
-  if (text.includes('@') || text.includes(HOLE) || text.length > 500) return null;
+  if (text.includes('@') || text.includes(HOLE) || text.includes(SHAPES) || text.length > 500) return null;
   const holes: string[] = [];
   let template = '';
   let last = 0;
@@ -76,79 +95,6 @@ export function holeCount(template: string): number {
   for (const ch of template) if (ch === HOLE) n++;
   return n;
 }
-
-/** A growable byte buffer. */
-class Writer {
-  private buf = Buffer.allocUnsafe(4096);
-  length = 0;
-  private room(n: number) {
-    if (this.length + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
-    this.buf.copy(next, 0, 0, this.length);
-    this.buf = next;
-  }
-  byte(b: number) {
-    this.room(1);
-    this.buf[this.length++] = b;
-  }
-  /** Unsigned varint of a safe integer (7 bits a byte). */
-  varint(n: number) {
-    this.room(8);
-    while (n >= 0x80) {
-      this.buf[this.length++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    this.buf[this.length++] = n;
-  }
-  bytes(b: Buffer) {
-    this.room(b.length);
-    b.copy(this.buf, this.length);
-    this.length += b.length;
-  }
-  done(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.length));
-  }
-}
-
-class Reader {
-  pos = 0;
-  constructor(private readonly buf: Buffer) {}
-  get more(): boolean {
-    return this.pos < this.buf.length;
-  }
-  byte(): number {
-    if (this.pos >= this.buf.length) throw new LedgerFormatError('bucket ends early');
-    return this.buf[this.pos++] as number;
-  }
-  varint(): number {
-    let n = 0;
-    let mul = 1;
-    for (;;) {
-      const b = this.byte();
-      n += (b & 0x7f) * mul;
-      if (b < 0x80) return n;
-      mul *= 0x80;
-      if (mul > 2 ** 56) throw new LedgerFormatError('varint too long');
-    }
-  }
-  bytes(n: number): Buffer {
-    if (this.pos + n > this.buf.length) throw new LedgerFormatError('bucket ends early');
-    const b = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return b;
-  }
-}
-
-/** A compact bucket that does not decode: a bug or a hand edit. */
-export class LedgerFormatError extends Error {
-  constructor(detail: string) {
-    super(`compact delivery ledger unreadable: ${detail}`);
-    this.name = 'LedgerFormatError';
-  }
-}
-
-const zigzag = (n: number) => (n >= 0 ? n * 2 : -n * 2 - 1);
-const unzigzag = (n: number) => (n % 2 === 0 ? n / 2 : -(n + 1) / 2);
 
 function writeHole(w: Writer, run: string) {
   if (/^[1-9]\d{0,14}$/.test(run)) {
@@ -200,11 +146,11 @@ export class TemplateTable {
     return this.byNumber.size;
   }
 
-  /** The number of a template, adding it when there is room; 0 when there is none. */
-  numberOf(text: string): number {
+  /** The number of a template, adding it when there are fewer than `limit`; 0 when there is no room. */
+  numberOf(text: string, limit = MAX_TEMPLATES): number {
     const known = this.byText.get(text);
     if (known !== undefined) return known;
-    if (this.byNumber.size >= MAX_TEMPLATES) return 0;
+    if (this.byNumber.size >= Math.min(limit, MAX_TEMPLATES)) return 0;
     const n = this.byNumber.size + 1;
     this.set(n, text);
     this.fresh.push([n, text]);
@@ -230,8 +176,63 @@ export class TemplateTable {
   }
 }
 
-/** Encodes one bucket's entries (any order; written ascending by id). */
-export function encodeBucket(entries: readonly CompactEntry[], base: number, templates: TemplateTable): Buffer {
+/** Templates of format 2, parsed once (a key's text is the same in every campaign that has it). */
+const parsed = new Map<string, ReturnType<typeof parseKey>>();
+function parsedKey(key: string) {
+  let p = parsed.get(key);
+  if (!p) {
+    p = parseKey(key);
+    if (parsed.size >= 10_000) parsed.clear();
+    parsed.set(key, p);
+  }
+  return p;
+}
+
+/** Writes a reply's template number + 1 and its holes (verbatim: 1, its length and text). */
+function writeReply(w: Writer, reply: string, at: number, templates: TemplateTable, format: LedgerFormat, writeAt: () => void) {
+  if (format === 2) {
+    const shaped = shapeReply(reply, at);
+    const n = shaped ? templates.numberOf(shaped.key, SHAPED_TEMPLATES) : 0;
+    if (shaped && n > 0) {
+      w.varint(n + 1);
+      writeAt();
+      shaped.holes.forEach((h, i) => writeShaped(w, shaped.shapes[i] as string, h, at));
+      return;
+    }
+  }
+  const split = splitReply(reply);
+  const n = split ? templates.numberOf(format === 2 ? `${split.template}${SHAPES}*` : split.template) : 0;
+  w.varint(n + 1);
+  writeAt();
+  if (n === 0 || !split) {
+    const b = Buffer.from(reply, 'utf8');
+    w.varint(b.length);
+    w.bytes(b);
+  } else {
+    for (const h of split.holes) writeHole(w, h);
+  }
+}
+
+function readReply(r: Reader, n: number, at: number, templates: Pick<TemplateTable, 'get'>, format: LedgerFormat): string {
+  if (n === 0) return r.bytes(r.varint()).toString('utf8');
+  const t = templates.get(n);
+  const holes: string[] = [];
+  if (format === 1) {
+    for (let i = 0; i < t.holes; i++) holes.push(readHole(r));
+    return joinReply(t.text, holes);
+  }
+  const { parts, shapes } = parsedKey(t.text);
+  if (!shapes) {
+    for (let i = 0; i < t.holes; i++) holes.push(readHole(r));
+    return joinReply(parts.join(HOLE), holes);
+  }
+  let out = parts[0] as string;
+  for (let i = 0; i < shapes.length; i++) out += readShaped(r, shapes[i] as Shape, at) + parts[i + 1];
+  return out;
+}
+
+/** Encodes one bucket's entries (any order; written ascending by id) in `format`. */
+export function encodeBucket(entries: readonly CompactEntry[], base: number, templates: TemplateTable, format: LedgerFormat = LEDGER_FORMAT): Buffer {
   const w = new Writer();
   let prev = base;
   for (const e of [...entries].sort((a, b) => a.id - b.id)) {
@@ -240,24 +241,16 @@ export function encodeBucket(entries: readonly CompactEntry[], base: number, tem
       w.varint(0);
       continue;
     }
-    const split = splitReply(e.reply);
-    const n = split ? templates.numberOf(split.template) : 0;
-    w.varint(n + 1);
-    w.varint(zigzag(e.at - prev));
-    prev = e.at;
-    if (n === 0 || !split) {
-      const b = Buffer.from(e.reply, 'utf8');
-      w.varint(b.length);
-      w.bytes(b);
-    } else {
-      for (const h of split.holes) writeHole(w, h);
-    }
+    writeReply(w, e.reply, e.at, templates, format, () => {
+      w.varint(zigzag(e.at - prev));
+      prev = e.at;
+    });
   }
   return w.done();
 }
 
-/** Decodes a bucket. `bucket` is its number (id div 256). */
-export function decodeBucket(buf: Buffer, bucket: number, base: number, templates: Pick<TemplateTable, 'get'>): CompactEntry[] {
+/** Decodes a bucket written in `format`. `bucket` is its number (id div 256). */
+export function decodeBucket(buf: Buffer, bucket: number, base: number, templates: Pick<TemplateTable, 'get'>, format: LedgerFormat = LEDGER_FORMAT): CompactEntry[] {
   const r = new Reader(buf);
   const out: CompactEntry[] = [];
   let prev = base;
@@ -268,19 +261,9 @@ export function decodeBucket(buf: Buffer, bucket: number, base: number, template
       out.push({ id, tag: TAG_QUEUED });
       continue;
     }
-    const n = kind - 1;
     const at = prev + unzigzag(r.varint());
     prev = at;
-    let reply: string;
-    if (n === 0) {
-      reply = r.bytes(r.varint()).toString('utf8');
-    } else {
-      const t = templates.get(n);
-      const holes: string[] = [];
-      for (let i = 0; i < t.holes; i++) holes.push(readHole(r));
-      reply = joinReply(t.text, holes);
-    }
-    out.push({ id, tag: TAG_SENT, at, reply });
+    out.push({ id, tag: TAG_SENT, at, reply: readReply(r, kind - 1, at, templates, format) });
   }
   return out;
 }

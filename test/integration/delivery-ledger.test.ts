@@ -4,9 +4,10 @@ import type { CompiledEmail } from '../../src/domain/compiled-email.ts';
 import { Newsletter } from '../../src/domain/newsletter.schema.ts';
 import { CampaignStore, parseDelivery } from '../../src/store/campaign.store.ts';
 import { DeliveryLedger } from '../../src/store/delivery-ledger.ts';
+import { decodeBucket, encodeBucket, TemplateTable } from '../../src/store/ledger-codec.ts';
 import { createReaderData } from '../../src/store/reader-data.ts';
 import { createClickStore } from '../../src/store/click.store.ts';
-import { fillLedger, realisticRecord, REPLY_STYLES } from '../support/ledger-fixtures.ts';
+import { fillLedger, realisticRecord, REPLY_STYLES, type ReplyStyle } from '../support/ledger-fixtures.ts';
 import { type TestRedis, openTestRedis } from '../support/redis.ts';
 import { campaignFixture } from '../support/store-fixtures.ts';
 
@@ -162,6 +163,56 @@ describe('compact delivery ledger', () => {
     for (const [b, bytes] of Object.entries(firstWindow)) expect(all[b]?.equals(bytes)).toBe(true);
     expect(await store.ledger.compact(cid)).toEqual({ state: 'already' });
     expect(await answers(store, cid, ids.filter((id) => id % 11 === 0))).toEqual(before);
+  });
+
+  it('reads, erases in and finishes a ledger begun in format 1, while new ledgers are written in format 2', async () => {
+    const styles = Object.keys(REPLY_STYLES) as ReplyStyle[];
+    const ids = Array.from({ length: 6000 }, (_, i) => i + 1);
+    const fill = async (cid: string) => {
+      await store.create(campaign(cid, { snapshotMaxId: 6000 }), { compiled, newsletter });
+      await fillLedger(t.redis, t.keys, cid, ids, (sid, n) => realisticRecord(cid, sid, n, { style: styles[sid % styles.length] as ReplyStyle, start: Date.parse('2025-11-24T16:00:00.000Z') }));
+      await t.redis.pexpire(t.keys.campaignDeliveries(cid), 30 * DAY);
+    };
+    const asked = ids.filter((id) => id % 7 === 0);
+
+    // Written now: format 2, every style's replies read back as they were.
+    const fresh = 'daily-2025-11-24-kkkkkk';
+    await fill(fresh);
+    const freshBefore = await answers(store, fresh, asked);
+    expect((await store.ledger.compact(fresh)).state).toBe('compacted');
+    expect(await t.redis.hget(t.keys.campaignLedger(fresh), 'v')).toBe('2');
+    expect(await answers(store, fresh, asked)).toEqual(freshBefore);
+
+    // Begun by older code: its first window in format 1, no `v`, and its lock still held.
+    const cid = 'daily-2025-11-24-jjjjjj';
+    await fill(cid);
+    const before = await answers(store, cid, asked);
+    const dying = new DeliveryLedger({ redis: t.redis, keys: t.keys, lockMs: 1000, stopAfterWindows: 1 });
+    await expect(dying.compact(cid)).rejects.toThrow(/stopped/);
+    const metaKey = t.keys.campaignLedger(cid);
+    const meta = await t.redis.hgetall(metaKey);
+    const base = Number(meta.base);
+    const two = new TemplateTable(Object.entries(meta).filter(([k]) => k.startsWith('t:')).map(([k, v]) => [Number(k.slice(2)), v]));
+    const one = new TemplateTable();
+    const written = await t.redis.hgetallBuffer(t.keys.campaignLedgerBuckets(cid));
+    for (const [b, bytes] of Object.entries(written)) {
+      await t.redis.hset(t.keys.campaignLedgerBuckets(cid), b, encodeBucket(decodeBucket(bytes, Number(b), base, two, 2), base, one, 1));
+    }
+    await t.redis.hdel(metaKey, 'v', ...Object.keys(meta).filter((k) => k.startsWith('t:')));
+    await t.redis.hset(metaKey, ...one.takeNew().flatMap(([n, text]) => [`t:${n}`, text]));
+
+    expect((await compactOnceFree(store, cid)).state).toBe('compacted');
+    expect(await t.redis.hget(metaKey, 'v')).toBeNull();
+    expect(await answers(store, cid, asked)).toEqual(before);
+
+    // An erasure rewrites a format 1 bucket in format 1: its neighbours still read.
+    const sent = (before as { one: (Delivery | null)[] }).one.filter((d) => d?.state === 'sent').slice(0, 2) as Delivery[];
+    for (const d of sent) expect(await store.ledger.replace(cid, d.subscriberId, `s|${d.at}||erased`)).toBe(true);
+    const after = await answers(store, cid, asked);
+    const erased = new Set(sent.map((d) => d.subscriberId));
+    const unchanged = (x: unknown) => (x as { one: (Delivery | null)[] }).one.filter((d) => d && !erased.has(d.subscriberId));
+    expect(unchanged(after)).toEqual(unchanged(before));
+    for (const d of sent) expect(await store.delivery(cid, d.subscriberId)).toEqual(parseDelivery(d.subscriberId, `s|${d.at}||erased`));
   });
 
   it('compacts a cancelled campaign once no claim is live, keeping who was never tried', async () => {

@@ -4,13 +4,23 @@
  */
 import type { Keys, RedisClient } from '../../src/store/redis.ts';
 
-/** The reply styles of common SMTP servers, each with the part that differs per message. */
+/**
+ * The reply styles of common SMTP servers, each with the part that differs per message, for
+ * recipient `n` sent at `at` (ms): SES's message id starts with `01000` and the ms it took the
+ * message, then a UUID; Gmail's reply has the unix second it took the message, then its
+ * server's id (one of a few), a hex serial, `si` and a number with a short suffix, and a count.
+ */
 export const REPLY_STYLES = {
-  postfix: (n: number) => `250 2.0.0 Ok: queued as ${postfixQueueId(n)}`,
-  exim: (n: number) => `250 OK id=1t${b62(n, 4)}-00${b62(n * 7, 4)}-${b62(n * 13, 2)}`,
-  ses: (n: number) => `250 Ok 0100019${hex(n, 9)}-${hex(n * 31, 8)}-${hex(n * 7, 4)}-${hex(n * 3, 4)}-${hex(n * 5, 4)}-${hex(n * 11, 12)}-000000`,
-  gmail: (n: number) => `250 2.0.0 OK  ${1_732_000_000 + Math.floor(n / 50)} d${hex(n * 17, 12)}-${hex(n, 8)}si${1_000_000 + (n % 9_000_000)}.${n % 500} - gsmtp`,
+  postfix: (n: number, _at?: number) => `250 2.0.0 Ok: queued as ${postfixQueueId(n)}`,
+  exim: (n: number, _at?: number) => `250 OK id=1t${b62(n, 4)}-00${b62(n * 7, 4)}-${b62(n * 13, 2)}`,
+  ses: (n: number, at = defaultAt(n)) =>
+    `250 Ok 01000${(at - (n % 40)).toString(16).padStart(11, '0')}-${hex(n * 31, 8)}-${hex(n * 7, 4)}-4${hex(n * 3, 3)}-${'89ab'[n % 4]}${hex(n * 5, 3)}-${hex(n * 11, 12)}-000000`,
+  gmail: (n: number, at = defaultAt(n)) =>
+    `250 2.0.0 OK  ${Math.floor((at - (n % 40)) / 1000)} ${GMAIL_SERVERS[n % GMAIL_SERVERS.length]}-${hex(n * 17, 11)}si${(n * 2_654_435_761) % 1_000_000_000}${GMAIL_SUFFIXES[n % GMAIL_SUFFIXES.length]}.${n % 500} - gsmtp`,
 } as const;
+const GMAIL_SERVERS = ['d9443c01a7336', 'a640c23a62f3a', '41be03b00d2f7', 'ffacd0b85a97d'];
+const GMAIL_SUFFIXES = ['a12', 'ad', 'pfb', 'a91', 'f8f', 'pgl'];
+const defaultAt = (n: number) => 1_764_000_000_000 + Math.floor(n * 3.3);
 export type ReplyStyle = keyof typeof REPLY_STYLES;
 
 const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -49,7 +59,7 @@ export function realisticRecord(campaignId: string, id: number, n: number, mix: 
   const r = ((id * 2_654_435_761) % 10_000) / 10_000;
   if (r < (mix.failed ?? 0.01)) return `f|${at}|550 5.1.1 <reader${id}@example.org>: Recipient address rejected: User unknown in virtual mailbox table`;
   if (r < (mix.failed ?? 0.01) + (mix.skipped ?? 0.02)) return `k|${at}|${['unsubscribed', 'bounced', 'suppressed'][id % 3]}`;
-  return `s|${at}|<${campaignId}.${id}@${mix.domain ?? 'news.example.com'}>|${REPLY_STYLES[mix.style ?? 'postfix'](id)}`;
+  return `s|${at}|<${campaignId}.${id}@${mix.domain ?? 'news.example.com'}>|${REPLY_STYLES[mix.style ?? 'postfix'](id, at)}`;
 }
 
 /** Writes records for `ids` into the campaign's in-flight hash, in pipelined chunks. */
