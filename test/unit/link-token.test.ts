@@ -119,4 +119,24 @@ describe('signLinkToken / verifyLinkToken', () => {
     expect(() => signLinkToken({ ...payload, scope: { kind: 'list', id: 'has.dot' } }, SECRET)).toThrow();
     expect(() => signLinkToken({ ...payload, scope: { kind: 'list', id: 'a/b' } }, SECRET)).toThrow();
   });
+
+  it('signs only what the payload schema accepts: the quick check lets nothing else through', () => {
+    // Each of these passes a loose check (a number, an own-looking key, an object) but not the schema.
+    const bad: unknown[] = [
+      { ...payload, subscriberId: 0 },
+      { ...payload, subscriberId: 1.5 },
+      { ...payload, subscriberId: 2 ** 60 },
+      { ...payload, purpose: 'toString' },
+      { ...payload, scope: { kind: 'constructor', id: 'daily' } },
+      { ...payload, scope: { kind: 'list', id: 'daily', extra: 1 } },
+      { ...payload, scope: { kind: 'list', id: 'x'.repeat(82) } },
+      { ...payload, issuedAt: -1 },
+      { ...payload, extra: true },
+    ];
+    for (const p of bad) expect(() => signLinkToken(p as LinkTokenPayload, SECRET), JSON.stringify(p)).toThrow();
+    // What it accepts signs exactly as the MAC over the documented form says.
+    const body = `uc.${(123_456).toString(36)}.2025-02-13-daily.${(1_739_440_000_000).toString(36)}.${keyIdOf(SECRET)}`;
+    const mac = createHmac('sha256', SECRET).update('newsdesk-token-v1\n').update(body).digest().subarray(0, 16).toString('base64url');
+    expect(signLinkToken(payload, SECRET)).toBe(`${body}.${mac}`);
+  });
 });
