@@ -9,8 +9,9 @@
  * log, and adds its length to the seconds of sending seen. The pace ({@link recentPace}) is the
  * messages over the seconds of the latest intervals, weighted towards the last
  * {@link PACE_TAU_MS}, and over the *latter half* of the sending seen so far only: a send speeds
- * up over its first seconds (cold worker processes: docs/scale.md, "ETA"), so until the send has
- * run twice as long as that start-up, an average over all of it would be too slow. Kept in the
+ * up over its first seconds (cold worker processes: docs/scale.md, "Why the start is slow"), and
+ * an average over all of it would count that start; the latter half leaves it out once the send
+ * has run twice as long. Kept in the
  * campaign hash (`paceAt`, `paceDone`, `paceLog`, `paceSpan`), so it goes with the campaign.
  */
 import type { CampaignPace } from '../domain/campaign.schema.ts';
@@ -20,11 +21,11 @@ import { type Keys, LuaScript, type RedisClient } from './redis.ts';
 export const PACE_TAU_MS = 10_000;
 /** The pace never rests on more than this much of the latest sending (older weighs < 5 % anyway). */
 export const PACE_HORIZON_MS = 30_000;
-/** ...nor, once there is this much, on less: one interval alone is too lumpy (counters settle per chunk). */
+/** Nor, once there is this much, on less: one interval alone is lumpy (the counters move a chunk at a time). */
 export const PACE_MIN_WINDOW_MS = 2_000;
 /** Samples closer together than this are skipped (several workers sample the same campaign). */
 const MIN_INTERVAL_MS = 1_000;
-/** A gap longer than this between samples (every worker gone, a stall) starts the pace again. */
+/** A gap longer than this between samples (every worker gone, a stall) is left out, like a pause. */
 const MAX_GAP_MS = 60_000;
 
 // KEYS: campaign hash. ARGV: horizon ms, min interval ms, max gap ms, now ms ('' = Redis's clock).
