@@ -78,7 +78,7 @@ describe('the ETA from the sampled pace', () => {
     expect(await c.eta()).toBeCloseTo((10_000 - 2350) / 50, 6);
   });
 
-  it('leaves a pause out: after the resume the ETA goes on at the pace before it', async () => {
+  it('leaves a pause or a long gap between samples out: after it the ETA goes on at the pace before', async () => {
     const c = await sendingCampaign(100_000);
     await c.seconds(Array(20).fill(1000));
     expect(await c.eta()).toBeCloseTo(80, 6);
@@ -89,6 +89,12 @@ describe('the ETA from the sampled pace', () => {
     await c.second(1000);
     expect(await c.eta()).toBeCloseTo(79, 6);
     expect((await c.paces.read('c1'))?.seconds).toBe(21);
+    // Likewise two minutes without a sample while sending (every worker gone): left out, only the
+    // second after the next sample counts.
+    await c.resume(2 * 60_000);
+    await c.second(1000);
+    expect(await c.eta()).toBeCloseTo(78, 6);
+    expect((await c.paces.read('c1'))?.seconds).toBe(22);
   });
 
   it('catches up with a slowdown within the horizon, and keeps only that much of the log', async () => {
