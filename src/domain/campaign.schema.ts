@@ -108,15 +108,15 @@ export interface WorkerLiveness {
 
 /**
  * A sending campaign's recent pace (src/store/campaign-pace.store.ts): messages finished per
- * second, weighted towards the last ten seconds or so, and how many seconds of sending it rests on
- * (decayed, so it levels off at about ten seconds).
+ * second over the latest sending (the latter half of it early on, weighted towards the last ten
+ * seconds later), and how many seconds of sending were sampled in all (pauses left out).
  */
 export interface CampaignPace {
   perSecond: number;
   seconds: number;
 }
 
-/** Seconds of sending a pace must rest on before an ETA is given from it. */
+/** Seconds of sending sampled before an ETA is given from the pace. */
 export const ETA_MIN_SECONDS = 3;
 
 /** How far a campaign has got: the one computation behind status, the dashboard and /metrics. */
