@@ -90,25 +90,10 @@ export function createDkimSigner(options: DkimOptions): DkimSigner {
   let scratch = Buffer.alloc(0);
 
   const fields = (raw: Buffer): Buffer => {
-    const split = raw.indexOf('\r\n\r\n');
-    // latin1 maps bytes to chars one to one, so the header strings keep the exact bytes.
-    const head = (split === -1 ? raw : raw.subarray(0, split + 2)).toString('latin1');
-    const body = split === -1 ? Buffer.alloc(0) : raw.subarray(split + 4);
+    const { head, body } = splitMessage(raw);
     if (scratch.length < body.length + 2) scratch = Buffer.allocUnsafe(Math.max(body.length + 2, scratch.length * 2));
     const bodyHash = createHash('sha256').update(relaxedBody(body, scratch)).digest('base64');
-
-    const headerFields = parseHeader(head);
-    const names: string[] = [];
-    let signedHeaders = '';
-    for (const name of DKIM_SIGNED_HEADERS) {
-      // Several instances are signed bottom-up (RFC 6376 §5.4.2).
-      const instances = headerFields.filter((f) => f.name === name).reverse();
-      for (const f of instances) {
-        names.push(name);
-        signedHeaders += `${name}:${relaxedValue(f.value)}\r\n`;
-      }
-      if (instances.length && OVERSIGNED.has(name)) names.push(name);
-    }
+    const { names, canonical: signedHeaders } = canonicalHeaders(head);
     const t = `t=${Math.floor(now().getTime() / 1000)}`;
     // Both signatures cover the same headers and body; neither covers the other.
     const signatures = keys.map(({ algorithm, key, selector }) => {
@@ -127,6 +112,38 @@ export function createDkimSigner(options: DkimOptions): DkimSigner {
     fields,
     sign: (raw) => Buffer.concat([fields(raw), raw]),
   };
+}
+
+/**
+ * A message cut at its first blank line: the header block through its last CRLF (latin1, which
+ * maps bytes to chars one to one, so the strings keep the exact bytes) and the body's bytes.
+ */
+export function splitMessage(raw: Buffer): { head: string; body: Buffer } {
+  const split = raw.indexOf('\r\n\r\n');
+  return {
+    head: (split === -1 ? raw : raw.subarray(0, split + 2)).toString('latin1'),
+    body: split === -1 ? Buffer.alloc(0) : raw.subarray(split + 4),
+  };
+}
+
+/**
+ * The signed header fields in relaxed form (RFC 6376 §3.4.2), each CRLF-terminated, and the
+ * names for h= (over-signed ones listed once more than they occur).
+ */
+export function canonicalHeaders(head: string): { names: string[]; canonical: string } {
+  const headerFields = parseHeader(head);
+  const names: string[] = [];
+  let canonical = '';
+  for (const name of DKIM_SIGNED_HEADERS) {
+    // Several instances are signed bottom-up (RFC 6376 §5.4.2).
+    const instances = headerFields.filter((f) => f.name === name).reverse();
+    for (const f of instances) {
+      names.push(name);
+      canonical += `${name}:${relaxedValue(f.value)}\r\n`;
+    }
+    if (instances.length && OVERSIGNED.has(name)) names.push(name);
+  }
+  return { names, canonical };
 }
 
 interface SigningKey {
