@@ -48,8 +48,8 @@ export interface DkimPoolOptions {
 }
 
 export interface DkimPool {
-  /** The message with its DKIM-Signature field(s) on top. Takes ownership of `raw`. */
-  sign(raw: Buffer): Promise<Buffer>;
+  /** The message with its DKIM-Signature field(s) on top. Takes ownership of `raw`. `bodyHash` as `DkimSigner.sign`'s. */
+  sign(raw: Buffer, bodyHash?: string): Promise<Buffer>;
   /** Signs what is queued, then stops the threads. */
   close(): Promise<void>;
   /** The live threads (metrics, tests). */
@@ -66,6 +66,7 @@ export function defaultDkimThreads(): number {
 interface Job {
   id: number;
   raw: Buffer;
+  bodyHash: string | undefined;
   resolve(signed: Buffer): void;
   reject(err: Error): void;
 }
@@ -159,7 +160,7 @@ export function createDkimPool(options: DkimOptions, poolOptions: DkimPoolOption
       best.held.set(job.id, job);
       if (best.held.size === 1) best.worker.ref();
       const bytes = ownedBytes(job.raw);
-      const request: SignRequest = { id: job.id, raw: bytes };
+      const request: SignRequest = { id: job.id, raw: bytes, bodyHash: job.bodyHash };
       best.worker.postMessage(request, [bytes.buffer as ArrayBuffer]);
     }
   };
@@ -173,12 +174,12 @@ export function createDkimPool(options: DkimOptions, poolOptions: DkimPoolOption
   for (let i = 0; i < size; i++) slots.push(start());
 
   return {
-    sign(raw) {
+    sign(raw, bodyHash) {
       if (broken) return Promise.reject(new DkimPoolError(broken, true));
       if (closing) return Promise.reject(new DkimPoolError('not sent: the DKIM signing pool is closing; retried later'));
       if (queue.length >= maxQueue) return Promise.reject(new DkimPoolError(`not sent: ${maxQueue} messages already wait for a DKIM signing thread; retried later`));
       return new Promise<Buffer>((resolve, reject) => {
-        queue.push({ id: nextId++, raw, resolve, reject });
+        queue.push({ id: nextId++, raw, bodyHash, resolve, reject });
         dispatch();
       });
     },

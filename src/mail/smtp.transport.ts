@@ -66,7 +66,7 @@ interface RawSmtpClient {
 export function createSmtpTransport(options: SmtpTransportOptions): MailTransport {
   const target = describeSmtpUrl(options.url);
   const pool = options.dkim && !('sign' in options.dkim) && options.dkimThreads ? createDkimPool(options.dkim, { threads: options.dkimThreads }) : undefined;
-  const signer: { sign(raw: Buffer): Buffer | Promise<Buffer> } | undefined =
+  const signer: { sign(raw: Buffer, bodyHash?: string): Buffer | Promise<Buffer> } | undefined =
     pool ?? (!options.dkim ? undefined : 'sign' in options.dkim ? options.dkim : createDkimSigner(options.dkim));
   const client =
     options.client === 'nodemailer'
@@ -95,7 +95,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
     // campaign with the reason, as a setting problem).
     let raw: Buffer;
     try {
-      raw = signer ? await signer.sign(msg.raw) : msg.raw;
+      raw = signer ? await signer.sign(msg.raw, msg.relaxedBodyHash?.()) : msg.raw;
     } catch (err) {
       if (!(err instanceof DkimPoolError)) throw err;
       const failed: SendOutcome = { status: 'failed', kind: 'transient', hardBounce: false, response: err.message };
