@@ -4,7 +4,8 @@
  * `createDkimSigner` (dkim.ts), asynchronously.
  *
  * - A message's bytes are transferred to a thread and back (not copied); the thread answers with
- *   the signature fields, which go on top in one copy here. The caller must not use `raw` after
+ *   the signature fields. `signFields` hands fields and message back apart (the SMTP client
+ *   writes one after the other); `sign` copies them into one Buffer. The caller must not use `raw` after
  *   `sign(raw)`.
  * - The queue is bounded (`maxQueue`): past it `sign` rejects with a transient `DkimPoolError`.
  * - A thread that dies (crash, out of memory) is replaced; the messages it held reject with a
@@ -50,6 +51,11 @@ export interface DkimPoolOptions {
 export interface DkimPool {
   /** The message with its DKIM-Signature field(s) on top. Takes ownership of `raw`. `bodyHash` as `DkimSigner.sign`'s. */
   sign(raw: Buffer, bodyHash?: string): Promise<Buffer>;
+  /**
+   * The DKIM-Signature field(s) for `raw`, and the message itself handed back (its bytes went to
+   * the thread and back): what `sign` resolves with without copying the two into one Buffer.
+   */
+  signFields(raw: Buffer, bodyHash?: string): Promise<{ fields: Buffer; raw: Buffer }>;
   /** Signs what is queued, then stops the threads. */
   close(): Promise<void>;
   /** The live threads (metrics, tests). */
@@ -67,7 +73,7 @@ interface Job {
   id: number;
   raw: Buffer;
   bodyHash: string | undefined;
-  resolve(signed: Buffer): void;
+  resolve(signed: { fields: Buffer; raw: Buffer }): void;
   reject(err: Error): void;
 }
 
@@ -127,7 +133,7 @@ export function createDkimPool(options: DkimOptions, poolOptions: DkimPoolOption
       if (!job) return;
       slot.held.delete(reply.id);
       if ('error' in reply) job.reject(new Error(`DKIM signing failed: ${reply.error}`));
-      else job.resolve(Buffer.concat([Buffer.from(reply.fields, 'latin1'), Buffer.from(reply.raw.buffer, reply.raw.byteOffset, reply.raw.byteLength)]));
+      else job.resolve({ fields: Buffer.from(reply.fields, 'latin1'), raw: Buffer.from(reply.raw.buffer, reply.raw.byteOffset, reply.raw.byteLength) });
       settle(slot);
     });
     // An 'error' is followed by 'exit': one handler for both.
@@ -173,15 +179,22 @@ export function createDkimPool(options: DkimOptions, poolOptions: DkimPoolOption
 
   for (let i = 0; i < size; i++) slots.push(start());
 
+  const signFields = (raw: Buffer, bodyHash?: string): Promise<{ fields: Buffer; raw: Buffer }> => {
+    if (broken) return Promise.reject(new DkimPoolError(broken, true));
+    if (closing) return Promise.reject(new DkimPoolError('not sent: the DKIM signing pool is closing; retried later'));
+    if (queue.length >= maxQueue) return Promise.reject(new DkimPoolError(`not sent: ${maxQueue} messages already wait for a DKIM signing thread; retried later`));
+    return new Promise<{ fields: Buffer; raw: Buffer }>((resolve, reject) => {
+      queue.push({ id: nextId++, raw, bodyHash, resolve, reject });
+      dispatch();
+    });
+  };
+
   return {
-    sign(raw, bodyHash) {
-      if (broken) return Promise.reject(new DkimPoolError(broken, true));
-      if (closing) return Promise.reject(new DkimPoolError('not sent: the DKIM signing pool is closing; retried later'));
-      if (queue.length >= maxQueue) return Promise.reject(new DkimPoolError(`not sent: ${maxQueue} messages already wait for a DKIM signing thread; retried later`));
-      return new Promise<Buffer>((resolve, reject) => {
-        queue.push({ id: nextId++, raw, bodyHash, resolve, reject });
-        dispatch();
-      });
+    signFields,
+
+    async sign(raw, bodyHash) {
+      const { fields, raw: back } = await signFields(raw, bodyHash);
+      return Buffer.concat([fields, back]);
     },
 
     close() {
