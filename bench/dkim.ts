@@ -10,7 +10,7 @@
  * canonicalization, the RSA-2048 signature (and Ed25519 with --ed25519), the whole `fields()`
  * and `sign()`; for comparison what an RSA signature costs when the key is parsed from PEM
  * every time. When the message brings its body hash (`OutgoingMessage.relaxedBodyHash`, made
- * from the campaign's pieces), that hash and `fields()`/`sign()` given it are timed too, as the
+ * from the campaign’s pieces), that hash and `fields()` given it are timed too, as the
  * send path signs. Then the whole signing through `createDkimPool` with 1 and 2 threads
  * (`--threads`), as the send path does it (`signFields`: fields and message apart, not copied
  * together): messages/s, and CPU µs per message of the whole

@@ -10,7 +10,8 @@
  * messages of the same size over the same number of connections to the same sink: the ceiling of
  * this machine, on min(N, 100,000) messages unless `--source-n` says otherwise. Prints messages per
  * second for both, their ratio, each worker's peak RSS, fan-out and first-message times, and the
- * Redis bytes per subscriber and per delivery (after the finished campaign's ledger is compact).
+ * Redis bytes per subscriber and per delivery (after the finished campaign's ledger is compact),
+ * and the workers' CPU per message (every thread, from the campaign's start to its end).
  *
  * Exactly once: the campaign must record N sent, and the sink must have taken exactly N messages
  * (its own counter): N distinct recipients each recorded sent, and N messages in all, leave no
@@ -123,6 +124,7 @@ try {
       workerPeakRssMb: run.workerPeakRssMb,
       fanoutSeconds: run.fanoutSeconds,
       firstMessageSeconds: run.firstMessageSeconds,
+      workerCpuMsPerMessage: run.workerCpuMsPerMessage,
       redisBytesPerSubscriber: Math.round(subscriberBytes.bytes / n),
       redisBytesPerDelivery: Math.round(campaignBytes.bytes / n),
       ledgerCompacted: compaction.compacted,
@@ -147,6 +149,7 @@ try {
         ['fan-out', `${result.fanoutSeconds ?? '?'} s`],
         ['first 250 messages', `${result.firstMessageSeconds ?? '?'} s`],
         ['worker peak RSS', result.workerPeakRssMb.map((m) => `${m} MB`).join(', ')],
+        ['worker CPU per message', result.workerCpuMsPerMessage === undefined ? '?' : `${result.workerCpuMsPerMessage} ms (all workers, every thread)`],
         ['Redis per subscriber', `${result.redisBytesPerSubscriber} B`],
         ['Redis per delivery', `${result.redisBytesPerDelivery} B${compaction.compacted ? ' (ledger compact)' : ' (ledger not compacted)'}`],
         ...(result.redisCpuMicrosPerDelivery === undefined ? [] : [['Redis CPU per delivery', `${result.redisCpuMicrosPerDelivery} µs (all masters, campaign only)`] as [string, string]]),

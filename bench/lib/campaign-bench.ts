@@ -28,6 +28,17 @@ import { freePort } from '../../test/support/redis-server.ts';
 /** Progress lines go to stderr, so stdout holds only the figures (or the JSON). */
 export const say = (line: string) => process.stderr.write(`${line}\n`);
 
+/** CPU seconds a process has used so far, every thread (utime + stime of /proc/<pid>/stat). */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    // Fields after the command name, which sits in parentheses and may hold spaces.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A process's peak resident memory (VmHWM) in MB, while it runs. */
 export function peakRssMb(pid: number): number | undefined {
   try {
@@ -212,6 +223,8 @@ export interface CampaignRun {
   fanoutSeconds: number | undefined;
   /** From the campaign's start until 250 messages were sent, as polled (±0.05 s). */
   firstMessageSeconds: number | undefined;
+  /** The workers' CPU (every thread, signing threads included) from the campaign's start to its end, per message sent, ms. */
+  workerCpuMsPerMessage: number | undefined;
 }
 
 /**
@@ -238,9 +251,12 @@ export async function sendCampaign(setup: BenchSetup, opts: { workers: number; c
     let last = 0;
     let fanoutAt: number | undefined;
     let firstAt: number | undefined;
+    const workerCpu = () => workers.reduce((sum, w) => sum + (cpuSeconds(w.pid ?? 0) ?? Number.NaN), 0);
+    let cpuAtStart: number | undefined;
     for (;;) {
       const c = await app.campaigns.get(campaign.id);
       const now = Date.now();
+      if (c.startedAt && cpuAtStart === undefined) cpuAtStart = workerCpu();
       if (c.startedAt && fanoutAt === undefined && c.fanoutDone) fanoutAt = now;
       if (c.startedAt && firstAt === undefined && c.counts.sent >= Math.min(250, setup.recipients)) firstAt = now;
       if (c.status === 'sent' || c.status === 'failed' || c.status === 'cancelled') break;
@@ -252,6 +268,7 @@ export async function sendCampaign(setup: BenchSetup, opts: { workers: number; c
       }
       await new Promise((r) => setTimeout(r, firstAt === undefined ? 50 : 100));
     }
+    const cpuUsed = workerCpu() - (cpuAtStart ?? Number.NaN);
     const done = await app.campaigns.get(campaign.id);
     const started = Date.parse(done.startedAt as string);
     const seconds = (Date.parse(done.finishedAt as string) - started) / 1000;
@@ -266,6 +283,7 @@ export async function sendCampaign(setup: BenchSetup, opts: { workers: number; c
       workerPeakRssMb: peaks,
       fanoutSeconds: since(fanoutAt),
       firstMessageSeconds: since(firstAt),
+      workerCpuMsPerMessage: Number.isFinite(cpuUsed) && done.counts.sent ? Number(((cpuUsed * 1000) / done.counts.sent).toFixed(3)) : undefined,
     };
   } finally {
     // SIGTERM: the workers finish what is in flight (nothing, by now) and exit.
