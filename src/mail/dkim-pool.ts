@@ -5,8 +5,8 @@
  *
  * - A message's bytes are transferred to a thread and back (not copied); the thread answers with
  *   the signature fields. `signFields` hands fields and message back apart (the SMTP client
- *   writes one after the other); `sign` copies them into one Buffer. The caller must not use `raw` after
- *   `sign(raw)`.
+ *   writes one after the other); `sign` copies them into one Buffer. The caller must not use `raw`
+ *   after `sign(raw)` or `signFields(raw)`.
  * - The queue is bounded (`maxQueue`): past it `sign` rejects with a transient `DkimPoolError`.
  * - A thread that dies (crash, out of memory) is replaced; the messages it held reject with a
  *   transient `DkimPoolError` and were never handed to SMTP, so the send pipeline retries them
