@@ -9,9 +9,9 @@
  * server (Debian package `postfix`). In the same run, Postfix's `smtp-source` (a C client) sends
  * messages of the same size over the same number of connections to the same sink: the ceiling of
  * this machine, on min(N, 100,000) messages unless `--source-n` says otherwise. Prints messages per
- * second for both, their ratio, each worker's peak RSS and CPU per 1,000 messages, fan-out and
- * first-message times, and the Redis bytes per subscriber and per delivery (after the finished
- * campaign's ledger is compact).
+ * second for both, their ratio, each worker's peak RSS, fan-out and first-message times, and the
+ * Redis bytes per subscriber and per delivery (after the finished campaign's ledger is compact),
+ * and the workers' CPU per message (every thread, from the campaign's start to its end).
  *
  * Exactly once: the campaign must record N sent, and the sink must have taken exactly N messages
  * (its own counter): N distinct recipients each recorded sent, and N messages in all, leave no
@@ -124,7 +124,7 @@ try {
       workerPeakRssMb: run.workerPeakRssMb,
       fanoutSeconds: run.fanoutSeconds,
       firstMessageSeconds: run.firstMessageSeconds,
-      workerCpuSecondsPer1000: run.workerCpuSecondsPer1000,
+      workerCpuMsPerMessage: run.workerCpuMsPerMessage,
       redisBytesPerSubscriber: Math.round(subscriberBytes.bytes / n),
       redisBytesPerDelivery: Math.round(campaignBytes.bytes / n),
       ledgerCompacted: compaction.compacted,
@@ -149,7 +149,7 @@ try {
         ['fan-out', `${result.fanoutSeconds ?? '?'} s`],
         ['first 250 messages', `${result.firstMessageSeconds ?? '?'} s`],
         ['worker peak RSS', result.workerPeakRssMb.map((m) => `${m} MB`).join(', ')],
-        ['worker CPU', `${result.workerCpuSecondsPer1000 ?? '?'} s per 1,000 messages (all workers, user + system)`],
+        ['worker CPU per message', result.workerCpuMsPerMessage === undefined ? '?' : `${result.workerCpuMsPerMessage} ms (all workers, every thread)`],
         ['Redis per subscriber', `${result.redisBytesPerSubscriber} B`],
         ['Redis per delivery', `${result.redisBytesPerDelivery} B${compaction.compacted ? ' (ledger compact)' : ' (ledger not compacted)'}`],
         ...(result.redisCpuMicrosPerDelivery === undefined ? [] : [['Redis CPU per delivery', `${result.redisCpuMicrosPerDelivery} µs (all masters, campaign only)`] as [string, string]]),

@@ -28,26 +28,22 @@ import { freePort } from '../../test/support/redis-server.ts';
 /** Progress lines go to stderr, so stdout holds only the figures (or the JSON). */
 export const say = (line: string) => process.stderr.write(`${line}\n`);
 
-/** A process's peak resident memory (VmHWM) in MB, while it runs. */
-export function peakRssMb(pid: number): number | undefined {
+/** CPU seconds a process has used so far, every thread (utime + stime of /proc/<pid>/stat). */
+export function cpuSeconds(pid: number): number | undefined {
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : undefined;
+    // Fields after the command name, which sits in parentheses and may hold spaces.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return undefined;
   }
 }
 
-/**
- * CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s, as
- * on every Linux this runs on); undefined once it has exited.
- */
-export function cpuSeconds(pid: number): number | undefined {
+/** A process's peak resident memory (VmHWM) in MB, while it runs. */
+export function peakRssMb(pid: number): number | undefined {
   try {
-    // The command name (field 2) may hold spaces: count fields from the ")" that ends it.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
   } catch {
     return undefined;
   }
@@ -227,11 +223,8 @@ export interface CampaignRun {
   fanoutSeconds: number | undefined;
   /** From the campaign's start until 250 messages were sent, as polled (±0.05 s). */
   firstMessageSeconds: number | undefined;
-  /**
-   * The workers' CPU time (user + system, all workers) from the campaign's start to its end, per
-   * 1,000 messages sent: what the send path costs whatever else the machine is doing.
-   */
-  workerCpuSecondsPer1000: number | undefined;
+  /** The workers' CPU (every thread, signing threads included) from the campaign's start to its end, per message sent, ms. */
+  workerCpuMsPerMessage: number | undefined;
 }
 
 /**
@@ -260,17 +253,13 @@ export async function sendCampaign(setup: BenchSetup, opts: { workers: number; c
     let firstAt: number | undefined;
     const workerCpu = () => workers.reduce((sum, w) => sum + (cpuSeconds(w.pid ?? 0) ?? Number.NaN), 0);
     let cpuAtStart: number | undefined;
-    let cpuAtEnd: number | undefined;
     for (;;) {
       const c = await app.campaigns.get(campaign.id);
       const now = Date.now();
-      if (c.status !== 'scheduled' && cpuAtStart === undefined) cpuAtStart = workerCpu();
+      if (c.startedAt && cpuAtStart === undefined) cpuAtStart = workerCpu();
       if (c.startedAt && fanoutAt === undefined && c.fanoutDone) fanoutAt = now;
       if (c.startedAt && firstAt === undefined && c.counts.sent >= Math.min(250, setup.recipients)) firstAt = now;
-      if (c.status === 'sent' || c.status === 'failed' || c.status === 'cancelled') {
-        cpuAtEnd = workerCpu();
-        break;
-      }
+      if (c.status === 'sent' || c.status === 'failed' || c.status === 'cancelled') break;
       if (workers.every((w) => w.exitCode !== null)) throw new Error(`every worker exited before the campaign finished (${c.status})`);
       const done = c.counts.sent + c.counts.failed + c.counts.skipped;
       if (now - last > 2000 && c.status === 'sending') {
@@ -279,6 +268,7 @@ export async function sendCampaign(setup: BenchSetup, opts: { workers: number; c
       }
       await new Promise((r) => setTimeout(r, firstAt === undefined ? 50 : 100));
     }
+    const cpuUsed = workerCpu() - (cpuAtStart ?? Number.NaN);
     const done = await app.campaigns.get(campaign.id);
     const started = Date.parse(done.startedAt as string);
     const seconds = (Date.parse(done.finishedAt as string) - started) / 1000;
@@ -293,10 +283,7 @@ export async function sendCampaign(setup: BenchSetup, opts: { workers: number; c
       workerPeakRssMb: peaks,
       fanoutSeconds: since(fanoutAt),
       firstMessageSeconds: since(firstAt),
-      workerCpuSecondsPer1000:
-        cpuAtStart === undefined || cpuAtEnd === undefined || !Number.isFinite(cpuAtEnd - cpuAtStart) || done.counts.sent === 0
-          ? undefined
-          : Number((((cpuAtEnd - cpuAtStart) * 1000) / done.counts.sent).toFixed(3)),
+      workerCpuMsPerMessage: Number.isFinite(cpuUsed) && done.counts.sent ? Number(((cpuUsed * 1000) / done.counts.sent).toFixed(3)) : undefined,
     };
   } finally {
     // SIGTERM: the workers finish what is in flight (nothing, by now) and exit.

@@ -16,6 +16,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { CompiledEmail, Recipient, Template, Slot } from '../domain/compiled-email.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
 import { fillTemplate, htmlSlotValues, slotValues } from '../domain/personalization.ts';
+import { relaxedBodyHash, relaxedLines } from './dkim-body.ts';
 import { HeaderValueError, MAX_LINE, foldHeader, headerAddress, mailbox, phrase, singleLine, unstructuredHeader } from './mime-header.ts';
 import { encodeQuotedPrintable } from './quoted-printable.ts';
 import type { OutgoingMessage } from './transport.ts';
@@ -117,6 +118,8 @@ export function prepareCampaignMessage(options: CampaignMessageOptions): Campaig
     ...htmlPart.slice(1),
   ];
 
+  const relaxedStatic = relaxedSegments(segments);
+
   const echoHeader = options.messageIdEchoHeader;
   if (echoHeader !== undefined && !/^[A-Za-z0-9-]{1,76}$/.test(echoHeader)) {
     throw new HeaderValueError('messageIdEchoHeader', `not a header field name: ${JSON.stringify(echoHeader)}`);
@@ -169,9 +172,60 @@ export function prepareCampaignMessage(options: CampaignMessageOptions): Campaig
         chunks.push(chunk);
         length += chunk.length;
       }
-      return { envelope: { from, to }, raw: Buffer.concat(chunks, length), messageId, smtpReady: true };
+      const message: OutgoingMessage = { envelope: { from, to }, raw: Buffer.concat(chunks, length), messageId, smtpReady: true };
+      if (relaxedStatic) message.relaxedBodyHash = () => relaxedHashOf(relaxedStatic, message.raw, chunks);
+      return message;
     },
   };
+}
+
+/**
+ * DKIM's relaxed form of the static segments, made once per campaign, so a signature needs only
+ * the per-reader values canonicalized (src/mail/dkim-body.ts says why pieces may be). `body0`:
+ * where the body starts in the first segment (the message's blank line is in it). Undefined when
+ * the pieces do not allow it; then the signer canonicalizes each whole body itself.
+ */
+interface RelaxedSegments {
+  body0: number;
+  pieces: (Buffer | undefined)[];
+}
+
+function relaxedSegments(segments: Segment[]): RelaxedSegments | undefined {
+  const first = segments[0];
+  const last = segments[segments.length - 1];
+  if (first === undefined || typeof first === 'string' || typeof last === 'string') return undefined;
+  const blank = first.indexOf('\r\n\r\n');
+  if (blank === -1) return undefined;
+  const body0 = blank + 4;
+  const pieces: (Buffer | undefined)[] = [];
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i] as Segment;
+    if (typeof segment === 'string') {
+      pieces.push(undefined);
+      continue;
+    }
+    const relaxed = relaxedLines(i === 0 ? segment.subarray(body0) : segment);
+    if (!relaxed) return undefined;
+    pieces.push(relaxed);
+  }
+  // Empty lines at the body's end are dropped by the rules: the last piece must end on a line
+  // with content, so that nothing before it is at the end.
+  const end = pieces[pieces.length - 1] as Buffer;
+  if (end.length < 3 || (end[end.length - 3] === 10 && end[end.length - 4] === 13)) return undefined;
+  return { body0, pieces };
+}
+
+/** `bh=` for one rendered message: the static pieces as made once, the reader's values relaxed now. */
+function relaxedHashOf(relaxed: RelaxedSegments, raw: Buffer, chunks: Buffer[]): string | undefined {
+  // chunks[0] is this message's own head; the blank line must be the first segment's.
+  if (raw.indexOf('\r\n\r\n') !== (chunks[0] as Buffer).length + relaxed.body0 - 4) return undefined;
+  const pieces: Buffer[] = [];
+  for (let i = 0; i < relaxed.pieces.length; i++) {
+    const piece = relaxed.pieces[i] ?? relaxedLines(chunks[i + 1] as Buffer);
+    if (!piece) return undefined;
+    pieces.push(piece);
+  }
+  return relaxedBodyHash(pieces);
 }
 
 /** A template as segments: `before + parts[0]`, slot, `parts[1]`, … `parts[n] + after`, static parts QP-encoded. */

@@ -4,8 +4,9 @@
  * `createDkimSigner` (dkim.ts), asynchronously.
  *
  * - A message's bytes are transferred to a thread and back (not copied); the thread answers with
- *   the signature fields, which go on top in one copy here. The caller must not use `raw` after
- *   `sign(raw)`.
+ *   the signature fields. `signFields` hands fields and message back apart (the SMTP client
+ *   writes one after the other); `sign` copies them into one Buffer. The caller must not use `raw`
+ *   after `sign(raw)` or `signFields(raw)`.
  * - The queue is bounded (`maxQueue`): past it `sign` rejects with a transient `DkimPoolError`.
  * - A thread that dies (crash, out of memory) is replaced; the messages it held reject with a
  *   transient `DkimPoolError` and were never handed to SMTP, so the send pipeline retries them
@@ -48,8 +49,13 @@ export interface DkimPoolOptions {
 }
 
 export interface DkimPool {
-  /** The message with its DKIM-Signature field(s) on top. Takes ownership of `raw`. */
-  sign(raw: Buffer): Promise<Buffer>;
+  /** The message with its DKIM-Signature field(s) on top. Takes ownership of `raw`. `bodyHash` as `DkimSigner.sign`'s. */
+  sign(raw: Buffer, bodyHash?: string): Promise<Buffer>;
+  /**
+   * The DKIM-Signature field(s) for `raw`, and the message itself handed back (its bytes went to
+   * the thread and back): what `sign` resolves with without copying the two into one Buffer.
+   */
+  signFields(raw: Buffer, bodyHash?: string): Promise<{ fields: Buffer; raw: Buffer }>;
   /** Signs what is queued, then stops the threads. */
   close(): Promise<void>;
   /** The live threads (metrics, tests). */
@@ -66,7 +72,8 @@ export function defaultDkimThreads(): number {
 interface Job {
   id: number;
   raw: Buffer;
-  resolve(signed: Buffer): void;
+  bodyHash: string | undefined;
+  resolve(signed: { fields: Buffer; raw: Buffer }): void;
   reject(err: Error): void;
 }
 
@@ -126,7 +133,7 @@ export function createDkimPool(options: DkimOptions, poolOptions: DkimPoolOption
       if (!job) return;
       slot.held.delete(reply.id);
       if ('error' in reply) job.reject(new Error(`DKIM signing failed: ${reply.error}`));
-      else job.resolve(Buffer.concat([Buffer.from(reply.fields, 'latin1'), Buffer.from(reply.raw.buffer, reply.raw.byteOffset, reply.raw.byteLength)]));
+      else job.resolve({ fields: Buffer.from(reply.fields, 'latin1'), raw: Buffer.from(reply.raw.buffer, reply.raw.byteOffset, reply.raw.byteLength) });
       settle(slot);
     });
     // An 'error' is followed by 'exit': one handler for both.
@@ -159,7 +166,7 @@ export function createDkimPool(options: DkimOptions, poolOptions: DkimPoolOption
       best.held.set(job.id, job);
       if (best.held.size === 1) best.worker.ref();
       const bytes = ownedBytes(job.raw);
-      const request: SignRequest = { id: job.id, raw: bytes };
+      const request: SignRequest = { id: job.id, raw: bytes, bodyHash: job.bodyHash };
       best.worker.postMessage(request, [bytes.buffer as ArrayBuffer]);
     }
   };
@@ -172,15 +179,22 @@ export function createDkimPool(options: DkimOptions, poolOptions: DkimPoolOption
 
   for (let i = 0; i < size; i++) slots.push(start());
 
+  const signFields = (raw: Buffer, bodyHash?: string): Promise<{ fields: Buffer; raw: Buffer }> => {
+    if (broken) return Promise.reject(new DkimPoolError(broken, true));
+    if (closing) return Promise.reject(new DkimPoolError('not sent: the DKIM signing pool is closing; retried later'));
+    if (queue.length >= maxQueue) return Promise.reject(new DkimPoolError(`not sent: ${maxQueue} messages already wait for a DKIM signing thread; retried later`));
+    return new Promise<{ fields: Buffer; raw: Buffer }>((resolve, reject) => {
+      queue.push({ id: nextId++, raw, bodyHash, resolve, reject });
+      dispatch();
+    });
+  };
+
   return {
-    sign(raw) {
-      if (broken) return Promise.reject(new DkimPoolError(broken, true));
-      if (closing) return Promise.reject(new DkimPoolError('not sent: the DKIM signing pool is closing; retried later'));
-      if (queue.length >= maxQueue) return Promise.reject(new DkimPoolError(`not sent: ${maxQueue} messages already wait for a DKIM signing thread; retried later`));
-      return new Promise<Buffer>((resolve, reject) => {
-        queue.push({ id: nextId++, raw, resolve, reject });
-        dispatch();
-      });
+    signFields,
+
+    async sign(raw, bodyHash) {
+      const { fields, raw: back } = await signFields(raw, bodyHash);
+      return Buffer.concat([fields, back]);
     },
 
     close() {

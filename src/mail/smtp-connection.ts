@@ -18,6 +18,11 @@ import { type SmtpTlsOptions, tlsConnectOptions } from './smtp-tls.ts';
 export interface SendOptions {
   /** `raw` is already SMTP-ready and ASCII (see `OutgoingMessage.smtpReady`): sent unchecked. */
   smtpReady?: boolean | undefined;
+  /**
+   * Header fields to send on top of `raw`, SMTP-ready and ASCII: the DKIM-Signature fields, so a
+   * signed message is not copied whole just to put them in front.
+   */
+  prefix?: Buffer | undefined;
 }
 import { noExtensions, parseEhlo, SmtpError, SmtpReplyReader, type SmtpExtensions, type SmtpReply } from './smtp-reply.ts';
 
@@ -162,18 +167,20 @@ export class SmtpConnection {
     if (this.failure) throw this.failure;
     const ext = this.extensions;
     const data = opts.smtpReady ? raw : toSmtpData(raw);
-    if (ext.size !== undefined && data.length > ext.size) {
+    const prefix = opts.prefix;
+    const size = (prefix?.length ?? 0) + data.length;
+    if (ext.size !== undefined && size > ext.size) {
       // Refused here, before any byte is sent: the server said it would refuse it (RFC 1870).
       throw new SmtpError('EMESSAGE', 'message too large', {
         command: 'SIZE',
-        reply: { code: 552, text: `552 5.3.4 message of ${data.length} bytes exceeds the server's SIZE limit of ${ext.size} bytes`, lines: [] },
+        reply: { code: 552, text: `552 5.3.4 message of ${size} bytes exceeds the server's SIZE limit of ${ext.size} bytes`, lines: [] },
       });
     }
     const international = NON_ASCII.test(envelope.from) || NON_ASCII.test(envelope.to);
     if (international && !ext.smtpUtf8) {
       throw new SmtpError('EENVELOPE', `the server does not take non-ASCII addresses (no SMTPUTF8): ${envelope.to}`, { command: 'RCPT TO' });
     }
-    let params = ext.sizeAnnounced ? ` SIZE=${data.length}` : '';
+    let params = ext.sizeAnnounced ? ` SIZE=${size}` : '';
     if (ext.eightBitMime && !opts.smtpReady && !isAscii(data)) params += ' BODY=8BITMIME';
     if (international) params += ' SMTPUTF8';
     const mailCommand = `MAIL FROM:<${envelope.from}>${params}\r\n`;
@@ -212,6 +219,7 @@ export class SmtpConnection {
 
     // Corked, the message and its terminator leave in one writev.
     this.socket.cork();
+    if (prefix) this.socket.write(prefix);
     this.socket.write(data);
     this.socket.write(DOT_CRLF);
     this.socket.uncork();

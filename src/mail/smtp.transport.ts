@@ -66,8 +66,10 @@ interface RawSmtpClient {
 export function createSmtpTransport(options: SmtpTransportOptions): MailTransport {
   const target = describeSmtpUrl(options.url);
   const pool = options.dkim && !('sign' in options.dkim) && options.dkimThreads ? createDkimPool(options.dkim, { threads: options.dkimThreads }) : undefined;
-  const signer: { sign(raw: Buffer): Buffer | Promise<Buffer> } | undefined =
-    pool ?? (!options.dkim ? undefined : 'sign' in options.dkim ? options.dkim : createDkimSigner(options.dkim));
+  const signer: DkimSigner | DkimPool | undefined = pool ?? (!options.dkim ? undefined : 'sign' in options.dkim ? options.dkim : createDkimSigner(options.dkim));
+  // The signature fields go to the client beside the message, never copied together with it.
+  const signFields = async (raw: Buffer, bodyHash: string | undefined): Promise<{ fields: Buffer; raw: Buffer }> =>
+    !signer ? { fields: Buffer.alloc(0), raw } : 'signFields' in signer ? signer.signFields(raw, bodyHash) : { fields: signer.fields(raw, bodyHash), raw };
   const client =
     options.client === 'nodemailer'
       ? nodemailerClient(options)
@@ -93,9 +95,10 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
     // thread that died is the exception: the message never reached SMTP, so it fails transiently
     // and the pipeline sends it again later (and a pool that cannot start threads pauses the
     // campaign with the reason, as a setting problem).
-    let raw: Buffer;
+    let raw = msg.raw;
+    let prefix: Buffer | undefined;
     try {
-      raw = signer ? await signer.sign(msg.raw) : msg.raw;
+      if (signer) ({ fields: prefix, raw } = await signFields(msg.raw, msg.relaxedBodyHash?.()));
     } catch (err) {
       if (!(err instanceof DkimPoolError)) throw err;
       const failed: SendOutcome = { status: 'failed', kind: 'transient', hardBounce: false, response: err.message };
@@ -103,7 +106,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       return failed;
     }
     try {
-      const response = await client.send(msg.envelope, raw, { smtpReady: msg.smtpReady });
+      const response = await client.send(msg.envelope, raw, { smtpReady: msg.smtpReady, prefix });
       return { status: 'sent', response, messageId: msg.messageId };
     } catch (err) {
       // Not logged here: the pipeline records every outcome with its delivery.
@@ -172,7 +175,7 @@ function nodemailerClient(options: SmtpTransportOptions): RawSmtpClient {
     logger: false,
   }));
   return {
-    send: async (envelope, raw) => (await (await pending).sendMail({ envelope, raw })).response,
+    send: async (envelope, raw, opts) => (await (await pending).sendMail({ envelope, raw: opts?.prefix ? Buffer.concat([opts.prefix, raw]) : raw })).response,
     verify: async () => {
       await (await pending).verify();
     },

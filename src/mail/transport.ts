@@ -18,6 +18,13 @@ export interface OutgoingMessage {
    * largest share of its CPU per message). Set by `campaign-message.ts`, whose tests hold it to it.
    */
   smtpReady?: boolean;
+  /**
+   * DKIM's body hash of `raw` (`bh=`, SHA-256 of the relaxed body, base64), computed on demand by
+   * a builder that can do it cheaper than the signer, or undefined when it cannot for this
+   * message: the signer then canonicalizes the body itself. Set by `campaign-message.ts`, whose
+   * tests hold it equal to the signer's own (src/mail/dkim-body.ts).
+   */
+  relaxedBodyHash?: (() => string | undefined) | undefined;
 }
 
 /** The server took the message (250). It says nothing about delivery or reading. */

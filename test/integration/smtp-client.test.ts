@@ -119,6 +119,19 @@ describe('newsdesk SMTP client: protocol', () => {
     expect(smtp.messages.map((m) => m.connection)).toEqual([1, 1]);
   });
 
+  it('sends a prefix (DKIM-Signature fields) on top of the message, counted in SIZE, both ready or checked', async () => {
+    const smtp = await server({ size: 200_000 });
+    const c = client({ url: smtp.url, poolSize: 1 });
+    const prefix = Buffer.from('DKIM-Signature: v=1; a=rsa-sha256;\r\n b=abc\r\n', 'latin1');
+    const rendered = raw(1);
+    await c.send(envelopeOf(1), rendered, { smtpReady: true, prefix });
+    const dotted = Buffer.from('Subject: dots\r\n\r\n.leading\r\n', 'latin1');
+    await c.send(envelopeOf(2), dotted, { prefix });
+    expect(smtp.messages[0]?.raw.equals(Buffer.concat([prefix, rendered]))).toBe(true);
+    expect(smtp.messages[1]?.raw.toString('latin1')).toBe(`${prefix.toString('latin1')}Subject: dots\r\n\r\n.leading\r\n`);
+    expect(smtp.clientBytes(1).text).toContain(`SIZE=${prefix.length + rendered.length}\r\n`);
+  });
+
   it('asks for SMTPUTF8 for a non-ASCII address', async () => {
     const smtp = await server();
     const c = client({ url: smtp.url });
