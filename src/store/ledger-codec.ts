@@ -24,7 +24,7 @@
  * the ledger keeps the domain once.
  */
 import { LedgerFormatError, Reader, unzigzag, Writer, zigzag } from './ledger-bytes.ts';
-import { HOLE, parseKey, readShaped, type Shape, SHAPES, shapeReply, writeShaped } from './ledger-shapes.ts';
+import { HOLE, keptVerbatim, parseKey, readShaped, type Shape, SHAPES, shapeReply, variableRuns, writeShaped } from './ledger-shapes.ts';
 
 export { LedgerFormatError } from './ledger-bytes.ts';
 
@@ -53,30 +53,18 @@ const KIND_DEC = 1;
 const KIND_LOWER_HEX = 2;
 const KIND_UPPER_HEX = 3;
 
-/**
- * A reply's template and holes, or null when it must be kept verbatim: text with an `@` (an
- * address must never land in a template shared by others, nor outlive an erasure in one), or
- * text too long or odd to cut up.
- */
+/** A reply's template and holes in format 1, or null when it must be kept verbatim. */
 export function splitReply(text: string): { template: string; holes: string[] } | null {
-  if (text.includes('@') || text.includes(HOLE) || text.includes(SHAPES) || text.length > 500) return null;
+  if (keptVerbatim(text)) return null;
   const holes: string[] = [];
   let template = '';
   let last = 0;
-  // A word: letters and digits, maybe joined by . _ - (a queue id, a timestamp, a UUID).
-  for (const w of text.matchAll(/[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*/g)) {
-    const word = w[0];
-    // The reply code at the start, an enhanced status code (2.0.0) and words without a digit
-    // are the same from one reply to the next: they stay in the template.
-    if (w.index === 0 || word.length < 3 || !/\d/.test(word) || /^\d\.\d{1,3}\.\d{1,3}$/.test(word)) continue;
-    // Every run of letters and digits in the word is a hole; the joiners stay in the template.
-    for (const m of word.matchAll(/[A-Za-z0-9]+/g)) {
-      if (m[0].length > 63) return null;
-      const at = w.index + m.index;
-      template += text.slice(last, at) + HOLE;
-      holes.push(m[0]);
-      last = at + m[0].length;
-    }
+  // Every variable run is a hole (format 1 keeps a run over 63 characters verbatim).
+  for (const { at, run } of variableRuns(text)) {
+    if (run.length > 63) return null;
+    template += text.slice(last, at) + HOLE;
+    holes.push(run);
+    last = at + run.length;
   }
   return { template: template + text.slice(last), holes };
 }

@@ -40,31 +40,45 @@ export interface ShapedReply {
 }
 
 /**
- * Cuts a reply sent at `at` (ms). Null for text with an `@` (an address must never land in a
- * template shared by others, nor outlive an erasure in one), the separators, or over 500 chars.
+ * Whether a reply must be kept verbatim rather than cut into a template and holes: text with an
+ * `@` (an address must never land in a template shared by others, nor outlive an erasure in
+ * one), the separators, or over 500 chars. Both formats cut the rest the same way
+ * ({@link variableRuns}).
  */
+export function keptVerbatim(text: string): boolean {
+  return text.includes('@') || text.includes(HOLE) || text.includes(SHAPES) || text.length > 500;
+}
+
+/**
+ * The runs of letters and digits in a reply that vary from one message to the next, with their
+ * offsets: those in the words (letters and digits, maybe joined by . _ - : a queue id, a
+ * timestamp, a UUID) that hold a digit, except the first word (the reply code) and an enhanced
+ * status code (2.0.0), which stay in the template with the joiners and the rest.
+ */
+export function* variableRuns(text: string): Generator<{ at: number; run: string }> {
+  for (const w of text.matchAll(/[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*/g)) {
+    const word = w[0];
+    if (w.index === 0 || word.length < 3 || !/\d/.test(word) || /^\d\.\d{1,3}\.\d{1,3}$/.test(word)) continue;
+    for (const m of word.matchAll(/[A-Za-z0-9]+/g)) yield { at: w.index + (m.index as number), run: m[0] };
+  }
+}
+
+/** Cuts a reply sent at `at` (ms); null when it is {@link keptVerbatim}. */
 export function shapeReply(text: string, at: number): ShapedReply | null {
-  if (text.includes('@') || text.includes(HOLE) || text.includes(SHAPES) || text.length > 500) return null;
+  if (keptVerbatim(text)) return null;
   const holes: string[] = [];
   const shapes: string[] = [];
   let template = '';
   let last = 0;
-  // A word: letters and digits, maybe joined by . _ - (a queue id, a timestamp, a UUID).
-  for (const w of text.matchAll(/[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*/g)) {
-    const word = w[0];
-    // The reply code, an enhanced status code (2.0.0) and words without a digit stay in the template.
-    if (w.index === 0 || word.length < 3 || !/\d/.test(word) || /^\d\.\d{1,3}\.\d{1,3}$/.test(word)) continue;
-    for (const m of word.matchAll(/[A-Za-z0-9]+/g)) {
-      const run = m[0];
-      const whole = run.length < CUT_RUNS_FROM || (/[a-z]/.test(run) && /[A-Z]/.test(run));
-      let at0 = w.index + (m.index as number);
-      for (const seg of whole ? [run] : (run.match(/[0-9a-fA-F]+|[g-zG-Z]+/g) as string[])) {
-        template += text.slice(last, at0) + HOLE;
-        holes.push(seg);
-        shapes.push(shapeOf(seg, at));
-        last = at0 + seg.length;
-        at0 = last;
-      }
+  for (const { at: start, run } of variableRuns(text)) {
+    const whole = run.length < CUT_RUNS_FROM || (/[a-z]/.test(run) && /[A-Z]/.test(run));
+    let at0 = start;
+    for (const seg of whole ? [run] : (run.match(/[0-9a-fA-F]+|[g-zG-Z]+/g) as string[])) {
+      template += text.slice(last, at0) + HOLE;
+      holes.push(seg);
+      shapes.push(shapeOf(seg, at));
+      last = at0 + seg.length;
+      at0 = last;
     }
   }
   template += text.slice(last);
