@@ -13,7 +13,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { say, setUpBench, startSmtpSink } from './lib/campaign-bench.ts';
+import { createBenchCampaign, say, setUpBench, startSmtpSink } from './lib/campaign-bench.ts';
 import { freePort } from '../test/support/redis-server.ts';
 
 const { values: args } = parseArgs({
@@ -49,7 +49,7 @@ try {
     if (!up) await new Promise((r) => setTimeout(r, 200));
   }
 
-  const campaign = await setup.app.service.create({ compiled: setup.compiled, newsletter: setup.newsletter, subject: setup.subject, lists: [setup.listId], again: true, confirmDate: true });
+  const campaign = await createBenchCampaign(setup);
   const doneOf = async () => {
     const c = await setup.app.campaigns.get(campaign.id);
     return { c, done: c.counts.sent + c.counts.failed + c.counts.skipped };

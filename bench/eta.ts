@@ -23,7 +23,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SubscriberInput } from '../src/domain/subscriber.schema.ts';
-import { say, setUpBench, startSmtpSink } from './lib/campaign-bench.ts';
+import { createBenchCampaign, say, setUpBench, startSmtpSink } from './lib/campaign-bench.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -54,20 +54,12 @@ try {
     const rows = Array.from({ length: Math.min(warm, n) }, (_, k) => SubscriberInput.parse({ email: `r${k}@bench.example.org`, name: `Reader ${k}` }));
     // In slices: one joinList call unpacks its rows into one Lua call, which takes a few thousand at most.
     for (let k = 0; k < rows.length; k += 1000) await setup.app.stores.subscribers.joinList('warm', rows.slice(k, k + 1000), { via: 'import' });
-    const w = await setup.app.service.create({ compiled: setup.compiled, newsletter: setup.newsletter, subject: setup.subject, lists: ['warm'], again: true, confirmDate: true });
+    const w = await createBenchCampaign(setup, { lists: ['warm'] });
     while (!['sent', 'failed', 'cancelled'].includes((await setup.app.campaigns.get(w.id)).status)) await new Promise((r) => setTimeout(r, 200));
     say(`bench: workers warmed up with ${warm.toLocaleString('en-US')} messages`);
   }
   // Start a few seconds out, so the workers are up when it starts.
-  const campaign = await setup.app.service.create({
-    compiled: setup.compiled,
-    newsletter: setup.newsletter,
-    subject: setup.subject,
-    lists: [setup.listId],
-    at: new Date(Date.now() + 4000),
-    again: true,
-    confirmDate: true,
-  });
+  const campaign = await createBenchCampaign(setup, { at: new Date(Date.now() + 4000) });
   say(`bench: ${n.toLocaleString('en-US')} subscribers, ${workerCount} worker process(es) × ${concurrency} connections`);
 
   /** At each mark: when it was passed, the share done then, and the ETA shown (first one shown at or after the mark). */

@@ -18,7 +18,7 @@ import nodemailer from 'nodemailer';
 import { createReturnAddresser } from '../src/domain/return-token.ts';
 import { freePort } from '../test/support/redis-server.ts';
 import { cpuSecondsOf } from '../test/support/worker-process.ts';
-import { say, setUpBench } from './lib/campaign-bench.ts';
+import { createBenchCampaign, say, setUpBench } from './lib/campaign-bench.ts';
 
 const { values: args } = parseArgs({ options: { n: { type: 'string', default: '5000' }, connections: { type: 'string', default: '8' } } });
 const n = Number(args.n);
@@ -27,15 +27,7 @@ const connections = Number(args.connections);
 const setup = await setUpBench({ n, smtpUrl: 'smtp://127.0.0.1:1', concurrency: 1 });
 let child: ChildProcess | undefined;
 try {
-  const campaign = await setup.app.service.create({
-    compiled: setup.compiled,
-    newsletter: setup.newsletter,
-    subject: setup.subject,
-    lists: [setup.listId],
-    at: new Date(Date.now() + 86_400_000),
-    again: true,
-    confirmDate: true,
-  });
+  const campaign = await createBenchCampaign(setup, { at: new Date(Date.now() + 86_400_000) });
   const domain = setup.newsletter.from.address.split('@')[1] as string;
   const addresses = createReturnAddresser({ secrets: setup.config.secrets }).forCampaign(campaign.id, domain);
   const sample = readFileSync('test/fixtures/bounces/rb-sisimai__postfix-14.eml');

@@ -211,6 +211,22 @@ async function importSubscribers(app: App, n: number): Promise<number> {
   }
 }
 
+/**
+ * A campaign of the bench's edition to `lists` (default: the bench list), starting at `at` (none:
+ * at once). Benches send the example edition again and again, whatever its date says.
+ */
+export function createBenchCampaign(setup: BenchSetup, opts: { at?: Date; lists?: string[] } = {}) {
+  return setup.app.service.create({
+    compiled: setup.compiled,
+    newsletter: setup.newsletter,
+    subject: setup.subject,
+    lists: opts.lists ?? [setup.listId],
+    ...(opts.at ? { at: opts.at } : {}),
+    again: true,
+    confirmDate: true,
+  });
+}
+
 export interface CampaignRun {
   campaignId: string;
   sent: number;
@@ -247,7 +263,7 @@ export async function sendCampaign(setup: BenchSetup, opts: { workers: number; c
   const sample = () => workers.forEach((w, i) => (peaks[i] = Math.max(peaks[i] ?? 0, peakRssMb(w.pid ?? 0) ?? 0)));
   const poll = setInterval(sample, 200);
   try {
-    const campaign = await app.service.create({ compiled: setup.compiled, newsletter: setup.newsletter, subject: setup.subject, lists: [setup.listId], at: startAt, again: true, confirmDate: true });
+    const campaign = await createBenchCampaign(setup, { at: startAt });
     let last = 0;
     let fanoutAt: number | undefined;
     let firstAt: number | undefined;
