@@ -9,7 +9,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/faults/**', 'test/e2e/**', 'node_modules/**'],
-    globalSetup: ['test/support/redis-global-setup.ts'],
+    globalSetup: ['test/support/redis-global-setup.ts', 'test/support/build-global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration tests share one Redis and one CPU pair; each uses its own key prefix,

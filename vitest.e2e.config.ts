@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/e2e/**/*.test.ts'],
-    globalSetup: ['test/support/redis-global-setup.ts'],
+    globalSetup: ['test/support/redis-global-setup.ts', 'test/support/build-global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 60_000,
     fileParallelism: false,

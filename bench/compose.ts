@@ -11,11 +11,12 @@
  * messages per second.
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compile } from '../src/composer/compile.ts';
 import { parseEditionText } from '../src/composer/edition.loader.ts';
 import { loadNewsletter, newsletterDirs } from '../src/composer/newsletter.loader.ts';
-import { PACKAGE_DIR } from '../src/composer/package-dir.ts';
+import { PACKAGE_DIR } from '../src/package-dir.ts';
 import { personalize } from '../src/composer/personalize.ts';
 import { createTemplateCache } from '../src/composer/templates.ts';
 import { trackLinks } from '../src/composer/link-tracking.ts';
@@ -26,7 +27,7 @@ import { ClickTracking } from '../src/domain/tracking.schema.ts';
 const { values } = parseArgs({
   options: {
     recipients: { type: 'string', default: '100000' },
-    edition: { type: 'string', default: `${PACKAGE_DIR}examples/editions/2025-02-13.yaml` },
+    edition: { type: 'string', default: join(PACKAGE_DIR, 'examples/editions/2025-02-13.yaml') },
     json: { type: 'boolean', default: false },
     tracking: { type: 'string', default: 'off' },
   },

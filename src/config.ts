@@ -202,6 +202,8 @@ const Env = z
     DKIM_ED25519_PRIVATE_KEY: z.string().min(1).optional(),
     /** Worker threads that sign (src/mail/dkim-pool.ts); 0 signs on the sending thread. Default: cores − 1, 1 to 4. */
     DKIM_THREADS: int(0, 64).optional(),
+    /** `1`: run the TypeScript sources even where the `dist/` build is current (read by bin/build-check.js). */
+    NEWSDESK_FROM_SOURCE: z.enum(['0', '1']).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Password for the dashboard (`/admin`); unset, only API tokens sign in. */
     NEWSDESK_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(200, 'at most 200 characters').optional(),

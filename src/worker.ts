@@ -13,6 +13,7 @@ import type { WorkerMetrics } from './http/worker-metrics.ts';
 import type { ImapPoller } from './mail/imap-poller.ts';
 import { verifyMailSettings } from './mail/create-transport.ts';
 import { listenForStopSignals } from './stop-signals.ts';
+import { RUNNING_FROM } from './package-dir.ts';
 
 export interface RunWorkerOptions {
   /** Send-batch jobs at once in this process. Default: SMTP_POOL_SIZE. */
@@ -69,7 +70,7 @@ export async function runWorker(config: Config, opts: RunWorkerOptions = {}): Pr
     }
     const workers = await app.startWorkers({ concurrency: opts.concurrency, observer: metrics?.observer });
     const target = transport.target.kind === 'outbox' ? `dev outbox ${transport.target.dir}` : transport.target.server;
-    logger.info({ pid: process.pid, concurrency: opts.concurrency ?? config.smtp.poolSize, mail: target }, 'worker started');
+    logger.info({ pid: process.pid, concurrency: opts.concurrency ?? config.smtp.poolSize, mail: target, code: RUNNING_FROM }, 'worker started');
     // The bounce mailbox, when one is configured, is read by every worker (IMAP moves make that safe).
     // Loaded only with a mailbox to read: the IMAP client and the MIME parser weigh ~40 MB that a
     // worker without one has no use for.

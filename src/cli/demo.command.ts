@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import type { App } from '../app.ts';
 import { composeEditionFile } from '../composer/compose-edition.ts';
 import { newsletterDirs } from '../composer/newsletter.loader.ts';
-import { PACKAGE_DIR } from '../composer/package-dir.ts';
+import { PACKAGE_DIR } from '../package-dir.ts';
 import { type Config, loadConfig } from '../config.ts';
 import { isFinal } from '../domain/campaign.schema.ts';
 import { verifyMailSettings } from '../mail/create-transport.ts';

@@ -14,7 +14,7 @@ import { EDITOR_TOKEN, type Edition } from '../domain/edition.schema.ts';
 import { NewsdeskError } from '../domain/errors.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
 import { collectLinks, type LinkCollector } from './link-collector.ts';
-import { PACKAGE_TEMPLATES_DIR } from './package-dir.ts';
+import { PACKAGE_TEMPLATES_DIR } from '../package-dir.ts';
 import { createTemplateCache, type TemplateCache } from './templates.ts';
 
 /** Turns an MJML document into HTML. Must throw on invalid MJML. */

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { NewsdeskError, ValidationError } from '../domain/errors.ts';
 import { Newsletter } from '../domain/newsletter.schema.ts';
 import { zodProblems } from '../domain/zod-problems.ts';
-import { PACKAGE_NEWSLETTERS_DIR } from './package-dir.ts';
+import { PACKAGE_NEWSLETTERS_DIR } from '../package-dir.ts';
 import { capProblems, parsePath, parseYamlSource } from './yaml-source.ts';
 
 /** No `<id>.yaml` in any of the folders searched. */

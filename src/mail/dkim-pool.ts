@@ -21,6 +21,7 @@ import { createDkimSigner, type DkimOptions } from './dkim.ts';
 import type { SignReply, SignRequest } from './dkim-thread.ts';
 import { readPemSource } from './pem-source.ts';
 import { ownedBytes } from './transfer.ts';
+import { RUNNING_FROM } from '../package-dir.ts';
 
 /** Why a message was not signed this time; `broken`: the pool cannot start threads at all. */
 export class DkimPoolError extends NewsdeskError {
@@ -83,7 +84,11 @@ interface Slot {
   ready: boolean;
 }
 
-const THREAD_ENTRY = new URL('./dkim-thread.cjs', import.meta.url);
+/**
+ * A thread's entry: from the sources, a small CommonJS file that loads tsx first; from the build,
+ * its own `dkim-thread.js` entry, beside the file this module was bundled into in `dist/`.
+ */
+const THREAD_ENTRY = new URL(RUNNING_FROM === 'source' ? './dkim-thread.cjs' : './dkim-thread.js', import.meta.url);
 
 /**
  * Starts the threads. The key(s) are read and checked here first, so bad settings throw the same

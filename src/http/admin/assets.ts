@@ -6,8 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
+import { PACKAGE_DIR } from '../../package-dir.ts';
 
-const DIR = join(import.meta.dirname, 'assets');
+const DIR = join(PACKAGE_DIR, 'src/http/admin/assets');
 /** Chart.js's self-contained browser build (it defines `window.Chart`). */
 const CHART_JS = createRequire(import.meta.url).resolve('chart.js').replace(/chart\.(c?js|mjs)$/, 'chart.umd.min.js');
 

@@ -1,0 +1,16 @@
+/**
+ * Vitest global setup: bring `dist/` up to date before any test runs, so the processes the tests
+ * start (`bin/newsdesk.js worker`, the CLI) run the bundle users run after `npm ci`, not the
+ * sources through tsx. Builds only when the build is stale (an edit since), so suites started side
+ * by side in one checkout do not swap it under each other.
+ */
+import { execFileSync } from 'node:child_process';
+// @ts-expect-error plain JavaScript beside the command, without type declarations
+import { currentBuild } from '../../bin/build-check.js';
+import { repoPath } from './editions.ts';
+
+export default function buildIfStale(): void {
+  const root = repoPath('');
+  if ((currentBuild as (root: string, entry: string, env: object) => URL | undefined)(root, 'main', {})) return;
+  execFileSync(process.execPath, [repoPath('scripts/build.js')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+}
