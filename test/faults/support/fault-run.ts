@@ -147,16 +147,26 @@ export async function startFaultRun(options: FaultRunOptions = {}): Promise<Faul
       return { recipients: wanted.size, received, unique: counts.size, duplicates: received - counts.size, lost: wanted.size - counts.size };
     },
     async claimed(campaignId, jobIds) {
+      const key = p.t.keys.campaignDeliveries(campaignId);
+      // `p|jobId|token|leaseUntil|attempts`: claimed, not yet recorded.
+      const isClaim = (v: string | null, ids?: Set<string>) => v?.startsWith('p|') === true && (!ids || ids.has(v.split('|')[1] as string));
+      if (jobIds) {
+        // Only the jobs' own recipients: a kill mid-send must not stall this process's SMTP server
+        // on a walk of the whole campaign.
+        let count = 0;
+        for (const id of jobIds) {
+          const job = await p.app.queues.send.getJob(id);
+          const ids = (job?.data as { subscriberIds?: number[] } | undefined)?.subscriberIds ?? [];
+          if (ids.length > 0) count += (await p.app.redis.hmget(key, ...ids.map(String))).filter((v) => isClaim(v, jobIds)).length;
+        }
+        return count;
+      }
       let count = 0;
       let cursor = '0';
       do {
-        const [next, flat] = await p.app.redis.hscan(p.t.keys.campaignDeliveries(campaignId), cursor, 'COUNT', 1000);
+        const [next, flat] = await p.app.redis.hscan(key, cursor, 'COUNT', 1000);
         cursor = next;
-        for (let i = 1; i < flat.length; i += 2) {
-          const v = flat[i] as string;
-          // `p|jobId|token|leaseUntil|attempts`: claimed, not yet recorded.
-          if (v.startsWith('p|') && (!jobIds || jobIds.has(v.split('|')[1] as string))) count++;
-        }
+        for (let i = 1; i < flat.length; i += 2) if (isClaim(flat[i] as string)) count++;
       } while (cursor !== '0');
       return count;
     },
