@@ -1,7 +1,8 @@
 // Which code `bin/newsdesk.js` runs: the bundle in `dist/` (scripts/build.js) while it is current,
-// the TypeScript sources otherwise. Current means every source file the bundle was built from is
-// still there and unchanged since the build; an edit, a checkout or a pull makes it stale, and the
-// sources run until the next `npm run build`. NEWSDESK_FROM_SOURCE=1 runs the sources regardless.
+// the TypeScript sources otherwise. Current means every source file the bundle was built from (and
+// the lockfile, for the packages inside it) is still there and unchanged since the build; an edit,
+// a checkout or a pull makes it stale, and the sources run until the next `npm run build`.
+// NEWSDESK_FROM_SOURCE=1 runs the sources regardless.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';

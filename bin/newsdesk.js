@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=8 --heap-growing-percent=50
 // The `newsdesk` command. The sources are TypeScript. `npm ci` bundles them into dist/
-// (scripts/build.js), which starts in about half the time and memory; while any source changed
-// since that build, tsx compiles the sources on load instead (bin/build-check.js).
+// (scripts/build.js), which starts faster and smaller (docs/scale.md, "Starting a worker"); while
+// any source changed since that build, tsx compiles the sources on load instead (bin/build-check.js).
 //
 // --max-semi-space-size=8 (MB, V8's default is 16): a worker allocates a short-lived 60 KB buffer
 // per message, and a smaller young generation frees them sooner. Measured with bench/send.ts:

@@ -12,10 +12,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * Packages bundled with the code, with what they import: those every process loads at start. A
- * package loaded from node_modules costs Node a resolution and a CommonJS parse per file; bundled,
- * `newsdesk worker` starts on ~0.35 s of CPU and 55 MB instead of ~0.85 s and 90 MB. The rest (the
- * composer, the HTTP server, the S3 client) stay in node_modules: loaded by few commands, and some
- * read their own files or load native code.
+ * package loaded from node_modules costs Node a resolution and a CommonJS parse per file, at every
+ * start (docs/scale.md, "Starting a worker"). The rest (the composer, the HTTP server, the S3
+ * client) stay in node_modules: loaded by few commands, and some read their own files or load
+ * native code.
  */
 const BUNDLED = new Set(['bullmq', 'ioredis', 'zod', 'commander']);
 /** Never bundled, even when a bundled package imports them: native code found at run time. */
