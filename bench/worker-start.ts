@@ -7,21 +7,19 @@
  * `--runs` times for each way of running the code, alternating: `dist` (the bundle `npm ci`
  * builds, scripts/build.js) and `source` (the TypeScript through tsx, NEWSDESK_FROM_SOURCE=1).
  * For each start: seconds until its "worker started" log line (queues being read), the CPU
- * seconds it used until then (every thread, from /proc), and its resident memory then. Prints
+ * seconds it used until then (every thread, from /proc), and its peak resident memory so far. Prints
  * the median of each. A worker that restarts after a crash pays this before its first message
  * (fault scenario 8 replaces one every 5 s).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { cpuSeconds, say, setUpBench, startSmtpSink } from './lib/campaign-bench.ts';
+import { cpuSeconds, peakRssMb, say, setUpBench, startSmtpSink } from './lib/campaign-bench.ts';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '8' }, json: { type: 'boolean', default: false } } });
 const runs = Number(args.runs);
 const CODES = { dist: {}, source: { NEWSDESK_FROM_SOURCE: '1' } } as const;
 type Code = keyof typeof CODES;
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 /** One start: spawn, wait for "worker started", read its figures, stop it. */
@@ -38,7 +36,7 @@ async function startOnce(env: Record<string, string>): Promise<{ seconds: number
     child.once('exit', (code) => reject(new Error(`worker exited (${code}) before starting: ${out.slice(-500)}`)));
   });
   const at = await started;
-  const figures = { seconds: (at - t0) / 1000, cpuSeconds: cpuSeconds(child.pid ?? 0) ?? Number.NaN, rssMb: rssMb(child.pid ?? 0) };
+  const figures = { seconds: (at - t0) / 1000, cpuSeconds: cpuSeconds(child.pid ?? 0) ?? Number.NaN, rssMb: peakRssMb(child.pid ?? 0) ?? Number.NaN };
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
@@ -69,6 +67,6 @@ if (args.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 else {
   process.stdout.write(`newsdesk worker start-up, median of ${runs} (until "worker started"):\n`);
   for (const [code, s] of Object.entries(summary)) {
-    process.stdout.write(`  ${code.padEnd(7)} ${s.seconds.toFixed(2)} s, ${s.cpuSeconds.toFixed(2)} CPU s, ${s.rssMb.toFixed(0)} MB resident\n`);
+    process.stdout.write(`  ${code.padEnd(7)} ${s.seconds.toFixed(2)} s, ${s.cpuSeconds.toFixed(2)} CPU s, ${s.rssMb.toFixed(0)} MB peak resident\n`);
   }
 }

@@ -4,7 +4,7 @@
 // has changed since, and falls back to the sources (through tsx) otherwise. Why a build exists at
 // all is in docs/scale.md ("Starting a worker").
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -60,9 +60,8 @@ const result = await build({
 });
 // What makes the build stale when it changes: the sources, and the lockfile for the bundled packages.
 const inputs = [
-  ...Object.keys(result.metafile.inputs)
-    .filter((file) => !file.includes('node_modules/'))
-    .map((file) => relative(root, join(root, file))),
+  // esbuild names them relative to absWorkingDir, the package folder.
+  ...Object.keys(result.metafile.inputs).filter((file) => !file.includes('node_modules/')),
   'package-lock.json',
 ];
 writeFileSync(join(staging, 'build.json'), `${JSON.stringify({ builtAt, inputs }, null, 2)}\n`);

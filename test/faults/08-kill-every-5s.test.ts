@@ -88,9 +88,10 @@ it(`8. one of two workers SIGKILLed every ${KILL_EVERY_MS / 1000} s during a ${R
     const live = r.live();
     const victim = live[Math.floor(random() * live.length)];
     if (!victim) throw new Error('no live worker to kill');
-    lastCpu.set(victim.pid, victim.cpuSeconds());
+    const cpu = victim.cpuSeconds();
+    lastCpu.set(victim.pid, cpu);
     const base = atStart.get(victim.pid) ?? { cpu: 0, sent: 0 };
-    lives.push({ cpu: (lastCpu.get(victim.pid) ?? 0) - base.cpu, sent: sentBy(victim) - base.sent });
+    lives.push({ cpu: cpu - base.cpu, sent: sentBy(victim) - base.sent });
     await victim.kill('SIGKILL');
     const jobs = await r.activeJobsOf(victim.pid);
     inFlight.push(await r.claimed(b.id, jobs));
@@ -133,7 +134,6 @@ it(`8. one of two workers SIGKILLed every ${KILL_EVERY_MS / 1000} s during a ${R
   expect(t1).toBeLessThanOrEqual(t0 + SLOWER_BY_AT_MOST_S);
 }, 120_000 + RECIPIENTS * 30); // two sends of the list on a shared machine
 
-
 const spent = <K extends string>(from: Record<K, number>, to: Record<K, number>, key: K) => (to[key] - from[key]).toFixed(1);
 const total = (xs: { cpu: number; sent: number }[]) => xs.reduce((a, x) => ({ cpu: a.cpu + x.cpu, sent: a.sent + x.sent }), { cpu: 0, sent: 0 });
 const msPerMessage = (x: { cpu: number; sent: number }) => `${((x.cpu * 1000) / Math.max(1, x.sent)).toFixed(2)} ms`;
@@ -146,10 +146,10 @@ async function takenOver(r: FaultRun, deadPid: number, jobIds: Set<string>): Pro
   const t0 = performance.now();
   const dead = `${hostname()}:${deadPid}`;
   const left = new Set(jobIds);
+  const send = r.p.app.queues.send;
   while (left.size > 0) {
     for (const id of [...left]) {
       // Only the job's `processedBy` field (BullMQ's `pb`): a gone job ran, and so did one another worker took.
-      const send = r.p.app.queues.send;
       const processedBy = await r.p.app.redis.hget(send.toKey(id), 'pb');
       if (processedBy !== dead) left.delete(id);
     }

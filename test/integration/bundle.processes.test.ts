@@ -5,7 +5,6 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, expect, it } from 'vitest';
-// @ts-expect-error plain JavaScript beside the command, without type declarations
 import { currentBuild } from '../../bin/build-check.js';
 import { repoPath } from '../support/editions.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
@@ -22,7 +21,7 @@ afterEach(async () => {
 const startedLine = (out: string) => out.split('\n').find((l) => l.includes('"worker started"'));
 
 it('dist/ is current for this checkout', () => {
-  const built = (currentBuild as (root: string, entry: string, env: object) => URL | undefined)(repoPath(''), 'main', {});
+  const built = currentBuild(repoPath(''), 'main', {});
   expect(built?.pathname).toBe(repoPath('dist/main.js'));
 });
 

@@ -5,12 +5,11 @@
  * by side in one checkout do not swap it under each other.
  */
 import { execFileSync } from 'node:child_process';
-// @ts-expect-error plain JavaScript beside the command, without type declarations
 import { currentBuild } from '../../bin/build-check.js';
 import { repoPath } from './editions.ts';
 
 export default function buildIfStale(): void {
   const root = repoPath('');
-  if ((currentBuild as (root: string, entry: string, env: object) => URL | undefined)(root, 'main', {})) return;
+  if (currentBuild(root, 'main', {})) return;
   execFileSync(process.execPath, [repoPath('scripts/build.js')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 }

@@ -133,6 +133,8 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
   let open = 0;
   let peak = 0;
 
+  /** Message bytes are kept for the test, or for a reply script (its `data` event carries them). */
+  const keepBytes = options.keepRaw !== false || options.reply !== undefined;
   // Counted only for a reply script, the one reader of `attempt` (a long run would hold a key per message).
   const attempt = (key: string): number => {
     if (!options.reply) return 0;
@@ -211,11 +213,10 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => {
-        if (options.keepRaw !== false || options.reply) chunks.push(c);
-      });
+      if (keepBytes) stream.on('data', (c: Buffer) => chunks.push(c));
+      else stream.resume();
       stream.on('end', () => {
-        const raw = options.keepRaw === false && !options.reply ? EMPTY : Buffer.concat(chunks);
+        const raw = keepBytes ? Buffer.concat(chunks) : EMPTY;
         const connection = connectionOf.get(session.id) ?? 0;
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const to = session.envelope.rcptTo.map((r) => r.address);

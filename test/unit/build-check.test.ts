@@ -7,10 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-// @ts-expect-error plain JavaScript beside the command, without type declarations
-import { currentBuild } from '../../bin/build-check.js';
+import { currentBuild as check } from '../../bin/build-check.js';
 
-const check = currentBuild as (root: string, entry: string, env?: Record<string, string | undefined>) => URL | undefined;
 let root: string;
 const builtAt = Date.parse('2026-11-28T12:00:00Z');
 const at = (file: string, ms: number) => utimesSync(join(root, file), ms / 1000, ms / 1000);
