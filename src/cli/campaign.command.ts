@@ -204,14 +204,8 @@ function summary(c: Campaign): Record<string, unknown> {
 async function watch(ctx: CommandContext, id: string, out: Output): Promise<CampaignProgress> {
   const { service } = await ctx.app();
   let p = await service.progress(id);
+  // Ctrl-C while the bar is drawn gives the terminal back before the command dies of it (progress.ts).
   const bar = createProgress('sending', Math.max(1, p.campaign.counts.total));
-  // Ctrl-C while the bar is drawn: give the terminal back (cursor shown, line cleared) before exiting.
-  const interrupted = () => {
-    bar.stop();
-    process.stderr.write('\n');
-    process.exit(130);
-  };
-  process.once('SIGINT', interrupted);
   try {
     while (!isFinal(p.campaign.status)) {
       if (!process.stderr.isTTY) out.info(describeProgress(p));
@@ -220,7 +214,6 @@ async function watch(ctx: CommandContext, id: string, out: Output): Promise<Camp
       bar.update(p.done, describeNoWorker(p) ?? `${p.campaign.status} ${p.rate.toFixed(0)}/s`);
     }
   } finally {
-    process.off('SIGINT', interrupted);
     bar.stop();
   }
   return p;

@@ -1,5 +1,14 @@
 /**
  * A progress bar on stderr, shown only when stderr is a terminal: logs and pipes stay clean.
+ *
+ * However the process ends while the bar is shown, the terminal is given back: the cursor the bar
+ * hid is shown again and line wrapping restored.
+ * - Ctrl-C (or SIGTERM): the bar's listener is in place before the bar writes its first byte, so
+ *   there is no moment when the cursor is hidden and the signal would kill the process without
+ *   restoring it. When nothing else in the process listens for that signal, the bar then raises it
+ *   again, so the command dies of it as it would have without a bar (a shell sees 130 for Ctrl-C);
+ *   when something does (a command's own clean shutdown), that listener decides.
+ * - `process.exit` anywhere (a listener that exits at once, an error path): on the way out.
  */
 import cliProgress from 'cli-progress';
 
@@ -9,6 +18,8 @@ export interface Progress {
   /** Removes the bar. Safe to call twice. */
   stop(): void;
 }
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /**
  * @param total the value at 100 %.
@@ -26,17 +37,26 @@ export function createProgress(label: string, total: number, format: (n: number)
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(Math.max(total, 1), 0, { label, shown: `${format(0)}/${format(total)}` });
   let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    for (const s of SIGNALS) process.off(s, onSignal);
+    process.off('exit', stop);
+    bar.stop();
+  };
+  function onSignal(signal: NodeJS.Signals) {
+    stop();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  }
+  for (const s of SIGNALS) process.on(s, onSignal);
+  process.on('exit', stop);
+  bar.start(Math.max(total, 1), 0, { label, shown: `${format(0)}/${format(total)}` });
   return {
     update(value, next) {
       if (next) label = next;
       bar.update(value, { label, shown: `${format(value)}/${format(total)}` });
     },
-    stop() {
-      if (stopped) return;
-      stopped = true;
-      bar.stop();
-    },
+    stop,
   };
 }

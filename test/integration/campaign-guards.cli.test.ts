@@ -4,8 +4,6 @@
  * guard, lists in use, stored send limits, honest status, and workers that refuse the dev outbox
  * outside development.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +13,7 @@ import { NEWSDESK_BIN, runNewsdesk } from '../support/cli.ts';
 import { EXAMPLE_EDITION_FILE } from '../support/editions.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 import { snapshot } from '../support/store-fixtures.ts';
+import { HAS_SCRIPT, HIDE_CURSOR, onTerminal, SHOW_CURSOR } from '../support/terminal.ts';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process.ts';
 
 // Each case runs several `newsdesk` processes; on a busy shared machine one takes seconds to start.
@@ -148,37 +147,14 @@ describe('honest status', () => {
   });
 });
 
-/**
- * `newsdesk <args>` on a terminal: `script` gives it a real one, so prompts are asked and bars
- * drawn, and what is written to `type` reaches it as keystrokes (^C becomes a SIGINT, as a
- * person's Ctrl-C does).
- */
-function onTerminal(args: string[]) {
-  const child = spawn('script', ['-qfec', [process.execPath, NEWSDESK_BIN, ...args].join(' '), '/dev/null'], {
-    env: { PATH: process.env.PATH ?? '', ...p.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return {
-    output: () => out,
-    exited,
-    type: (keys: string) => child.stdin.write(keys),
-    async waitFor(text: string) {
-      const deadline = Date.now() + 20_000;
-      while (!out.includes(text)) {
-        if (Date.now() > deadline) throw new Error(`never saw ${JSON.stringify(text)} in ${JSON.stringify(out)}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-  };
+/** `newsdesk <args>` on a terminal of its own (test/support/terminal.ts). */
+function newsdeskOnTerminal(args: string[]) {
+  return onTerminal([process.execPath, NEWSDESK_BIN, ...args], { PATH: process.env.PATH ?? '', ...p.env });
 }
 
-describe.skipIf(!existsSync('/usr/bin/script'))('on a terminal', () => {
+describe.skipIf(!HAS_SCRIPT)('on a terminal', () => {
   it('create --now shows the audience and asks: n stores nothing, y sends', async () => {
-    const no = onTerminal(['campaign', 'create', today, '--list', 'metro', '--now']);
+    const no = newsdeskOnTerminal(['campaign', 'create', today, '--list', 'metro', '--now']);
     await no.waitFor('3 readers on metro; first send of this edition; starting now.');
     await no.waitFor('Send? [y/N]');
     no.type('n\r');
@@ -186,7 +162,7 @@ describe.skipIf(!existsSync('/usr/bin/script'))('on a terminal', () => {
     expect(no.output()).toContain('not sent: not confirmed; nothing was changed');
     expect(await p.app.campaigns.list()).toEqual([]);
 
-    const yes = onTerminal(['campaign', 'create', today, '--list', 'metro', '--now']);
+    const yes = newsdeskOnTerminal(['campaign', 'create', today, '--list', 'metro', '--now']);
     await yes.waitFor('Send? [y/N]');
     yes.type('y\r');
     expect(await yes.exited).toBe(0);
@@ -195,12 +171,11 @@ describe.skipIf(!existsSync('/usr/bin/script'))('on a terminal', () => {
 
   it('campaign status --watch gives the terminal back on Ctrl-C: the cursor is shown again', async () => {
     const c = await p.createCampaign(['metro'], new Date(Date.now() + 3_600_000));
-    const watch = onTerminal(['campaign', 'status', c.id, '--watch']);
-    const hideCursor = '\x1b[?25l';
-    await watch.waitFor(hideCursor);
+    const watch = newsdeskOnTerminal(['campaign', 'status', c.id, '--watch']);
+    await watch.waitFor(HIDE_CURSOR);
     watch.type('\x03');
     expect(await watch.exited).toBe(130);
-    expect(watch.output().slice(watch.output().indexOf(hideCursor))).toContain('\x1b[?25h');
+    expect(watch.output().slice(watch.output().indexOf(HIDE_CURSOR))).toContain(SHOW_CURSOR);
   });
 });
 
