@@ -1,13 +1,13 @@
 /**
  * `newsdesk editions …`: stored, versioned editions (README.md, "Stored editions"): save a file
- * as the next revision, show one (any revision), list them, approve one.
+ * as the next revision, show one (any revision), list them, approve one, delete one never sent.
  */
 import { Command } from 'commander';
 import { readEditionText } from '../composer/edition.loader.ts';
 import { parseYamlSource } from '../composer/yaml-source.ts';
 import type { StoredEdition } from '../domain/stored-edition.ts';
 import { cliActor, withContext } from './context.ts';
-import { createOutput, positiveInt, table, warnLine } from './output.ts';
+import { createOutput, plural, positiveInt, table, warnLine } from './output.ts';
 
 /** `cli:<name>` for `--by <name>`, else `cli:<os user>`. */
 function actor(by: string | undefined): string {
@@ -35,7 +35,7 @@ function describe(e: StoredEdition): string[] {
 }
 
 export function editionsCommand(): Command {
-  const editions = new Command('editions').description('stored editions: save a revision, show, list, approve');
+  const editions = new Command('editions').description('stored editions: save a revision, show, list, approve, delete');
 
   editions
     .command('save <file>')
@@ -124,6 +124,23 @@ export function editionsCommand(): Command {
         const e = await app.editions.approve(id, actor(opts.by));
         const { source: _source, ...rest } = e;
         out.result(rest, `Approved ${e.id} revision ${e.revision} (by ${e.approvedBy ?? actor(opts.by)}). Send it with: newsdesk campaign create ${e.id} --list <list> --at <time>`);
+      });
+    });
+
+  editions
+    .command('delete <id>')
+    .description('delete an edition that was never sent, with every revision (refused while a draft campaign was made of it)')
+    .option('--force', 'cancel the draft campaigns made of it first')
+    .option('--by <name>', 'who deletes it (default: your OS user)')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (id: string, opts: { force?: boolean; by?: string; json?: boolean }) => {
+      const out = createOutput(opts);
+      await withContext(async (ctx) => {
+        const app = await ctx.app();
+        const r = await app.editions.delete(id, actor(opts.by), { force: opts.force });
+        out.result(r);
+        if (r.cancelled.length) out.info(`Cancelled ${plural(r.cancelled.length, 'draft campaign')} made of it: ${r.cancelled.join(', ')}.`);
+        out.info(`Deleted edition ${id} (${r.state}) and its ${plural(r.revisions, 'revision')}.`);
       });
     });
 

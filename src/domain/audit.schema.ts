@@ -5,7 +5,7 @@
  *
  * Actions are `<thing>.<verb>`; those recorded today: `campaign.create|pause|resume|cancel|reschedule|test`,
  * `list.create|delete|publish|unpublish|rename|set-newsletter|import`, `subscriber.add|rename|unsubscribe|remove`,
- * `token.create|revoke`, `edition.save|approve`, `queues.<bull board action>`. A new action needs no change here: one
+ * `token.create|revoke`, `edition.save|approve|delete`, `queues.<bull board action>`. A new action needs no change here: one
  * call to record it where it happens.
  */
 import { z } from 'zod';

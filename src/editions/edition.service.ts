@@ -11,7 +11,10 @@
  * - approval needs a lint-clean latest revision and, with the newsletter's
  *   `approval.twoPerson`, an approver other than whoever saved it;
  * - anything that sends needs the edition approved (or, with `again`, sent before); a draft
- *   campaign may be made of any state, for a test send, but starts only once that revision is approved.
+ *   campaign may be made of any state, for a test send, but starts only once that revision is approved;
+ * - an edition that never went out may be deleted, with every revision; a sent one stays (its
+ *   campaigns, the archive and the reports refer to it), and one that a draft campaign was made
+ *   of is deleted only with `force`, which cancels those drafts first.
  *
  * `by` is always an audit-log actor (`cli:<user>`, `api:<token name>`, `dashboard:<who>`,
  * `schedule:<id>`): this service writes the audit entries of saves, approvals and the campaigns it
@@ -38,6 +41,28 @@ export class EditionNotFoundError extends NewsdeskError {
   constructor(id: string, suggestion?: string | undefined) {
     super('not_found', `edition not found: ${id}${suggestion ? ` (did you mean ${suggestion}?)` : ''}`);
   }
+}
+
+/** Refused: draft campaigns were made of the edition, and would start without it. */
+export class EditionInUseError extends NewsdeskError {
+  constructor(
+    id: string,
+    readonly campaigns: Campaign[],
+  ) {
+    super(
+      'edition_in_use',
+      `edition ${id} has draft campaign${campaigns.length === 1 ? '' : 's'} ${campaigns.map((c) => c.id).join(', ')}; ` +
+        'cancel them first, or pass --force (?force=true in the API) to cancel them and delete the edition',
+    );
+  }
+}
+
+/** What a delete did: the edition's state and revisions as they were, and the drafts `force` cancelled. */
+export interface EditionDeletion {
+  deleted: string;
+  state: 'draft' | 'approved';
+  revisions: number;
+  cancelled: string[];
 }
 
 /** What a save did: the edition as now stored, whether a revision was added, and its lint report. */
@@ -190,6 +215,53 @@ export class EditionService implements StartGate {
     }
     await this.opts.audit.record({ actor: by, action: 'edition.approve', target: id, detail: { revision: edition.revision } });
     return this.require(id);
+  }
+
+  /**
+   * Deletes an edition that was never sent, with every revision. Draft campaigns made of it would
+   * have nothing to start with: the delete is refused naming them, unless `force`, which cancels
+   * them first. An approved edition's scheduled slot then finds nothing to send, and alerts.
+   * @throws EditionNotFoundError; EditionStateError `edition_state` (sent), `edition_sending` (a
+   *   campaign of it is being created right now); EditionInUseError `edition_in_use`. Nothing is
+   *   changed then.
+   */
+  async delete(id: string, by: string, opts: { force?: boolean | undefined } = {}): Promise<EditionDeletion> {
+    assertActor(by);
+    const edition = await this.require(id);
+    if (edition.state === 'sent') throw this.sentError(edition);
+    const drafts = (await this.opts.campaigns.all()).filter((c) => c.editionId === id && c.status === 'draft');
+    if (drafts.length && !opts.force) throw new EditionInUseError(id, drafts);
+    const cancelled: string[] = [];
+    for (const c of drafts) {
+      await this.opts.campaigns.cancel(c.id);
+      cancelled.push(c.id);
+    }
+    const outcome = await this.opts.store.delete(id, edition.newsletter);
+    switch (outcome.kind) {
+      case 'deleted':
+        break;
+      case 'missing':
+        throw new EditionNotFoundError(id);
+      case 'sent':
+        throw this.sentError(await this.require(id));
+      case 'sending':
+        throw new EditionStateError('edition_sending', `a campaign of edition ${id} is being created right now: it was not deleted`);
+    }
+    const state = outcome.state === 'approved' ? 'approved' : 'draft';
+    await this.opts.audit.record({
+      actor: by,
+      action: 'edition.delete',
+      target: id,
+      detail: { state, revisions: outcome.revisions, ...(cancelled.length ? { cancelled: cancelled.join(',') } : {}) },
+    });
+    return { deleted: id, state, revisions: outcome.revisions, cancelled };
+  }
+
+  private sentError(edition: StoredEdition): EditionStateError {
+    return new EditionStateError(
+      'edition_state',
+      `edition ${edition.id} was sent (${describeCampaigns(edition)}): it stays, since its campaigns, the archive and the reports refer to it`,
+    );
   }
 
   /** The newsletter's edition for `date` if it is approved (ready to send), else null. */

@@ -262,6 +262,11 @@ export class CampaignService {
     return this.opts.campaigns.get(id);
   }
 
+  /** Every campaign, newest first. */
+  async all(): Promise<Campaign[]> {
+    return this.opts.campaigns.all();
+  }
+
   /** Cancels a campaign that has not finished: nothing more is sent. */
   async cancel(id: string): Promise<Campaign> {
     const r = await this.opts.campaigns.transition(id, ['draft', 'scheduled', 'sending', 'paused'], 'cancelled', {

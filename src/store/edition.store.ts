@@ -16,7 +16,9 @@
  * - `editions:<newsletter>`   sorted set: the newsletter's edition ids, scored by date
  *
  * Every state change is one Lua script over the edition's hash, so a save and an approval that
- * race cannot leave an approval on text nobody approved. Editions are kept until deleted.
+ * race cannot leave an approval on text nobody approved. Editions are kept until deleted, and only
+ * an edition that never went out may be deleted: a sent one is what its campaigns, the archive and
+ * the reports refer to.
  */
 import { z } from 'zod';
 import { NotFoundError } from '../domain/errors.ts';
@@ -98,6 +100,31 @@ local encoded = '[]'
 if #list > 0 then encoded = cjson.encode(list) end
 redis.call('HSET', KEYS[1], 'state', 'sent', 'sentAt', ARGV[2], 'sentRevision', ARGV[3], 'campaignIds', encoded)
 return 1
+`,
+);
+
+/** What a delete did. */
+export type DeleteOutcome =
+  /** Gone: its hash, every revision and its places in the listings; `state` and `revisions` as they were. */
+  | { kind: 'deleted'; state: EditionState; revisions: number }
+  | { kind: 'missing' }
+  /** It was sent: nothing was written. */
+  | { kind: 'sent' }
+  /** A campaign of it is being created right now: nothing was written. */
+  | { kind: 'sending' };
+
+// KEYS: edition hash, revisions list, all editions, newsletter's editions, sending lock. ARGV: id.
+const DELETE = new LuaScript(
+  'edition-delete',
+  `
+local f = redis.call('HMGET', KEYS[1], 'state', 'revision')
+if not f[1] then return {'missing'} end
+if f[1] == 'sent' then return {'sent'} end
+if redis.call('EXISTS', KEYS[5]) == 1 then return {'sending'} end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+return {'deleted', f[1], tonumber(f[2])}
 `,
 );
 
@@ -195,6 +222,22 @@ export class EditionStore {
   /** Marks it sent by `campaignId`, which froze `revision`. @returns false when there is no such edition. */
   async markSent(id: string, input: { campaignId: string; revision: number; at: string }): Promise<boolean> {
     return (await MARK_SENT.run(this.redis, [this.keys.edition(id)], [input.campaignId, input.at, input.revision])) === 1;
+  }
+
+  /**
+   * Deletes an edition that was never sent, with every revision, in one script: a send or a save
+   * racing it either comes first (and the delete answers `sent`) or finds no edition.
+   */
+  async delete(id: string, newsletter: string): Promise<DeleteOutcome> {
+    const { keys } = this;
+    const reply = (await DELETE.run(
+      this.redis,
+      [keys.edition(id), keys.editionRevisions(id), keys.editions, keys.newsletterEditions(newsletter), keys.editionSending(id)],
+      [id],
+    )) as [string, string?, number?];
+    if (reply[0] === 'deleted') return { kind: 'deleted', state: EditionState.parse(reply[1]), revisions: Number(reply[2]) };
+    if (reply[0] === 'missing' || reply[0] === 'sent' || reply[0] === 'sending') return { kind: reply[0] };
+    throw new Error(`edition-delete answered ${String(reply[0])}`);
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * `newsdesk editions save|show|ls|approve` and `campaign create <edition id>` as an editor runs
+ * `newsdesk editions save|show|ls|approve|delete` and `campaign create <edition id>` as an editor runs
  * them, in child processes over real Redis (README.md, "Stored editions").
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -85,6 +85,23 @@ describe('newsdesk editions', () => {
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain('Saved daily-2025-02-13 revision 2 (sent).');
     expect(forced.stderr).toContain('stays sent, but nobody is mailed it');
+  });
+
+  it('deletes an edition never sent; one with a draft campaign only with --force, which cancels it', async () => {
+    await p.app.editions.save(example, 'cli:ana');
+    const { campaign } = await p.app.editions.createCampaign('daily-2025-02-13', { lists: ['daily'], at: 'draft', by: 'cli:ana' });
+    const before = await snapshot(p.t.redis, p.t.prefix);
+    const refused = await newsdesk(['editions', 'delete', 'daily-2025-02-13']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(`error: edition daily-2025-02-13 has draft campaign ${campaign.id}; cancel them first, or pass --force (?force=true in the API) to cancel them and delete the edition\n`);
+    expect(await snapshot(p.t.redis, p.t.prefix)).toEqual(before);
+
+    const deleted = await newsdesk(['editions', 'delete', 'daily-2025-02-13', '--force', '--by', 'bo']);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stdout).toBe(`Cancelled 1 draft campaign made of it: ${campaign.id}.\nDeleted edition daily-2025-02-13 (draft) and its 1 revision.\n`);
+    expect(await p.app.editions.get('daily-2025-02-13')).toBeNull();
+    expect((await p.app.campaigns.get(campaign.id)).status).toBe('cancelled');
+    expect((await p.app.stores.audit.list()).at(-1)).toMatchObject({ action: 'edition.delete', actor: 'cli:bo' });
   });
 
   it('refuses bad input with a clear error, changing nothing', async () => {

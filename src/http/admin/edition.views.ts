@@ -251,7 +251,13 @@ ${e.approvedBy && html`<dt>Approved</dt><dd>by ${e.approvedBy} ${localTime(e.app
 ${e.campaignIds.length > 0 && html`<dt>Campaigns</dt><dd>${e.campaignIds.map((c) => html`<a href="/admin/campaigns/${c}">${c}</a> `)}</dd>`}</dl>
 ${!readOnly && e.state === 'draft' && html`<form method="post" action="/admin/editions/${e.id}/approve" data-flush-autosave><input type="hidden" name="_csrf" value="${csrf}"><button type="submit">Approve</button></form>`}
 ${!readOnly && e.state === 'approved' && html`<a class="button" href="/admin/editions/${e.id}/campaign">Create campaign</a>`}
+${!readOnly && e.state !== 'sent' && deleteForm(e, csrf)}
 </div>`;
+}
+
+/** Delete, for an edition never sent (a sent one stays), after the browser asks. */
+function deleteForm(e: StoredEdition, csrf: string): SafeHtml {
+  return html`<form class="inline" method="post" action="/admin/editions/${e.id}/delete" data-confirm="Delete edition ${e.id} and its ${e.latestRevision === 1 ? 'revision' : `${e.latestRevision} revisions`}?"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit" class="danger">Delete</button></form>`;
 }
 
 /** The YAML view: the same edition as text, which goes back into the form. */
@@ -280,7 +286,8 @@ export function editionListView(editions: (StoredEdition & { subject: string })[
 <td>${e.approvedBy ?? html`<span class="muted">–</span>`}</td>
 <td>${e.campaignIds.map((c) => html`<a href="/admin/campaigns/${c}">${c}</a> `)}</td>
 <td>${!opts.readOnly && e.state === 'draft' && html`<form class="inline" method="post" action="/admin/editions/${e.id}/approve"><input type="hidden" name="_csrf" value="${opts.csrf}"><button type="submit">Approve</button></form>`}
-${!opts.readOnly && e.state === 'approved' && html`<a class="button" href="/admin/editions/${e.id}/campaign">Create campaign</a>`}</td>
+${!opts.readOnly && e.state === 'approved' && html`<a class="button" href="/admin/editions/${e.id}/campaign">Create campaign</a>`}
+${!opts.readOnly && e.state !== 'sent' && deleteForm(e, opts.csrf)}</td>
 </tr>`,
   );
   return html`${head}<table><thead><tr><th>Edition</th><th>State</th><th class="num">Revision</th><th>Saved</th><th>Approved by</th><th>Campaigns</th><th></th></tr></thead>

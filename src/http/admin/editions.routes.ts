@@ -147,11 +147,27 @@ export const adminEditionRoutes: FastifyPluginAsync<AdminEditionRoutesOptions> =
     return app.editions.get(id);
   }
 
-  server.get('/editions', async (req, reply) => {
+  async function renderList(req: FastifyRequest, reply: FastifyReply, notice?: SafeHtml, status = 200) {
     const { csrf, frame: f } = frame(req, reply, 'Editions');
     const editions = await app.editions.list();
     const withSubject = editions.map((e) => ({ ...e, subject: subjectOf(e.source) ?? e.id }));
-    return sendAdminPage(reply, f, editionListView(withSubject, { csrf, readOnly: readOnly(req) }));
+    return sendAdminPage(reply, f, editionListView(withSubject, { csrf, readOnly: readOnly(req), flash: notice }), status);
+  }
+
+  server.get('/editions', { schema: { querystring: z.object({ deleted: StoredEditionId.optional() }) } }, async (req, reply) =>
+    renderList(req, reply, req.query.deleted ? flash('ok', `Deleted edition ${req.query.deleted}.`) : undefined),
+  );
+
+  // Delete an edition never sent; one a draft campaign was made of stays until those drafts are cancelled.
+  server.post('/editions/:id/delete', { schema: { params: IdParams } }, async (req, reply) => {
+    try {
+      await app.editions.delete(req.params.id, by(req));
+    } catch (err) {
+      const known = describeError(err);
+      if (!known || known.status >= 500) throw err;
+      return renderList(req, reply, flash('error', `Not deleted: ${known.body.error}`), known.status);
+    }
+    return reply.redirect(`/admin/editions?deleted=${encodeURIComponent(req.params.id)}`, 303);
   });
 
   server.get('/editions/new', async (req, reply) => {

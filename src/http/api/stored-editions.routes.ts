@@ -1,6 +1,6 @@
 /**
  * `/api/editions/<newsletter>/<date>`: stored, versioned editions (README.md, "Stored editions"),
- * what `newsdesk editions save|show|ls|approve` does. Unsent editions are unpublished copy, so
+ * what `newsdesk editions save|show|ls|approve|delete` does. Unsent editions are unpublished copy, so
  * these routes need an `editor` or `admin` token (the `editions` access area); `read` sees none.
  * The service writes the audit entries (who saved, who approved).
  */
@@ -23,6 +23,13 @@ const EditionParams = z.strictObject({
 });
 
 const ListQuery = z.strictObject({ newsletter: Newsletter.shape.id.optional().describe('only this newsletter\'s editions') });
+const DeleteQuery = z.strictObject({
+  force: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('cancel the draft campaigns made of it first'),
+});
 const ShowQuery = z.strictObject({ revision: z.coerce.number().int().min(1).optional().describe('that revision instead of the latest') });
 const SaveQuery = z.strictObject({
   force: z
@@ -108,5 +115,27 @@ export const storedEditionRoutes: FastifyPluginAsync<StoredEditionRoutesOptions>
       },
     },
     async (req) => summary(await app.editions.approve(editionIdOf(req.params.newsletter, req.params.date), by(req))),
+  );
+
+  server.delete(
+    '/editions/:newsletter/:date',
+    {
+      config,
+      schema: {
+        tags: ['editions'],
+        summary: 'Delete an edition that was never sent, with every revision',
+        description:
+          'Answers `{ deleted, state, revisions, cancelled }`. A sent edition stays (409 `edition_state`): its campaigns, the archive and the reports refer to it. ' +
+          'A 409 `edition_in_use` names the draft campaigns made of it; `?force=true` cancels them first (listed in `cancelled`). ' +
+          'A 409 `edition_sending` while a campaign of it is being created. Nothing is changed on any error.',
+        params: EditionParams,
+        querystring: DeleteQuery,
+      },
+    },
+    async (req) => {
+      const r = await app.editions.delete(editionIdOf(req.params.newsletter, req.params.date), by(req), { force: req.query.force });
+      req.log.info({ edition: r.deleted, cancelled: r.cancelled, token: req.apiToken?.name }, 'edition deleted');
+      return r;
+    },
   );
 };

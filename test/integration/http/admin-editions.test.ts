@@ -285,3 +285,41 @@ describe('send test, approve, campaign', () => {
     expect(none.body).toContain('pick at least one list');
   });
 });
+
+describe('delete', () => {
+  it('offers Delete (asking first) on editions never sent; refuses one with a draft campaign, saying why; deletes once it is cancelled', async () => {
+    const ada = await signedIn(await h.token('ada', 'editor'));
+    await ada.post('/admin/editions/autosave', exampleFields, { from: '/admin/editions/new' });
+    const page = (await ada.get('/admin/editions/daily-2025-02-13')).body;
+    expect(page).toContain('action="/admin/editions/daily-2025-02-13/delete" data-confirm="Delete edition daily-2025-02-13 and its revision?"');
+    expect((await ada.get('/admin/editions')).body).toContain('action="/admin/editions/daily-2025-02-13/delete"');
+    const reader = await signedIn(await h.token('viewer', 'read'));
+    expect((await reader.get('/admin/editions')).body).not.toContain('/delete"');
+    expect((await reader.post('/admin/editions/daily-2025-02-13/delete', {}, { from: '/admin/editions' })).statusCode).toBe(403);
+
+    await h.addSubscribers('daily', 1);
+    const { campaign } = await h.app.editions.createCampaign('daily-2025-02-13', { lists: ['daily'], at: 'draft', by: 'dashboard:ada' });
+    const refused = await ada.post('/admin/editions/daily-2025-02-13/delete', {}, { from: '/admin/editions/daily-2025-02-13' });
+    expect(refused.statusCode).toBe(409);
+    expect(decodeEntities(refused.body)).toContain(`Not deleted: edition daily-2025-02-13 has draft campaign ${campaign.id}`);
+    expect(await h.app.editions.get('daily-2025-02-13')).not.toBeNull();
+
+    await h.app.service.cancel(campaign.id);
+    const deleted = await ada.post('/admin/editions/daily-2025-02-13/delete', {}, { from: '/admin/editions/daily-2025-02-13' });
+    expect(deleted.statusCode).toBe(303);
+    expect(deleted.headers.location).toBe('/admin/editions?deleted=daily-2025-02-13');
+    expect(await h.app.editions.get('daily-2025-02-13')).toBeNull();
+    expect((await ada.get(String(deleted.headers.location))).body).toContain('Deleted edition daily-2025-02-13.');
+    expect((await h.app.stores.audit.list()).at(-1)).toMatchObject({ action: 'edition.delete', actor: 'dashboard:ada' });
+  });
+
+  it('offers no Delete on a sent edition', async () => {
+    const ada = await signedIn(await h.token('ada', 'editor'));
+    await ada.post('/admin/editions/autosave', exampleFields, { from: '/admin/editions/new' });
+    await h.app.editions.approve('daily-2025-02-13', 'cli:bea');
+    await h.addSubscribers('daily', 1);
+    await h.app.editions.createCampaign('daily-2025-02-13', { lists: ['daily'], at: 'now', by: 'cli:bea', yes: true });
+    expect((await ada.get('/admin/editions/daily-2025-02-13')).body).not.toContain('/delete"');
+    expect((await ada.get('/admin/editions')).body).not.toContain('/delete"');
+  });
+});

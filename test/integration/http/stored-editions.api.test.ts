@@ -100,6 +100,39 @@ describe('POST /api/editions/<newsletter>/<date>/approve', () => {
   });
 });
 
+describe('DELETE /api/editions/<newsletter>/<date>', () => {
+  it('deletes an unsent edition for an editor token; a draft campaign of it is a 409 until ?force=true; a read token may not', async () => {
+    await h.api(editor, { method: 'PUT', url: URL, headers: yaml, payload: exampleYaml });
+    const { campaign } = await h.app.editions.createCampaign('daily-2025-02-13', { lists: ['daily'], at: 'draft', by: 'api:desk' });
+    const read = await h.token('viewer', 'read');
+    expect((await h.api(read, { method: 'DELETE', url: URL })).statusCode).toBe(403);
+    // After each token's first use: a token records when it was last used (at most once a minute).
+    const before = await snapshot(h.app.redis, h.t.prefix);
+    const inUse = await h.api(editor, { method: 'DELETE', url: URL });
+    expect(inUse.statusCode).toBe(409);
+    expect(inUse.json()).toMatchObject({ code: 'edition_in_use', error: expect.stringContaining(campaign.id) });
+    expect((await h.api(editor, { method: 'DELETE', url: `${URL}?force=maybe` })).statusCode).toBe(400);
+    expect(await snapshot(h.app.redis, h.t.prefix)).toEqual(before);
+
+    const deleted = await h.api(editor, { method: 'DELETE', url: `${URL}?force=true` });
+    expect(deleted.statusCode, deleted.body).toBe(200);
+    expect(deleted.json()).toEqual({ deleted: 'daily-2025-02-13', state: 'draft', revisions: 1, cancelled: [campaign.id] });
+    expect((await h.api(editor, { url: URL })).statusCode).toBe(404);
+    expect((await h.api(editor, { method: 'DELETE', url: URL })).statusCode).toBe(404);
+    expect((await h.app.stores.audit.list()).at(-1)).toMatchObject({ action: 'edition.delete', actor: 'api:desk' });
+  });
+
+  it('keeps a sent edition (409 edition_state)', async () => {
+    await h.api(editor, { method: 'PUT', url: URL, headers: yaml, payload: exampleYaml });
+    await h.api(editor, { method: 'POST', url: `${URL}/approve` });
+    await h.app.editions.createCampaign('daily-2025-02-13', { lists: ['daily'], at: 'now', by: 'api:desk', yes: true });
+    const r = await h.api(editor, { method: 'DELETE', url: URL });
+    expect(r.statusCode).toBe(409);
+    expect(r.json()).toMatchObject({ code: 'edition_state', error: expect.stringContaining('it stays') });
+    expect(await h.app.editions.get('daily-2025-02-13')).toMatchObject({ state: 'sent' });
+  });
+});
+
 describe('POST /api/campaigns with a stored edition', () => {
   it('refuses a draft edition (409), sends an approved one, freezing its revision and marking it sent', async () => {
     await h.api(editor, { method: 'PUT', url: URL, headers: yaml, payload: exampleYaml });
@@ -148,7 +181,7 @@ describe('POST /api/campaigns with a stored edition', () => {
 describe('OpenAPI', () => {
   it('documents the stored-edition routes', async () => {
     const spec = (await h.server.inject({ url: '/api/docs/json' })).json() as { paths: Record<string, Record<string, unknown>> };
-    expect(Object.keys(spec.paths['/api/editions/{newsletter}/{date}'] ?? {}).sort()).toEqual(['get', 'put']);
+    expect(Object.keys(spec.paths['/api/editions/{newsletter}/{date}'] ?? {}).sort()).toEqual(['delete', 'get', 'put']);
     expect(spec.paths['/api/editions/{newsletter}/{date}/approve']).toHaveProperty('post');
     expect(spec.paths['/api/editions']).toHaveProperty('get');
   });
