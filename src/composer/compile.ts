@@ -13,6 +13,7 @@ import { type CompiledEmail, type CompiledLinks, EDITOR_SLOTS, type LinkSpot, ty
 import { EDITOR_TOKEN, type Edition } from '../domain/edition.schema.ts';
 import { NewsdeskError } from '../domain/errors.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
+import { trimIndentation } from './html-indentation.ts';
 import { collectLinks, type LinkCollector } from './link-collector.ts';
 import { PACKAGE_TEMPLATES_DIR } from '../package-dir.ts';
 import { createTemplateCache, type TemplateCache } from './templates.ts';
@@ -76,7 +77,7 @@ export async function compile(edition: Edition, newsletter: Newsletter, opts: Co
     slots,
     linkMapper: links.mapperFor,
   };
-  const html = await renderMjml(templates.layout(context));
+  const html = trimIndentation(await renderMjml(templates.layout(context)));
   const text = tidyText(templates.text(context));
 
   const split = splitter(marker, links);

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { trimIndentation } from '../../src/composer/html-indentation.ts';
+
+describe('trimIndentation', () => {
+  it("drops the spaces and tabs that start lines, keeping the line breaks and every line's text", () => {
+    const html = '<table>\n    <tr>\n\t\t<td style="color: red">Transit\n        fares</td>  \n    </tr>\n</table>';
+    expect(trimIndentation(html)).toBe('<table>\n<tr>\n<td style="color: red">Transit\nfares</td>  \n</tr>\n</table>');
+  });
+
+  it('keeps the contents of <pre> and <textarea> as they are, in any case, several times', () => {
+    const html = '<div>\n  <PRE class="x">\n    a\n      b\n</PRE>\n  <p>\n    c</p>\n  <textarea>\n  d\n</textarea >\n  <pre>\n e</pre>\n</div>';
+    expect(trimIndentation(html)).toBe('<div>\n<PRE class="x">\n    a\n      b\n</PRE>\n<p>\nc</p>\n<textarea>\n  d\n</textarea >\n<pre>\n e</pre>\n</div>');
+  });
+
+  it('leaves HTML without indentation unchanged', () => {
+    const html = '<p>one</p>\n<p>two</p>';
+    expect(trimIndentation(html)).toBe(html);
+  });
+});
