@@ -15,6 +15,7 @@ import { NewsdeskError, ValidationError } from '../../domain/errors.ts';
 import type { ReturnEventSink } from '../../domain/return-event.ts';
 import type { WebhookReplayStore } from '../../store/webhook-replay.store.ts';
 import { describeError } from '../http-errors.ts';
+import { httpsGetter } from './https-get.ts';
 import { mailgunRoute } from './mailgun.route.ts';
 import { postmarkRoute } from './postmark.route.ts';
 import { sendGridRoute } from './sendgrid.route.ts';
@@ -29,7 +30,7 @@ export interface WebhookRoutesOptions {
   sink: ReturnEventSink;
   /** Remembers Mailgun tokens against replays. */
   replay: WebhookReplayStore;
-  /** HTTPS GET for SNS certificates and subscription confirmations. Default: `fetch`, 10 s timeout. */
+  /** HTTPS GET for SNS certificates and subscription confirmations. Default: {@link httpsGetter}'s. */
   httpsGet?: HttpsGet;
   /** Clock in ms, for signed timestamps. Default `Date.now`. */
   now?: () => number;
@@ -51,7 +52,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (se
 
   server.setErrorHandler((err, req, reply) => answerError(err, req, reply, opts.logger));
 
-  const deps = { ...opts, now: opts.now ?? Date.now, httpsGet: opts.httpsGet ?? fetchHttps };
+  const deps = { ...opts, now: opts.now ?? Date.now, httpsGet: opts.httpsGet ?? httpsGetter() };
   const { ses, postmark, sendgrid, mailgun } = opts.settings;
   if (ses) await server.register(sesRoute, { ...deps, topicArns: ses.topicArns });
   if (postmark) await server.register(postmarkRoute, { ...deps, ...postmark });
@@ -76,11 +77,4 @@ function answerError(err: unknown, req: FastifyRequest, reply: FastifyReply, log
   // provider retries later. Logged with its stack, as it may also be a bug.
   logger.error({ url: req.url, err }, 'webhook not processed; the provider will retry');
   return json(503, { error: 'could not store the events now; retry later', code: 'unavailable' });
-}
-
-/** GET over HTTPS with a timeout: SNS certificates and subscription confirmations. */
-async function fetchHttps(url: string): Promise<string> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  return res.text();
 }
