@@ -9,11 +9,12 @@ import { NewsdeskError, NotFoundError, formatProblem } from '../domain/errors.ts
 import { greetingNameProblem } from '../domain/greeting-name.ts';
 import { SubscriberInput, SubscriberName, type Subscriber } from '../domain/subscriber.schema.ts';
 import { zodProblems } from '../domain/zod-problems.ts';
+import type { ReaderDelivery } from '../store/campaign.store.ts';
 import { exportCsv } from '../store/csv-export.ts';
 import { importCsv, type ImportSummary } from '../store/csv-import.ts';
 import { joinRefusal } from '../store/subscriber.store.ts';
 import { withContext } from './context.ts';
-import { count, createOutput } from './output.ts';
+import { count, createOutput, plural, positiveInt, table } from './output.ts';
 import { createProgress } from './progress.ts';
 
 const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
@@ -44,6 +45,17 @@ function describe(s: Subscriber, memberships: { member: string[]; left: { list: 
   const attributes = Object.entries(s.attributes);
   if (attributes.length) lines.push(`attributes: ${attributes.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
   return lines.join('\n');
+}
+
+/** How many of the newest campaigns `show` looks in by default. */
+const RECENT_CAMPAIGNS = 10;
+
+/** The deliveries as a table under a heading; the whole history is in `subscribers data`. */
+function deliveryLines(deliveries: ReaderDelivery[], campaigns: number): string[] {
+  const heading = `deliveries in the newest ${plural(campaigns, 'campaign')} (all of them: newsdesk subscribers data <email>):`;
+  if (!deliveries.length) return [`${heading} none`];
+  const rows = deliveries.map((d) => [`  ${d.campaignId}`, d.state, d.at ?? '-', d.detail ?? '']);
+  return [heading, table([['  CAMPAIGN', 'STATE', 'AT', 'REPLY OR REASON'], ...rows])];
 }
 
 export function subscribersCommand(): Command {
@@ -176,21 +188,32 @@ export function subscribersCommand(): Command {
 
   subscribers
     .command('show <email>')
-    .description("a subscriber's record, lists and suppression")
+    .description("a subscriber's record, lists, suppression and deliveries in the newest campaigns")
+    .option('--campaigns <n>', 'how many of the newest campaigns to look in for deliveries', positiveInt(), RECENT_CAMPAIGNS)
     .option('--json', 'print it as JSON')
-    .action(async (email: string, opts: { json?: boolean }) => {
+    .action(async (email: string, opts: { campaigns: number; json?: boolean }) => {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
-        const { subscribers: store, lists, suppression } = await ctx.stores();
+        const app = await ctx.app();
+        const { subscribers: store, lists, suppression } = app.stores;
         const [subscriber, suppressed] = await Promise.all([store.findByEmail(email), suppression.get(email)]);
         if (!subscriber && !suppressed) throw new NotFoundError('subscriber', email.trim());
-        const memberships = subscriber ? await lists.membershipsOf(subscriber.id) : { member: [], left: [] };
+        const [memberships, deliveries] = subscriber
+          ? await Promise.all([lists.membershipsOf(subscriber.id), app.campaigns.deliveriesOf(subscriber.id, { campaigns: opts.campaigns })])
+          : [{ member: [], left: [] }, []];
         const text = [
           subscriber ? describe(subscriber, memberships) : `${email.trim()} is not a subscriber`,
           `suppressed: ${suppressed ? `yes, ${suppressed.reason} on ${suppressed.at}${suppressed.detail ? ` (${suppressed.detail})` : ''}` : 'no'}`,
+          ...(subscriber ? deliveryLines(deliveries, opts.campaigns) : []),
         ].join('\n');
         out.result(
-          { subscriber, lists: memberships.member, left: memberships.left.map((l) => ({ list: l.list, at: l.at.toISOString() })), suppression: suppressed },
+          {
+            subscriber,
+            lists: memberships.member,
+            left: memberships.left.map((l) => ({ list: l.list, at: l.at.toISOString() })),
+            suppression: suppressed,
+            deliveries,
+          },
           text,
         );
         out.info(

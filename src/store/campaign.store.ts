@@ -205,6 +205,21 @@ export function parseDelivery(subscriberId: number, raw: string): Delivery {
   }
 }
 
+/** One reader's delivery in one campaign, as `subscribers show` and `subscribers data` give it. */
+export interface ReaderDelivery {
+  campaignId: string;
+  state: Delivery['state'];
+  /** When it was sent, failed or skipped (ISO), or null while it is under way. */
+  at: string | null;
+  messageId: string | null;
+  /** The server's reply (sent, failed) or the reason (skipped). */
+  detail: string | null;
+}
+
+export function readerDelivery(campaignId: string, d: Delivery): ReaderDelivery {
+  return { campaignId, state: d.state, at: d.at ? new Date(d.at).toISOString() : null, messageId: d.messageId ?? null, detail: d.detail ?? null };
+}
+
 /** Who claims a delivery: a job run, named by its job id and BullMQ job lock token. */
 export interface ClaimHolder {
   jobId: string;
@@ -436,6 +451,16 @@ export class CampaignStore {
   /** One delivery's record, or null when the subscriber is not a recipient. */
   async delivery(id: string, subscriberId: number): Promise<Delivery | null> {
     return this.ledger.delivery(id, subscriberId, parseDelivery);
+  }
+
+  /**
+   * One subscriber's records in the newest `campaigns` campaigns, newest first, in-flight or
+   * compact: "did this reader get it, and what did the server say?" in one pipelined read.
+   */
+  async deliveriesOf(subscriberId: number, opts: { campaigns: number }): Promise<ReaderDelivery[]> {
+    const ids = await this.redis.zrevrange(this.keys.campaigns, 0, opts.campaigns - 1);
+    const found = await this.ledger.deliveriesOf(subscriberId, ids);
+    return found.map(({ campaignId, raw }) => readerDelivery(campaignId, parseDelivery(subscriberId, raw)));
   }
 
   /**

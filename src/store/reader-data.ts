@@ -14,7 +14,7 @@ import type { Subscriber } from '../domain/subscriber.schema.ts';
 import type { Suppression } from '../domain/suppression.schema.ts';
 import type { ClickStore } from './click.store.ts';
 import type { Keys, RedisClient } from './redis.ts';
-import { parseDelivery } from './campaign.store.ts';
+import { parseDelivery, type ReaderDelivery, readerDelivery } from './campaign.store.ts';
 import { DeliveryLedger } from './delivery-ledger.ts';
 import type { Stores } from './stores.ts';
 
@@ -23,7 +23,7 @@ export interface ReaderData {
   subscriber: Subscriber;
   lists: { member: string[]; left: { list: string; at: string }[] };
   suppression: Suppression | null;
-  deliveries: { campaignId: string; state: string; at: string | null; messageId: string | null; detail: string | null }[];
+  deliveries: ReaderDelivery[];
   clicks: Awaited<ReturnType<ClickStore['readerEvents']>>;
 }
 
@@ -75,10 +75,7 @@ export function createReaderData(opts: ReaderDataOptions): ReaderDataStore {
         subscriber,
         lists: { member: memberships.member, left: memberships.left.map((l) => ({ list: l.list, at: l.at.toISOString() })) },
         suppression,
-        deliveries: found.map(({ campaignId, raw }) => {
-          const d = parseDelivery(subscriber.id, raw);
-          return { campaignId, state: d.state, at: d.at ? new Date(d.at).toISOString() : null, messageId: d.messageId ?? null, detail: d.detail ?? null };
-        }),
+        deliveries: found.map(({ campaignId, raw }) => readerDelivery(campaignId, parseDelivery(subscriber.id, raw))),
         clicks,
       };
     },

@@ -41,6 +41,8 @@ describe('ledger compaction job', () => {
     const listed = await app.campaigns.deliveries(c.id, { limit: 1000 });
     const one = await Promise.all(ids.map((id) => app.campaigns.delivery(c.id, id)));
     const reader = await app.readerData.export('reader1@example.org');
+    const shown = await app.campaigns.deliveriesOf(ids[2] as number, { campaigns: 10 });
+    expect(shown).toEqual([expect.objectContaining({ campaignId: c.id, state: 'failed', detail: expect.stringContaining('5.1.1 no such user') })]);
     expect(status.failures).toHaveLength(1);
     expect(listed.filter((d) => d.state === 'sent')).toHaveLength(39);
 
@@ -56,6 +58,7 @@ describe('ledger compaction job', () => {
     expect(JSON.parse(JSON.stringify((await app.campaigns.deliveries(c.id, { limit: 1000 })).sort(byId)))).toEqual(JSON.parse(JSON.stringify(listed.sort(byId))));
     expect(JSON.parse(JSON.stringify(await Promise.all(ids.map((id) => app.campaigns.delivery(c.id, id)))))).toEqual(JSON.parse(JSON.stringify(one)));
     expect(await app.readerData.export('reader1@example.org')).toEqual(reader);
+    expect(await app.campaigns.deliveriesOf(ids[2] as number, { campaigns: 10 })).toEqual(shown);
     expect(reader.deliveries).toEqual([expect.objectContaining({ campaignId: c.id, state: 'sent', messageId: `<${c.id}.${ids[0]}@news.example.com>` })]);
   });
 

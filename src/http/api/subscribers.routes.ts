@@ -15,6 +15,9 @@ import { audit } from '../audit.ts';
 const IdParams = z.strictObject({ id: z.coerce.number().pipe(SubscriberId) });
 const MemberParams = z.strictObject({ id: ListId, subscriberId: z.coerce.number().pipe(SubscriberId) });
 const LookupQuery = z.strictObject({ email: EmailAddress });
+const RecentCampaigns = z.coerce.number().int().min(1).max(100).default(10).describe('how many of the newest campaigns to look in for deliveries (default 10)');
+const ShowByEmailQuery = z.strictObject({ email: EmailAddress, campaigns: RecentCampaigns });
+const ShowQuery = z.strictObject({ campaigns: RecentCampaigns });
 
 /** An admin add: the CLI's `subscribers add`, with attributes and `update` (the import's --update). */
 export const AddSubscriberBody = z.strictObject({
@@ -49,13 +52,25 @@ export const subscriberApiRoutes: FastifyPluginAsync<{ app: App }> = async (inst
     };
   }
 
+  /** As {@link describe}, with the deliveries in the newest `campaigns` campaigns (`subscribers show`). */
+  async function show(subscriber: Subscriber, campaigns: number) {
+    const [described, deliveries] = await Promise.all([describe(subscriber), app.campaigns.deliveriesOf(subscriber.id, { campaigns })]);
+    return { ...described, deliveries };
+  }
+
   server.get(
     '/subscribers',
-    { schema: { tags: ['subscribers'], summary: 'Find a subscriber by address: record, lists, departures, suppression', querystring: LookupQuery } },
+    {
+      schema: {
+        tags: ['subscribers'],
+        summary: 'Find a subscriber by address: record, lists, departures, suppression, and deliveries in the newest campaigns (with what the server said)',
+        querystring: ShowByEmailQuery,
+      },
+    },
     async (req) => {
       const [subscriber, suppressed] = await Promise.all([subscribers.findByEmail(req.query.email), suppression.get(req.query.email)]);
-      if (subscriber) return describe(subscriber);
-      if (suppressed) return { subscriber: null, lists: [], left: [], suppression: suppressed };
+      if (subscriber) return show(subscriber, req.query.campaigns);
+      if (suppressed) return { subscriber: null, lists: [], left: [], suppression: suppressed, deliveries: [] };
       throw new NotFoundError('subscriber', req.query.email);
     },
   );
@@ -92,11 +107,15 @@ export const subscriberApiRoutes: FastifyPluginAsync<{ app: App }> = async (inst
     },
   );
 
-  server.get('/subscribers/:id', { schema: { tags: ['subscribers'], summary: 'One subscriber by id', params: IdParams } }, async (req) => {
-    const subscriber = await subscribers.get(req.params.id);
-    if (!subscriber) throw new NotFoundError('subscriber', String(req.params.id));
-    return describe(subscriber);
-  });
+  server.get(
+    '/subscribers/:id',
+    { schema: { tags: ['subscribers'], summary: 'One subscriber by id, as the lookup by address gives it', params: IdParams, querystring: ShowQuery } },
+    async (req) => {
+      const subscriber = await subscribers.get(req.params.id);
+      if (!subscriber) throw new NotFoundError('subscriber', String(req.params.id));
+      return show(subscriber, req.query.campaigns);
+    },
+  );
 
   server.patch(
     '/subscribers/:id',
