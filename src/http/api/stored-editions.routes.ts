@@ -23,21 +23,11 @@ const EditionParams = z.strictObject({
 });
 
 const ListQuery = z.strictObject({ newsletter: Newsletter.shape.id.optional().describe('only this newsletter\'s editions') });
-const DeleteQuery = z.strictObject({
-  force: z
-    .enum(['true', 'false'])
-    .transform((v) => v === 'true')
-    .optional()
-    .describe('cancel the draft campaigns made of it first'),
-});
 const ShowQuery = z.strictObject({ revision: z.coerce.number().int().min(1).optional().describe('that revision instead of the latest') });
-const SaveQuery = z.strictObject({
-  force: z
-    .enum(['true', 'false'])
-    .transform((v) => v === 'true')
-    .optional()
-    .describe('store a change to an edition that was already sent (it stays sent; nobody is mailed it)'),
-});
+/** `?force=true|false`, saying what forcing does here. */
+const forceQuery = (what: string) => z.strictObject({ force: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe(what) });
+const SaveQuery = forceQuery('store a change to an edition that was already sent (it stays sent; nobody is mailed it)');
+const DeleteQuery = forceQuery('cancel the draft campaigns made of it first');
 
 /** An edition as listed: everything but its text. */
 function summary(e: StoredEdition): Omit<StoredEdition, 'source'> {
