@@ -31,7 +31,7 @@ import { NewsdeskError, ValidationError } from '../domain/errors.ts';
 import { editionIdOf, EditionStateError, type StoredEdition } from '../domain/stored-edition.ts';
 import type { CampaignService, SendGuards, StartGate } from '../queue/campaign.service.ts';
 import type { AuditLog } from '../store/audit.store.ts';
-import type { EditionStore } from '../store/edition.store.ts';
+import type { EditionStore, SentEdition } from '../store/edition.store.ts';
 
 /** How long one caller may take to create a sending campaign of an edition before another may try. */
 const SENDING_LOCK_MS = 60_000;
@@ -179,6 +179,11 @@ export class EditionService implements StartGate {
   /** The latest revision of every edition, newest date first; of one newsletter when given. */
   async list(opts: { newsletter?: string | undefined } = {}): Promise<StoredEdition[]> {
     return this.opts.store.list(opts);
+  }
+
+  /** Every sent edition of a newsletter, newest date first, without its text (the archive's index). */
+  async sentOf(newsletter: string): Promise<SentEdition[]> {
+    return this.opts.store.sentOf(newsletter);
   }
 
   /**

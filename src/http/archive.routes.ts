@@ -148,10 +148,10 @@ export const archiveRoutes: FastifyPluginAsync<ArchiveRoutesOptions> = async (se
 
 /** The first lead story's image in the revision that was sent, else the newsletter's logo. */
 async function leadImage(app: App, entry: ArchiveEntry, newsletter: Newsletter): Promise<{ src: string; alt: string } | undefined> {
-  const sent = await app.editions.get(entry.edition.id, { revision: entry.revision }).catch(() => null);
+  const sent = await app.editions.get(entry.editionId, { revision: entry.revision }).catch(() => null);
   if (sent) {
     try {
-      const edition = parseEditionText(sent.source, entry.edition.id);
+      const edition = parseEditionText(sent.source, entry.editionId);
       const image = edition.watching.find((s) => s.image)?.image;
       if (image) return { src: image.src, alt: image.alt };
     } catch {

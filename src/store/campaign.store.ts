@@ -300,6 +300,21 @@ export class CampaignStore {
     return fields.status ? fromFields(fields) : null;
   }
 
+  /**
+   * When each campaign started and last finished, and the edition revision it froze, in one
+   * pipelined read; null for a campaign that is not there.
+   */
+  async startTimes(ids: readonly string[]): Promise<Array<{ startedAt?: string; finishedAt?: string; editionRevision?: number } | null>> {
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hmget(this.hashKey(id), 'status', 'startedAt', 'finishedAt', 'editionRevision');
+    return ((await pipeline.exec()) ?? []).map(([err, reply]) => {
+      if (err) throw err;
+      const [status, startedAt, finishedAt, editionRevision] = reply as (string | null)[];
+      if (!status) return null;
+      return { ...(startedAt ? { startedAt } : {}), ...(finishedAt ? { finishedAt } : {}), ...(editionRevision ? { editionRevision: Number(editionRevision) } : {}) };
+    });
+  }
+
   /** The campaign; throws NotFoundError when there is none. */
   async get(id: string): Promise<Campaign> {
     const c = await this.find(id);

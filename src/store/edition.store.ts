@@ -103,6 +103,17 @@ return 1
 `,
 );
 
+/** A sent edition as the archive's index needs it (no text). */
+export interface SentEdition {
+  id: string;
+  date: string;
+  /** The campaigns that sent it, oldest first. */
+  campaignIds: string[];
+  /** The latest revision, and the one its first campaign sent. */
+  revision: number;
+  sentRevision?: number;
+}
+
 /** What a delete did. */
 export type DeleteOutcome =
   /** Gone: its hash, every revision and its places in the listings; `state` and `revisions` as they were. */
@@ -196,6 +207,31 @@ export class EditionStore {
     const ids = await this.redis.zrevrange(key, 0, (opts.limit ?? 1000) - 1);
     const found = await Promise.all(ids.map((id) => this.get(id)));
     return found.filter((e): e is StoredEdition => e !== null);
+  }
+
+  /**
+   * Every sent edition of a newsletter, newest date first: id, date, the campaigns that sent it
+   * and the revision sent, without any text. One pipelined read of a few fields per edition,
+   * however many years of editions there are (the public archive's index reads this).
+   */
+  async sentOf(newsletter: string): Promise<SentEdition[]> {
+    const ids = await this.redis.zrevrange(this.keys.newsletterEditions(newsletter), 0, -1);
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hmget(this.keys.edition(id), 'state', 'date', 'campaignIds', 'revision', 'sentRevision');
+    const out: SentEdition[] = [];
+    for (const [i, [err, reply]] of ((await pipeline.exec()) ?? []).entries()) {
+      if (err) throw err;
+      const [state, date, campaignIds, revision, sentRevision] = reply as (string | null)[];
+      if (state !== 'sent' || !date) continue;
+      out.push({
+        id: ids[i] as string,
+        date,
+        campaignIds: JSON.parse(campaignIds ?? '[]') as string[],
+        revision: Number(revision),
+        ...(sentRevision ? { sentRevision: Number(sentRevision) } : {}),
+      });
+    }
+    return out;
   }
 
   /** Every edition id (for "did you mean …?"). */

@@ -11,6 +11,7 @@ import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { repoPath, validEditionInput } from '../../support/editions.ts';
 import { type HttpHarness, startHttp } from '../../support/http.ts';
+import { FIRST_SENT_DATE, storeSentEditions } from '../../support/sent-editions.ts';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hmac';
 let dir: string;
@@ -220,4 +221,17 @@ describe('paging', () => {
     const feed = new XMLParser().parse((await get('/archive/daily/feed.xml')).body) as { feed: { entry: unknown[] } };
     expect(feed.feed.entry).toHaveLength(20);
   }, 120_000);
+});
+
+describe('an archive of years', () => {
+  it('lists every sent edition, the oldest on the last page, past the thousandth', async () => {
+    await storeSentEditions(h.app, 1_005);
+    const pages = Math.ceil(1_005 / 20);
+    const last = await get(`/archive/daily?page=${pages}`);
+    expect(last.statusCode).toBe(200);
+    expect(editionLinks(last.body).at(-1)).toBe(FIRST_SENT_DATE);
+    expect(editionLinks(last.body)).toHaveLength(1_005 - (pages - 1) * 20);
+    expect((await get(`/archive/daily?page=${pages + 1}`)).statusCode).toBe(404);
+    expect((await get(`/archive/daily/${FIRST_SENT_DATE}`)).statusCode).toBe(200);
+  });
 });
