@@ -85,18 +85,21 @@ export function demoCommand(): Command {
 
         const bar = createProgress('demo: sending', 1);
         let p = await app.service.progress(campaign.id);
-        let lastLine = 0;
-        while (!isFinal(p.campaign.status)) {
-          await new Promise((r) => setTimeout(r, 200));
-          p = await app.service.progress(campaign.id);
-          if (process.stderr.isTTY) {
-            bar.update(p.done / Math.max(1, p.campaign.counts.total));
-          } else if (Date.now() - lastLine > 2000) {
-            lastLine = Date.now();
-            out.info(`demo: ${describeProgress(p)}`);
+        try {
+          let lastLine = 0;
+          while (!isFinal(p.campaign.status)) {
+            await new Promise((r) => setTimeout(r, 200));
+            p = await app.service.progress(campaign.id);
+            if (process.stderr.isTTY) {
+              bar.update(p.done / Math.max(1, p.campaign.counts.total));
+            } else if (Date.now() - lastLine > 2000) {
+              lastLine = Date.now();
+              out.info(`demo: ${describeProgress(p)}`);
+            }
           }
+        } finally {
+          bar.stop();
         }
-        bar.stop();
 
         const c = p.campaign.counts;
         const seconds = (Date.now() - started) / 1000;

@@ -46,10 +46,13 @@ export function createProgress(label: string, total: number, format: (n: number)
     bar.stop();
   };
   function onSignal(signal: NodeJS.Signals) {
+    // Counted before this listener goes: a `once` listener of the command's is still there now.
+    const others = process.listenerCount(signal) - 1;
     stop();
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    if (others === 0) process.kill(process.pid, signal);
   }
-  for (const s of SIGNALS) process.on(s, onSignal);
+  // First in line, so the terminal is back before any other listener runs (or exits).
+  for (const s of SIGNALS) process.prependListener(s, onSignal);
   process.on('exit', stop);
   bar.start(Math.max(total, 1), 0, { label, shown: `${format(0)}/${format(total)}` });
   return {

@@ -189,7 +189,7 @@ export function subscribersCommand(): Command {
   subscribers
     .command('show <email>')
     .description("a subscriber's record, lists, suppression and deliveries in the newest campaigns")
-    .option('--campaigns <n>', 'how many of the newest campaigns to look in for deliveries', positiveInt(), RECENT_CAMPAIGNS)
+    .option('--campaigns <n>', 'how many of the newest campaigns to look in for deliveries (1 to 100)', positiveInt(100), RECENT_CAMPAIGNS)
     .option('--json', 'print it as JSON')
     .action(async (email: string, opts: { campaigns: number; json?: boolean }) => {
       const out = createOutput(opts);

@@ -3,6 +3,9 @@
  * start of lines, mailed to every reader and counted against Gmail's clipping limit. Outside
  * `<pre>` and `<textarea>` (where spaces show), HTML renders a line's leading spaces as the one
  * space the line break already is, so they go; everything else stays as MJML wrote it.
+ *
+ * A newsletter template of your own that shows text with CSS `white-space: pre` (or `pre-wrap`,
+ * `break-spaces`) outside those two elements would lose that text's indentation: put it in `<pre>`.
  */
 
 /** The elements whose text keeps its whitespace, with their contents. */

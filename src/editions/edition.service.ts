@@ -102,12 +102,19 @@ export class EditionService implements StartGate {
    * @param opts.expect the newsletter and date the caller means (the API's URL): a text for
    *   another one is refused. @param opts.force saves a new revision of a sent edition.
    * @throws ValidationError `edition_invalid` (every problem, with lines), `edition_mismatch`;
-   *   EditionStateError `edition_state` for a sent edition without `force`. Nothing is written then.
+   *   EditionStateError `edition_state` for a sent edition without `force`, `edition_deleted` for
+   *   the edition `editing` names once it is gone. Nothing is written then.
    */
   async save(
     source: string,
     by: string,
-    opts: { expect?: { newsletter: string; date: string } | undefined; force?: boolean | undefined; label?: string | undefined } = {},
+    opts: {
+      expect?: { newsletter: string; date: string } | undefined;
+      force?: boolean | undefined;
+      label?: string | undefined;
+      /** The stored edition the caller is editing: a text for that id saves only while it exists (not once deleted). */
+      editing?: string | undefined;
+    } = {},
   ): Promise<SaveResult> {
     assertActor(by);
     const label = opts.label ?? 'edition';
@@ -130,7 +137,11 @@ export class EditionService implements StartGate {
       savedAt,
       savedBy: by,
       force: opts.force,
+      mustExist: opts.editing === id,
     });
+    if (outcome.kind === 'missing') {
+      throw new EditionStateError('edition_deleted', `edition ${id} was deleted while it was being edited: nothing was saved (start a new edition to store it again)`);
+    }
     if (outcome.kind === 'sent') {
       const stored = await this.opts.store.require(id);
       throw new EditionStateError(
@@ -225,41 +236,65 @@ export class EditionService implements StartGate {
   /**
    * Deletes an edition that was never sent, with every revision. Draft campaigns made of it would
    * have nothing to start with: the delete is refused naming them, unless `force`, which cancels
-   * them first. An approved edition's scheduled slot then finds nothing to send, and alerts.
-   * @throws EditionNotFoundError; EditionStateError `edition_state` (sent), `edition_sending` (a
-   *   campaign of it is being created right now); EditionInUseError `edition_in_use`. Nothing is
-   *   changed then.
+   * them first (each in the audit log). A campaign of it that is not a draft (scheduled, sending,
+   * or finished) means it went out: refused. An approved edition's scheduled slot then finds
+   * nothing to send, and alerts.
+   *
+   * The whole delete holds the edition's sending lock, which making any campaign of it takes too,
+   * so no campaign can be made of it meanwhile; a draft that starts meanwhile is not cancelled
+   * (only a draft is) and stops the delete.
+   * @throws EditionNotFoundError; EditionStateError `edition_state` (sent, or a campaign of it
+   *   started), `edition_sending` (a campaign of it is being made right now); EditionInUseError
+   *   `edition_in_use`. Nothing is changed then, but drafts `force` cancelled before a draft that
+   *   started was found stay cancelled (the answer names them).
    */
   async delete(id: string, by: string, opts: { force?: boolean | undefined } = {}): Promise<EditionDeletion> {
     assertActor(by);
-    const edition = await this.require(id);
-    if (edition.state === 'sent') throw this.sentError(edition);
-    const drafts = (await this.opts.campaigns.all()).filter((c) => c.editionId === id && c.status === 'draft');
-    if (drafts.length && !opts.force) throw new EditionInUseError(id, drafts);
-    const cancelled: string[] = [];
-    for (const c of drafts) {
-      await this.opts.campaigns.cancel(c.id);
-      cancelled.push(c.id);
+    await this.require(id);
+    const lock = await this.opts.store.lockSending(id, SENDING_LOCK_MS);
+    if (!lock) throw new EditionStateError('edition_sending', `a campaign of edition ${id} is being made right now: it was not deleted`);
+    try {
+      const edition = await this.require(id);
+      if (edition.state === 'sent') throw this.sentError(edition);
+      const campaigns = (await this.opts.campaigns.all()).filter((c) => c.editionId === id && c.status !== 'cancelled');
+      const live = campaigns.find((c) => c.status !== 'draft');
+      if (live) throw new EditionStateError('edition_state', `edition ${id} is sent by campaign ${live.id} (${live.status}): it stays`);
+      if (campaigns.length && !opts.force) throw new EditionInUseError(id, campaigns);
+      const cancelled: string[] = [];
+      for (const c of campaigns) {
+        // Only while still a draft: one started meanwhile is sending this edition.
+        await this.opts.campaigns.discardDraft(c.id).catch((err: unknown) => {
+          throw new EditionStateError(
+            'edition_state',
+            `campaign ${c.id} of edition ${id} started while the edition was being deleted: it stays${cancelled.length ? ` (drafts cancelled before: ${cancelled.join(', ')})` : ''}`,
+            { cause: err },
+          );
+        });
+        cancelled.push(c.id);
+        await this.opts.audit.record({ actor: by, action: 'campaign.cancel', target: c.id, detail: { reason: `edition ${id} deleted` } });
+      }
+      const outcome = await this.opts.store.delete(id, edition.newsletter, lock.token);
+      switch (outcome.kind) {
+        case 'deleted':
+          break;
+        case 'missing':
+          throw new EditionNotFoundError(id);
+        case 'sent':
+          throw this.sentError(await this.require(id));
+        case 'sending':
+          throw new EditionStateError('edition_sending', `a campaign of edition ${id} is being made right now: it was not deleted`);
+      }
+      const state = outcome.state === 'approved' ? 'approved' : 'draft';
+      await this.opts.audit.record({
+        actor: by,
+        action: 'edition.delete',
+        target: id,
+        detail: { state, revisions: outcome.revisions, ...(cancelled.length ? { cancelled: cancelled.join(',') } : {}) },
+      });
+      return { deleted: id, state, revisions: outcome.revisions, cancelled };
+    } finally {
+      await lock.release();
     }
-    const outcome = await this.opts.store.delete(id, edition.newsletter);
-    switch (outcome.kind) {
-      case 'deleted':
-        break;
-      case 'missing':
-        throw new EditionNotFoundError(id);
-      case 'sent':
-        throw this.sentError(await this.require(id));
-      case 'sending':
-        throw new EditionStateError('edition_sending', `a campaign of edition ${id} is being created right now: it was not deleted`);
-    }
-    const state = outcome.state === 'approved' ? 'approved' : 'draft';
-    await this.opts.audit.record({
-      actor: by,
-      action: 'edition.delete',
-      target: id,
-      detail: { state, revisions: outcome.revisions, ...(cancelled.length ? { cancelled: cancelled.join(',') } : {}) },
-    });
-    return { deleted: id, state, revisions: outcome.revisions, cancelled };
   }
 
   private sentError(edition: StoredEdition): EditionStateError {
@@ -309,11 +344,12 @@ export class EditionService implements StartGate {
     const edition = await this.require(id);
     const sends = opts.at !== 'draft';
     if (sends) this.assertSendable(edition, opts.again);
-    const release = sends ? await this.opts.store.lockSending(id, SENDING_LOCK_MS) : null;
-    if (sends && !release) throw new EditionStateError('edition_sending', `a campaign of edition ${id} is being created right now by someone else`);
+    // Drafts too: a delete holds the same lock, so no campaign is made of an edition being deleted.
+    const lock = await this.opts.store.lockSending(id, SENDING_LOCK_MS);
+    if (!lock) throw new EditionStateError('edition_sending', `a campaign of edition ${id} is being made right now by someone else, or it is being deleted`);
     try {
-      // Read again under the lock: a save or another send may have come in meanwhile.
-      const current = sends ? await this.require(id) : edition;
+      // Read again under the lock: a save, a send or a delete may have come in meanwhile.
+      const current = await this.require(id);
       if (sends) this.assertSendable(current, opts.again);
       if (opts.revision !== undefined && current.revision !== opts.revision) {
         throw new EditionStateError('edition_state', `edition ${id} was saved again (revision ${current.revision}) after revision ${opts.revision} was looked at: look at it, then create the campaign again`);
@@ -331,7 +367,11 @@ export class EditionService implements StartGate {
         confirmDate: opts.yes,
         edition: { id, revision: current.revision },
       });
-      if (sends) await this.opts.store.markSent(id, { campaignId: campaign.id, revision: current.revision, at: this.now().toISOString() });
+      if (sends && !(await this.opts.store.markSent(id, { campaignId: campaign.id, revision: current.revision, at: this.now().toISOString() }))) {
+        // Only if the lock ran out while the campaign was made and the edition was deleted then.
+        await this.opts.campaigns.cancel(campaign.id);
+        throw new EditionNotFoundError(id);
+      }
       await this.opts.audit.record({
         actor: opts.by,
         action: 'campaign.create',
@@ -340,7 +380,7 @@ export class EditionService implements StartGate {
       });
       return { campaign, edition: await this.require(id), lint: report };
     } finally {
-      await release?.();
+      await lock.release();
     }
   }
 

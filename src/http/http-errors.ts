@@ -32,6 +32,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   edition_two_person: 409,
   edition_sending: 409,
   edition_in_use: 409,
+  edition_deleted: 409,
 };
 
 /** Plainer words for the multipart plugin's limits (its own say "reach files limit"). */

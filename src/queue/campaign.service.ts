@@ -267,6 +267,13 @@ export class CampaignService {
     return this.opts.campaigns.all();
   }
 
+  /** Cancels a draft, and only while it is one (a draft that started is left alone). @throws CampaignStateError */
+  async discardDraft(id: string): Promise<Campaign> {
+    const r = await this.opts.campaigns.transition(id, ['draft'], 'cancelled', { finishedAt: this.now().toISOString() });
+    if (!r.moved) throw new CampaignStateError(id, 'discard the draft', r.previous);
+    return this.opts.campaigns.get(id);
+  }
+
   /** Cancels a campaign that has not finished: nothing more is sent. */
   async cancel(id: string): Promise<Campaign> {
     const r = await this.opts.campaigns.transition(id, ['draft', 'scheduled', 'sending', 'paused'], 'cancelled', {

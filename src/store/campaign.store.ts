@@ -473,6 +473,8 @@ export class CampaignStore {
    * compact: "did this reader get it, and what did the server say?" in one pipelined read.
    */
   async deliveriesOf(subscriberId: number, opts: { campaigns: number }): Promise<ReaderDelivery[]> {
+    // ZREVRANGE 0 -1 would be every campaign.
+    if (!Number.isInteger(opts.campaigns) || opts.campaigns < 1) throw new RangeError(`campaigns must be a whole number ≥ 1, got ${opts.campaigns}`);
     const ids = await this.redis.zrevrange(this.keys.campaigns, 0, opts.campaigns - 1);
     const found = await this.ledger.deliveriesOf(subscriberId, ids);
     return found.map(({ campaignId, raw }) => readerDelivery(campaignId, parseDelivery(subscriberId, raw)));

@@ -10,8 +10,9 @@
  * - `edition:<id>:revisions`  list: one JSON record per revision, oldest first (revision N at
  *                             index N-1): `{ revision, source, savedAt, savedBy, hash }`; never
  *                             rewritten, so a campaign's revision can always be read back
- * - `edition:<id>:sending`    string with a TTL: a campaign is being created to send it, so two
- *                             callers (the CLI and the scheduler, say) cannot both send it
+ * - `edition:<id>:sending`    string with a TTL: a campaign of it is being made, or it is being
+ *                             deleted, so two callers (the CLI and the scheduler, say) cannot
+ *                             both send it, and a delete cannot race a campaign
  * - `editions`                sorted set: every edition id, scored by its date (days since 1970)
  * - `editions:<newsletter>`   sorted set: the newsletter's edition ids, scored by date
  *
@@ -35,7 +36,9 @@ export type SaveOutcome =
   /** The text is the latest revision's: nothing was written. */
   | { kind: 'unchanged'; revision: number }
   /** The edition was sent and `force` was not given: nothing was written. */
-  | { kind: 'sent'; revision: number };
+  | { kind: 'sent'; revision: number }
+  /** `mustExist` was given and there is no such edition (it was deleted): nothing was written. */
+  | { kind: 'missing' };
 
 /** What an approval did. */
 export type ApproveOutcome =
@@ -49,11 +52,13 @@ export type ApproveOutcome =
   | { kind: 'same-person'; savedBy: string };
 
 // KEYS: edition hash, revisions list, all editions, newsletter's editions.
-// ARGV: id, newsletter, date, hash, source, savedAt, savedBy, force ('1'), score (days).
+// ARGV: id, newsletter, date, hash, source, savedAt, savedBy, force ('1'), score (days),
+// must exist ('1': a revision of an edition being edited, which is not created again once deleted).
 const SAVE = new LuaScript(
   'edition-save',
   `
 local f = redis.call('HMGET', KEYS[1], 'state', 'hash', 'revision')
+if not f[1] and ARGV[10] == '1' then return {'missing', 0} end
 if f[1] and f[2] == ARGV[4] then return {'unchanged', tonumber(f[3])} end
 if f[1] == 'sent' and ARGV[8] ~= '1' then return {'sent', tonumber(f[3])} end
 local n = redis.call('LLEN', KEYS[2]) + 1
@@ -103,6 +108,12 @@ return 1
 `,
 );
 
+/** The right to make a campaign of an edition, or to delete it, held by one caller. */
+export interface EditionLock {
+  token: string;
+  release(): Promise<void>;
+}
+
 /** A sent edition as the archive's index needs it (no text). */
 export interface SentEdition {
   id: string;
@@ -121,17 +132,18 @@ export type DeleteOutcome =
   | { kind: 'missing' }
   /** It was sent: nothing was written. */
   | { kind: 'sent' }
-  /** A campaign of it is being created right now: nothing was written. */
+  /** The deleter's lock ran out and someone else holds it (a campaign is being made): nothing was written. */
   | { kind: 'sending' };
 
-// KEYS: edition hash, revisions list, all editions, newsletter's editions, sending lock. ARGV: id.
+// KEYS: edition hash, revisions list, all editions, newsletter's editions, sending lock.
+// ARGV: id, the token of the sending lock the deleter holds.
 const DELETE = new LuaScript(
   'edition-delete',
   `
 local f = redis.call('HMGET', KEYS[1], 'state', 'revision')
 if not f[1] then return {'missing'} end
 if f[1] == 'sent' then return {'sent'} end
-if redis.call('EXISTS', KEYS[5]) == 1 then return {'sending'} end
+if redis.call('GET', KEYS[5]) ~= ARGV[2] then return {'sending'} end
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
@@ -159,15 +171,29 @@ export class EditionStore {
     this.keys = opts.keys;
   }
 
-  /** Adds a revision unless the text is the latest one's; refuses a sent edition unless `force`. */
-  async save(input: { id: string; newsletter: string; date: string; source: string; hash: string; savedAt: string; savedBy: string; force?: boolean | undefined }): Promise<SaveOutcome> {
+  /**
+   * Adds a revision unless the text is the latest one's; refuses a sent edition unless `force`,
+   * and with `mustExist` an edition that is not there (deleted while someone was editing it).
+   */
+  async save(input: {
+    id: string;
+    newsletter: string;
+    date: string;
+    source: string;
+    hash: string;
+    savedAt: string;
+    savedBy: string;
+    force?: boolean | undefined;
+    mustExist?: boolean | undefined;
+  }): Promise<SaveOutcome> {
     const { keys } = this;
     const reply = (await SAVE.run(
       this.redis,
       [keys.edition(input.id), keys.editionRevisions(input.id), keys.editions, keys.newsletterEditions(input.newsletter)],
-      [input.id, input.newsletter, input.date, input.hash, input.source, input.savedAt, input.savedBy, input.force ? '1' : '0', dayNumber(input.date)],
+      [input.id, input.newsletter, input.date, input.hash, input.source, input.savedAt, input.savedBy, input.force ? '1' : '0', dayNumber(input.date), input.mustExist ? '1' : '0'],
     )) as [string, number, string?];
     const [kind, revision, previous] = reply;
+    if (kind === 'missing') return { kind };
     if (kind === 'unchanged') return { kind, revision };
     if (kind === 'sent') return { kind, revision };
     return { kind: 'saved', revision, previousState: previous ? EditionState.parse(previous) : undefined };
@@ -261,15 +287,17 @@ export class EditionStore {
   }
 
   /**
-   * Deletes an edition that was never sent, with every revision, in one script: a send or a save
-   * racing it either comes first (and the delete answers `sent`) or finds no edition.
+   * Deletes an edition that was never sent, with every revision, in one script, for a caller that
+   * holds the edition's sending lock ({@link lockSending}; `lockToken` is its token), so no
+   * campaign of it is being made meanwhile. A save that comes after it starts a new edition
+   * (unless it says `mustExist`).
    */
-  async delete(id: string, newsletter: string): Promise<DeleteOutcome> {
+  async delete(id: string, newsletter: string, lockToken: string): Promise<DeleteOutcome> {
     const { keys } = this;
     const reply = (await DELETE.run(
       this.redis,
       [keys.edition(id), keys.editionRevisions(id), keys.editions, keys.newsletterEditions(newsletter), keys.editionSending(id)],
-      [id],
+      [id, lockToken],
     )) as [string, string?, number?];
     if (reply[0] === 'deleted') return { kind: 'deleted', state: EditionState.parse(reply[1]), revisions: Number(reply[2]) };
     if (reply[0] === 'missing' || reply[0] === 'sent' || reply[0] === 'sending') return { kind: reply[0] };
@@ -277,17 +305,20 @@ export class EditionStore {
   }
 
   /**
-   * Takes the right to create a sending campaign of this edition for `ttlMs` (one caller at a
-   * time). @returns a release function, or null when another caller holds it.
+   * Takes the right to make a campaign of this edition, or to delete it, for `ttlMs` (one caller
+   * at a time). @returns the lock's token and a release function, or null when another caller holds it.
    */
-  async lockSending(id: string, ttlMs: number): Promise<(() => Promise<void>) | null> {
+  async lockSending(id: string, ttlMs: number): Promise<EditionLock | null> {
     const token = `${process.pid}:${Date.now()}:${Math.random()}`;
     const key = this.keys.editionSending(id);
     const ok = await this.redis.set(key, token, 'PX', ttlMs, 'NX');
     if (ok !== 'OK') return null;
-    return async () => {
-      // Only our own lock: one that ran out and was taken by another caller stays theirs.
-      if ((await this.redis.get(key)) === token) await this.redis.del(key);
+    return {
+      token,
+      release: async () => {
+        // Only our own lock: one that ran out and was taken by another caller stays theirs.
+        if ((await this.redis.get(key)) === token) await this.redis.del(key);
+      },
     };
   }
 }

@@ -243,12 +243,14 @@ describe('deleting a stored edition', () => {
     await p.app.editions.save(text(), 'cli:ana');
     await p.app.editions.approve(ID, 'cli:bo');
     const store = new EditionStore({ redis: p.app.redis, keys: p.app.stores.keys });
-    const release = await store.lockSending(ID, 60_000);
-    expect(release).not.toBeNull();
+    const lock = await store.lockSending(ID, 60_000);
+    expect(lock).not.toBeNull();
     const locked = await snapshot(p.app.redis, p.t.prefix);
     await expect(p.app.editions.delete(ID, 'cli:bo')).rejects.toMatchObject({ code: 'edition_sending' });
+    // The script itself refuses a deleter whose lock is not the one held.
+    expect(await store.delete(ID, 'daily', 'another token')).toEqual({ kind: 'sending' });
     expect(await snapshot(p.app.redis, p.t.prefix)).toEqual(locked);
-    await release?.();
+    await lock?.release();
 
     const { campaign } = await p.app.editions.createCampaign(ID, { lists: ['daily'], at: 'now', by: 'cli:bo', yes: true });
     const sent = await snapshot(p.app.redis, p.t.prefix);
@@ -258,7 +260,9 @@ describe('deleting a stored edition', () => {
     });
     await expect(p.app.editions.delete('daily-2025-02-31', 'cli:bo')).rejects.toMatchObject({ code: 'not_found', message: `edition not found: daily-2025-02-31 (did you mean ${ID}?)` });
     // The store's own script refuses too, for a send that lands between the service's read and the delete.
-    expect(await store.delete(ID, 'daily')).toEqual({ kind: 'sent' });
+    const held = await store.lockSending(ID, 60_000);
+    expect(await store.delete(ID, 'daily', held?.token ?? '')).toEqual({ kind: 'sent' });
+    await held?.release();
     expect(await snapshot(p.app.redis, p.t.prefix)).toEqual(sent);
   });
 
@@ -275,7 +279,48 @@ describe('deleting a stored edition', () => {
     expect(r.cancelled.sort()).toEqual([first.id, second.id].sort());
     expect((await p.app.campaigns.get(first.id)).status).toBe('cancelled');
     expect((await p.app.campaigns.get(second.id)).status).toBe('cancelled');
-    expect((await p.app.stores.audit.list()).at(-1)).toMatchObject({ action: 'edition.delete', detail: { cancelled: expect.stringContaining(first.id) } });
-    await expect(p.app.service.start(first.id, { confirmDate: true })).rejects.toThrow();
+    const audit = (await p.app.stores.audit.list()).slice(-3).map((e) => `${e.action} ${e.target} ${e.actor}`);
+    expect(audit.sort()).toEqual([`campaign.cancel ${first.id} cli:bo`, `campaign.cancel ${second.id} cli:bo`, `edition.delete ${ID} cli:bo`].sort());
+    await expect(p.app.service.start(first.id, { confirmDate: true })).rejects.toMatchObject({ code: 'campaign_state' });
+  });
+
+  it('with force, leaves everything as it was while a campaign of it is being made', async () => {
+    await p.app.editions.save(text(), 'cli:ana');
+    await p.app.editions.createCampaign(ID, { lists: ['daily'], at: 'draft', by: 'cli:ana' });
+    const lock = await new EditionStore({ redis: p.app.redis, keys: p.app.stores.keys }).lockSending(ID, 60_000);
+    const before = await snapshot(p.app.redis, p.t.prefix);
+    await expect(p.app.editions.delete(ID, 'cli:bo', { force: true })).rejects.toMatchObject({ code: 'edition_sending' });
+    expect(await snapshot(p.app.redis, p.t.prefix)).toEqual(before);
+    // And no campaign, not even a draft, is made of it while it is being deleted.
+    await expect(p.app.editions.createCampaign(ID, { lists: ['daily'], at: 'draft', by: 'cli:ana' })).rejects.toMatchObject({ code: 'edition_sending' });
+    await lock?.release();
+  });
+
+  it('refuses an edition a started campaign sends, and cancels only drafts', async () => {
+    await p.app.editions.save(text(), 'cli:ana');
+    const { campaign } = await p.app.editions.createCampaign(ID, { lists: ['daily'], at: 'draft', by: 'cli:ana' });
+    await p.app.editions.approve(ID, 'cli:bo');
+    await p.app.service.start(campaign.id, { confirmDate: true });
+    // The moment between the draft's start and its edition marked sent, as a delete could meet it.
+    await p.app.redis.hset(p.app.stores.keys.edition(ID), 'state', 'approved');
+    const before = await snapshot(p.app.redis, p.t.prefix);
+    await expect(p.app.editions.delete(ID, 'cli:bo', { force: true })).rejects.toMatchObject({
+      code: 'edition_state',
+      message: `edition ${ID} is sent by campaign ${campaign.id} (scheduled): it stays`,
+    });
+    expect(await snapshot(p.app.redis, p.t.prefix)).toEqual(before);
+    await expect(p.app.service.discardDraft(campaign.id)).rejects.toMatchObject({ code: 'campaign_state' });
+    expect((await p.app.campaigns.get(campaign.id)).status).toBe('scheduled');
+  });
+
+  it('refuses a save of the edition a page was editing once it is deleted, instead of making it again', async () => {
+    await p.app.editions.save(text(), 'cli:ana');
+    await p.app.editions.delete(ID, 'cli:bo');
+    const before = await snapshot(p.app.redis, p.t.prefix);
+    await expect(p.app.editions.save(text({ subject: 'A late keystroke' }), 'dashboard:ana', { editing: ID })).rejects.toMatchObject({ code: 'edition_deleted' });
+    expect(await snapshot(p.app.redis, p.t.prefix)).toEqual(before);
+    // Editing another date in the same form is a new edition; a save without `editing` starts it again.
+    expect((await p.app.editions.save(text({ date: '2025-02-14' }), 'dashboard:ana', { editing: ID })).edition.id).toBe('daily-2025-02-14');
+    expect((await p.app.editions.save(text(), 'cli:ana')).edition).toMatchObject({ id: ID, revision: 1 });
   });
 });

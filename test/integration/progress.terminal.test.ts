@@ -36,4 +36,14 @@ describe.skipIf(!HAS_SCRIPT)('a progress bar on a terminal', () => {
     expect(after).toContain(SHOW_CURSOR);
     expect(after).toContain(WRAP_ON);
   });
+
+  it("beside the program's own once-listener (a clean shutdown): the bar gives the terminal back and leaves the rest to it", async () => {
+    const run = program('--own-once');
+    await run.waitFor(HIDE_CURSOR);
+    run.type('\x03');
+    expect(await run.exited).toBe(4);
+    const out = run.output();
+    expect(out.indexOf(SHOW_CURSOR)).toBeGreaterThan(out.indexOf(HIDE_CURSOR));
+    expect(out.indexOf('clean shutdown')).toBeGreaterThan(out.indexOf(SHOW_CURSOR));
+  });
 });

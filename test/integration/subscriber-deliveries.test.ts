@@ -45,6 +45,8 @@ describe("a reader's deliveries", () => {
       { campaignId: first, state: 'sent', at: expect.any(String), messageId: `<${first}.${ids[1]}@news.example.com>`, detail: expect.stringMatching(/^250 /) },
     ]);
     expect(await p.app.campaigns.deliveriesOf(ids[1] as number, { campaigns: 1 })).toEqual([all[0]]);
+    // Not "every campaign", which ZREVRANGE 0 -1 would be.
+    await expect(p.app.campaigns.deliveriesOf(ids[1] as number, { campaigns: 0 })).rejects.toThrow(RangeError);
     // A subscriber who was on no list then has none.
     const [late] = await p.addSubscribers('daily', 1, 10);
     expect(await p.app.campaigns.deliveriesOf(late as number, { campaigns: 10 })).toEqual([]);
@@ -62,7 +64,7 @@ describe("a reader's deliveries", () => {
     const bad = await runNewsdesk(['subscribers', 'show', 'reader2@example.org', '--campaigns', '0'], { env });
     // A usage error, as for every bad option: exit 2, the option named.
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("option '--campaigns <n>' argument '0' is invalid. must be a whole number above 0");
+    expect(bad.stderr).toContain("option '--campaigns <n>' argument '0' is invalid. must be a whole number from 1 to 100");
   });
 
   it('come with the API lookup, by address and by id; ?campaigns= is checked', async () => {

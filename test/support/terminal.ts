@@ -26,7 +26,9 @@ export interface OnTerminal {
 
 /** Runs `argv` (the program first) on a terminal of its own, with exactly `env`. */
 export function onTerminal(argv: string[], env: NodeJS.ProcessEnv): OnTerminal {
-  const child = spawn('script', ['-qfec', `exec ${argv.join(' ')}`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  // Each word single-quoted for the shell `script` starts (a path with a space stays one word).
+  const command = argv.map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qfec', `exec ${command}`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));

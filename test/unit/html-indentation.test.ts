@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { compile } from '../../src/composer/compile.ts';
 import { trimIndentation } from '../../src/composer/html-indentation.ts';
+import { dailyNewsletter, exampleEdition } from '../support/editions.ts';
 
 describe('trimIndentation', () => {
   it("drops the spaces and tabs that start lines, keeping the line breaks and every line's text", () => {
@@ -15,5 +17,14 @@ describe('trimIndentation', () => {
   it('leaves HTML without indentation unchanged', () => {
     const html = '<p>one</p>\n<p>two</p>';
     expect(trimIndentation(html)).toBe(html);
+  });
+});
+
+describe('compile', () => {
+  it('mails the HTML without indentation', async () => {
+    const compiled = await compile(exampleEdition(), dailyNewsletter());
+    const html = compiled.html.parts.join('');
+    expect(html.length).toBeGreaterThan(20_000);
+    expect(html).not.toMatch(/\n[ \t]/);
   });
 });

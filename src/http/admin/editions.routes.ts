@@ -214,7 +214,8 @@ export const adminEditionRoutes: FastifyPluginAsync<AdminEditionRoutesOptions> =
   server.post('/editions/autosave', { schema: { body: FieldsBody } }, async (req, reply) => {
     const value = editionFromFields(req.body as FormFields);
     try {
-      const { edition, changed } = await app.editions.save(editionYaml(value), by(req));
+      // `_id`: the stored edition this page edits; once deleted, a save for it is refused, not re-created.
+      const { edition, changed } = await app.editions.save(editionYaml(value), by(req), { editing: one((req.body as FormFields)._id) || undefined });
       return { saved: true, changed, id: edition.id, revision: edition.revision, state: edition.state, savedAt: edition.savedAt, savedBy: edition.savedBy };
     } catch (err) {
       if (err instanceof ValidationError) return reply.code(400).send({ saved: false, messages: messagesOf(err.problems) });
@@ -231,7 +232,7 @@ export const adminEditionRoutes: FastifyPluginAsync<AdminEditionRoutesOptions> =
     const source = yamlText ?? editionYaml(editionFromFields(body));
     const stored = await storedFor(one(body._id));
     try {
-      const { edition } = await app.editions.save(source, by(req));
+      const { edition } = await app.editions.save(source, by(req), { editing: one(body._id) || undefined });
       return reply.redirect(`/admin/editions/${edition.id}?saved=${edition.revision}`, 303);
     } catch (err) {
       if (!(err instanceof ValidationError) && !(err instanceof NewsdeskError && describeError(err)?.status === 409)) throw err;

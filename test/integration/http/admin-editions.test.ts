@@ -311,6 +311,12 @@ describe('delete', () => {
     expect(await h.app.editions.get('daily-2025-02-13')).toBeNull();
     expect((await ada.get(String(deleted.headers.location))).body).toContain('Deleted edition daily-2025-02-13.');
     expect((await h.app.stores.audit.list()).at(-1)).toMatchObject({ action: 'edition.delete', actor: 'dashboard:ada' });
+
+    // A save the editor page still had waiting (or on its way) lands after the delete: refused, not re-created.
+    const late = await ada.post('/admin/editions/autosave', { ...exampleFields, _id: 'daily-2025-02-13' }, { from: '/admin/editions/daily-2025-02-13' });
+    expect(late.statusCode).toBe(409);
+    expect(late.json()).toMatchObject({ saved: false, messages: [{ message: expect.stringContaining('was deleted while it was being edited') }] });
+    expect(await h.app.editions.get('daily-2025-02-13')).toBeNull();
   });
 
   it('offers no Delete on a sent edition', async () => {
