@@ -4,8 +4,9 @@
  * WORKER_STALLED_CHECK_MS). Expect: lost 0; duplicates ≤ the messages in flight at the kills;
  * the campaign finishes within 15 s of the same send undisturbed, measured in the same test.
  *
- * The size is FAULTS_08_RECIPIENTS (default 10,000, what CI runs); the run recorded in
- * docs/reliability.md used 50,000. "In flight" is counted as in scenario 1: `sending` records of
+ * The size is FAULTS_08_RECIPIENTS (default 30,000, what CI runs: the send must outlast a few
+ * kills, and 10,000 messages of the example edition went out in 3.5 s once it was 16 % smaller,
+ * before the first kill); the run recorded in docs/reliability.md used 50,000. "In flight" is counted as in scenario 1: `sending` records of
  * the jobs the killed process held. The seconds until a killed worker's jobs ran again elsewhere
  * (what its readers waited) go into the row's notes; they are figures, not assertions. So does
  * where the CPU went in each run (workers, Redis, this test process with its SMTP server), and
@@ -20,7 +21,7 @@ import { redisCpuSeconds } from '../../bench/lib/redis-cpu.ts';
 import { sentBy, type WorkerProcess } from '../support/worker-process.ts';
 import { type FaultRun, SEED, seededRandom, startFaultRun, stopWorkers } from './support/fault-run.ts';
 
-const RECIPIENTS = Number(process.env.FAULTS_08_RECIPIENTS ?? 10_000);
+const RECIPIENTS = Number(process.env.FAULTS_08_RECIPIENTS ?? 30_000);
 const KILL_EVERY_MS = 5_000;
 /** The done condition of the scenario (issue 13): at most this much slower than undisturbed. */
 const SLOWER_BY_AT_MOST_S = 15;
