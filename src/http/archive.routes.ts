@@ -77,6 +77,21 @@ export const archiveRoutes: FastifyPluginAsync<ArchiveRoutesOptions> = async (se
 
   const contentOf = (entry: ArchiveEntry) => app.campaigns.content(entry.campaignId).catch(() => null);
 
+  // What the index shows of an entry, kept per campaign: its content is frozen, so a line once
+  // made stays true, and a page then reads no campaign's whole content (~60 KB) again.
+  const lines = new Map<string, { subject: string; preheader: string }>();
+  const LINES_KEPT = 2_000;
+  const lineOf = async (entry: ArchiveEntry) => {
+    const kept = lines.get(entry.campaignId);
+    if (kept) return kept;
+    const content = await contentOf(entry);
+    if (!content) return null;
+    const line = { subject: publicSubject(content.compiled), preheader: content.compiled.preheader };
+    if (lines.size >= LINES_KEPT) lines.delete(lines.keys().next().value as string);
+    lines.set(entry.campaignId, line);
+    return line;
+  };
+
   server.get('/archive/:newsletter', { schema: { params: Params, querystring: IndexQuery, hide: true } }, async (req, reply) => {
     const { newsletter: id } = req.params as z.infer<typeof Params>;
     const newsletter = await archived(id);
@@ -91,9 +106,8 @@ export const archiveRoutes: FastifyPluginAsync<ArchiveRoutesOptions> = async (se
     const slice = all.slice((page - 1) * ARCHIVE_PAGE_SIZE, page * ARCHIVE_PAGE_SIZE);
     const entries = [];
     for (const entry of slice) {
-      const content = await contentOf(entry);
-      if (!content) continue;
-      entries.push({ date: entry.date, subject: publicSubject(content.compiled), preheader: content.compiled.preheader, url: `${index}/${entry.date}` });
+      const line = await lineOf(entry);
+      if (line) entries.push({ date: entry.date, ...line, url: `${index}/${entry.date}` });
     }
     const body = archiveIndexPage({
       newsletter,
