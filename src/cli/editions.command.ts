@@ -7,7 +7,7 @@ import { readEditionText } from '../composer/edition.loader.ts';
 import { parseYamlSource } from '../composer/yaml-source.ts';
 import type { StoredEdition } from '../domain/stored-edition.ts';
 import { cliActor, withContext } from './context.ts';
-import { createOutput, plural, positiveInt, table, warnLine } from './output.ts';
+import { count, createOutput, plural, positiveInt, table, warnLine } from './output.ts';
 
 /** `cli:<name>` for `--by <name>`, else `cli:<os user>`. */
 function actor(by: string | undefined): string {
@@ -92,23 +92,28 @@ export function editionsCommand(): Command {
 
   editions
     .command('ls')
-    .description('stored editions, newest date first')
+    .description('stored editions, newest date first, a page at a time')
     .option('--newsletter <id>', 'only this newsletter\'s')
+    .option('--limit <n>', 'editions a page (1 to 1,000)', positiveInt(1000), 50)
+    .option('--page <n>', 'which page, newest first', positiveInt(), 1)
     .option('--json', 'print them as JSON (the latest revision of each, without the text)')
-    .action(async (opts: { newsletter?: string; json?: boolean }) => {
+    .action(async (opts: { newsletter?: string; limit: number; page: number; json?: boolean }) => {
       const out = createOutput(opts);
       await withContext(async (ctx) => {
         const app = await ctx.app();
-        const list = await app.editions.list({ newsletter: opts.newsletter });
+        const offset = (opts.page - 1) * opts.limit;
+        const { editions: list, total } = await app.editions.list({ newsletter: opts.newsletter, offset, limit: opts.limit });
+        const empty = total
+          ? `Page ${opts.page} is past the last: ${plural(total, 'edition')}, ${plural(Math.ceil(total / opts.limit), 'page')} of ${opts.limit}.`
+          : `No stored editions${opts.newsletter ? ` of ${opts.newsletter}` : ''}: newsdesk editions save <file> stores one.`;
         out.result(
           list.map((e) => {
             const { source: _source, ...rest } = e;
             return { ...rest, subject: subjectOf(e) };
           }),
-          list.length
-            ? table([['ID', 'STATE', 'REV', 'SAVED', 'BY', 'SUBJECT'], ...list.map((e) => [e.id, e.state, String(e.revision), e.savedAt, e.savedBy, subjectOf(e)])])
-            : `No stored editions${opts.newsletter ? ` of ${opts.newsletter}` : ''}: newsdesk editions save <file> stores one.`,
+          list.length ? table([['ID', 'STATE', 'REV', 'SAVED', 'BY', 'SUBJECT'], ...list.map((e) => [e.id, e.state, String(e.revision), e.savedAt, e.savedBy, subjectOf(e)])]) : empty,
         );
+        if (list.length && total > offset + list.length) out.info(`Editions ${offset + 1} to ${offset + list.length} of ${count(total)}: --page ${opts.page + 1} for older ones.`);
       });
     });
 

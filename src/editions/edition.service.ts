@@ -187,9 +187,13 @@ export class EditionService implements StartGate {
     return this.opts.store.revisions(id);
   }
 
-  /** The latest revision of every edition, newest date first; of one newsletter when given. */
-  async list(opts: { newsletter?: string | undefined } = {}): Promise<StoredEdition[]> {
-    return this.opts.store.list(opts);
+  /**
+   * A page of editions (the latest revision of each), newest date first, of one newsletter when
+   * given, and how many there are in all.
+   */
+  async list(opts: { newsletter?: string | undefined; offset?: number | undefined; limit?: number | undefined } = {}): Promise<{ editions: StoredEdition[]; total: number }> {
+    const [editions, total] = await Promise.all([this.opts.store.list(opts), this.opts.store.count(opts.newsletter)]);
+    return { editions, total };
   }
 
   /** Every sent edition of a newsletter, newest date first, without its text (the archive's index). */

@@ -227,12 +227,24 @@ export class EditionStore {
     });
   }
 
-  /** The latest revision of each edition, newest date first; of one newsletter when given. */
-  async list(opts: { newsletter?: string | undefined; limit?: number | undefined } = {}): Promise<StoredEdition[]> {
-    const key = opts.newsletter === undefined ? this.keys.editions : this.keys.newsletterEditions(opts.newsletter);
-    const ids = await this.redis.zrevrange(key, 0, (opts.limit ?? 1000) - 1);
+  /**
+   * The latest revision of each edition, newest date first; of one newsletter when given; the
+   * `limit` (default 50) after the first `offset`.
+   */
+  async list(opts: { newsletter?: string | undefined; offset?: number | undefined; limit?: number | undefined } = {}): Promise<StoredEdition[]> {
+    const offset = opts.offset ?? 0;
+    const ids = await this.redis.zrevrange(this.listKey(opts.newsletter), offset, offset + (opts.limit ?? 50) - 1);
     const found = await Promise.all(ids.map((id) => this.get(id)));
     return found.filter((e): e is StoredEdition => e !== null);
+  }
+
+  /** How many editions there are; of one newsletter when given. */
+  async count(newsletter?: string): Promise<number> {
+    return this.redis.zcard(this.listKey(newsletter));
+  }
+
+  private listKey(newsletter: string | undefined): string {
+    return newsletter === undefined ? this.keys.editions : this.keys.newsletterEditions(newsletter);
   }
 
   /**

@@ -104,6 +104,18 @@ describe('newsdesk editions', () => {
     expect((await p.app.stores.audit.list()).at(-1)).toMatchObject({ action: 'edition.delete', actor: 'cli:bo' });
   });
 
+  it('lists a page at a time: --limit and --page, saying where older ones are', async () => {
+    for (const date of ['2025-02-11', '2025-02-12', '2025-02-13']) await p.app.editions.save(example.replace(/^date: .*$/m, `date: ${date}`), 'cli:ana');
+    const first = await newsdesk(['editions', 'ls', '--limit', '2']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout.split('\n').slice(1, 3).map((l) => l.split(/\s+/)[0])).toEqual(['daily-2025-02-13', 'daily-2025-02-12']);
+    expect(first.stdout.endsWith('\nEditions 1 to 2 of 3: --page 2 for older ones.\n')).toBe(true);
+    const second = await newsdesk(['editions', 'ls', '--limit', '2', '--page', '2', '--json']);
+    expect(JSON.parse(second.stdout).map((e: { id: string }) => e.id)).toEqual(['daily-2025-02-11']);
+    expect(second.stderr).toBe('');
+    expect((await newsdesk(['editions', 'ls', '--limit', '2', '--page', '3'])).stdout).toBe('Page 3 is past the last: 3 editions, 2 pages of 2.\n');
+  });
+
   it('refuses bad input with a clear error, changing nothing', async () => {
     const noLabel = await write('no-label.yaml', example.replace(/^ {2}label: .*\n/m, ''));
     expect((await newsdesk(['editions', 'save', noLabel])).code).toBe(0);

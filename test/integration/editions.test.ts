@@ -70,9 +70,13 @@ describe('saving editions', () => {
     await p.app.editions.save(text({ date: '2025-02-14' }), 'cli:ana');
     await p.app.editions.save(text({ date: '2025-02-13' }), 'cli:ana');
     await p.app.editions.save(text({ newsletter: 'duo', date: '2025-02-15' }), 'cli:ana');
-    expect((await p.app.editions.list()).map((e) => e.id)).toEqual(['duo-2025-02-15', 'daily-2025-02-14', 'daily-2025-02-13', 'daily-2025-02-12']);
-    expect((await p.app.editions.list({ newsletter: 'daily' })).map((e) => e.id)).toEqual(['daily-2025-02-14', 'daily-2025-02-13', 'daily-2025-02-12']);
-    expect(await p.app.editions.list({ newsletter: 'nope' })).toEqual([]);
+    expect((await p.app.editions.list()).editions.map((e) => e.id)).toEqual(['duo-2025-02-15', 'daily-2025-02-14', 'daily-2025-02-13', 'daily-2025-02-12']);
+    expect((await p.app.editions.list({ newsletter: 'daily' })).editions.map((e) => e.id)).toEqual(['daily-2025-02-14', 'daily-2025-02-13', 'daily-2025-02-12']);
+    expect(await p.app.editions.list({ newsletter: 'nope' })).toEqual({ editions: [], total: 0 });
+    // A page at a time, with the count of all.
+    const second = await p.app.editions.list({ offset: 1, limit: 2 });
+    expect({ ids: second.editions.map((e) => e.id), total: second.total }).toEqual({ ids: ['daily-2025-02-14', 'daily-2025-02-13'], total: 4 });
+    expect((await p.app.editions.list({ newsletter: 'daily', offset: 2, limit: 2 })).editions.map((e) => e.id)).toEqual(['daily-2025-02-12']);
   });
 
   it('refuses a malformed edition, another newsletter/date than expected, and an unknown id, changing nothing', async () => {
@@ -221,8 +225,8 @@ describe('deleting a stored edition', () => {
 
     expect(await p.app.editions.delete(ID, 'cli:bo')).toEqual({ deleted: ID, state: 'draft', revisions: 2, cancelled: [] });
     expect(await p.app.editions.get(ID)).toBeNull();
-    expect((await p.app.editions.list()).map((e) => e.id)).toEqual(['daily-2025-02-14']);
-    expect((await p.app.editions.list({ newsletter: 'daily' })).map((e) => e.id)).toEqual(['daily-2025-02-14']);
+    expect((await p.app.editions.list()).editions.map((e) => e.id)).toEqual(['daily-2025-02-14']);
+    expect((await p.app.editions.list({ newsletter: 'daily' })).editions.map((e) => e.id)).toEqual(['daily-2025-02-14']);
     // Nothing of it is left: only the other edition's keys and the listings.
     expect(await editionKeys()).toEqual([`{${p.t.prefix}}:edition:daily-2025-02-14`, `{${p.t.prefix}}:edition:daily-2025-02-14:revisions`, `{${p.t.prefix}}:editions`, `{${p.t.prefix}}:editions:daily`]);
     expect((await p.app.stores.audit.list()).at(-1)).toMatchObject({ action: 'edition.delete', target: ID, actor: 'cli:bo', detail: { state: 'draft', revisions: 2 } });

@@ -274,8 +274,17 @@ ${d.messages.length > 0 && html`<div class="problems" role="alert"><ul>${d.messa
 }
 
 /** Every stored edition, newest date first. */
-export function editionListView(editions: (StoredEdition & { subject: string })[], opts: { csrf: string; readOnly: boolean; flash?: SafeHtml | undefined }): SafeHtml {
+export function editionListView(
+  editions: (StoredEdition & { subject: string })[],
+  opts: { csrf: string; readOnly: boolean; flash?: SafeHtml | undefined; page: number; pages: number; total: number },
+): SafeHtml {
   const head = html`${opts.flash}<div class="row"><h1>Editions</h1><span class="spacer"></span>${!opts.readOnly && html`<a class="button" href="/admin/editions/new">New edition</a>`}</div>`;
+  const pageUrl = (n: number) => (n === 1 ? '/admin/editions' : `/admin/editions?page=${n}`);
+  const pager =
+    opts.pages > 1
+      ? html`<nav class="row pager" aria-label="Pages of editions">${opts.page > 1 ? html`<a href="${pageUrl(opts.page - 1)}" rel="prev">Newer</a>` : ''}
+<span class="muted">Page ${opts.page} of ${opts.pages} (${opts.total} editions)</span>${opts.page < opts.pages ? html`<a href="${pageUrl(opts.page + 1)}" rel="next">Older</a>` : ''}</nav>`
+      : '';
   if (!editions.length) return html`${head}<div class="card"><p>No stored editions yet.</p></div>`;
   const rows = editions.map(
     (e) => html`<tr data-edition="${e.id}" data-state="${e.state}">
@@ -291,5 +300,5 @@ ${!opts.readOnly && e.state !== 'sent' && deleteForm(e, opts.csrf)}</td>
 </tr>`,
   );
   return html`${head}<table><thead><tr><th>Edition</th><th>State</th><th class="num">Revision</th><th>Saved</th><th>Approved by</th><th>Campaigns</th><th></th></tr></thead>
-<tbody>${rows}</tbody></table>`;
+<tbody>${rows}</tbody></table>${pager}`;
 }

@@ -47,6 +47,8 @@ const MAX_EDITION_CHARS = 1024 * 1024;
 const FieldsBody = z.record(z.string().max(200), z.union([z.string().max(MAX_EDITION_CHARS), z.array(z.string().max(MAX_EDITION_CHARS))]));
 const YamlBody = z.object({ yaml: z.string().max(MAX_EDITION_CHARS), _id: z.string().max(100).optional() });
 const IdParams = z.strictObject({ id: StoredEditionId });
+/** Editions on a page of the list. */
+const EDITIONS_PER_PAGE = 50;
 
 const many = <T extends z.ZodType>(item: T) => z.union([item, z.array(item)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
 const ticked = z.literal('yes').optional().transform((v) => v === 'yes');
@@ -147,15 +149,22 @@ export const adminEditionRoutes: FastifyPluginAsync<AdminEditionRoutesOptions> =
     return app.editions.get(id);
   }
 
-  async function renderList(req: FastifyRequest, reply: FastifyReply, notice?: SafeHtml, status = 200) {
+  async function renderList(req: FastifyRequest, reply: FastifyReply, opts: { flash?: SafeHtml | undefined; status?: number; page?: number } = {}) {
     const { csrf, frame: f } = frame(req, reply, 'Editions');
-    const editions = await app.editions.list();
+    const page = opts.page ?? 1;
+    const { editions, total } = await app.editions.list({ offset: (page - 1) * EDITIONS_PER_PAGE, limit: EDITIONS_PER_PAGE });
+    const pages = Math.max(1, Math.ceil(total / EDITIONS_PER_PAGE));
+    if (page > pages) {
+      return sendAdminPage(reply, f, html`<h1>Not found</h1><p>There are ${pages} pages of editions.</p><p><a href="/admin/editions">Editions</a></p>`, 404);
+    }
     const withSubject = editions.map((e) => ({ ...e, subject: subjectOf(e.source) ?? e.id }));
-    return sendAdminPage(reply, f, editionListView(withSubject, { csrf, readOnly: readOnly(req), flash: notice }), status);
+    return sendAdminPage(reply, f, editionListView(withSubject, { csrf, readOnly: readOnly(req), flash: opts.flash, page, pages, total }), opts.status ?? 200);
   }
 
-  server.get('/editions', { schema: { querystring: z.object({ deleted: StoredEditionId.optional() }) } }, async (req, reply) =>
-    renderList(req, reply, req.query.deleted ? flash('ok', `Deleted edition ${req.query.deleted}.`) : undefined),
+  server.get(
+    '/editions',
+    { schema: { querystring: z.object({ deleted: StoredEditionId.optional(), page: z.coerce.number().int().min(1).max(1_000_000).default(1) }) } },
+    async (req, reply) => renderList(req, reply, { flash: req.query.deleted ? flash('ok', `Deleted edition ${req.query.deleted}.`) : undefined, page: req.query.page }),
   );
 
   // Delete an edition never sent; one a draft campaign was made of stays until those drafts are cancelled.
@@ -165,7 +174,7 @@ export const adminEditionRoutes: FastifyPluginAsync<AdminEditionRoutesOptions> =
     } catch (err) {
       const known = describeError(err);
       if (!known || known.status >= 500) throw err;
-      return renderList(req, reply, flash('error', `Not deleted: ${known.body.error}`), known.status);
+      return renderList(req, reply, { flash: flash('error', `Not deleted: ${known.body.error}`), status: known.status });
     }
     return reply.redirect(`/admin/editions?deleted=${encodeURIComponent(req.params.id)}`, 303);
   });

@@ -22,7 +22,11 @@ const EditionParams = z.strictObject({
   date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date like 2025-02-13'),
 });
 
-const ListQuery = z.strictObject({ newsletter: Newsletter.shape.id.optional().describe('only this newsletter\'s editions') });
+const ListQuery = z.strictObject({
+  newsletter: Newsletter.shape.id.optional().describe('only this newsletter\'s editions'),
+  limit: z.coerce.number().int().min(1).max(1000).default(1000).describe('at most this many (default and most 1000)'),
+  offset: z.coerce.number().int().min(0).default(0).describe('skip this many of the newest first (the `x-total-count` header says how many there are)'),
+});
 const ShowQuery = z.strictObject({ revision: z.coerce.number().int().min(1).optional().describe('that revision instead of the latest') });
 /** `?force=true|false`, saying what forcing does here. */
 const forceQuery = (what: string) => z.strictObject({ force: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe(what) });
@@ -43,8 +47,15 @@ export const storedEditionRoutes: FastifyPluginAsync<StoredEditionRoutesOptions>
 
   server.get(
     '/editions',
-    { config, schema: { tags: ['editions'], summary: 'Stored editions, newest date first (the latest revision of each, without its text)', querystring: ListQuery } },
-    async (req) => (await app.editions.list({ newsletter: req.query.newsletter })).map(summary),
+    {
+      config,
+      schema: { tags: ['editions'], summary: 'Stored editions, newest date first (the latest revision of each, without its text), a page at a time; `x-total-count` says how many in all', querystring: ListQuery },
+    },
+    async (req, reply) => {
+      const { editions, total } = await app.editions.list(req.query);
+      reply.header('x-total-count', String(total));
+      return editions.map(summary);
+    },
   );
 
   server.put(

@@ -14,6 +14,7 @@ import { editionFromFields, editionYaml, fieldsFromEdition } from '../../../src/
 import { EXAMPLE_EDITION_FILE, repoPath } from '../../support/editions.ts';
 import { decodeEntities } from '../../support/html.ts';
 import { type HttpHarness, csrfIn, dashboard, startHttp } from '../../support/http.ts';
+import { FIRST_SENT_DATE, storeSentEditions } from '../../support/sent-editions.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const exampleYaml = readFileSync(EXAMPLE_EDITION_FILE, 'utf8');
@@ -153,7 +154,7 @@ describe('messages beside their fields', () => {
     expect(messagesBeside(res.body, 'subject')).toEqual(['error: required']);
     expect(messagesBeside(res.body, 'moreForYou[0].link').join()).toMatch(/^error: .*https/);
     expect(res.body).toMatch(/id="f-subject"[^>]*aria-invalid="true"/);
-    expect(await h.app.editions.list()).toEqual([]);
+    expect(await h.app.editions.list()).toEqual({ editions: [], total: 0 });
   });
 });
 
@@ -207,7 +208,7 @@ describe('autosave', () => {
     expect((await alice.post('/admin/editions/autosave', exampleFields, { csrf: bobs })).statusCode).toBe(403);
     expect((await alice.post('/admin/editions/save', exampleFields, { csrf: null })).statusCode).toBe(403);
     expect((await alice.post('/admin/editions/preview', exampleFields, { csrf: null })).statusCode).toBe(403);
-    expect(await h.app.editions.list()).toEqual([]);
+    expect(await h.app.editions.list()).toEqual({ editions: [], total: 0 });
   });
 
   it('a read-only sign-in may look but not save', async () => {
@@ -219,7 +220,7 @@ describe('autosave', () => {
     expect(page.body).not.toContain('>Save draft</button>');
     const res = await reader.post('/admin/editions/autosave', exampleFields, { from: '/admin/editions/new' });
     expect(res.statusCode).toBe(403);
-    expect(await h.app.editions.list()).toEqual([]);
+    expect(await h.app.editions.list()).toEqual({ editions: [], total: 0 });
   });
 });
 
@@ -283,6 +284,24 @@ describe('send test, approve, campaign', () => {
     const none = await ada.post('/admin/editions/daily-2025-02-13/campaign', { when: 'draft' }, { from: '/admin/editions/daily-2025-02-13/campaign' });
     expect(none.statusCode).toBe(400);
     expect(none.body).toContain('pick at least one list');
+  });
+});
+
+describe('the list', () => {
+  it('shows 50 editions a page, newest first, with links to newer and older pages; past the last is a 404', async () => {
+    await storeSentEditions(h.app, 55);
+    const ada = await signedIn(await h.token('ada', 'editor'));
+    const rows = (body: string) => [...body.matchAll(/<tr data-edition="([^"]+)"/g)].map((m) => m[1]);
+    const first = (await ada.get('/admin/editions')).body;
+    expect(rows(first)).toHaveLength(50);
+    expect(rows(first)[0]).toBe('daily-2020-02-24');
+    expect(first).toContain('Page 1 of 2 (55 editions)');
+    expect(first).toContain('<a href="/admin/editions?page=2" rel="next">Older</a>');
+    const second = (await ada.get('/admin/editions?page=2')).body;
+    expect(rows(second)).toEqual(['daily-2020-01-05', 'daily-2020-01-04', 'daily-2020-01-03', 'daily-2020-01-02', `daily-${FIRST_SENT_DATE}`]);
+    expect(second).toContain('<a href="/admin/editions" rel="prev">Newer</a>');
+    expect((await ada.get('/admin/editions?page=3')).statusCode).toBe(404);
+    expect((await ada.get('/admin/editions?page=0')).statusCode).toBe(400);
   });
 });
 

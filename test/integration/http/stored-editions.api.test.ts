@@ -80,7 +80,7 @@ describe('PUT and GET /api/editions/<newsletter>/<date>', () => {
       expect((await h.api(t, { url: '/api/editions' })).statusCode).toBe(403);
       expect((await h.api(t, { method: 'POST', url: `${URL}/approve` })).statusCode).toBe(403);
     }
-    expect(await h.app.editions.list()).toEqual([]);
+    expect(await h.app.editions.list()).toEqual({ editions: [], total: 0 });
     expect((await h.api(admin, { method: 'PUT', url: URL, headers: yaml, payload: exampleYaml })).statusCode).toBe(201);
     expect((await h.api(editor, { url: URL })).statusCode).toBe(200);
     expect((await h.api(editor, { method: 'POST', url: `${URL}/approve` })).json()).toMatchObject({ state: 'approved', approvedBy: 'api:desk' });
@@ -97,6 +97,23 @@ describe('POST /api/editions/<newsletter>/<date>/approve', () => {
     expect((await h.api(editor, { method: 'POST', url: `${URL}/approve` })).json()).toMatchObject({ state: 'approved', revision: 2 });
     const edited = await h.api(editor, { method: 'PUT', url: URL, headers: yaml, payload: `${exampleYaml}# a comment\n` });
     expect(edited.json()).toMatchObject({ state: 'draft', revision: 3 });
+  });
+});
+
+describe('GET /api/editions', () => {
+  it('gives a page (limit, offset) and the count of all in x-total-count; a bad limit is a 400', async () => {
+    for (const date of ['2025-02-12', '2025-02-13', '2025-02-14']) {
+      await h.api(editor, { method: 'PUT', url: `/api/editions/daily/${date}`, headers: yaml, payload: exampleYaml.replace(/^date: .*$/m, `date: ${date}`) });
+    }
+    const all = await h.api(editor, { url: '/api/editions' });
+    expect(all.json().map((e: { id: string }) => e.id)).toEqual(['daily-2025-02-14', 'daily-2025-02-13', 'daily-2025-02-12']);
+    expect(all.headers['x-total-count']).toBe('3');
+    const page = await h.api(editor, { url: '/api/editions?newsletter=daily&limit=2&offset=1' });
+    expect(page.json().map((e: { id: string }) => e.id)).toEqual(['daily-2025-02-13', 'daily-2025-02-12']);
+    expect(page.headers['x-total-count']).toBe('3');
+    const bad = await h.api(editor, { url: '/api/editions?limit=0' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ problems: [{ path: 'query.limit' }] });
   });
 });
 
