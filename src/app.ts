@@ -188,7 +188,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     returns,
     senderAlertThreshold: config.inbound.senderAlertThreshold,
     // A draft made from a stored edition starts only while its revision is approved.
-    startGate: { check: (campaign, guards) => editions.check(campaign, guards), started: (campaign) => editions.started(campaign) },
+    startGate: { hold: (campaign) => editions.hold(campaign), check: (campaign, guards) => editions.check(campaign, guards), started: (campaign) => editions.started(campaign) },
   });
   const editions: EditionService = new EditionService({
     store: new EditionStore({ redis, keys: stores.keys }),

@@ -95,7 +95,7 @@ export function editionsCommand(): Command {
     .description('stored editions, newest date first, a page at a time')
     .option('--newsletter <id>', 'only this newsletter\'s')
     .option('--limit <n>', 'editions a page (1 to 1,000)', positiveInt(1000), 50)
-    .option('--page <n>', 'which page, newest first', positiveInt(), 1)
+    .option('--page <n>', 'which page, newest first', positiveInt(1_000_000), 1)
     .option('--json', 'print them as JSON (the latest revision of each, without the text)')
     .action(async (opts: { newsletter?: string; limit: number; page: number; json?: boolean }) => {
       const out = createOutput(opts);
@@ -113,6 +113,7 @@ export function editionsCommand(): Command {
           }),
           list.length ? table([['ID', 'STATE', 'REV', 'SAVED', 'BY', 'SUBJECT'], ...list.map((e) => [e.id, e.state, String(e.revision), e.savedAt, e.savedBy, subjectOf(e)])]) : empty,
         );
+        if (!list.length && total && out.json) out.info(empty);
         if (list.length && total > offset + list.length) out.info(`Editions ${offset + 1} to ${offset + list.length} of ${count(total)}: --page ${opts.page + 1} for older ones.`);
       });
     });

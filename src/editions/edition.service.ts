@@ -7,7 +7,8 @@
  * - every save is validated by composing it (the same problems `compose` names); a text equal to
  *   the latest revision's adds nothing; a change to an approved edition makes it a draft again;
  * - a sent edition is not silently reopened: a save is refused unless `force`, and a forced
- *   revision stays `sent` (it went out; the archive shows the correction) with a warning;
+ *   revision stays `sent` (it went out; the archive keeps what was mailed until the correction
+ *   is sent again) with a warning;
  * - approval needs a lint-clean latest revision and, with the newsletter's
  *   `approval.twoPerson`, an approver other than whoever saved it;
  * - anything that sends needs the edition approved (or, with `again`, sent before); a draft
@@ -244,19 +245,19 @@ export class EditionService implements StartGate {
    * or finished) means it went out: refused. An approved edition's scheduled slot then finds
    * nothing to send, and alerts.
    *
-   * The whole delete holds the edition's sending lock, which making any campaign of it takes too,
-   * so no campaign can be made of it meanwhile; a draft that starts meanwhile is not cancelled
-   * (only a draft is) and stops the delete.
+   * The whole delete holds the edition's lock, which making a campaign of it and starting a
+   * draft of it take too, so neither happens meanwhile. (Only if the lock ran out midway, a
+   * minute on, could a draft start after all: it is then left alone and stops the delete, and
+   * the error names the drafts cancelled before it.)
    * @throws EditionNotFoundError; EditionStateError `edition_state` (sent, or a campaign of it
-   *   started), `edition_sending` (a campaign of it is being made right now); EditionInUseError
-   *   `edition_in_use`. Nothing is changed then, but drafts `force` cancelled before a draft that
-   *   started was found stay cancelled (the answer names them).
+   *   started), `edition_sending` (its lock is held: a campaign of it is being made or started);
+   *   EditionInUseError `edition_in_use`. Nothing is changed then.
    */
   async delete(id: string, by: string, opts: { force?: boolean | undefined } = {}): Promise<EditionDeletion> {
     assertActor(by);
     await this.require(id);
     const lock = await this.opts.store.lockSending(id, SENDING_LOCK_MS);
-    if (!lock) throw new EditionStateError('edition_sending', `a campaign of edition ${id} is being made right now: it was not deleted`);
+    if (!lock) throw busy(id, 'it was not deleted');
     try {
       const edition = await this.require(id);
       if (edition.state === 'sent') throw this.sentError(edition);
@@ -264,6 +265,8 @@ export class EditionService implements StartGate {
       const live = campaigns.find((c) => c.status !== 'draft');
       if (live) throw new EditionStateError('edition_state', `edition ${id} is sent by campaign ${live.id} (${live.status}): it stays`);
       if (campaigns.length && !opts.force) throw new EditionInUseError(id, campaigns);
+      // The lock keeps drafts from starting (a start holds it too); still ours after the reads above?
+      if (!(await lock.renew(SENDING_LOCK_MS))) throw busy(id, 'it was not deleted');
       const cancelled: string[] = [];
       for (const c of campaigns) {
         // Only while still a draft: one started meanwhile is sending this edition.
@@ -286,7 +289,7 @@ export class EditionService implements StartGate {
         case 'sent':
           throw this.sentError(await this.require(id));
         case 'sending':
-          throw new EditionStateError('edition_sending', `a campaign of edition ${id} is being made right now: it was not deleted`);
+          throw busy(id, `it was not deleted${cancelled.length ? `, but its drafts ${cancelled.join(', ')} were cancelled` : ''}`);
       }
       const state = outcome.state === 'approved' ? 'approved' : 'draft';
       await this.opts.audit.record({
@@ -350,7 +353,7 @@ export class EditionService implements StartGate {
     if (sends) this.assertSendable(edition, opts.again);
     // Drafts too: a delete holds the same lock, so no campaign is made of an edition being deleted.
     const lock = await this.opts.store.lockSending(id, SENDING_LOCK_MS);
-    if (!lock) throw new EditionStateError('edition_sending', `a campaign of edition ${id} is being made right now by someone else, or it is being deleted`);
+    if (!lock) throw busy(id, 'try again');
     try {
       // Read again under the lock: a save, a send or a delete may have come in meanwhile.
       const current = await this.require(id);
@@ -371,8 +374,9 @@ export class EditionService implements StartGate {
         confirmDate: opts.yes,
         edition: { id, revision: current.revision },
       });
-      if (sends && !(await this.opts.store.markSent(id, { campaignId: campaign.id, revision: current.revision, at: this.now().toISOString() }))) {
-        // Only if the lock ran out while the campaign was made and the edition was deleted then.
+      // The edition is gone only if the lock ran out while the campaign was made and it was deleted then.
+      const kept = sends ? await this.opts.store.markSent(id, { campaignId: campaign.id, revision: current.revision, at: this.now().toISOString() }) : (await this.opts.store.get(id)) !== null;
+      if (!kept) {
         await this.opts.campaigns.cancel(campaign.id);
         throw new EditionNotFoundError(id);
       }
@@ -395,6 +399,18 @@ export class EditionService implements StartGate {
   async composed(id: string, opts: { revision?: number | undefined } = {}): Promise<ComposedInput & { stored: StoredEdition }> {
     const stored = await this.require(id, opts);
     return { stored, ...(await this.compose(stored.source, id)) };
+  }
+
+  /**
+   * The start gate's lock: a draft made from a stored edition starts holding the edition's lock,
+   * so the edition is not deleted (nor another campaign of it made) between its check and `started`.
+   * @throws EditionStateError `edition_sending` when someone else holds it.
+   */
+  async hold(campaign: Campaign): Promise<() => Promise<void>> {
+    if (!campaign.editionId) return async () => undefined;
+    const lock = await this.opts.store.lockSending(campaign.editionId, SENDING_LOCK_MS);
+    if (!lock) throw busy(campaign.editionId, `campaign ${campaign.id} was not started; try again`);
+    return lock.release;
   }
 
   /** The start gate of drafts made from a stored edition: that revision must be the approved latest one. */
@@ -455,6 +471,11 @@ export class EditionService implements StartGate {
 
 function assertActor(by: string): void {
   if (!AuditActor.safeParse(by).success) throw new NewsdeskError('invalid_actor', `"${by}" is not who saved or approved: cli:<user>, api:<token>, dashboard:<who> or schedule:<id>`);
+}
+
+/** Someone else holds the edition's lock: a campaign of it is being made or started, or it is being deleted. */
+function busy(id: string, outcome: string): EditionStateError {
+  return new EditionStateError('edition_sending', `edition ${id} is busy (a campaign of it is being made or started, or it is being deleted): ${outcome}`);
 }
 
 function describeCampaigns(e: StoredEdition): string {

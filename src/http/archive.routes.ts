@@ -83,7 +83,12 @@ export const archiveRoutes: FastifyPluginAsync<ArchiveRoutesOptions> = async (se
   const LINES_KEPT = 2_000;
   const lineOf = async (entry: ArchiveEntry) => {
     const kept = lines.get(entry.campaignId);
-    if (kept) return kept;
+    if (kept) {
+      // Newest last: the least recently shown goes first when the map is full.
+      lines.delete(entry.campaignId);
+      lines.set(entry.campaignId, kept);
+      return kept;
+    }
     const content = await contentOf(entry);
     if (!content) return null;
     const line = { subject: publicSubject(content.compiled), preheader: content.compiled.preheader };

@@ -83,6 +83,11 @@ export interface CampaignServiceOptions {
 
 /** What a draft's start must also pass, and who hears that it started. */
 export interface StartGate {
+  /**
+   * Held from the check to `started` (the stored edition's lock, so it cannot be deleted or sent
+   * by someone else in between). @returns its release. @throws when someone else holds it.
+   */
+  hold(campaign: Campaign): Promise<() => Promise<void>>;
   /** @throws an error saying why the draft may not start. */
   check(campaign: Campaign, guards: SendGuards): Promise<void>;
   started(campaign: Campaign): Promise<void>;
@@ -170,13 +175,18 @@ export class CampaignService {
     const { newsletter } = await this.opts.campaigns.content(id);
     const candidate = { id, newsletterId: campaign.newsletterId, editionDate: campaign.editionDate, contentHash: campaign.contentHash, lists: campaign.lists };
     const at = await this.checkStart(candidate, opts.at, newsletter.timeZone, opts);
-    await this.opts.startGate?.check(campaign, opts);
-    const r = await this.opts.campaigns.transition(id, ['draft'], 'scheduled', { scheduledAt: at.toISOString() });
-    if (!r.moved) throw new CampaignStateError(id, 'start', r.previous);
-    await this.schedule(id, at);
-    const started = await this.opts.campaigns.get(id);
-    await this.opts.startGate?.started(started);
-    return started;
+    const release = await this.opts.startGate?.hold(campaign);
+    try {
+      await this.opts.startGate?.check(campaign, opts);
+      const r = await this.opts.campaigns.transition(id, ['draft'], 'scheduled', { scheduledAt: at.toISOString() });
+      if (!r.moved) throw new CampaignStateError(id, 'start', r.previous);
+      await this.schedule(id, at);
+      const started = await this.opts.campaigns.get(id);
+      await this.opts.startGate?.started(started);
+      return started;
+    } finally {
+      await release?.();
+    }
   }
 
   /**

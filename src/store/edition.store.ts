@@ -112,7 +112,14 @@ return 1
 export interface EditionLock {
   token: string;
   release(): Promise<void>;
+  /** Holds it `ms` more if it is still this caller's. @returns false when it ran out (and may be another's). */
+  renew(ms: number): Promise<boolean>;
 }
+
+// KEYS: the lock. ARGV: token. Deletes it only while it holds that token.
+const LOCK_RELEASE = new LuaScript('edition-lock-release', `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 0`);
+// KEYS: the lock. ARGV: token, ms. Extends it only while it holds that token.
+const LOCK_RENEW = new LuaScript('edition-lock-renew', `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end return 0`);
 
 /** A sent edition as the archive's index needs it (no text). */
 export interface SentEdition {
@@ -144,7 +151,7 @@ local f = redis.call('HMGET', KEYS[1], 'state', 'revision')
 if not f[1] then return {'missing'} end
 if f[1] == 'sent' then return {'sent'} end
 if redis.call('GET', KEYS[5]) ~= ARGV[2] then return {'sending'} end
-redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[5])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
 return {'deleted', f[1], tonumber(f[2])}
@@ -233,7 +240,10 @@ export class EditionStore {
    */
   async list(opts: { newsletter?: string | undefined; offset?: number | undefined; limit?: number | undefined } = {}): Promise<StoredEdition[]> {
     const offset = opts.offset ?? 0;
-    const ids = await this.redis.zrevrange(this.listKey(opts.newsletter), offset, offset + (opts.limit ?? 50) - 1);
+    const limit = opts.limit ?? 50;
+    // ZREVRANGE 0 -1 would be every edition.
+    if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1) throw new RangeError(`offset ${offset}, limit ${limit}: a whole offset ≥ 0 and limit ≥ 1`);
+    const ids = await this.redis.zrevrange(this.listKey(opts.newsletter), offset, offset + limit - 1);
     const found = await Promise.all(ids.map((id) => this.get(id)));
     return found.filter((e): e is StoredEdition => e !== null);
   }
@@ -327,10 +337,11 @@ export class EditionStore {
     if (ok !== 'OK') return null;
     return {
       token,
+      // Only our own lock: one that ran out and was taken by another caller stays theirs.
       release: async () => {
-        // Only our own lock: one that ran out and was taken by another caller stays theirs.
-        if ((await this.redis.get(key)) === token) await this.redis.del(key);
+        await LOCK_RELEASE.run(this.redis, [key], [token]);
       },
+      renew: async (ms) => (await LOCK_RENEW.run(this.redis, [key], [token, ms])) === 1,
     };
   }
 }

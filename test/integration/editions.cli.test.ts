@@ -114,6 +114,7 @@ describe('newsdesk editions', () => {
     expect(JSON.parse(second.stdout).map((e: { id: string }) => e.id)).toEqual(['daily-2025-02-11']);
     expect(second.stderr).toBe('');
     expect((await newsdesk(['editions', 'ls', '--limit', '2', '--page', '3'])).stdout).toBe('Page 3 is past the last: 3 editions, 2 pages of 2.\n');
+    expect(await newsdesk(['editions', 'ls', '--limit', '2', '--page', '3', '--json'])).toMatchObject({ code: 0, stdout: '[]\n', stderr: 'Page 3 is past the last: 3 editions, 2 pages of 2.\n' });
   });
 
   it('refuses bad input with a clear error, changing nothing', async () => {

@@ -300,6 +300,18 @@ describe('deleting a stored edition', () => {
     await lock?.release();
   });
 
+  it('starts no draft of an edition while its lock is held (by a delete, say), changing nothing', async () => {
+    await p.app.editions.save(text(), 'cli:ana');
+    const { campaign } = await p.app.editions.createCampaign(ID, { lists: ['daily'], at: 'draft', by: 'cli:ana' });
+    await p.app.editions.approve(ID, 'cli:bo');
+    const lock = await new EditionStore({ redis: p.app.redis, keys: p.app.stores.keys }).lockSending(ID, 60_000);
+    const before = await snapshot(p.app.redis, p.t.prefix);
+    await expect(p.app.service.start(campaign.id, { confirmDate: true })).rejects.toMatchObject({ code: 'edition_sending', message: expect.stringContaining(`campaign ${campaign.id} was not started`) });
+    expect(await snapshot(p.app.redis, p.t.prefix)).toEqual(before);
+    await lock?.release();
+    expect((await p.app.service.start(campaign.id, { confirmDate: true })).status).toBe('scheduled');
+  });
+
   it('refuses an edition a started campaign sends, and cancels only drafts', async () => {
     await p.app.editions.save(text(), 'cli:ana');
     const { campaign } = await p.app.editions.createCampaign(ID, { lists: ['daily'], at: 'draft', by: 'cli:ana' });

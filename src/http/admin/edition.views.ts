@@ -156,6 +156,11 @@ export interface EditorData {
   newsletters: string[];
   /** The stored edition this form edits, when it has been saved. */
   stored?: StoredEdition | null | undefined;
+  /**
+   * The id of the stored edition this page was editing, as posted back (`_id`), kept even when
+   * that edition is gone: its autosave is then refused instead of making it again.
+   */
+  editing?: string | undefined;
   flash?: SafeHtml | undefined;
   /** The first preview, rendered on the server when the edition composes. */
   preview?: PreviewPanel | undefined;
@@ -191,7 +196,7 @@ ${stored && html`<span class="status status-${stored.state}" data-field="state">
 <form id="edition-form" class="edition-form" method="post" action="/admin/editions/save" novalidate
  data-edition-form${d.readOnly ? '' : html` data-preview-url="/admin/editions/preview" data-autosave-url="/admin/editions/autosave" data-upload-url="/admin/media"`}>
 <input type="hidden" name="_csrf" value="${d.csrf}">
-<input type="hidden" name="_id" value="${stored?.id ?? ''}" data-edition-id>
+<input type="hidden" name="_id" value="${stored?.id ?? d.editing ?? ''}" data-edition-id>
 <fieldset class="group"><legend>The edition</legend>${top(known)}</fieldset>
 ${props.filter(([k]) => !known.includes(k)).map(([k, node]) => renderNode(node, k, k, req.has(k), d.value[k], ctx))}
 ${!d.readOnly && html`<div class="row actions">

@@ -128,7 +128,7 @@ export const storedEditionRoutes: FastifyPluginAsync<StoredEditionRoutesOptions>
         description:
           'Answers `{ deleted, state, revisions, cancelled }`. A sent edition stays (409 `edition_state`): its campaigns, the archive and the reports refer to it. ' +
           'A 409 `edition_in_use` names the draft campaigns made of it; `?force=true` cancels them first (listed in `cancelled`). ' +
-          'A 409 `edition_sending` while a campaign of it is being created. Nothing is changed on any error.',
+          'A 409 `edition_sending` while a campaign of it is being made or started (try again). Nothing is changed on any error.',
         params: EditionParams,
         querystring: DeleteQuery,
       },

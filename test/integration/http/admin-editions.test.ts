@@ -301,7 +301,7 @@ describe('the list', () => {
     expect(rows(second)).toEqual(['daily-2020-01-05', 'daily-2020-01-04', 'daily-2020-01-03', 'daily-2020-01-02', `daily-${FIRST_SENT_DATE}`]);
     expect(second).toContain('<a href="/admin/editions" rel="prev">Newer</a>');
     expect((await ada.get('/admin/editions?page=3')).statusCode).toBe(404);
-    expect((await ada.get('/admin/editions?page=0')).statusCode).toBe(400);
+    for (const bad of ['0', 'abc', '0x2', '1e1', '']) expect((await ada.get(`/admin/editions?page=${bad}`)).statusCode).toBe(400);
   });
 });
 
@@ -335,6 +335,14 @@ describe('delete', () => {
     const late = await ada.post('/admin/editions/autosave', { ...exampleFields, _id: 'daily-2025-02-13' }, { from: '/admin/editions/daily-2025-02-13' });
     expect(late.statusCode).toBe(409);
     expect(late.json()).toMatchObject({ saved: false, messages: [{ message: expect.stringContaining('was deleted while it was being edited') }] });
+    expect(await h.app.editions.get('daily-2025-02-13')).toBeNull();
+    // A page rebuilt for the deleted edition (a refused save, the YAML view back to the form) keeps
+    // its id, so the autosave that follows stays refused instead of making the edition again.
+    const refusedSave = await ada.post('/admin/editions/save', { ...exampleFields, _id: 'daily-2025-02-13' }, { from: '/admin/editions/daily-2025-02-13' });
+    expect(refusedSave.statusCode).toBe(400);
+    expect(refusedSave.body).toContain('name="_id" value="daily-2025-02-13"');
+    const backToForm = await ada.post('/admin/editions/form', { yaml: exampleYaml, _id: 'daily-2025-02-13' }, { from: '/admin/editions/daily-2025-02-13' });
+    expect(backToForm.body).toContain('name="_id" value="daily-2025-02-13"');
     expect(await h.app.editions.get('daily-2025-02-13')).toBeNull();
   });
 
