@@ -168,6 +168,24 @@ describe('an edition page', () => {
 });
 
 describe('the Atom feed', () => {
+  it('is made again once a new edition goes out, and is the same bytes until then', async () => {
+    await send('daily', '2025-02-12', { subject: 'The first of two' });
+    const before = await get('/archive/daily/feed.xml');
+    expect(before.body).toContain('The first of two');
+    expect((await get('/archive/daily/feed.xml')).body).toBe(before.body);
+    await send('daily', '2025-02-13', { subject: 'The second of two' });
+    const after = (await get('/archive/daily/feed.xml')).body;
+    expect(after).toContain('The second of two');
+    expect(after).toContain('The first of two');
+    // A correction sent again (--again) replaces the edition's entry.
+    await h.app.editions.save(text({ date: '2025-02-13', subject: 'The second, corrected' }), 'cli:ana', { force: true });
+    const { campaign } = await h.app.editions.createCampaign('daily-2025-02-13', { lists: ['daily-readers'], at: 'now', by: 'cli:ana', yes: true, again: true });
+    await h.waitForStatus(campaign.id, 'sent');
+    const corrected = (await get('/archive/daily/feed.xml')).body;
+    expect(corrected).toContain('The second, corrected');
+    expect(corrected).not.toContain('The second of two');
+  });
+
   it('is well-formed Atom with one entry per sent edition, ids, updated times, links and escaped content', async () => {
     const first = await send('daily', '2025-02-12', { subject: 'Fish & chips <tonight>' });
     await send('daily', '2025-02-13', { subject: 'Second edition' });
