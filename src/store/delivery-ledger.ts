@@ -31,6 +31,7 @@ import { createHash } from 'node:crypto';
 import type { Delivery, DeliveryState } from '../domain/campaign.schema.ts';
 import { type CompactEntry, decodeBucket, encodeBucket, IDS_PER_BUCKET, LEDGER_FORMAT, type LedgerFormat, LedgerFormatError, TAG_QUEUED, TAG_SENT, TemplateTable } from './ledger-codec.ts';
 import { type Keys, LuaScript, type RedisClient } from './redis.ts';
+import { takeLock } from './token-lock.ts';
 
 /** The campaign hash field that says which form the ledger is in. */
 export const LEDGER_FIELD = 'ledger';
@@ -328,10 +329,10 @@ export class DeliveryLedger {
     }
     if (!ENDED.has(status)) return { state: 'not-ended', status };
 
-    const token = `${process.pid}.${Math.random().toString(36).slice(2)}`;
-    const lockKey = k.campaignLedgerLock(campaignId);
+    const lock = await takeLock(this.redis, k.campaignLedgerLock(campaignId), this.lockMs);
+    if (!lock) return { state: 'busy', why: 'another compaction of this ledger is running' };
+    const { key: lockKey, token } = lock;
     let crashed = false;
-    if ((await this.redis.set(lockKey, token, 'PX', this.lockMs, 'NX')) !== 'OK') return { state: 'busy', why: 'another compaction of this ledger is running' };
     try {
       const metaKey = k.campaignLedger(campaignId);
       const pttl = await this.redis.pttl(dk);
@@ -393,7 +394,7 @@ export class DeliveryLedger {
       crashed = err instanceof SimulatedCrash;
       throw err;
     } finally {
-      if (!crashed) await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, lockKey, token);
+      if (!crashed) await lock.release();
     }
   }
 

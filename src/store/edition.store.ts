@@ -25,6 +25,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../domain/errors.ts';
 import { EditionState, type StoredEdition } from '../domain/stored-edition.ts';
 import { type Keys, LuaScript, type RedisClient } from './redis.ts';
+import { takeLock, type TokenLock } from './token-lock.ts';
 
 const Revision = z.object({ revision: z.number().int().min(1), source: z.string(), savedAt: z.string(), savedBy: z.string(), hash: z.string() });
 type Revision = z.infer<typeof Revision>;
@@ -107,19 +108,6 @@ redis.call('HSET', KEYS[1], 'state', 'sent', 'sentAt', ARGV[2], 'sentRevision', 
 return 1
 `,
 );
-
-/** The right to make a campaign of an edition, or to delete it, held by one caller. */
-export interface EditionLock {
-  token: string;
-  release(): Promise<void>;
-  /** Holds it `ms` more if it is still this caller's. @returns false when it ran out (and may be another's). */
-  renew(ms: number): Promise<boolean>;
-}
-
-// KEYS: the lock. ARGV: token. Deletes it only while it holds that token.
-const LOCK_RELEASE = new LuaScript('edition-lock-release', `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 0`);
-// KEYS: the lock. ARGV: token, ms. Extends it only while it holds that token.
-const LOCK_RENEW = new LuaScript('edition-lock-renew', `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end return 0`);
 
 /** A sent edition as the archive's index needs it (no text). */
 export interface SentEdition {
@@ -328,21 +316,10 @@ export class EditionStore {
 
   /**
    * Takes the right to make a campaign of this edition, or to delete it, for `ttlMs` (one caller
-   * at a time). @returns the lock's token and a release function, or null when another caller holds it.
+   * at a time). @returns the lock, or null when another caller holds it.
    */
-  async lockSending(id: string, ttlMs: number): Promise<EditionLock | null> {
-    const token = `${process.pid}:${Date.now()}:${Math.random()}`;
-    const key = this.keys.editionSending(id);
-    const ok = await this.redis.set(key, token, 'PX', ttlMs, 'NX');
-    if (ok !== 'OK') return null;
-    return {
-      token,
-      // Only our own lock: one that ran out and was taken by another caller stays theirs.
-      release: async () => {
-        await LOCK_RELEASE.run(this.redis, [key], [token]);
-      },
-      renew: async (ms) => (await LOCK_RENEW.run(this.redis, [key], [token, ms])) === 1,
-    };
+  async lockSending(id: string, ttlMs: number): Promise<TokenLock | null> {
+    return takeLock(this.redis, this.keys.editionSending(id), ttlMs);
   }
 }
 
