@@ -51,7 +51,7 @@ export type StoredEdition = z.infer<typeof StoredEdition>;
 
 /** An action the edition's state does not allow (approve a sent edition, send a draft). */
 export class EditionStateError extends NewsdeskError {
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(code, message, options);
+  constructor(code: string, message: string) {
+    super(code, message);
   }
 }

@@ -246,16 +246,14 @@ export class EditionService implements StartGate {
    * nothing to send, and alerts.
    *
    * The whole delete holds the edition's lock, which making a campaign of it and starting a
-   * draft of it take too, so neither happens meanwhile. (Only if the lock ran out midway, a
-   * minute on, could a draft start after all: it is then left alone and stops the delete, and
-   * the error names the drafts cancelled before it.)
+   * draft of it take too, so neither happens meanwhile; the lock is renewed before the first
+   * change, and the delete script checks it is still this delete's.
    * @throws EditionNotFoundError; EditionStateError `edition_state` (sent, or a campaign of it
    *   started), `edition_sending` (its lock is held: a campaign of it is being made or started);
    *   EditionInUseError `edition_in_use`. Nothing is changed then.
    */
   async delete(id: string, by: string, opts: { force?: boolean | undefined } = {}): Promise<EditionDeletion> {
     assertActor(by);
-    await this.require(id);
     const lock = await this.opts.store.lockSending(id, SENDING_LOCK_MS);
     if (!lock) throw busy(id, 'it was not deleted');
     try {
@@ -269,14 +267,7 @@ export class EditionService implements StartGate {
       if (!(await lock.renew(SENDING_LOCK_MS))) throw busy(id, 'it was not deleted');
       const cancelled: string[] = [];
       for (const c of campaigns) {
-        // Only while still a draft: one started meanwhile is sending this edition.
-        await this.opts.campaigns.discardDraft(c.id).catch((err: unknown) => {
-          throw new EditionStateError(
-            'edition_state',
-            `campaign ${c.id} of edition ${id} started while the edition was being deleted: it stays${cancelled.length ? ` (drafts cancelled before: ${cancelled.join(', ')})` : ''}`,
-            { cause: err },
-          );
-        });
+        await this.opts.campaigns.discardDraft(c.id);
         cancelled.push(c.id);
         await this.opts.audit.record({ actor: by, action: 'campaign.cancel', target: c.id, detail: { reason: `edition ${id} deleted` } });
       }
@@ -289,7 +280,7 @@ export class EditionService implements StartGate {
         case 'sent':
           throw this.sentError(await this.require(id));
         case 'sending':
-          throw busy(id, `it was not deleted${cancelled.length ? `, but its drafts ${cancelled.join(', ')} were cancelled` : ''}`);
+          throw busy(id, 'it was not deleted');
       }
       const state = outcome.state === 'approved' ? 'approved' : 'draft';
       await this.opts.audit.record({
@@ -374,9 +365,8 @@ export class EditionService implements StartGate {
         confirmDate: opts.yes,
         edition: { id, revision: current.revision },
       });
-      // The edition is gone only if the lock ran out while the campaign was made and it was deleted then.
-      const kept = sends ? await this.opts.store.markSent(id, { campaignId: campaign.id, revision: current.revision, at: this.now().toISOString() }) : (await this.opts.store.get(id)) !== null;
-      if (!kept) {
+      if (sends && !(await this.opts.store.markSent(id, { campaignId: campaign.id, revision: current.revision, at: this.now().toISOString() }))) {
+        // Only if the lock ran out while the campaign was made and the edition was deleted then.
         await this.opts.campaigns.cancel(campaign.id);
         throw new EditionNotFoundError(id);
       }
