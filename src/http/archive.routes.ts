@@ -14,6 +14,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../app.ts';
+import { boundedMemo } from '../bounded-memo.ts';
 import { parseEditionText } from '../composer/edition.loader.ts';
 import { loadNewsletter } from '../composer/newsletter.loader.ts';
 import type { Newsletter } from '../domain/newsletter.schema.ts';
@@ -79,23 +80,14 @@ export const archiveRoutes: FastifyPluginAsync<ArchiveRoutesOptions> = async (se
 
   // What the index shows of an entry, kept per campaign: its content is frozen, so a line once
   // made stays true, and a page then reads no campaign's whole content (~60 KB) again.
-  const lines = new Map<string, { subject: string; preheader: string }>();
-  const LINES_KEPT = 2_000;
-  const lineOf = async (entry: ArchiveEntry) => {
-    const kept = lines.get(entry.campaignId);
-    if (kept) {
-      // Newest last: the least recently shown goes first when the map is full.
-      lines.delete(entry.campaignId);
-      lines.set(entry.campaignId, kept);
-      return kept;
-    }
-    const content = await contentOf(entry);
-    if (!content) return null;
-    const line = { subject: publicSubject(content.compiled), preheader: content.compiled.preheader };
-    if (lines.size >= LINES_KEPT) lines.delete(lines.keys().next().value as string);
-    lines.set(entry.campaignId, line);
-    return line;
-  };
+  const lineOf = boundedMemo(
+    2_000,
+    async (campaignId) => {
+      const content = await app.campaigns.content(campaignId).catch(() => null);
+      return content && { subject: publicSubject(content.compiled), preheader: content.compiled.preheader };
+    },
+    (line) => line !== null,
+  );
 
   server.get('/archive/:newsletter', { schema: { params: Params, querystring: IndexQuery, hide: true } }, async (req, reply) => {
     const { newsletter: id } = req.params as z.infer<typeof Params>;
@@ -111,7 +103,7 @@ export const archiveRoutes: FastifyPluginAsync<ArchiveRoutesOptions> = async (se
     const slice = all.slice((page - 1) * ARCHIVE_PAGE_SIZE, page * ARCHIVE_PAGE_SIZE);
     const entries = [];
     for (const entry of slice) {
-      const line = await lineOf(entry);
+      const line = await lineOf(entry.campaignId);
       if (line) entries.push({ date: entry.date, ...line, url: `${index}/${entry.date}` });
     }
     const body = archiveIndexPage({

@@ -27,6 +27,7 @@
  */
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
+import { boundedMemo } from '../bounded-memo.ts';
 import type { Campaign, CampaignStatus } from '../domain/campaign.schema.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import type { MailTransport, OutgoingMessage, SendOutcome } from '../mail/transport.ts';
@@ -119,23 +120,15 @@ const CACHE_SIZE = 8;
 
 /** Caches prepared campaigns per process, a few at a time (bounded memory). */
 export class PreparedCampaigns {
-  private readonly cache = new Map<string, Promise<{ campaign: Campaign; prepared: PreparedCampaign }>>();
+  /** The campaign and its message prepared once, for every batch of it this process sends. */
+  readonly get: (campaignId: string) => Promise<{ campaign: Campaign; prepared: PreparedCampaign }>;
 
-  constructor(private readonly deps: { campaigns: CampaignStore; preparer: MessagePreparer }) {}
-
-  get(campaignId: string): Promise<{ campaign: Campaign; prepared: PreparedCampaign }> {
-    let entry = this.cache.get(campaignId);
-    if (!entry) {
-      entry = (async () => {
-        const campaign = await this.deps.campaigns.get(campaignId);
-        const content = await this.deps.campaigns.content(campaignId);
-        return { campaign, prepared: this.deps.preparer.prepare(campaign, content) };
-      })();
-      entry.catch(() => this.cache.delete(campaignId));
-      this.cache.set(campaignId, entry);
-      if (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value as string);
-    }
-    return entry;
+  constructor(deps: { campaigns: CampaignStore; preparer: MessagePreparer }) {
+    this.get = boundedMemo(CACHE_SIZE, async (campaignId) => {
+      const campaign = await deps.campaigns.get(campaignId);
+      const content = await deps.campaigns.content(campaignId);
+      return { campaign, prepared: deps.preparer.prepare(campaign, content) };
+    });
   }
 }
 

@@ -6,6 +6,7 @@
  * Keys: see {@link Keys} `campaignClicks`, `campaignClickHours`, `readerClicks`,
  * `readerClickEvents`, `readerCampaigns`.
  */
+import { boundedMemo } from '../bounded-memo.ts';
 import type { ClickClass, ClickTracking } from '../domain/tracking.schema.ts';
 import { redirectTarget } from '../domain/redirect-target.ts';
 import type { CampaignStore } from './campaign.store.ts';
@@ -83,7 +84,6 @@ export function createClickStore(opts: ClickStoreOptions): ClickStore {
   const { redis, keys } = opts;
   const now = opts.now ?? Date.now;
   const cacheSize = opts.cacheSize ?? 500;
-  const cache = new Map<string, Promise<CampaignLinks | null>>();
 
   async function load(campaignId: string): Promise<CampaignLinks | null> {
     let content;
@@ -104,6 +104,9 @@ export function createClickStore(opts: ClickStoreOptions): ClickStore {
     };
   }
 
+  // Only found tables stay: a campaign created a moment later must not be remembered as missing.
+  const campaignLinks = boundedMemo(cacheSize, load, (links) => links !== null);
+
   const toMap = (flat: Record<string, string>, prefix: string) => {
     const m = new Map<number, number>();
     for (const [k, v] of Object.entries(flat)) if (k.startsWith(prefix)) m.set(Number(k.slice(prefix.length)), Number(v));
@@ -111,17 +114,7 @@ export function createClickStore(opts: ClickStoreOptions): ClickStore {
   };
 
   return {
-    campaignLinks(campaignId) {
-      let entry = cache.get(campaignId);
-      if (!entry) {
-        entry = load(campaignId);
-        // Only found tables stay: a campaign created a moment later must not be remembered as missing.
-        void entry.then((v) => v === null && cache.delete(campaignId), () => cache.delete(campaignId));
-        if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
-        cache.set(campaignId, entry);
-      }
-      return entry;
-    },
+    campaignLinks,
 
     async record(input) {
       const links = await this.campaignLinks(input.campaignId);

@@ -7,8 +7,9 @@
  * (2). We accept a certificate only from `https://sns.<region>.amazonaws.com/….pem`, so a
  * forger cannot point us at a certificate of their own, and keep the ones fetched in memory.
  */
-import { X509Certificate, createVerify, type KeyObject } from 'node:crypto';
+import { X509Certificate, createVerify } from 'node:crypto';
 import { z } from 'zod';
+import { boundedMemo } from '../../bounded-memo.ts';
 import { NewsdeskError } from '../../domain/errors.ts';
 
 /** The SNS envelope: a JSON object posted as `text/plain`. */
@@ -116,31 +117,21 @@ export interface SnsVerifier {
 }
 
 export function createSnsVerifier(opts: SnsVerifierOptions): SnsVerifier {
-  const maxCached = opts.maxCached ?? 20;
-  const cache = new Map<string, Promise<KeyObject>>();
-
-  const keyFor = (url: string): Promise<KeyObject> => {
-    let key = cache.get(url);
-    if (!key) {
-      key = opts.get(url).then(
-        (pem) => {
-          try {
-            return new X509Certificate(pem).publicKey;
-          } catch {
-            throw new SnsSignatureError(`the certificate at ${url} is not a PEM certificate`);
-          }
-        },
-        (err: unknown) => {
-          throw new NewsdeskError('sns_certificate_unavailable', `could not fetch the SNS certificate ${url}: ${String(err)}`, { cause: err });
-        },
-      );
-      // A failed fetch is not kept: the next message tries again.
-      key.catch(() => cache.delete(url));
-      if (cache.size >= maxCached) cache.delete(cache.keys().next().value as string);
-      cache.set(url, key);
-    }
-    return key;
-  };
+  // A failed fetch is not kept: the next message tries again.
+  const keyFor = boundedMemo(opts.maxCached ?? 20, (url) =>
+    opts.get(url).then(
+      (pem) => {
+        try {
+          return new X509Certificate(pem).publicKey;
+        } catch {
+          throw new SnsSignatureError(`the certificate at ${url} is not a PEM certificate`);
+        }
+      },
+      (err: unknown) => {
+        throw new NewsdeskError('sns_certificate_unavailable', `could not fetch the SNS certificate ${url}: ${String(err)}`, { cause: err });
+      },
+    ),
+  );
 
   return {
     async verify(m) {
