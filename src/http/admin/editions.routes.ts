@@ -118,7 +118,7 @@ export const adminEditionRoutes: FastifyPluginAsync<AdminEditionRoutesOptions> =
     req: FastifyRequest,
     reply: FastifyReply,
     value: EditionValue,
-    extra: { stored?: StoredEdition | null; editing?: string | undefined; problems?: InputProblem[]; flash?: SafeHtml; status?: number } = {},
+    extra: { stored?: StoredEdition | null; problems?: InputProblem[]; flash?: SafeHtml; status?: number } = {},
   ) {
     const { composed, problems } = await tryCompose(value);
     const title = extra.stored ? `Edition ${extra.stored.id}` : 'New edition';
@@ -130,7 +130,8 @@ export const adminEditionRoutes: FastifyPluginAsync<AdminEditionRoutesOptions> =
       messages: messagesOf([...(extra.problems ?? []), ...problems], composed),
       newsletters: await newsletterIds(),
       stored: extra.stored,
-      editing: extra.editing || undefined,
+      // The page a form was posted from keeps editing what it edited, even once that is deleted.
+      editing: one((req.body as FormFields | undefined)?._id) || undefined,
       flash: extra.flash,
       preview: composed ? await panelOf(composed) : undefined,
       readOnly: readOnly(req),
@@ -251,7 +252,6 @@ export const adminEditionRoutes: FastifyPluginAsync<AdminEditionRoutesOptions> =
       if (yamlText !== undefined) return renderYaml(req, reply, yamlText, one(body._id) ?? '', problems, 400);
       return renderEditor(req, reply, editionFromFields(body), {
         stored,
-        editing: one(body._id),
         problems: err instanceof ValidationError ? [] : problems,
         flash: flash('error', 'Not saved: fix the problems shown beside the fields.'),
         status: 400,
@@ -277,7 +277,7 @@ export const adminEditionRoutes: FastifyPluginAsync<AdminEditionRoutesOptions> =
     }
     const cannot = formCannotShow(value ?? {});
     if (cannot.length) return renderYaml(req, reply, yaml, id, cannot, 400);
-    return renderEditor(req, reply, (value ?? {}) as EditionValue, { stored: await storedFor(id), editing: id });
+    return renderEditor(req, reply, (value ?? {}) as EditionValue, { stored: await storedFor(id) });
   });
 
   // A [TEST] copy to each of the newsletter's editors (`editors:` in newsletters/<id>.yaml).
@@ -286,11 +286,11 @@ export const adminEditionRoutes: FastifyPluginAsync<AdminEditionRoutesOptions> =
     const value = editionFromFields(body);
     const stored = await storedFor(one(body._id));
     const { composed } = await tryCompose(value);
-    if (!composed) return renderEditor(req, reply, value, { stored, editing: one(body._id), flash: flash('error', 'No test sent: fix the problems shown beside the fields.'), status: 400 });
+    if (!composed) return renderEditor(req, reply, value, { stored, flash: flash('error', 'No test sent: fix the problems shown beside the fields.'), status: 400 });
     const editors = composed.newsletter.editors;
     if (!editors.length) {
       const notice = flash('error', `No test sent: newsletter ${composed.newsletter.id} lists no editors (add editors: [you@example.com] to its file).`);
-      return renderEditor(req, reply, value, { stored, editing: one(body._id), flash: notice, status: 400 });
+      return renderEditor(req, reply, value, { stored, flash: notice, status: 400 });
     }
     const outcomes = [];
     for (const to of editors) {
@@ -302,7 +302,7 @@ export const adminEditionRoutes: FastifyPluginAsync<AdminEditionRoutesOptions> =
     const notice = failed.length
       ? flash('error', `Test copy not sent to ${failed.map((o) => `${o.to} (${o.response})`).join(', ')}${failed.length < outcomes.length ? `; sent to the others` : ''}.`)
       : flash('ok', `Test copy sent to ${editors.join(', ')}.`);
-    return renderEditor(req, reply, value, { stored, editing: one(body._id), flash: notice, status: failed.length ? 502 : 200 });
+    return renderEditor(req, reply, value, { stored, flash: notice, status: failed.length ? 502 : 200 });
   });
 
   server.post('/editions/:id/approve', { schema: { params: IdParams } }, async (req, reply) => {
